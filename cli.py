@@ -1,0 +1,88 @@
+"""ipb: the integrated personal budget ledger, on the command line.
+
+Parsing and printing only: every command calls one use case in ledger.services or one
+report in ledger.reports. The database is ./ipb.sqlite unless IPB_DATABASE_URL (or --db)
+names another, e.g. postgresql://user@host/ipb.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli import accounts, audit, entries
+from ledger.cli.common import JsonFlag, emit_json, out, refusals, settings
+from ledger.db import is_current, make_engine, migrate, open_engine
+from ledger.demo import run as run_demo
+
+app = typer.Typer(
+    name="ipb",
+    help="Integrated personal budgets: a double-entry ledger for NHS, social care and pooled money.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    db: Annotated[str | None, typer.Option(help="Database URL (default: IPB_DATABASE_URL or ./ipb.sqlite)",
+                                           show_default=False)] = None,
+    actor: Annotated[str | None, typer.Option("--as", help="Who is acting (default: IPB_USER or your login)",
+                                              show_default=False)] = None,
+) -> None:
+    settings.db, settings.actor, settings._engine = db, actor, None
+
+
+@app.command()
+@refusals
+def init(as_json: JsonFlag = False) -> None:
+    """Create the database, or bring it up to the newest schema. Safe to run again."""
+    engine = make_engine(settings.db)
+    was_current = is_current(engine)
+    if not was_current:
+        migrate(engine)
+    if as_json:
+        emit_json({"database": settings.url, "migrated": not was_current})
+    else:
+        out.print(f"{'migrated' if not was_current else 'up to date'}: {engine.url.render_as_string()}")
+
+
+@app.command()
+@refusals
+def demo(
+    path: Annotated[Path, typer.Option("--file", help="SQLite file to build the demo in (replaced)")] = Path(
+        "ipb-demo.sqlite"),
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a short realistic scenario end to end in a fresh SQLite file, then verify the books."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = open_engine(f"sqlite:///{path}")
+    result = run_demo(engine, say=(lambda _: None) if as_json else (lambda text: out.print(f"• {text}")))
+    trial, check = result.trial, result.verification
+    assert trial is not None and check is not None
+    if as_json:
+        emit_json({"database": str(path), "steps": result.steps, "balanced": trial.balanced,
+                   "verified": check.ok, "entries": check.entries, "head_hash": check.head_hash})
+    else:
+        out.print(f"trial balance: {'balanced' if trial.balanced else 'NOT BALANCED'}; "
+                  f"audit verify: {'ok' if check.ok else 'FAILED'} over {check.entries} entries, "
+                  f"head {check.head_hash[:16]}…")
+        out.print(f"explore it: ipb --db sqlite:///{path} balance")
+    if not (trial.balanced and check.ok):
+        raise typer.Exit(1)
+
+
+app.add_typer(accounts.app, name="account")
+app.command("post")(entries.post)
+app.command("reverse")(entries.reverse)
+app.command("balance")(entries.balance)
+app.add_typer(entries.entry_app, name="entry")
+app.add_typer(entries.hold_app, name="hold")
+app.add_typer(audit.audit_app, name="audit")
+app.add_typer(audit.period_app, name="period")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""ipb: the integrated personal budget ledger."""

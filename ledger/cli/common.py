@@ -1,0 +1,103 @@
+"""What every command shares: the database, the actor, output as Rich or JSON, and refusals."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Engine
+
+from ledger.db import database_url, open_engine
+from ledger.errors import InvalidInput, LedgerError
+from ledger.money import format_amount
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON (amounts in pence).")]
+
+
+@dataclass
+class Settings:
+    db: str | None = None
+    actor: str | None = None
+    _engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(self.db)
+        return self._engine
+
+    @property
+    def url(self) -> str:
+        return database_url(self.db)
+
+    @property
+    def who(self) -> str:
+        return self.actor or os.environ.get("IPB_USER") or getpass.getuser()
+
+
+settings = Settings()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def refusals(fn: F) -> F:
+    """Turn a LedgerError into a one-line reason (or a JSON error) and a non-zero exit code.
+
+    Exit 2 for bad input, 1 for an operation the rules refuse. Nothing was written either way.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except LedgerError as exc:
+            if kwargs.get("as_json"):
+                print(json.dumps(exc.as_dict(), default=str))
+            else:
+                err.print(f"[bold red]refused:[/] {exc.reason}", soft_wrap=True)
+            raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(value: Any) -> None:
+    print(json.dumps(value, default=str, indent=2))
+
+
+def money(pence: int, currency: str = "GBP") -> str:
+    return format_amount(pence, currency)
+
+
+def parse_date(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"date {text!r} is not a date like 2025-04-01") from None
+
+
+def progress() -> Progress:
+    """A progress bar for long work, on stderr so --json output stays clean."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )

@@ -1,0 +1,89 @@
+"""Engines and migrations: embedded SQLite by default, PostgreSQL through IPB_DATABASE_URL.
+
+SQLite is opened in WAL mode with foreign keys on, a busy timeout and full fsync, and
+every write transaction starts with BEGIN IMMEDIATE so two writers queue instead of
+failing half-way. The schema is only ever made by Alembic; `open_engine` brings a
+database up to the newest migration on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+import migrations
+
+DEFAULT_URL = "sqlite:///ipb.sqlite"
+READ_ONLY = {"ipb_read_only": True}  # execution option: a reading transaction takes no write lock
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The database to use: an explicit URL, else IPB_DATABASE_URL, else ./ipb.sqlite."""
+    url = explicit or os.environ.get("IPB_DATABASE_URL") or DEFAULT_URL
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        read_only = connection.get_execution_options().get("ipb_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database to the newest migration (a no-op when it is already there)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def is_current(engine: Engine) -> bool:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def open_engine(url: str | None = None, *, upgrade: bool = True) -> Engine:
+    """An engine on a database at the newest schema, migrating it first if needed."""
+    engine = make_engine(url)
+    if upgrade and not is_current(engine):
+        migrate(engine)
+    return engine

@@ -1,0 +1,83 @@
+"""Refusals the ledger gives. Each carries a one-line reason and the numbers behind it.
+
+A refusal is raised before anything is written, or inside the transaction that is then
+rolled back, so a refused operation never leaves a trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LedgerError(Exception):
+    """Base of every refusal. `code` is stable for scripts; `details` holds the numbers."""
+
+    code = "ledger_error"
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "reason": self.reason, **self.details}
+
+
+class InvalidInput(LedgerError):
+    code = "invalid_input"
+
+
+class InvalidAmount(InvalidInput):
+    code = "invalid_amount"
+
+
+class UnknownAccount(LedgerError):
+    code = "unknown_account"
+
+
+class AccountExists(LedgerError):
+    code = "account_exists"
+
+
+class AccountClosed(LedgerError):
+    code = "account_closed"
+
+
+class CurrencyMismatch(LedgerError):
+    code = "currency_mismatch"
+
+
+class UnbalancedEntry(LedgerError):
+    code = "unbalanced_entry"
+
+
+class InsufficientFunds(LedgerError):
+    code = "insufficient_funds"
+
+
+class IdempotencyConflict(LedgerError):
+    code = "idempotency_conflict"
+
+
+class UnknownEntry(LedgerError):
+    code = "unknown_entry"
+
+
+class AlreadyReversed(LedgerError):
+    code = "already_reversed"
+
+
+class NotReversible(LedgerError):
+    code = "not_reversible"
+
+
+class HoldNotPending(LedgerError):
+    code = "hold_not_pending"
+
+
+class ClosedPeriod(LedgerError):
+    code = "closed_period"
+
+
+class ConcurrentUpdate(LedgerError):
+    code = "concurrent_update"

@@ -1,0 +1,332 @@
+"""The double-entry core, pure: what an entry is, whether it may post, and its hash.
+
+Nothing here touches the database. The service layer loads the accounts an entry names
+into `AccountState` values, asks `check_entry` for the balance changes, and writes them.
+
+Sign convention: a posting amount is signed minor units, debit positive, credit negative.
+Assets and expenses are debit-normal; liabilities, equity and income are credit-normal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from ledger.errors import (
+    AccountClosed,
+    ClosedPeriod,
+    CurrencyMismatch,
+    InsufficientFunds,
+    InvalidInput,
+    UnbalancedEntry,
+    UnknownAccount,
+)
+from ledger.money import format_amount
+from ledger.split import split
+
+GENESIS_HASH = "0" * 64
+
+
+class AccountType(StrEnum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+    @property
+    def normal_sign(self) -> int:
+        """+1 if the account's natural balance is a debit, -1 if a credit."""
+        return 1 if self in (AccountType.ASSET, AccountType.EXPENSE) else -1
+
+
+class Phase(StrEnum):
+    POSTED = "posted"  # moves balances
+    PENDING = "pending"  # a hold: reserves funds, moves nothing until posted
+    VOID = "void"  # releases a hold; has no postings
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One posting of a draft entry: account code and signed minor units."""
+
+    account: str
+    amount: int
+    currency: str = "GBP"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise InvalidInput(f"amount for {self.account} must be whole pence, got {self.amount!r}")
+        if self.amount == 0:
+            raise InvalidInput(f"posting to {self.account} has a zero amount", account=self.account)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An entry as requested, before it has an id, a time or a place in the chain."""
+
+    lines: tuple[Line, ...]
+    effective_date: date
+    kind: str = "manual"
+    memo: str = ""
+    phase: Phase = Phase.POSTED
+    reverses: int | None = None
+    completes: int | None = None
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+    def content(self) -> dict[str, object]:
+        """What idempotency compares: everything the caller asked for, nothing the ledger added."""
+        return {
+            "lines": [[line.account, line.amount, line.currency] for line in self.lines],
+            "effective_date": self.effective_date.isoformat(),
+            "kind": self.kind,
+            "memo": self.memo,
+            "phase": str(self.phase),
+            "reverses": self.reverses,
+            "completes": self.completes,
+            "meta": dict(sorted(self.meta.items())),
+        }
+
+    def content_hash(self) -> str:
+        return sha256_of(self.content())
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """What the posting rules need to know of one account."""
+
+    code: str
+    type: AccountType
+    currency: str
+    non_negative: bool
+    is_open: bool
+    balance: int = 0  # posted, signed debit-positive
+    pending_debits: int = 0  # held, >= 0
+    pending_credits: int = 0  # held, >= 0
+
+    @property
+    def normal_balance(self) -> int:
+        return self.type.normal_sign * self.balance
+
+    @property
+    def held(self) -> int:
+        """Pending amounts that would reduce the natural balance."""
+        return self.pending_credits if self.type.normal_sign > 0 else self.pending_debits
+
+    @property
+    def available(self) -> int:
+        return self.normal_balance - self.held
+
+    def moved(self, posted: int = 0, pending: int = 0, released: int = 0) -> AccountState:
+        """The state after `posted` moves the balance, `pending` is reserved and `released` un-reserved."""
+        debits = self.pending_debits + max(pending, 0) - max(released, 0)
+        credits = self.pending_credits + max(-pending, 0) - max(-released, 0)
+        return replace(self, balance=self.balance + posted, pending_debits=debits, pending_credits=credits)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one entry does to one account."""
+
+    account: str
+    posted: int = 0
+    pending: int = 0
+    released: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedRange:
+    start: date
+    end: date
+    label: str
+
+
+def check_entry(
+    draft: Draft,
+    accounts: Mapping[str, AccountState],
+    closed: Sequence[ClosedRange] = (),
+    released: Sequence[Line] = (),
+) -> list[Change]:
+    """Decide whether `draft` may post and return what it does to each account.
+
+    `released` are the pending lines of a hold that this draft posts or voids; they stop
+    counting as held. Raises a LedgerError naming the numbers if any rule refuses.
+    """
+    _check_period(draft.effective_date, closed)
+    if draft.phase is not Phase.VOID and not draft.lines:
+        raise UnbalancedEntry("an entry needs at least two postings", postings=0)
+    _check_lines(draft.lines, accounts)
+    _check_zero_sum(draft.lines)
+    if draft.phase is Phase.PENDING and len({line.currency for line in draft.lines}) > 1:
+        raise InvalidInput("a hold must be in one currency", currencies=sorted({l.currency for l in draft.lines}))
+    changes = _changes(draft, released)
+    _check_limits(changes, accounts)
+    return changes
+
+
+def _check_period(effective: date, closed: Sequence[ClosedRange]) -> None:
+    for period in closed:
+        if period.start <= effective <= period.end:
+            raise ClosedPeriod(
+                f"effective date {effective} falls in closed period {period.label} "
+                f"({period.start} to {period.end}); post the correction into an open period",
+                effective_date=effective.isoformat(),
+                period=period.label,
+            )
+
+
+def _check_lines(lines: Iterable[Line], accounts: Mapping[str, AccountState]) -> None:
+    for line in lines:
+        account = accounts.get(line.account)
+        if account is None:
+            raise UnknownAccount(f"no account {line.account!r}; open it first", account=line.account)
+        if not account.is_open:
+            raise AccountClosed(f"account {line.account} is closed", account=line.account)
+        if account.currency != line.currency:
+            raise CurrencyMismatch(
+                f"account {line.account} is in {account.currency}, the posting is in {line.currency}",
+                account=line.account,
+                account_currency=account.currency,
+                posting_currency=line.currency,
+            )
+
+
+def _check_zero_sum(lines: Iterable[Line]) -> None:
+    totals: dict[str, int] = defaultdict(int)
+    for line in lines:
+        totals[line.currency] += line.amount
+    for currency, total in sorted(totals.items()):
+        if total != 0:
+            side = "debits exceed credits" if total > 0 else "credits exceed debits"
+            raise UnbalancedEntry(
+                f"entry does not balance in {currency}: {side} by {format_amount(abs(total), currency)}",
+                currency=currency,
+                difference=total,
+            )
+
+
+def _changes(draft: Draft, released: Sequence[Line]) -> list[Change]:
+    posted: dict[str, int] = defaultdict(int)
+    pending: dict[str, int] = defaultdict(int)
+    freed: dict[str, int] = defaultdict(int)
+    target = pending if draft.phase is Phase.PENDING else posted
+    for line in draft.lines:
+        target[line.account] += line.amount
+    for line in released:
+        freed[line.account] += line.amount
+    codes = list(dict.fromkeys([*posted, *pending, *freed]))
+    return [Change(code, posted[code], pending[code], freed[code]) for code in codes]
+
+
+def _check_limits(changes: Iterable[Change], accounts: Mapping[str, AccountState]) -> None:
+    for change in changes:
+        before = accounts[change.account]
+        if not before.non_negative:
+            continue
+        after = before.moved(change.posted, change.pending, change.released)
+        if after.available < 0 and after.available < before.available:
+            requested = before.available - after.available
+            raise InsufficientFunds(
+                f"account {before.code} would go below zero: requested "
+                f"{format_amount(requested, before.currency)}, available "
+                f"{format_amount(before.available, before.currency)} "
+                f"(balance {format_amount(before.normal_balance, before.currency)}, held "
+                f"{format_amount(before.held, before.currency)}), limit 0.00",
+                account=before.code,
+                requested=requested,
+                available=before.available,
+                balance=before.normal_balance,
+                held=before.held,
+                limit=0,
+            )
+
+
+def apply_changes(
+    accounts: Mapping[str, AccountState], changes: Iterable[Change]
+) -> dict[str, AccountState]:
+    """New states of the accounts `changes` touch."""
+    return {
+        c.account: accounts[c.account].moved(c.posted, c.pending, c.released) for c in changes
+    }
+
+
+def reversal_lines(lines: Sequence[Line]) -> tuple[Line, ...]:
+    return tuple(Line(line.account, -line.amount, line.currency) for line in lines)
+
+
+def hold_total(lines: Sequence[Line]) -> int:
+    """The size of a hold: the sum of its debit postings."""
+    return sum(line.amount for line in lines if line.amount > 0)
+
+
+def partial_lines(lines: Sequence[Line], amount: int) -> tuple[Line, ...]:
+    """The postings of a hold posted for `amount` of its total, split exactly across its legs."""
+    total = hold_total(lines)
+    if not 0 < amount <= total:
+        raise InvalidInput(
+            f"a hold of {format_amount(total)} can be posted for more than 0.00 and at most "
+            f"{format_amount(total)}; asked for {format_amount(amount)}",
+            requested=amount,
+            available=total,
+        )
+    debit_parts = iter(split(amount, [line.amount for line in lines if line.amount > 0]))
+    credit_parts = iter(split(amount, [-line.amount for line in lines if line.amount < 0]))
+    out = []
+    for line in lines:
+        part = next(debit_parts) if line.amount > 0 else -next(credit_parts)
+        if part:
+            out.append(Line(line.account, part, line.currency))
+    return tuple(out)
+
+
+# --- the hash chain ---------------------------------------------------------------
+
+
+def sha256_of(value: object) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SealedEntry:
+    """An entry as the chain sees it: everything that is stored and must never change."""
+
+    id: int
+    prev_hash: str
+    idempotency_key: str
+    effective_date: date
+    recorded_at: datetime
+    kind: str
+    memo: str
+    actor: str
+    phase: Phase
+    reverses: int | None
+    completes: int | None
+    lines: tuple[Line, ...]
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+    def canonical(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "prev_hash": self.prev_hash,
+            "idempotency_key": self.idempotency_key,
+            "effective_date": self.effective_date.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(timespec="microseconds"),
+            "kind": self.kind,
+            "memo": self.memo,
+            "actor": self.actor,
+            "phase": str(self.phase),
+            "reverses": self.reverses,
+            "completes": self.completes,
+            "lines": [[line.account, line.amount, line.currency] for line in self.lines],
+            "meta": dict(sorted(self.meta.items())),
+        }
+
+    @property
+    def hash(self) -> str:
+        return sha256_of(self.canonical())

@@ -1,0 +1,21 @@
+"""SQLAlchemy 2.0 typed tables. The schema itself is made only by Alembic migrations."""
+
+from ledger.models.base import Base
+from ledger.models.core import (
+    Account,
+    AccountBalance,
+    JournalEntry,
+    LedgerHead,
+    PeriodClosure,
+    Posting,
+)
+
+__all__ = [
+    "Account",
+    "AccountBalance",
+    "Base",
+    "JournalEntry",
+    "LedgerHead",
+    "PeriodClosure",
+    "Posting",
+]

@@ -1,0 +1,1 @@
+"""Read-only queries and renderers. Nothing here writes."""

@@ -1,0 +1,1 @@
+"""Use cases. Each runs in one database transaction, calls the pure rules, and never prints."""

@@ -1,0 +1,82 @@
+"""Opening and closing accounts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, insert, select, update
+
+from ledger import store
+from ledger.errors import AccountClosed, AccountExists, InvalidInput, UnknownAccount
+from ledger.journal import AccountState, AccountType
+from ledger.models import Account, AccountBalance
+from ledger.money import currency_of, format_amount
+
+CODE = re.compile(r"[A-Za-z0-9_.\-]+(?::[A-Za-z0-9_.\-]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    code: str
+    type: AccountType
+    opened_on: date
+    currency: str = "GBP"
+    name: str = ""
+    non_negative: bool = False
+
+    def __post_init__(self) -> None:
+        if not CODE.fullmatch(self.code) or len(self.code) > 200:
+            raise InvalidInput(
+                f"account code {self.code!r} must be colon-separated parts of letters, digits, '.', '_' "
+                "or '-', like person:P1:budget:nhs",
+                account=self.code,
+            )
+        currency_of(self.currency)
+
+
+def open_account(engine: Engine, spec: AccountSpec) -> AccountState:
+    with engine.begin() as conn:
+        return open_in(conn, spec)
+
+
+def open_in(conn, spec: AccountSpec) -> AccountState:  # type: ignore[no-untyped-def]
+    """Open an account inside a caller's transaction (use cases that open accounts as they go)."""
+    if conn.execute(select(Account.id).where(Account.code == spec.code)).first():
+        raise AccountExists(f"account {spec.code} already exists", account=spec.code)
+    account_id = conn.execute(
+        insert(Account).values(
+            code=spec.code,
+            name=spec.name,
+            type=str(spec.type),
+            currency=spec.currency.upper(),
+            non_negative=spec.non_negative,
+            opened_on=spec.opened_on,
+        )
+    ).inserted_primary_key[0]
+    conn.execute(
+        insert(AccountBalance).values(
+            account_id=account_id, balance=0, pending_debits=0, pending_credits=0, version=0
+        )
+    )
+    return AccountState(spec.code, spec.type, spec.currency.upper(), spec.non_negative, True)
+
+
+def close_account(engine: Engine, code: str, on: date) -> None:
+    """Close an account with nothing in it: no balance and nothing held."""
+    with engine.begin() as conn:
+        found = store.account_rows(conn, [code]).get(code)
+        if found is None:
+            raise UnknownAccount(f"no account {code!r}", account=code)
+        account_id, state, _ = found
+        if not state.is_open:
+            raise AccountClosed(f"account {code} is already closed", account=code)
+        if state.balance or state.pending_debits or state.pending_credits:
+            raise InvalidInput(
+                f"account {code} cannot close with balance {format_amount(state.normal_balance, state.currency)} "
+                f"and {format_amount(state.pending_debits + state.pending_credits, state.currency)} held",
+                account=code,
+                balance=state.normal_balance,
+            )
+        conn.execute(update(Account).where(Account.id == account_id).values(closed_on=on))

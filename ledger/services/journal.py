@@ -1,0 +1,350 @@
+"""Posting use cases: post, post in bulk, reverse, and resolve holds. One transaction each.
+
+Every write goes through `_Writer`, which locks the ledger head (ordering the hash
+chain on every engine), loads the accounts an entry names, asks the pure rules in
+ledger.journal whether it may post, and writes entry, postings and balances with Core
+statements. Any refusal raises before commit, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger import store
+from ledger.errors import (
+    AlreadyReversed,
+    ConcurrentUpdate,
+    HoldNotPending,
+    IdempotencyConflict,
+    NotReversible,
+)
+from ledger.journal import (
+    AccountState,
+    Draft,
+    Line,
+    Phase,
+    SealedEntry,
+    apply_changes,
+    check_entry,
+    partial_lines,
+    reversal_lines,
+)
+from ledger.models import AccountBalance, JournalEntry, LedgerHead, Posting
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    entry: SealedEntry
+    replayed: bool  # True when the idempotency key had already posted this very entry
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    draft: Draft
+    key: str
+    released: tuple[Line, ...] = ()  # pending lines of the hold this request resolves
+
+
+def new_key() -> str:
+    return f"auto:{uuid.uuid4()}"
+
+
+def post(engine: Engine, draft: Draft, *, actor: str, key: str | None = None) -> Posted:
+    """Post one entry (or place a hold, if the draft's phase is pending)."""
+    with engine.begin() as conn:
+        return _Writer(conn, actor).write([Request(draft, key or new_key())])[0]
+
+
+def post_many(engine: Engine, drafts: Sequence[tuple[Draft, str]], *, actor: str) -> list[Posted]:
+    """Post many entries in one transaction: all of them, or (on any refusal) none.
+
+    The bulk import path: accounts are loaded once and balances written once per account.
+    """
+    with engine.begin() as conn:
+        return _Writer(conn, actor).write([Request(draft, key) for draft, key in drafts])
+
+
+def reverse(
+    engine: Engine,
+    entry_id: int,
+    *,
+    actor: str,
+    effective_date: date,
+    memo: str = "",
+    key: str | None = None,
+) -> Posted:
+    """Post the mirror image of a posted entry. An entry can be reversed once."""
+    key = key or f"reverse:{entry_id}"
+    with engine.begin() as conn:
+        writer = _Writer(conn, actor)
+        replay = writer.replay_of(key, lambda e: e.reverses == entry_id)
+        if replay:
+            return replay
+        original = store.load_entry(conn, entry_id)
+        if original.phase is not Phase.POSTED:
+            raise NotReversible(
+                f"entry {entry_id} is {original.phase}; void or post a hold instead of reversing it",
+                entry=entry_id,
+            )
+        existing = store.reversal_of(conn, entry_id)
+        if existing is not None:
+            raise AlreadyReversed(
+                f"entry {entry_id} was already reversed by entry {existing}", entry=entry_id, reversal=existing
+            )
+        draft = Draft(
+            lines=reversal_lines(original.lines),
+            effective_date=effective_date,
+            kind="reversal",
+            memo=memo or f"reversal of entry {entry_id}",
+            reverses=entry_id,
+        )
+        return writer.write([Request(draft, key)])[0]
+
+
+def post_hold(
+    engine: Engine,
+    hold_id: int,
+    *,
+    actor: str,
+    effective_date: date,
+    amount: int | None = None,
+    memo: str = "",
+    key: str | None = None,
+) -> Posted:
+    """Post a pending hold, in full or for `amount` of it; the rest of the hold is released."""
+    key = key or f"hold-post:{hold_id}"
+    with engine.begin() as conn:
+        writer = _Writer(conn, actor)
+        replay = writer.replay_of(key, lambda e: e.completes == hold_id and e.phase is Phase.POSTED)
+        if replay:
+            return replay
+        hold = _pending_hold(conn, hold_id)
+        lines = hold.lines if amount is None else partial_lines(hold.lines, amount)
+        draft = Draft(
+            lines=lines,
+            effective_date=effective_date,
+            kind=hold.kind,
+            memo=memo or hold.memo,
+            completes=hold_id,
+            meta=hold.meta,
+        )
+        return writer.write([Request(draft, key, hold.lines)])[0]
+
+
+def void_hold(
+    engine: Engine, hold_id: int, *, actor: str, effective_date: date, memo: str = "", key: str | None = None
+) -> Posted:
+    """Release a pending hold without posting anything."""
+    key = key or f"hold-void:{hold_id}"
+    with engine.begin() as conn:
+        writer = _Writer(conn, actor)
+        replay = writer.replay_of(key, lambda e: e.completes == hold_id and e.phase is Phase.VOID)
+        if replay:
+            return replay
+        hold = _pending_hold(conn, hold_id)
+        draft = Draft(
+            lines=(),
+            effective_date=effective_date,
+            kind=hold.kind,
+            memo=memo or f"void of hold {hold_id}",
+            phase=Phase.VOID,
+            completes=hold_id,
+        )
+        return writer.write([Request(draft, key, hold.lines)])[0]
+
+
+def _pending_hold(conn: Connection, hold_id: int) -> SealedEntry:
+    hold = store.load_entry(conn, hold_id)
+    if hold.phase is not Phase.PENDING:
+        raise HoldNotPending(f"entry {hold_id} is not a hold (it is {hold.phase})", entry=hold_id)
+    resolved_by = store.resolution_of(conn, hold_id)
+    if resolved_by is not None:
+        raise HoldNotPending(
+            f"hold {hold_id} was already resolved by entry {resolved_by}", entry=hold_id, resolved_by=resolved_by
+        )
+    return hold
+
+
+class _Writer:
+    """Appends entries inside one open transaction."""
+
+    def __init__(self, conn: Connection, actor: str) -> None:
+        self.conn = conn
+        self.actor = actor
+        head = conn.execute(
+            select(LedgerHead.last_entry_id, LedgerHead.last_hash).where(LedgerHead.id == 1).with_for_update()
+        ).one()
+        self.head_id, self.head_hash = head.last_entry_id, head.last_hash
+
+    def replay(self, key: str, draft: Draft) -> Posted | None:
+        """The original entry if `key` has posted before; a conflict if with other content."""
+        found = store.entry_by_key(self.conn, key)
+        if found is None:
+            return None
+        entry_id, content_hash = found
+        if draft.content_hash() != content_hash:
+            raise _conflict(key, entry_id)
+        return Posted(store.load_entry(self.conn, entry_id), replayed=True)
+
+    def replay_of(self, key: str, same: Callable[[SealedEntry], bool]) -> Posted | None:
+        """Replay for derived operations (reverse, resolve a hold), where `same` says whether the
+        entry already under `key` did what is asked now."""
+        found = store.entry_by_key(self.conn, key)
+        if found is None:
+            return None
+        entry = store.load_entry(self.conn, found[0])
+        if not same(entry):
+            raise _conflict(key, entry.id)
+        return Posted(entry, replayed=True)
+
+    def write(self, requests: Sequence[Request]) -> list[Posted]:
+        results: list[Posted | None] = [None] * len(requests)
+        fresh: dict[str, int] = {}  # key -> index of the request that posts it
+        for index, request in enumerate(requests):
+            earlier = fresh.get(request.key)
+            if earlier is not None:
+                self._same_content(request, requests[earlier])
+                continue
+            replay = self.replay(request.key, request.draft)
+            if replay:
+                results[index] = replay
+            else:
+                fresh[request.key] = index
+        todo = list(fresh.values())
+        posted = self._append([requests[i] for i in todo])
+        for index, entry in zip(todo, posted):
+            results[index] = Posted(entry, replayed=False)
+        for index, request in enumerate(requests):
+            if results[index] is None:  # a repeat of a key earlier in this same batch
+                results[index] = replace(results[fresh[request.key]], replayed=True)  # type: ignore[arg-type]
+        return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _same_content(request: Request, earlier: Request) -> None:
+        if request.draft.content_hash() != earlier.draft.content_hash():
+            raise IdempotencyConflict(
+                f"idempotency key {request.key!r} appears twice in one batch with different content",
+                key=request.key,
+            )
+
+    def _append(self, requests: Sequence[Request]) -> list[SealedEntry]:
+        if not requests:
+            return []
+        codes = {line.account for r in requests for line in (*r.draft.lines, *r.released)}
+        loaded = store.account_rows(self.conn, codes)
+        states: dict[str, AccountState] = {code: state for code, (_, state, _) in loaded.items()}
+        closed = store.closed_ranges(self.conn)
+        recorded_at = datetime.now(UTC).replace(tzinfo=None)
+        entries, postings, out = [], [], []
+        for request in requests:
+            changes = check_entry(request.draft, states, closed, request.released)
+            states.update(apply_changes(states, changes))
+            entry = self._seal(request, recorded_at)
+            entries.append(_entry_row(entry, request.draft.content_hash()))
+            pending = request.draft.phase is Phase.PENDING
+            postings.extend(
+                {
+                    "entry_id": entry.id,
+                    "account_id": loaded[line.account][0],
+                    "amount": line.amount,
+                    "effective_date": entry.effective_date,
+                    "pending": pending,
+                }
+                for line in entry.lines
+            )
+            out.append(entry)
+        try:
+            self.conn.execute(insert(JournalEntry), entries)
+            if postings:
+                self.conn.execute(insert(Posting), postings)
+        except IntegrityError as exc:  # a unique key raced us; nothing is committed
+            raise ConcurrentUpdate(f"another writer got there first: {exc.orig}") from exc
+        self._write_balances(loaded, states)
+        self.conn.execute(
+            update(LedgerHead).where(LedgerHead.id == 1).values(last_entry_id=self.head_id, last_hash=self.head_hash)
+        )
+        return out
+
+    def _seal(self, request: Request, recorded_at: datetime) -> SealedEntry:
+        draft = request.draft
+        entry = SealedEntry(
+            id=self.head_id + 1,
+            prev_hash=self.head_hash,
+            idempotency_key=request.key,
+            effective_date=draft.effective_date,
+            recorded_at=recorded_at,
+            kind=draft.kind,
+            memo=draft.memo,
+            actor=self.actor,
+            phase=draft.phase,
+            reverses=draft.reverses,
+            completes=draft.completes,
+            lines=draft.lines,
+            meta=dict(draft.meta),
+        )
+        self.head_id, self.head_hash = entry.id, entry.hash
+        return entry
+
+    def _write_balances(
+        self, loaded: dict[str, tuple[int, AccountState, int]], states: dict[str, AccountState]
+    ) -> None:
+        rows = [
+            {
+                "b_id": account_id,
+                "b_version": version,
+                "balance": states[code].balance,
+                "pending_debits": states[code].pending_debits,
+                "pending_credits": states[code].pending_credits,
+            }
+            for code, (account_id, before, version) in loaded.items()
+            if states[code] != before
+        ]
+        if not rows:
+            return
+        statement = (
+            update(AccountBalance)
+            .where(AccountBalance.account_id == bindparam("b_id"))
+            .where(AccountBalance.version == bindparam("b_version"))
+            .values(version=AccountBalance.version + 1)
+        )
+        result = self.conn.execute(statement, rows)
+        if result.rowcount != len(rows):
+            raise ConcurrentUpdate(
+                "balances changed under this transaction; nothing was posted, try again",
+                expected=len(rows),
+                updated=result.rowcount,
+            )
+
+
+def _conflict(key: str, entry_id: int) -> IdempotencyConflict:
+    return IdempotencyConflict(
+        f"idempotency key {key!r} already posted entry {entry_id} with different content",
+        key=key,
+        entry=entry_id,
+    )
+
+
+def _entry_row(entry: SealedEntry, content_hash: str) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+        "content_hash": content_hash,
+        "idempotency_key": entry.idempotency_key,
+        "effective_date": entry.effective_date,
+        "recorded_at": entry.recorded_at,
+        "kind": entry.kind,
+        "memo": entry.memo,
+        "actor": entry.actor,
+        "phase": str(entry.phase),
+        "reverses_id": entry.reverses,
+        "completes_id": entry.completes,
+        "meta": dict(entry.meta),
+    }
+

@@ -1,0 +1,133 @@
+"""Core-SQL reads shared by services and reports: entries, accounts and their states.
+
+No rules and no writes here; use cases decide, this module only fetches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from sqlalchemy import Connection, select
+
+from ledger.calendar import Period
+from ledger.errors import UnknownEntry
+from ledger.journal import AccountState, AccountType, ClosedRange, Line, Phase, SealedEntry
+from ledger.models import Account, AccountBalance, JournalEntry, PeriodClosure, Posting
+
+CHUNK = 500  # keeps IN (...) lists well inside every engine's bound-parameter limit
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def account_rows(conn: Connection, codes: Iterable[str]) -> dict[str, tuple[int, AccountState, int]]:
+    """code -> (account id, state, balance version) for the accounts that exist."""
+    out: dict[str, tuple[int, AccountState, int]] = {}
+    for part in chunks(sorted(set(codes))):
+        rows = conn.execute(_ACCOUNT_STATE.where(Account.code.in_(part)))
+        for row in rows:
+            out[row.code] = (row.id, _state(row), row.version)
+    return out
+
+
+def all_account_states(conn: Connection, prefix: str | None = None) -> list[tuple[int, AccountState]]:
+    query = _ACCOUNT_STATE.order_by(Account.code)
+    if prefix:
+        query = query.where(Account.code.startswith(prefix, autoescape=True))
+    return [(row.id, _state(row)) for row in conn.execute(query)]
+
+
+_ACCOUNT_STATE = select(
+    Account.id,
+    Account.code,
+    Account.type,
+    Account.currency,
+    Account.non_negative,
+    Account.closed_on,
+    AccountBalance.balance,
+    AccountBalance.pending_debits,
+    AccountBalance.pending_credits,
+    AccountBalance.version,
+).join(AccountBalance, AccountBalance.account_id == Account.id)
+
+
+def _state(row) -> AccountState:  # type: ignore[no-untyped-def]
+    return AccountState(
+        code=row.code,
+        type=AccountType(row.type),
+        currency=row.currency,
+        non_negative=row.non_negative,
+        is_open=row.closed_on is None,
+        balance=row.balance,
+        pending_debits=row.pending_debits,
+        pending_credits=row.pending_credits,
+    )
+
+
+def closed_ranges(conn: Connection) -> list[ClosedRange]:
+    rows = conn.execute(select(PeriodClosure.start_date, PeriodClosure.end_date, PeriodClosure.label))
+    return [ClosedRange(r.start_date, r.end_date, r.label) for r in rows]
+
+
+def closed_periods(conn: Connection) -> list[Period]:
+    rows = conn.execute(select(PeriodClosure).order_by(PeriodClosure.start_date))
+    return [Period(r.label, r.start_date, r.end_date) for r in rows]
+
+
+_ENTRY_LINES = (
+    select(Posting.entry_id, Account.code, Posting.amount, Account.currency)
+    .join(Account, Account.id == Posting.account_id)
+    .order_by(Posting.entry_id, Posting.id)
+)
+
+
+def entry_lines(conn: Connection, entry_ids: Sequence[int]) -> dict[int, list[Line]]:
+    lines: dict[int, list[Line]] = {entry_id: [] for entry_id in entry_ids}
+    for part in chunks(list(entry_ids)):
+        for row in conn.execute(_ENTRY_LINES.where(Posting.entry_id.in_(part))):
+            lines[row.entry_id].append(Line(row.code, row.amount, row.currency))
+    return lines
+
+
+def sealed(row, lines: Sequence[Line]) -> SealedEntry:  # type: ignore[no-untyped-def]
+    return SealedEntry(
+        id=row.id,
+        prev_hash=row.prev_hash,
+        idempotency_key=row.idempotency_key,
+        effective_date=row.effective_date,
+        recorded_at=row.recorded_at,
+        kind=row.kind,
+        memo=row.memo,
+        actor=row.actor,
+        phase=Phase(row.phase),
+        reverses=row.reverses_id,
+        completes=row.completes_id,
+        lines=tuple(lines),
+        meta=row.meta or {},
+    )
+
+
+def load_entry(conn: Connection, entry_id: int) -> SealedEntry:
+    row = conn.execute(select(JournalEntry).where(JournalEntry.id == entry_id)).first()
+    if row is None:
+        raise UnknownEntry(f"no entry {entry_id}", entry=entry_id)
+    return sealed(row, entry_lines(conn, [entry_id])[entry_id])
+
+
+def entry_by_key(conn: Connection, key: str) -> tuple[int, str] | None:
+    """(entry id, content hash) of the entry posted under an idempotency key, if any."""
+    row = conn.execute(
+        select(JournalEntry.id, JournalEntry.content_hash).where(JournalEntry.idempotency_key == key)
+    ).first()
+    return (row.id, row.content_hash) if row else None
+
+
+def resolution_of(conn: Connection, hold_id: int) -> int | None:
+    """Id of the entry that posted or voided a hold, if any."""
+    return conn.execute(select(JournalEntry.id).where(JournalEntry.completes_id == hold_id)).scalar()
+
+
+def reversal_of(conn: Connection, entry_id: int) -> int | None:
+    return conn.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()

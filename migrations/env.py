@@ -1,0 +1,46 @@
+"""Alembic environment. Called from ledger.db.migrate with an open connection, or from the alembic CLI."""
+
+from alembic import context
+from sqlalchemy import Connection
+
+from ledger.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_offline() -> None:
+    from ledger.db import database_url
+
+    context.configure(url=database_url(config.get_main_option("sqlalchemy.url")), literal_binds=True,
+                      target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    from ledger.db import make_engine
+
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as connection:
+        _run(connection)
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

@@ -1,0 +1,114 @@
+"""Fresh, migrated databases for tests: SQLite by default, PostgreSQL when IPB_DATABASE_URL names one.
+
+Migrations run once per test session into a template; each test (and each hypothesis
+example) gets a copy: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL.
+Copies are cheap, so every test starts from an empty ledger and nothing leaks between them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from ledger.db import database_url, make_engine, migrate
+
+
+def target_url() -> str | None:
+    """The PostgreSQL server under test, or None for SQLite."""
+    url = os.environ.get("IPB_DATABASE_URL")
+    return database_url(url) if url and not url.startswith("sqlite") else None
+
+
+class FreshDatabases:
+    def __init__(self) -> None:
+        self.server = target_url()
+        self.workdir = Path(tempfile.mkdtemp(prefix="ipb-test-"))
+        self.counter = itertools.count(1)
+        self.made: list[tuple[Engine, str]] = []
+        self.template = self._make_template()
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.server else "sqlite"
+
+    def _admin(self) -> Engine:
+        assert self.server
+        return create_engine(self.server, isolation_level="AUTOCOMMIT")
+
+    def _make_template(self) -> str:
+        if not self.server:
+            path = self.workdir / "template.sqlite"
+            engine = make_engine(f"sqlite:///{path}")
+            migrate(engine)
+            engine.dispose()  # the last connection to close checkpoints the WAL into the file
+            return str(path)
+        name = f"ipb_tpl_{os.getpid()}"
+        admin = self._admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        engine = make_engine(self._url_for(name))
+        migrate(engine)
+        engine.dispose()
+        return name
+
+    def _url_for(self, database: str) -> str:
+        assert self.server
+        return make_url(self.server).set(database=database).render_as_string(hide_password=False)
+
+    def url(self) -> str:
+        """A new, empty, migrated database; its URL."""
+        n = next(self.counter)
+        if not self.server:
+            path = self.workdir / f"db{n}.sqlite"
+            shutil.copyfile(self.template, path)
+            return f"sqlite:///{path}"
+        name = f"ipb_t_{os.getpid()}_{n}"
+        admin = self._admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        admin.dispose()
+        return self._url_for(name)
+
+    def engine(self) -> Engine:
+        url = self.url()
+        engine = make_engine(url)
+        self.made.append((engine, url))
+        return engine
+
+    def drop(self, engine: Engine) -> None:
+        engine.dispose()
+        url = make_url(engine.url)
+        if self.server:
+            admin = self._admin()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            admin.dispose()
+        elif url.database:
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.database + suffix).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.server:
+            admin = self._admin()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
+            admin.dispose()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_databases: FreshDatabases | None = None
+
+
+def databases() -> FreshDatabases:
+    global _databases
+    if _databases is None:
+        _databases = FreshDatabases()
+    return _databases
