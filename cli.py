@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli import accounts, audit, entries
+from ledger.cli import accounts, audit, budgets, entries
 from ledger.cli.common import JsonFlag, emit_json, out, refusals, settings
 from ledger.db import is_current, make_engine, migrate, open_engine
 from ledger.demo import run as run_demo
@@ -83,6 +83,11 @@ app.add_typer(entries.entry_app, name="entry")
 app.add_typer(entries.hold_app, name="hold")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(audit.period_app, name="period")
+app.add_typer(budgets.funder_app, name="funder")
+app.add_typer(budgets.person_app, name="person")
+app.add_typer(budgets.pool_app, name="pool")
+app.add_typer(budgets.budget_app, name="budget")
+app.command("reconcile")(budgets.reconcile)
 
 if __name__ == "__main__":
     app()

@@ -81,3 +81,15 @@ class ClosedPeriod(LedgerError):
 
 class ConcurrentUpdate(LedgerError):
     code = "concurrent_update"
+
+
+class UnknownParty(LedgerError):
+    """No such funder, person, pool or budget."""
+
+    code = "unknown_party"
+
+
+class NotAllowed(LedgerError):
+    """The domain's rules forbid it (e.g. a stream this funder cannot fund, a closed pool)."""
+
+    code = "not_allowed"

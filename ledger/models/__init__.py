@@ -9,8 +9,24 @@ from ledger.models.core import (
     PeriodClosure,
     Posting,
 )
+from ledger.models.parties import (
+    Budget,
+    BudgetComponent,
+    Funder,
+    Person,
+    PersonName,
+    Pool,
+    PoolPartner,
+)
 
 __all__ = [
+    "Budget",
+    "BudgetComponent",
+    "Funder",
+    "Person",
+    "PersonName",
+    "Pool",
+    "PoolPartner",
     "Account",
     "AccountBalance",
     "Base",

@@ -51,7 +51,7 @@ class Verification:
 def verify(engine: Engine, progress: Callable[[int, int], None] | None = None) -> Verification:
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         count, head_hash, first_break = _walk_chain(conn, progress)
-        return Verification(count, head_hash, first_break, _balance_mismatches(conn))
+        return Verification(count, head_hash, first_break, balance_mismatches(conn))
 
 
 def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None) -> tuple[int, str, Break | None]:
@@ -92,7 +92,7 @@ def _problem(entry: SealedEntry, stored_hash: str, expected_prev: str, expected_
     return None
 
 
-def _balance_mismatches(conn: Connection) -> list[BalanceMismatch]:
+def balance_mismatches(conn: Connection) -> list[BalanceMismatch]:
     posted = dict(
         conn.execute(
             select(Posting.account_id, func.sum(Posting.amount))

@@ -45,22 +45,47 @@ def open_in(conn, spec: AccountSpec) -> AccountState:  # type: ignore[no-untyped
     """Open an account inside a caller's transaction (use cases that open accounts as they go)."""
     if conn.execute(select(Account.id).where(Account.code == spec.code)).first():
         raise AccountExists(f"account {spec.code} already exists", account=spec.code)
-    account_id = conn.execute(
-        insert(Account).values(
-            code=spec.code,
-            name=spec.name,
-            type=str(spec.type),
-            currency=spec.currency.upper(),
-            non_negative=spec.non_negative,
-            opened_on=spec.opened_on,
-        )
-    ).inserted_primary_key[0]
+    account_id = conn.execute(insert(Account).values(**_account_row(spec))).inserted_primary_key[0]
     conn.execute(
         insert(AccountBalance).values(
             account_id=account_id, balance=0, pending_debits=0, pending_credits=0, version=0
         )
     )
     return AccountState(spec.code, spec.type, spec.currency.upper(), spec.non_negative, True)
+
+
+def ensure_in(conn, specs: list[AccountSpec]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Open whichever of `specs` do not exist yet, in bulk; return code -> account id for all of them."""
+    ids = _ids(conn, [spec.code for spec in specs])
+    missing = list({spec.code: spec for spec in specs if spec.code not in ids}.values())
+    if missing:
+        conn.execute(insert(Account), [_account_row(spec) for spec in missing])
+        new = _ids(conn, [spec.code for spec in missing])
+        conn.execute(
+            insert(AccountBalance),
+            [{"account_id": i, "balance": 0, "pending_debits": 0, "pending_credits": 0, "version": 0}
+             for i in new.values()],
+        )
+        ids.update(new)
+    return ids
+
+
+def _ids(conn, codes: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    out: dict[str, int] = {}
+    for part in store.chunks(sorted(set(codes))):
+        out.update(conn.execute(select(Account.code, Account.id).where(Account.code.in_(part))).tuples().all())
+    return out
+
+
+def _account_row(spec: AccountSpec) -> dict[str, object]:
+    return {
+        "code": spec.code,
+        "name": spec.name,
+        "type": str(spec.type),
+        "currency": spec.currency.upper(),
+        "non_negative": spec.non_negative,
+        "opened_on": spec.opened_on,
+    }
 
 
 def close_account(engine: Engine, code: str, on: date) -> None:

@@ -70,6 +70,11 @@ def post_many(engine: Engine, drafts: Sequence[tuple[Draft, str]], *, actor: str
         return _Writer(conn, actor).write([Request(draft, key) for draft, key in drafts])
 
 
+def write_in(conn: Connection, requests: Sequence[Request], *, actor: str) -> list[Posted]:
+    """Post inside a caller's transaction, for use cases that open accounts and post together."""
+    return _Writer(conn, actor).write(requests)
+
+
 def reverse(
     engine: Engine,
     entry_id: int,
@@ -83,7 +88,7 @@ def reverse(
     key = key or f"reverse:{entry_id}"
     with engine.begin() as conn:
         writer = _Writer(conn, actor)
-        replay = writer.replay_of(key, lambda e: e.reverses == entry_id)
+        replay = replay_of(conn, key, lambda e: e.reverses == entry_id)
         if replay:
             return replay
         original = store.load_entry(conn, entry_id)
@@ -121,7 +126,7 @@ def post_hold(
     key = key or f"hold-post:{hold_id}"
     with engine.begin() as conn:
         writer = _Writer(conn, actor)
-        replay = writer.replay_of(key, lambda e: e.completes == hold_id and e.phase is Phase.POSTED)
+        replay = replay_of(conn, key, lambda e: e.completes == hold_id and e.phase is Phase.POSTED)
         if replay:
             return replay
         hold = _pending_hold(conn, hold_id)
@@ -144,7 +149,7 @@ def void_hold(
     key = key or f"hold-void:{hold_id}"
     with engine.begin() as conn:
         writer = _Writer(conn, actor)
-        replay = writer.replay_of(key, lambda e: e.completes == hold_id and e.phase is Phase.VOID)
+        replay = replay_of(conn, key, lambda e: e.completes == hold_id and e.phase is Phase.VOID)
         if replay:
             return replay
         hold = _pending_hold(conn, hold_id)
@@ -191,17 +196,6 @@ class _Writer:
         if draft.content_hash() != content_hash:
             raise _conflict(key, entry_id)
         return Posted(store.load_entry(self.conn, entry_id), replayed=True)
-
-    def replay_of(self, key: str, same: Callable[[SealedEntry], bool]) -> Posted | None:
-        """Replay for derived operations (reverse, resolve a hold), where `same` says whether the
-        entry already under `key` did what is asked now."""
-        found = store.entry_by_key(self.conn, key)
-        if found is None:
-            return None
-        entry = store.load_entry(self.conn, found[0])
-        if not same(entry):
-            raise _conflict(key, entry.id)
-        return Posted(entry, replayed=True)
 
     def write(self, requests: Sequence[Request]) -> list[Posted]:
         results: list[Posted | None] = [None] * len(requests)
@@ -320,6 +314,19 @@ class _Writer:
                 expected=len(rows),
                 updated=result.rowcount,
             )
+
+
+def replay_of(conn: Connection, key: str, same: Callable[[SealedEntry], bool]) -> Posted | None:
+    """Replay for derived operations (reverse, resolve a hold, attributed spend), whose lines depend
+    on the ledger's state at the time: `same` says whether the entry already under `key` did what
+    is asked now. None if the key is new."""
+    found = store.entry_by_key(conn, key)
+    if found is None:
+        return None
+    entry = store.load_entry(conn, found[0])
+    if not same(entry):
+        raise _conflict(key, entry.id)
+    return Posted(entry, replayed=True)
 
 
 def _conflict(key: str, entry_id: int) -> IdempotencyConflict:

@@ -1,0 +1,71 @@
+"""The domain's own vocabulary: funders, funding streams, and the rules a budget or pool follows."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FunderKind(StrEnum):
+    ICB = "icb"  # integrated care board: the NHS
+    COUNCIL = "council"  # adult social care
+    EDUCATION = "education"  # the council's education / SEND budget
+    PERSON = "person"  # the person's own contribution
+    THIRD_PARTY = "third_party"  # a relative or charity paying a top-up
+
+
+class Stream(StrEnum):
+    NHS_CHC = "nhs-chc"
+    NHS_PHB = "nhs-phb"
+    S117 = "s117"
+    CARE_ACT = "care-act"
+    EHC_EDUCATION = "ehc-education"
+    PERSONAL_CONTRIBUTION = "personal-contribution"
+    THIRD_PARTY_TOPUP = "third-party-topup"
+
+    @property
+    def title(self) -> str:
+        return STREAM_TITLES[self]
+
+    @property
+    def funder_kinds(self) -> frozenset[FunderKind]:
+        """Who may fund this stream."""
+        return STREAM_FUNDERS[self]
+
+
+STREAM_TITLES = {
+    Stream.NHS_CHC: "NHS Continuing Healthcare",
+    Stream.NHS_PHB: "NHS personal health budget",
+    Stream.S117: "Section 117 Mental Health Act aftercare",
+    Stream.CARE_ACT: "Care Act 2014 social care",
+    Stream.EHC_EDUCATION: "EHC plan education element",
+    Stream.PERSONAL_CONTRIBUTION: "Personal contribution",
+    Stream.THIRD_PARTY_TOPUP: "Third-party top-up",
+}
+
+STREAM_FUNDERS = {
+    Stream.NHS_CHC: frozenset({FunderKind.ICB}),
+    Stream.NHS_PHB: frozenset({FunderKind.ICB}),
+    # s117 aftercare is a joint duty of the ICB and the council
+    Stream.S117: frozenset({FunderKind.ICB, FunderKind.COUNCIL}),
+    Stream.CARE_ACT: frozenset({FunderKind.COUNCIL}),
+    Stream.EHC_EDUCATION: frozenset({FunderKind.EDUCATION}),
+    Stream.PERSONAL_CONTRIBUTION: frozenset({FunderKind.PERSON}),
+    Stream.THIRD_PARTY_TOPUP: frozenset({FunderKind.THIRD_PARTY}),
+}
+
+
+class Attribution(StrEnum):
+    """How spend that names no stream is shared between a budget's streams."""
+
+    PROPORTIONAL = "proportional"  # in proportion to what each stream has available
+    WATERFALL = "waterfall"  # from streams in a set priority order, each until empty
+
+
+class RiskShare(StrEnum):
+    PROPORTIONAL = "proportional"  # in proportion to each partner's contributions
+    FIXED = "fixed"  # fixed percentages agreed in the section 75 agreement
+
+
+class YearEnd(StrEnum):
+    RETURN = "return"  # an underspend goes back to the partners
+    CARRY_FORWARD = "carry-forward"  # an underspend moves into the next year's pool

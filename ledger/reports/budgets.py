@@ -1,0 +1,179 @@
+"""Budget and pool views, computed from postings (not from the maintained balances alone).
+
+`stream_figures` and `pool_figures` give, for many budgets or pools at once, the sums by
+entry kind that the reconciliation compares with the maintained balances.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine, func, select
+
+from ledger import store
+from ledger.db import READ_ONLY
+from ledger.domain import Stream
+from ledger.models import Account, AccountBalance, Budget, BudgetComponent, JournalEntry, Person, Pool, Posting
+from ledger.rules.risk_share import share
+from ledger.services.budgets import ALLOCATION, RECOVERY, SPEND
+from ledger.services.pools import PoolInfo, pool_in
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFigures:
+    """One stream of one budget, from postings; `balance` and `held` are the maintained ones."""
+
+    person: str
+    fy: int
+    stream: Stream
+    available_account: str
+    spent_account: str
+    allocated: int = 0
+    spent: int = 0  # spend entries out of the available account
+    recovered: int = 0
+    other: int = 0  # postings of any other kind: should be none
+    spent_balance: int = 0  # the spent account's maintained balance
+    balance: int = 0  # the available account's maintained balance (held included)
+    held: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+def stream_figures(conn: Connection, person: str | None = None, fy: int | None = None) -> list[StreamFigures]:
+    avail, spent = Account.__table__.alias("avail"), Account.__table__.alias("spent")
+    avail_bal, spent_bal = AccountBalance.__table__.alias("ab"), AccountBalance.__table__.alias("sb")
+    components = (
+        select(Person.ref, Budget.fy, BudgetComponent.stream, BudgetComponent.available_account_id,
+               avail.c.code.label("avail_code"), spent.c.code.label("spent_code"),
+               avail_bal.c.balance, avail_bal.c.pending_credits, spent_bal.c.balance.label("spent_balance"))
+        .join(Budget, Budget.id == BudgetComponent.budget_id)
+        .join(Person, Person.id == Budget.person_id)
+        .join(avail, avail.c.id == BudgetComponent.available_account_id)
+        .join(spent, spent.c.id == BudgetComponent.spent_account_id)
+        .join(avail_bal, avail_bal.c.account_id == avail.c.id)
+        .join(spent_bal, spent_bal.c.account_id == spent.c.id)
+        .order_by(Person.ref, Budget.fy, BudgetComponent.id)
+    )
+    if person:
+        components = components.where(Person.ref == person)
+    if fy is not None:
+        components = components.where(Budget.fy == fy)
+    rows = conn.execute(components).all()
+    sums = _sums_by_kind(conn, [r.available_account_id for r in rows], scoped=bool(person))
+    out = []
+    for r in rows:
+        by_kind = sums.get(r.available_account_id, {})
+        out.append(StreamFigures(
+            r.ref, r.fy, Stream(r.stream), r.avail_code, r.spent_code,
+            allocated=by_kind.pop(ALLOCATION, 0),
+            spent=-by_kind.pop(SPEND, 0),
+            recovered=-by_kind.pop(RECOVERY, 0),
+            other=sum(by_kind.values()),
+            spent_balance=r.spent_balance,
+            balance=r.balance,
+            held=r.pending_credits,
+        ))
+    return out
+
+
+def _sums_by_kind(conn: Connection, account_ids: list[int], scoped: bool) -> dict[int, dict[str, int]]:
+    """account id -> entry kind -> sum of posted amounts. One GROUP BY over all postings unless scoped."""
+    query = (
+        select(Posting.account_id, JournalEntry.kind, func.sum(Posting.amount))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.pending.is_(False))
+        .group_by(Posting.account_id, JournalEntry.kind)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    wanted = set(account_ids)
+    batches: Iterable = store.chunks(account_ids) if scoped else [None]
+    for part in batches:
+        q = query if part is None else query.where(Posting.account_id.in_(part))
+        for account_id, kind, total in conn.execute(q):
+            if account_id in wanted:
+                out[account_id][kind] = int(total)
+    return out
+
+
+def budget_view(engine: Engine, person: str, fy: int | None = None) -> list[StreamFigures]:
+    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        return stream_figures(conn, person, fy)
+
+
+# --- pools -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerFigures:
+    partner: str
+    contributed: int
+    risk_share: int  # credit: paid towards an overspend; debit (negative): underspend returned/carried
+    share_of_allocations: int  # memorandum: allocations out shared in proportion to contributions
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFigures:
+    pool: PoolInfo
+    unallocated: int  # maintained balance
+    allocated_out: int  # allocation postings out of the pool, less reductions
+    recovered_in: int
+    partner_equity: int  # sum of partner accounts' maintained balances
+    other: int  # postings on the unallocated account of unexpected kinds
+    partners: list[PartnerFigures] = field(default_factory=list)
+    person_side_allocated: int = 0  # the same allocations, summed from the people's side
+
+
+POOL_KINDS = {"contribution", "pool-year-end"}
+
+
+def pool_figures(conn: Connection, pool: str | None = None) -> list[PoolFigures]:
+    codes = [pool] if pool else list(conn.execute(select(Pool.code).order_by(Pool.fy, Pool.code)).scalars())
+    out = []
+    for code in codes:
+        info = pool_in(conn, code)
+        unallocated = f"pool:{code}:unallocated"
+        states = store.account_rows(conn, [unallocated] + [
+            f"pool:{code}:partner:{p}:{part}" for p in info.partners for part in ("contributions", "risk-share")])
+        by_kind = _sums_by_kind(conn, [states[unallocated][0]], scoped=True).get(states[unallocated][0], {})
+        allocated_out = -by_kind.pop(ALLOCATION, 0)
+        recovered_in = by_kind.pop(RECOVERY, 0)
+        other = sum(v for k, v in by_kind.items() if k not in POOL_KINDS)
+        contributions = {p: states[f"pool:{code}:partner:{p}:contributions"][1].normal_balance for p in info.partners}
+        risk = {p: states[f"pool:{code}:partner:{p}:risk-share"][1].normal_balance for p in info.partners}
+        net_out = allocated_out - recovered_in
+        memo = share(net_out, info.risk_share, contributions,
+                     {p: bp for p, bp in info.partners.items() if bp is not None}) if any(contributions.values()) \
+            else None
+        partners = [PartnerFigures(p, contributions[p], risk[p], memo.parts[p] if memo else 0) for p in info.partners]
+        out.append(PoolFigures(
+            info, states[unallocated][1].normal_balance, allocated_out, recovered_in,
+            sum(contributions.values()) + sum(risk.values()), other, partners,
+            _person_side_allocated(conn, states[unallocated][0]),
+        ))
+    return out
+
+
+def _person_side_allocated(conn: Connection, unallocated_id: int) -> int:
+    """Net allocations into people's budgets whose other side is this pool, summed over the budget accounts."""
+    pool_side = Posting.__table__.alias("pool_side")
+    person_side = Posting.__table__.alias("person_side")
+    total = conn.execute(
+        select(func.coalesce(func.sum(person_side.c.amount), 0))
+        .select_from(pool_side)
+        .join(person_side, (person_side.c.entry_id == pool_side.c.entry_id)
+              & (person_side.c.account_id != pool_side.c.account_id))
+        .join(BudgetComponent, BudgetComponent.available_account_id == person_side.c.account_id)
+        .join(JournalEntry, JournalEntry.id == pool_side.c.entry_id)
+        .where(pool_side.c.account_id == unallocated_id, JournalEntry.kind.in_([ALLOCATION, RECOVERY]),
+               pool_side.c.pending.is_(False))
+    ).scalar_one()
+    return int(total)
+
+
+def pool_view(engine: Engine, pool: str) -> PoolFigures:
+    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        return pool_figures(conn, pool)[0]

@@ -1,0 +1,1 @@
+"""Pure rules: eligibility, charging, top-ups, attribution and sharing. No I/O."""

@@ -1,0 +1,321 @@
+"""Integrated personal budgets: allocate streams from funders or pools, spend and recover by attribution.
+
+Accounts of person P's budget for financial year 2025/26, stream S:
+  person:P:2025-26:S:available    asset, never below zero: allocated and not yet spent or recovered
+  person:P:2025-26:S:spent        expense: what the stream has paid for
+Entry kinds keep the story: "allocation" (from a funder's funding account or a pool's
+unallocated account; a negative allocation reduces the budget), "spend", "recovery".
+So, for every stream: allocated = spent + recovered + available + held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, tuple_, update
+from sqlalchemy.orm import aliased
+
+from ledger import store
+from ledger.calendar import financial_year
+from ledger.domain import Attribution, Stream
+from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.journal import AccountState, AccountType, Draft, Line, Phase, SealedEntry
+from ledger.models import Account, Budget, BudgetComponent, JournalEntry, Person, Posting
+from ledger.rules.attribution import Attributed, attribute
+from ledger.services.accounts import AccountSpec, ensure_in
+from ledger.services.journal import Posted, Request, new_key, replay_of, write_in
+from ledger.services.parties import funder_in, funding_account
+from ledger.services.pools import open_pool_in, unallocated_account
+from ledger.split import split
+
+ALLOCATION, SPEND, RECOVERY = "allocation", "spend", "recovery"
+
+
+def fy_tag(fy: int) -> str:
+    return f"{fy}-{(fy + 1) % 100:02d}"
+
+
+def available_account(person: str, fy: int, stream: Stream) -> str:
+    return f"person:{person}:{fy_tag(fy)}:{stream}:available"
+
+
+def spent_account(person: str, fy: int, stream: Stream) -> str:
+    return f"person:{person}:{fy_tag(fy)}:{stream}:spent"
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    person: str
+    fy: int
+    stream: Stream
+    amount: int  # pence; negative reduces the budget
+    source: str  # a funder code, or pool:<code>
+    on: date
+    key: str | None = None
+    memo: str = ""
+
+
+def allocate(engine: Engine, allocations: Sequence[Allocation], *, actor: str) -> list[Posted]:
+    """Allocate stream components to people's budgets: all of them in one transaction, or none."""
+    with engine.begin() as conn:
+        return allocate_in(conn, allocations, actor=actor)
+
+
+def allocate_in(conn: Connection, allocations: Sequence[Allocation], *, actor: str) -> list[Posted]:
+    people = _people(conn, {a.person for a in allocations})
+    sources = {src: _source_account(conn, src) for src in {a.source for a in allocations}}
+    for item in allocations:
+        _check_allocation(item, sources[item.source])
+    _ensure_components(conn, people, {(a.person, a.fy, a.stream) for a in allocations})
+    requests = [Request(_allocation_draft(a, sources[a.source].account), a.key or new_key()) for a in allocations]
+    return write_in(conn, requests, actor=actor)
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    account: str
+    kinds: frozenset  # funder kinds that stand behind it
+    pool_fy: int | None
+
+
+def _source_account(conn: Connection, source: str) -> _Source:
+    if source.startswith("pool:"):
+        info = open_pool_in(conn, source.removeprefix("pool:"))
+        return _Source(unallocated_account(info.code), frozenset(info.partner_kinds.values()), info.fy)
+    funder = funder_in(conn, source)
+    return _Source(funding_account(funder.code), frozenset({funder.kind}), None)
+
+
+def _check_allocation(item: Allocation, source: _Source) -> None:
+    if item.amount == 0:
+        raise InvalidInput("an allocation of 0.00 allocates nothing", person=item.person)
+    if not source.kinds & item.stream.funder_kinds:
+        raise NotAllowed(
+            f"{item.source} cannot fund the {item.stream} stream: it is funded by "
+            f"{' or '.join(sorted(item.stream.funder_kinds))}",
+            source=item.source, stream=str(item.stream),
+        )
+    if source.pool_fy is not None and source.pool_fy != item.fy:
+        raise NotAllowed(
+            f"pool {item.source} is for {financial_year(source.pool_fy).label}; the budget is for "
+            f"{financial_year(item.fy).label}", source=item.source,
+        )
+
+
+def _allocation_draft(item: Allocation, source_account: str) -> Draft:
+    target = available_account(item.person, item.fy, item.stream)
+    what = "allocation" if item.amount > 0 else "reduction"
+    return Draft(
+        (Line(target, item.amount), Line(source_account, -item.amount)),
+        item.on,
+        ALLOCATION,
+        item.memo or f"{item.stream} {what} {financial_year(item.fy).label} from {item.source}",
+        meta={"person": item.person, "fy": str(item.fy), "stream": str(item.stream), "source": item.source},
+    )
+
+
+def _people(conn: Connection, refs: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in store.chunks(sorted(refs)):
+        found.update(conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(part))).tuples().all())
+    missing = sorted(refs - found.keys())
+    if missing:
+        raise UnknownParty(f"no person {missing[0]!r}; register them with `ipb person add`", person=missing[0])
+    return found
+
+
+def _ensure_components(conn: Connection, people: dict[str, int], wanted: set[tuple[str, int, Stream]]) -> None:
+    budgets = _ensure_budgets(conn, {(people[p], fy) for p, fy, _ in wanted})
+    specs = []
+    for person, fy, stream in wanted:
+        opened = financial_year(fy).start
+        specs.append(AccountSpec(available_account(person, fy, stream), AccountType.ASSET, opened, non_negative=True))
+        specs.append(AccountSpec(spent_account(person, fy, stream), AccountType.EXPENSE, opened))
+    ids = ensure_in(conn, specs)
+    rows = [
+        {"budget_id": budgets[(people[p], fy)], "stream": str(s),
+         "available_account_id": ids[available_account(p, fy, s)], "spent_account_id": ids[spent_account(p, fy, s)]}
+        for p, fy, s in wanted
+    ]
+    existing = set()
+    for part in store.chunks(rows):
+        existing |= set(conn.execute(
+            select(BudgetComponent.available_account_id)
+            .where(BudgetComponent.available_account_id.in_([r["available_account_id"] for r in part]))
+        ).scalars())
+    new = [r for r in rows if r["available_account_id"] not in existing]
+    if new:
+        conn.execute(insert(BudgetComponent), new)
+
+
+def _ensure_budgets(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    def lookup() -> dict[tuple[int, int], int]:
+        found = {}
+        for part in store.chunks(sorted(wanted)):
+            rows = conn.execute(
+                select(Budget.person_id, Budget.fy, Budget.id).where(tuple_(Budget.person_id, Budget.fy).in_(part))
+            )
+            found.update({(r.person_id, r.fy): r.id for r in rows})
+        return found
+
+    found = lookup()
+    missing = [
+        {"person_id": p, "fy": fy, "attribution": str(Attribution.PROPORTIONAL), "priority": []}
+        for p, fy in sorted(wanted - found.keys())
+    ]
+    if missing:
+        conn.execute(insert(Budget), missing)
+        found = lookup()
+    return found
+
+
+# --- a budget and its streams -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetInfo:
+    id: int
+    person: str
+    fy: int
+    attribution: Attribution
+    priority: tuple[Stream, ...]
+    streams: dict[Stream, AccountState]  # the available account of each stream
+
+
+def budget_in(conn: Connection, person: str, fy: int) -> BudgetInfo:
+    row = conn.execute(
+        select(Budget).join(Person, Person.id == Budget.person_id).where(Person.ref == person, Budget.fy == fy)
+    ).first()
+    if row is None:
+        raise UnknownParty(f"{person} has no budget for {financial_year(fy).label}; allocate one first",
+                           person=person, fy=fy)
+    streams = [Stream(s) for s in conn.execute(
+        select(BudgetComponent.stream).where(BudgetComponent.budget_id == row.id).order_by(BudgetComponent.id)
+    ).scalars()]
+    states = store.account_rows(conn, [available_account(person, fy, s) for s in streams])
+    return BudgetInfo(
+        row.id, person, fy, Attribution(row.attribution), tuple(Stream(s) for s in row.priority),
+        {s: states[available_account(person, fy, s)][1] for s in streams},
+    )
+
+
+def set_rule(engine: Engine, person: str, fy: int, rule: Attribution, priority: Sequence[Stream] = ()) -> BudgetInfo:
+    """How spend naming no stream is shared: in proportion to what is available, or by a priority waterfall."""
+    if rule is Attribution.WATERFALL and not priority:
+        raise InvalidInput("a waterfall needs the streams in priority order, e.g. care-act,nhs-phb")
+    with engine.begin() as conn:
+        info = budget_in(conn, person, fy)
+        unknown = [str(s) for s in priority if s not in info.streams]
+        if unknown:
+            raise InvalidInput(f"{person}'s budget has no stream {unknown[0]}; it has {', '.join(info.streams)}")
+        conn.execute(
+            update(Budget).where(Budget.id == info.id).values(attribution=str(rule), priority=[str(s) for s in priority])
+        )
+        return budget_in(conn, person, fy)
+
+
+# --- money leaving a budget ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outflow:
+    posted: list[Posted]
+    attributed: Attributed
+
+
+def spend(
+    engine: Engine, person: str, fy: int, amount: int, *, on: date, actor: str, stream: Stream | None = None,
+    key: str | None = None, memo: str = "", hold: bool = False, meta: dict[str, str] | None = None,
+) -> Outflow:
+    """Spend from a budget. The stream named pays, or the budget's attribution rule shares it out.
+
+    With `hold`, the spend is a pending hold (a commitment) that reduces what is available
+    until it is posted or voided.
+    """
+    key = key or new_key()
+    with engine.begin() as conn:
+        replay = replay_of(conn, key, lambda e: _same_outflow(e, SPEND, person, fy, amount))
+        if replay:
+            return Outflow([replay], _attribution_of(replay.entry))
+        info = budget_in(conn, person, fy)
+        attributed = _attribute(info, amount, stream)
+        lines = []
+        for s, part in attributed.parts.items():
+            lines += [Line(spent_account(person, fy, s), part), Line(available_account(person, fy, s), -part)]
+        draft = Draft(tuple(lines), on, SPEND, memo or f"spend for {person}",
+                      Phase.PENDING if hold else Phase.POSTED,
+                      meta=_outflow_meta(person, fy, amount, attributed, meta))
+        return Outflow(write_in(conn, [Request(draft, key)], actor=actor), attributed)
+
+
+def recover(
+    engine: Engine, person: str, fy: int, amount: int, *, on: date, actor: str, stream: Stream | None = None,
+    key: str | None = None, memo: str = "",
+) -> Outflow:
+    """Return unspent money from a budget to where it came from.
+
+    The streams bear it by the budget's rule (or the stream named); within a stream it goes
+    back to each source in proportion to what that source allocated, exact to the penny.
+    One entry per stream, so every entry names one stream and its sources.
+    """
+    key = key or new_key()
+    with engine.begin() as conn:
+        replay = replay_of(conn, f"{key}:1", lambda e: _same_outflow(e, RECOVERY, person, fy, amount))
+        if replay:
+            return Outflow([replay], _attribution_of(replay.entry))
+        info = budget_in(conn, person, fy)
+        attributed = _attribute(info, amount, stream)
+        requests = []
+        for index, (s, part) in enumerate(attributed.parts.items(), 1):
+            sources = component_sources(conn, available_account(person, fy, s))
+            weights = {src: net for src, net in sources.items() if net > 0}
+            shares = split(part, list(weights.values()))
+            lines = [Line(src, share) for src, share in zip(weights, shares) if share]
+            lines.append(Line(available_account(person, fy, s), -part))
+            meta = _outflow_meta(person, fy, amount, attributed, {"stream": str(s)})
+            draft = Draft(tuple(lines), on, RECOVERY, memo or f"recovery from {person} {s}", meta=meta)
+            requests.append(Request(draft, f"{key}:{index}"))
+        return Outflow(write_in(conn, requests, actor=actor), attributed)
+
+
+def _attribute(info: BudgetInfo, amount: int, stream: Stream | None) -> Attributed:
+    available = {s: state.available for s, state in info.streams.items()}
+    return attribute(amount, available, named=stream, rule=info.attribution, priority=info.priority)
+
+
+def _outflow_meta(person: str, fy: int, amount: int, attributed: Attributed,
+                  extra: dict[str, str] | None) -> dict[str, str]:
+    parts = ",".join(f"{s}={p}" for s, p in attributed.parts.items())
+    return {"person": person, "fy": str(fy), "amount": str(amount), "attribution": attributed.rule,
+            "parts": parts, "reason": attributed.reason, **(extra or {})}
+
+
+def _same_outflow(entry: SealedEntry, kind: str, person: str, fy: int, amount: int) -> bool:
+    meta = entry.meta
+    return (entry.kind, meta.get("person"), meta.get("fy"), meta.get("amount")) == (kind, person, str(fy), str(amount))
+
+
+def _attribution_of(entry: SealedEntry) -> Attributed:
+    parts = dict(item.split("=") for item in entry.meta.get("parts", "").split(",") if item)
+    return Attributed({Stream(s): int(p) for s, p in parts.items()}, entry.meta.get("attribution", ""),
+                      entry.meta.get("reason", ""))
+
+
+def component_sources(conn: Connection, available: str) -> dict[str, int]:
+    """Net amount each source account has put into a stream (allocations less recoveries)."""
+    mine, other = aliased(Posting), aliased(Posting)
+    target = aliased(Account)
+    rows = conn.execute(
+        select(Account.code, func.sum(-other.amount))
+        .select_from(mine)
+        .join(target, and_(target.id == mine.account_id, target.code == available))
+        .join(JournalEntry, JournalEntry.id == mine.entry_id)
+        .join(other, and_(other.entry_id == mine.entry_id, other.account_id != mine.account_id))
+        .join(Account, Account.id == other.account_id)
+        .where(JournalEntry.kind.in_([ALLOCATION, RECOVERY]), mine.pending.is_(False))
+        .group_by(Account.code)
+        .order_by(Account.code)
+    )
+    return {code: int(net) for code, net in rows}

@@ -1,0 +1,86 @@
+"""Funders and people: who pays, and who the budgets are for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ledger.domain import FunderKind
+from ledger.errors import AccountExists, InvalidInput, UnknownParty
+from ledger.identifiers import code, nhs_number
+from ledger.journal import AccountType
+from ledger.models import Funder, Person, PersonName
+from ledger.services.accounts import AccountSpec, ensure_in
+
+LEDGER_START = date(2000, 1, 1)  # opening date of accounts the ledger makes for itself
+
+
+@dataclass(frozen=True, slots=True)
+class FunderRow:
+    id: int
+    code: str
+    name: str
+    kind: FunderKind
+    funding_account: str
+
+
+def funding_account(funder: str) -> str:
+    return f"funder:{funder}:funding"
+
+
+def add_funder(engine: Engine, funder: str, name: str, kind: FunderKind) -> FunderRow:
+    """Register a funder. Direct allocations draw on its `funder:<code>:funding` account."""
+    code(funder, "funder code")
+    with engine.begin() as conn:
+        if conn.execute(select(Funder.id).where(Funder.code == funder)).first():
+            raise AccountExists(f"funder {funder} already exists", funder=funder)
+        account = funding_account(funder)
+        ids = ensure_in(conn, [AccountSpec(account, AccountType.EQUITY, LEDGER_START, name=f"{name} funding")])
+        funder_id = conn.execute(
+            insert(Funder).values(code=funder, name=name, kind=str(kind), funding_account_id=ids[account])
+        ).inserted_primary_key[0]
+    return FunderRow(funder_id, funder, name, kind, account)
+
+
+def funder_in(conn: Connection, funder: str) -> FunderRow:
+    row = conn.execute(select(Funder).where(Funder.code == funder)).first()
+    if row is None:
+        raise UnknownParty(f"no funder {funder!r}; add it with `ipb funder add`", funder=funder)
+    return FunderRow(row.id, row.code, row.name, FunderKind(row.kind), funding_account(row.code))
+
+
+def list_funders(engine: Engine) -> list[FunderRow]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Funder).order_by(Funder.code)).all()
+    return [FunderRow(r.id, r.code, r.name, FunderKind(r.kind), funding_account(r.code)) for r in rows]
+
+
+def register_person(engine: Engine, ref: str, nhs: str | None = None, display_name: str | None = None) -> int:
+    """Register a person by pseudonymous reference; the NHS number must pass its Modulus 11 check."""
+    code(ref, "person reference")
+    digits = nhs_number(nhs) if nhs else None
+    with engine.begin() as conn:
+        try:
+            person_id = conn.execute(insert(Person).values(ref=ref, nhs_number=digits)).inserted_primary_key[0]
+        except IntegrityError:
+            raise InvalidInput(f"person {ref} or NHS number {nhs} is already registered", person=ref) from None
+        if display_name:
+            conn.execute(insert(PersonName).values(person_id=person_id, display_name=display_name))
+    return person_id
+
+
+def person_id_in(conn: Connection, ref: str) -> int:
+    found = conn.execute(select(Person.id).where(Person.ref == ref)).scalar()
+    if found is None:
+        raise UnknownParty(f"no person {ref!r}; register them with `ipb person add`", person=ref)
+    return found
+
+
+def erase_name(engine: Engine, ref: str) -> bool:
+    """Erase a person's display name. Entries are untouched: they only ever knew the reference."""
+    with engine.begin() as conn:
+        person_id = person_id_in(conn, ref)
+        return conn.execute(delete(PersonName).where(PersonName.person_id == person_id)).rowcount > 0

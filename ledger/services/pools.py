@@ -1,0 +1,245 @@
+"""Section 75 pooled budgets: create a pool, take contributions, close the year with the risk share.
+
+Accounts of a pool X:
+  pool:X:unallocated                      asset: money in the pool not yet allocated to anyone
+  pool:X:partner:F:contributions          equity: what partner F paid in
+  pool:X:partner:F:risk-share             equity: F's part of the year-end over- (credit) or
+                                          underspend (debit: returned or carried forward)
+So, always: sum of partner equity = unallocated + allocations out of the pool - recoveries into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from ledger import store
+from ledger.calendar import financial_year
+from ledger.domain import FunderKind, RiskShare, YearEnd
+from ledger.errors import AccountExists, InvalidInput, NotAllowed, UnknownParty
+from ledger.identifiers import code
+from ledger.journal import AccountType, Draft, Line
+from ledger.models import Funder, Pool, PoolPartner
+from ledger.rules.risk_share import WHOLE, Shares, share
+from ledger.services.accounts import AccountSpec, ensure_in
+from ledger.services.journal import Posted, Request, new_key, write_in
+from ledger.services.parties import funder_in
+
+POOL_PARTNER_KINDS = frozenset({FunderKind.ICB, FunderKind.COUNCIL, FunderKind.EDUCATION})
+
+
+def unallocated_account(pool: str) -> str:
+    return f"pool:{pool}:unallocated"
+
+
+def contributions_account(pool: str, partner: str) -> str:
+    return f"pool:{pool}:partner:{partner}:contributions"
+
+
+def risk_share_account(pool: str, partner: str) -> str:
+    return f"pool:{pool}:partner:{partner}:risk-share"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolInfo:
+    id: int
+    code: str
+    name: str
+    fy: int
+    host: str
+    risk_share: RiskShare
+    year_end: YearEnd
+    allow_overspend: bool
+    closed_on: date | None
+    partners: dict[str, int | None]  # partner funder code -> fixed share in basis points (or None)
+    partner_kinds: dict[str, FunderKind]
+
+
+def create_pool(
+    engine: Engine,
+    pool: str,
+    *,
+    name: str,
+    fy: int,
+    host: str,
+    partners: Sequence[tuple[str, int | None]],
+    risk_share: RiskShare = RiskShare.PROPORTIONAL,
+    year_end: YearEnd = YearEnd.RETURN,
+    allow_overspend: bool = False,
+) -> PoolInfo:
+    """Create a pool for financial year `fy` (starting 1 April fy) hosted by one of its partners."""
+    code(pool, "pool code")
+    codes = [p for p, _ in partners]
+    if len(set(codes)) != len(codes) or not codes:
+        raise InvalidInput(f"a pool needs partners, each named once; got {codes}")
+    if host not in codes:
+        raise InvalidInput(f"the host {host} must be one of the partners {codes}", host=host)
+    _check_fixed_shares(risk_share, partners)
+    opened = financial_year(fy).start
+    with engine.begin() as conn:
+        if conn.execute(select(Pool.id).where(Pool.code == pool)).first():
+            raise AccountExists(f"pool {pool} already exists", pool=pool)
+        funders = {p: funder_in(conn, p) for p in codes}
+        for partner, funder in funders.items():
+            if funder.kind not in POOL_PARTNER_KINDS:
+                raise NotAllowed(
+                    f"{partner} is a {funder.kind} funder; section 75 partners are NHS bodies and councils",
+                    partner=partner,
+                )
+        specs = [AccountSpec(unallocated_account(pool), AccountType.ASSET, opened, name=f"{name}: unallocated",
+                             non_negative=not allow_overspend)]
+        for partner in codes:
+            specs.append(AccountSpec(contributions_account(pool, partner), AccountType.EQUITY, opened))
+            specs.append(AccountSpec(risk_share_account(pool, partner), AccountType.EQUITY, opened))
+        ids = ensure_in(conn, specs)
+        pool_id = conn.execute(
+            insert(Pool).values(
+                code=pool, name=name, fy=fy, host_funder_id=funders[host].id, risk_share=str(risk_share),
+                year_end=str(year_end), allow_overspend=allow_overspend,
+                unallocated_account_id=ids[unallocated_account(pool)],
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(PoolPartner),
+            [
+                {
+                    "pool_id": pool_id,
+                    "funder_id": funders[partner].id,
+                    "fixed_share_bp": bp,
+                    "contributions_account_id": ids[contributions_account(pool, partner)],
+                    "risk_share_account_id": ids[risk_share_account(pool, partner)],
+                }
+                for partner, bp in partners
+            ],
+        )
+        return pool_in(conn, pool)
+
+
+def _check_fixed_shares(rule: RiskShare, partners: Sequence[tuple[str, int | None]]) -> None:
+    shares = [bp for _, bp in partners]
+    if rule is RiskShare.FIXED:
+        if any(bp is None for bp in shares) or sum(bp or 0 for bp in shares) != WHOLE:
+            raise InvalidInput(
+                "a fixed risk share needs a share for every partner adding up to 100%, "
+                f"got {dict(partners)}", shares=dict(partners)
+            )
+    elif any(bp is not None for bp in shares):
+        raise InvalidInput("fixed shares are only for a pool whose risk share is fixed")
+
+
+def pool_in(conn: Connection, pool: str) -> PoolInfo:
+    row = conn.execute(select(Pool).where(Pool.code == pool)).first()
+    if row is None:
+        raise UnknownParty(f"no pool {pool!r}", pool=pool)
+    partners = conn.execute(
+        select(Funder.code, Funder.kind, PoolPartner.fixed_share_bp)
+        .join(PoolPartner, PoolPartner.funder_id == Funder.id)
+        .where(PoolPartner.pool_id == row.id)
+        .order_by(Funder.code)
+    ).all()
+    host = conn.execute(select(Funder.code).where(Funder.id == row.host_funder_id)).scalar_one()
+    return PoolInfo(
+        row.id, row.code, row.name, row.fy, host, RiskShare(row.risk_share), YearEnd(row.year_end),
+        row.allow_overspend, row.closed_on,
+        {p.code: p.fixed_share_bp for p in partners}, {p.code: FunderKind(p.kind) for p in partners},
+    )
+
+
+def open_pool_in(conn: Connection, pool: str) -> PoolInfo:
+    info = pool_in(conn, pool)
+    if info.closed_on is not None:
+        raise NotAllowed(f"pool {pool} closed its year on {info.closed_on}; use the next year's pool", pool=pool)
+    return info
+
+
+def contribute(
+    engine: Engine, pool: str, partner: str, amount: int, *, on: date, actor: str, key: str | None = None,
+    memo: str = "",
+) -> Posted:
+    """A partner pays into the pool."""
+    if amount <= 0:
+        raise InvalidInput("a contribution must be a positive amount; correct a wrong one by reversing it",
+                           amount=amount)
+    with engine.begin() as conn:
+        info = open_pool_in(conn, pool)
+        if partner not in info.partners:
+            raise NotAllowed(f"{partner} is not a partner of pool {pool} ({', '.join(info.partners)})",
+                             partner=partner, pool=pool)
+        draft = Draft(
+            (Line(unallocated_account(pool), amount), Line(contributions_account(pool, partner), -amount)),
+            on, "contribution", memo or f"{partner} contribution to {pool}", meta={"pool": pool, "partner": partner},
+        )
+        return write_in(conn, [Request(draft, key or new_key())], actor=actor)[0]
+
+
+def partner_contributions(conn: Connection, info: PoolInfo) -> dict[str, int]:
+    states = store.account_rows(conn, [contributions_account(info.code, p) for p in info.partners])
+    return {p: states[contributions_account(info.code, p)][1].normal_balance for p in info.partners}
+
+
+@dataclass(frozen=True, slots=True)
+class YearEndResult:
+    pool: str
+    balance: int  # unallocated at close: > 0 underspend, < 0 overspend
+    shares: Shares
+    entry: Posted | None
+    carried_to: str | None
+
+
+def close_year(
+    engine: Engine, pool: str, *, on: date, actor: str, carry_to: str | None = None
+) -> YearEndResult:
+    """Share the pool's over- or underspend between partners by its risk-share rule, then close it.
+
+    An underspend is returned to partners or, if the pool says so, carried into `carry_to`,
+    the next year's pool; an overspend is met by partners. Splits are exact to the penny.
+    """
+    with engine.begin() as conn:
+        info = open_pool_in(conn, pool)
+        unallocated = store.account_rows(conn, [unallocated_account(pool)])[unallocated_account(pool)][1]
+        if unallocated.held:
+            raise NotAllowed(f"pool {pool} has holds open; post or void them before the year end", pool=pool)
+        balance = unallocated.normal_balance
+        shares = share(balance, info.risk_share, partner_contributions(conn, info),
+                       {p: bp for p, bp in info.partners.items() if bp is not None})
+        target = _carry_target(conn, info, carry_to) if balance > 0 else None
+        lines = _year_end_lines(pool, balance, shares, target)
+        posted = None
+        if lines:
+            draft = Draft(lines, on, "pool-year-end", f"{pool} year end: {shares.reason}",
+                          meta={"pool": pool, "carried_to": target or ""})
+            posted = write_in(conn, [Request(draft, f"pool-year-end:{pool}")], actor=actor)[0]
+        conn.execute(update(Pool).where(Pool.id == info.id).values(closed_on=on))
+    return YearEndResult(pool, balance, shares, posted, target)
+
+
+def _carry_target(conn: Connection, info: PoolInfo, carry_to: str | None) -> str | None:
+    if info.year_end is YearEnd.RETURN:
+        if carry_to:
+            raise NotAllowed(f"pool {info.code} returns its underspend; it does not carry forward")
+        return None
+    if not carry_to:
+        raise InvalidInput(f"pool {info.code} carries its underspend forward: name the next year's pool")
+    target = open_pool_in(conn, carry_to)
+    if target.fy != info.fy + 1:
+        raise NotAllowed(f"{carry_to} is for {financial_year(target.fy).label}, not the year after "
+                         f"{financial_year(info.fy).label}")
+    missing = set(info.partners) - set(target.partners)
+    if missing:
+        raise NotAllowed(f"{carry_to} lacks partners {sorted(missing)} to carry their shares to")
+    return carry_to
+
+
+def _year_end_lines(pool: str, balance: int, shares: Shares, target: str | None) -> tuple[Line, ...]:
+    """Underspend (balance > 0): debit each partner's risk share, credit the pool. Overspend: the reverse."""
+    if balance == 0:
+        return ()
+    lines = [Line(unallocated_account(pool), -balance)]
+    lines += [Line(risk_share_account(pool, p), part) for p, part in shares.parts.items() if part]
+    if target:
+        lines.append(Line(unallocated_account(target), balance))
+        lines += [Line(contributions_account(target, p), -part) for p, part in shares.parts.items() if part]
+    return tuple(lines)
