@@ -116,12 +116,35 @@ def load_entry(conn: Connection, entry_id: int) -> SealedEntry:
     return sealed(row, entry_lines(conn, [entry_id])[entry_id])
 
 
+def load_entries(conn: Connection, entry_ids: Iterable[int]) -> dict[int, SealedEntry]:
+    """id -> entry for the ids that exist, a chunk of ids per query."""
+    out: dict[int, SealedEntry] = {}
+    for part in chunks(sorted(set(entry_ids))):
+        rows = conn.execute(select(JournalEntry).where(JournalEntry.id.in_(part))).all()
+        lines = entry_lines(conn, [row.id for row in rows])
+        out.update((row.id, sealed(row, lines[row.id])) for row in rows)
+    return out
+
+
 def entry_by_key(conn: Connection, key: str) -> tuple[int, str] | None:
     """(entry id, content hash) of the entry posted under an idempotency key, if any."""
     row = conn.execute(
         select(JournalEntry.id, JournalEntry.content_hash).where(JournalEntry.idempotency_key == key)
     ).first()
     return (row.id, row.content_hash) if row else None
+
+
+def entries_by_keys(conn: Connection, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """key -> (entry id, content hash) for the idempotency keys that have posted, a chunk of keys per query."""
+    out: dict[str, tuple[int, str]] = {}
+    for part in chunks(sorted(set(keys))):
+        rows = conn.execute(
+            select(JournalEntry.idempotency_key, JournalEntry.id, JournalEntry.content_hash).where(
+                JournalEntry.idempotency_key.in_(part)
+            )
+        )
+        out.update((row.idempotency_key, (row.id, row.content_hash)) for row in rows)
+    return out
 
 
 def resolution_of(conn: Connection, hold_id: int) -> int | None:

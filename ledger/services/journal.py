@@ -84,7 +84,7 @@ def reverse(
     memo: str = "",
     key: str | None = None,
 ) -> Posted:
-    """Post the mirror image of a posted entry. An entry can be reversed once."""
+    """Post the mirror image of a posted entry, of the same kind. An entry can be reversed once."""
     key = key or f"reverse:{entry_id}"
     with engine.begin() as conn:
         writer = _Writer(conn, actor)
@@ -105,9 +105,10 @@ def reverse(
         draft = Draft(
             lines=reversal_lines(original.lines),
             effective_date=effective_date,
-            kind="reversal",
+            kind=original.kind,  # a reversal belongs to the same story; `reverses` marks it
             memo=memo or f"reversal of entry {entry_id}",
             reverses=entry_id,
+            meta=original.meta,
         )
         return writer.write([Request(draft, key)])[0]
 
