@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, case, exists, func, select
+from sqlalchemy import Connection, Engine, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ledger import store
@@ -93,37 +93,47 @@ def _problem(entry: SealedEntry, stored_hash: str, expected_prev: str, expected_
 
 
 def balance_mismatches(conn: Connection) -> list[BalanceMismatch]:
-    posted = dict(
-        conn.execute(
-            select(Posting.account_id, func.sum(Posting.amount))
-            .where(Posting.pending.is_(False))
-            .group_by(Posting.account_id)
-        ).all()
-    )
+    """Every maintained balance whose stored figures differ from a fresh sum of its postings.
+
+    The sums and the comparison run in SQL, so only the accounts that differ come back.
+    """
     resolution = aliased(JournalEntry)
-    held = {
-        row.account_id: (row.debits, row.credits)
-        for row in conn.execute(
-            select(
-                Posting.account_id,
-                func.sum(case((Posting.amount > 0, Posting.amount), else_=0)).label("debits"),
-                func.sum(case((Posting.amount < 0, -Posting.amount), else_=0)).label("credits"),
-            )
-            .where(Posting.pending.is_(True), ~exists().where(resolution.completes_id == Posting.entry_id))
-            .group_by(Posting.account_id)
+    posted = (
+        select(Posting.account_id, func.sum(Posting.amount).label("balance"))
+        .where(Posting.pending.is_(False))
+        .group_by(Posting.account_id)
+        .subquery("posted")
+    )
+    held = (
+        select(
+            Posting.account_id,
+            func.sum(case((Posting.amount > 0, Posting.amount), else_=0)).label("debits"),
+            func.sum(case((Posting.amount < 0, -Posting.amount), else_=0)).label("credits"),
         )
+        .where(Posting.pending.is_(True), ~exists().where(resolution.completes_id == Posting.entry_id))
+        .group_by(Posting.account_id)
+        .subquery("held")
+    )
+    fresh = {
+        "balance": func.coalesce(posted.c.balance, 0),
+        "pending_debits": func.coalesce(held.c.debits, 0),
+        "pending_credits": func.coalesce(held.c.credits, 0),
     }
-    stored = conn.execute(
-        select(Account.id, Account.code, AccountBalance.balance, AccountBalance.pending_debits,
-               AccountBalance.pending_credits)
+    stored = {"balance": AccountBalance.balance, "pending_debits": AccountBalance.pending_debits,
+              "pending_credits": AccountBalance.pending_credits}
+    rows = conn.execute(
+        select(Account.code, *(stored[name].label(f"stored_{name}") for name in fresh),
+               *(value.label(f"fresh_{name}") for name, value in fresh.items()))
         .join(AccountBalance, AccountBalance.account_id == Account.id)
+        .outerjoin(posted, posted.c.account_id == Account.id)
+        .outerjoin(held, held.c.account_id == Account.id)
+        .where(or_(*(stored[name] != value for name, value in fresh.items())))
         .order_by(Account.code)
     )
     out = []
-    for row in stored:
-        debits, credits = held.get(row.id, (0, 0))
-        fresh = {"balance": posted.get(row.id, 0), "pending_debits": debits, "pending_credits": credits}
-        for name, value in fresh.items():
-            if getattr(row, name) != int(value):
-                out.append(BalanceMismatch(row.code, name, getattr(row, name), int(value)))
+    for row in rows:
+        for name in fresh:
+            was, recomputed = int(getattr(row, f"stored_{name}")), int(getattr(row, f"fresh_{name}"))
+            if was != recomputed:
+                out.append(BalanceMismatch(row.code, name, was, recomputed))
     return out

@@ -59,8 +59,7 @@ def ensure_in(conn, specs: list[AccountSpec]) -> dict[str, int]:  # type: ignore
     ids = _ids(conn, [spec.code for spec in specs])
     missing = list({spec.code: spec for spec in specs if spec.code not in ids}.values())
     if missing:
-        conn.execute(insert(Account), [_account_row(spec) for spec in missing])
-        new = _ids(conn, [spec.code for spec in missing])
+        new = _insert_accounts(conn, [_account_row(spec) for spec in missing])
         conn.execute(
             insert(AccountBalance),
             [{"account_id": i, "balance": 0, "pending_debits": 0, "pending_credits": 0, "version": 0}
@@ -68,6 +67,15 @@ def ensure_in(conn, specs: list[AccountSpec]) -> dict[str, int]:  # type: ignore
         )
         ids.update(new)
     return ids
+
+
+def _insert_accounts(conn, rows: list[dict[str, object]]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Insert accounts; code -> new id, by INSERT ... RETURNING where the engine can (SQLite 3.35+, PostgreSQL)."""
+    if conn.dialect.insert_executemany_returning:
+        return {code: account_id for code, account_id in conn.execute(
+            insert(Account).returning(Account.code, Account.id), rows)}
+    conn.execute(insert(Account), rows)
+    return _ids(conn, [str(row["code"]) for row in rows])
 
 
 def _ids(conn, codes: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]

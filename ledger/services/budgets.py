@@ -127,7 +127,7 @@ def _people(conn: Connection, refs: set[str]) -> dict[str, int]:
 
 
 def _ensure_components(conn: Connection, people: dict[str, int], wanted: set[tuple[str, int, Stream]]) -> None:
-    budgets = _ensure_budgets(conn, {(people[p], fy) for p, fy, _ in wanted})
+    budgets, made = _ensure_budgets(conn, {(people[p], fy) for p, fy, _ in wanted})
     specs = []
     for person, fy, stream in wanted:
         opened = financial_year(fy).start
@@ -139,8 +139,9 @@ def _ensure_components(conn: Connection, people: dict[str, int], wanted: set[tup
          "available_account_id": ids[available_account(p, fy, s)], "spent_account_id": ids[spent_account(p, fy, s)]}
         for p, fy, s in wanted
     ]
+    older = [r for r in rows if r["budget_id"] not in made]  # a budget made just now has no components yet
     existing = set()
-    for part in store.chunks(rows):
+    for part in store.chunks(older):
         existing |= set(conn.execute(
             select(BudgetComponent.available_account_id)
             .where(BudgetComponent.available_account_id.in_([r["available_account_id"] for r in part]))
@@ -150,25 +151,29 @@ def _ensure_components(conn: Connection, people: dict[str, int], wanted: set[tup
         conn.execute(insert(BudgetComponent), new)
 
 
-def _ensure_budgets(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
-    def lookup() -> dict[tuple[int, int], int]:
+def _ensure_budgets(conn: Connection, wanted: set[tuple[int, int]]) -> tuple[dict[tuple[int, int], int], set[int]]:
+    """(person id, fy) -> budget id for each of `wanted`, making those missing; and the ids of those made."""
+    def lookup(keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
         found = {}
-        for part in store.chunks(sorted(wanted)):
+        for part in store.chunks(keys):
             rows = conn.execute(
                 select(Budget.person_id, Budget.fy, Budget.id).where(tuple_(Budget.person_id, Budget.fy).in_(part))
             )
             found.update({(r.person_id, r.fy): r.id for r in rows})
         return found
 
-    found = lookup()
-    missing = [
-        {"person_id": p, "fy": fy, "attribution": str(Attribution.PROPORTIONAL), "priority": []}
-        for p, fy in sorted(wanted - found.keys())
-    ]
-    if missing:
-        conn.execute(insert(Budget), missing)
-        found = lookup()
-    return found
+    found = lookup(sorted(wanted))
+    missing = sorted(wanted - found.keys())
+    if not missing:
+        return found, set()
+    rows = [{"person_id": p, "fy": fy, "attribution": str(Attribution.PROPORTIONAL), "priority": []} for p, fy in missing]
+    if conn.dialect.insert_executemany_returning:  # SQLite 3.35+, PostgreSQL: the ids come back with the insert
+        made = {(r.person_id, r.fy): r.id
+                for r in conn.execute(insert(Budget).returning(Budget.person_id, Budget.fy, Budget.id), rows)}
+    else:
+        conn.execute(insert(Budget), rows)
+        made = lookup(missing)
+    return found | made, set(made.values())
 
 
 # --- a budget and its streams -------------------------------------------------------
