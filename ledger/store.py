@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ledger.calendar import Period
 from ledger.errors import UnknownEntry
@@ -32,6 +32,16 @@ def account_rows(conn: Connection, codes: Iterable[str]) -> dict[str, tuple[int,
     return out
 
 
+def account_row(conn: Connection, code: str) -> tuple[int, AccountState, int] | None:
+    """(account id, state, balance version) of one account, if it exists.
+
+    One prebuilt statement with a plain bind parameter: a balance read is the hot read, and
+    reusing the statement object lets SQLAlchemy skip rebuilding and re-adapting it per call.
+    """
+    row = conn.execute(_ACCOUNT_BY_CODE, {"code": code}).first()
+    return (row.id, _state(row), row.version) if row else None
+
+
 def all_account_states(conn: Connection, prefix: str | None = None) -> list[tuple[int, AccountState]]:
     query = _ACCOUNT_STATE.order_by(Account.code)
     if prefix:
@@ -51,12 +61,16 @@ _ACCOUNT_STATE = select(
     AccountBalance.pending_credits,
     AccountBalance.version,
 ).join(AccountBalance, AccountBalance.account_id == Account.id)
+_ACCOUNT_BY_CODE = _ACCOUNT_STATE.where(Account.code == bindparam("code"))
+
+
+_TYPES = {str(t): t for t in AccountType}  # a dict lookup: Enum(value) is slow, and this runs per account read
 
 
 def _state(row) -> AccountState:  # type: ignore[no-untyped-def]
     return AccountState(
         code=row.code,
-        type=AccountType(row.type),
+        type=_TYPES[row.type],
         currency=row.currency,
         non_negative=row.non_negative,
         is_open=row.closed_on is None,

@@ -17,7 +17,7 @@ from ledger.models import Posting
 
 def account_balance(engine: Engine, code: str) -> AccountState:
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        found = store.account_rows(conn, [code]).get(code)
+        found = store.account_row(conn, code)
     if found is None:
         raise UnknownAccount(f"no account {code!r}", account=code)
     return found[1]

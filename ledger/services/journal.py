@@ -188,31 +188,35 @@ class _Writer:
         ).one()
         self.head_id, self.head_hash = head.last_entry_id, head.last_hash
 
-    def replay(self, key: str, draft: Draft) -> Posted | None:
-        """The original entry if `key` has posted before; a conflict if with other content."""
-        found = store.entry_by_key(self.conn, key)
-        if found is None:
-            return None
-        entry_id, content_hash = found
-        if draft.content_hash() != content_hash:
-            raise _conflict(key, entry_id)
-        return Posted(store.load_entry(self.conn, entry_id), replayed=True)
-
     def write(self, requests: Sequence[Request]) -> list[Posted]:
+        """Post each request, or return what its key already posted (a conflict if other content)."""
+        content_hashes = [request.draft.content_hash() for request in requests]
+        existing = store.entries_by_keys(self.conn, [request.key for request in requests])
         results: list[Posted | None] = [None] * len(requests)
         fresh: dict[str, int] = {}  # key -> index of the request that posts it
+        replayed: dict[int, int] = {}  # index -> id of the entry its key posted before
         for index, request in enumerate(requests):
             earlier = fresh.get(request.key)
             if earlier is not None:
-                self._same_content(request, requests[earlier])
+                if content_hashes[index] != content_hashes[earlier]:
+                    raise IdempotencyConflict(
+                        f"idempotency key {request.key!r} appears twice in one batch with different content",
+                        key=request.key,
+                    )
                 continue
-            replay = self.replay(request.key, request.draft)
-            if replay:
-                results[index] = replay
-            else:
+            found = existing.get(request.key)
+            if found is None:
                 fresh[request.key] = index
+                continue
+            entry_id, content_hash = found
+            if content_hashes[index] != content_hash:
+                raise _conflict(request.key, entry_id)
+            replayed[index] = entry_id
+        originals = store.load_entries(self.conn, replayed.values()) if replayed else {}
+        for index, entry_id in replayed.items():
+            results[index] = Posted(originals[entry_id], replayed=True)
         todo = list(fresh.values())
-        posted = self._append([requests[i] for i in todo])
+        posted = self._append([requests[i] for i in todo], [content_hashes[i] for i in todo])
         for index, entry in zip(todo, posted):
             results[index] = Posted(entry, replayed=False)
         for index, request in enumerate(requests):
@@ -220,15 +224,7 @@ class _Writer:
                 results[index] = replace(results[fresh[request.key]], replayed=True)  # type: ignore[arg-type]
         return results  # type: ignore[return-value]
 
-    @staticmethod
-    def _same_content(request: Request, earlier: Request) -> None:
-        if request.draft.content_hash() != earlier.draft.content_hash():
-            raise IdempotencyConflict(
-                f"idempotency key {request.key!r} appears twice in one batch with different content",
-                key=request.key,
-            )
-
-    def _append(self, requests: Sequence[Request]) -> list[SealedEntry]:
+    def _append(self, requests: Sequence[Request], content_hashes: Sequence[str]) -> list[SealedEntry]:
         if not requests:
             return []
         codes = {line.account for r in requests for line in (*r.draft.lines, *r.released)}
@@ -236,12 +232,14 @@ class _Writer:
         states: dict[str, AccountState] = {code: state for code, (_, state, _) in loaded.items()}
         closed = store.closed_ranges(self.conn)
         recorded_at = datetime.now(UTC).replace(tzinfo=None)
-        entries, postings, out = [], [], []
-        for request in requests:
+        entries: list[dict[str, object]] = []
+        postings: list[dict[str, object]] = []
+        out: list[SealedEntry] = []
+        for request, content_hash in zip(requests, content_hashes):
             changes = check_entry(request.draft, states, closed, request.released)
             states.update(apply_changes(states, changes))
             entry = self._seal(request, recorded_at)
-            entries.append(_entry_row(entry, request.draft.content_hash()))
+            entries.append(_entry_row(entry, self.head_hash, content_hash))
             pending = request.draft.phase is Phase.PENDING
             postings.extend(
                 {
@@ -267,6 +265,7 @@ class _Writer:
         return out
 
     def _seal(self, request: Request, recorded_at: datetime) -> SealedEntry:
+        """The next entry in the chain; moves the head to it (so `self.head_hash` is then its hash)."""
         draft = request.draft
         entry = SealedEntry(
             id=self.head_id + 1,
@@ -338,11 +337,11 @@ def _conflict(key: str, entry_id: int) -> IdempotencyConflict:
     )
 
 
-def _entry_row(entry: SealedEntry, content_hash: str) -> dict[str, object]:
+def _entry_row(entry: SealedEntry, entry_hash: str, content_hash: str) -> dict[str, object]:
     return {
         "id": entry.id,
         "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
+        "hash": entry_hash,
         "content_hash": content_hash,
         "idempotency_key": entry.idempotency_key,
         "effective_date": entry.effective_date,

@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.create_table(
         "journal_entries",
         sa.Column("id", Id, primary_key=True, autoincrement=False),
+        # prev_hash and hash are not indexed: the primary key orders the chain (see ledger/models/core.py)
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
@@ -67,8 +68,6 @@ def upgrade() -> None:
             "phase <> 'void' OR completes_id IS NOT NULL", name=op.f("ck_journal_entries_void_completes_hold")
         ),
         sa.CheckConstraint("id > 0", name=op.f("ck_journal_entries_positive_id")),
-        sa.UniqueConstraint("prev_hash", name=op.f("uq_journal_entries_prev_hash")),
-        sa.UniqueConstraint("hash", name=op.f("uq_journal_entries_hash")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_journal_entries_idempotency_key")),
         sa.UniqueConstraint("reverses_id", name=op.f("uq_journal_entries_reverses_id")),
         sa.UniqueConstraint("completes_id", name=op.f("uq_journal_entries_completes_id")),

@@ -1,0 +1,463 @@
+#!/usr/bin/env python
+"""Posting throughput and read latency at about a million postings, beside raw sqlite3 baselines.
+
+    .venv/bin/python bench/bench_posting.py            # ~333k entries, ~1M postings (a few minutes)
+    .venv/bin/python bench/bench_posting.py --quick    # ~20k entries, a smoke run (seconds)
+    .venv/bin/python bench/bench_posting.py --json     # the same figures as one JSON object
+
+What runs, in order (see bench/README.md for what each figure means):
+
+1. A fresh, migrated SQLite file (WAL, synchronous=FULL, as ledger.db makes it); a few thousand
+   accounts opened through ledger.services.accounts; then N entries of 2-4 postings each, with
+   deterministic pseudo-random amounts, posted through `post_many` in batches. Only the
+   `post_many` calls are timed: building the drafts is the caller's work and is left out.
+2. The raw baseline, interleaved with step 1 batch by batch (so both see the machine at the same
+   moment and files of the same size): a second fresh file made by the same migrations (same
+   indexes, constraints and triggers), opened with the same PRAGMAs, into which the very rows
+   step 1 just stored (journal_entries and postings, read back from the first file) are inserted
+   with sqlite3 `executemany`, one transaction per batch. Only the inserts and commits are timed.
+3. Reads on the first file, each beside a raw-SQL baseline computing the same thing: one account's
+   balance, the trial balance (maintained balances), the trial balance as of a date (GROUP BY over
+   postings), and `verify` (hash chain and every balance recomputed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+import sqlalchemy  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+
+from ledger.db import make_engine, open_engine  # noqa: E402
+from ledger.journal import AccountType, Draft, Line  # noqa: E402
+from ledger.reports.balances import account_balance, trial_balance  # noqa: E402
+from ledger.reports.verify import verify  # noqa: E402
+from ledger.services.accounts import AccountSpec, open_in  # noqa: E402
+from ledger.services.journal import post_many  # noqa: E402
+
+DEFAULT_ENTRIES = 333_334  # x 3 postings on average = ~1,000,000 postings
+QUICK_ENTRIES = 20_000
+PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL")  # as ledger.db
+TYPES = (AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY, AccountType.INCOME, AccountType.EXPENSE)
+TARGET_RATIO = 0.3
+TARGET_READ_MS = 1.0
+
+
+# --- the workload -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    entries: int
+    accounts: int
+    batch: int
+    seed: int
+    start: date = date(2024, 4, 1)
+    days: int = 730  # two financial years
+
+    @property
+    def as_of(self) -> date:
+        """A date about half way through, for the trial balance as of a date."""
+        return self.start + timedelta(days=self.days // 2)
+
+    def specs(self) -> list[AccountSpec]:
+        """Accounts of every type; every fourth asset account is non-negative (it is only ever debited)."""
+        return [
+            AccountSpec(
+                code=f"bench:{TYPES[i % 5]}:{i:05d}",
+                type=TYPES[i % 5],
+                opened_on=self.start,
+                non_negative=TYPES[i % 5] is AccountType.ASSET and i % 4 == 0,
+            )
+            for i in range(self.accounts)
+        ]
+
+    def batches(self) -> Iterator[list[tuple[Draft, str]]]:
+        """(draft, idempotency key) in batches of `batch`; the same every run for the same seed."""
+        rng = random.Random(self.seed)
+        specs = self.specs()
+        codes = [spec.code for spec in specs]
+        limited = [spec.non_negative for spec in specs]
+        free = [i for i, flag in enumerate(limited) if not flag]
+        batch: list[tuple[Draft, str]] = []
+        for n in range(self.entries):
+            size = rng.randint(2, 4)
+            last = rng.choice(free)  # the balancing line goes to an account with no limit
+            others = rng.sample(range(self.accounts), size)
+            picked = [i for i in others if i != last][: size - 1]
+            lines = []
+            for i in picked:
+                amount = rng.randint(1, 50_000)
+                if not limited[i] and rng.random() < 0.5:
+                    amount = -amount
+                lines.append([codes[i], amount])
+            total = sum(amount for _, amount in lines)
+            if total == 0:
+                lines[0][1] += 1 if lines[0][1] > 0 else -1
+                total = sum(amount for _, amount in lines)
+            lines.append([codes[last], -total])
+            day = self.start + timedelta(days=min(self.days - 1, n * self.days // self.entries + rng.randint(0, 6)))
+            draft = Draft(
+                lines=tuple(Line(code, amount) for code, amount in lines),
+                effective_date=day,
+                kind="bench",
+                memo=f"bench entry {n + 1}",
+            )
+            batch.append((draft, f"bench:{self.seed}:{n + 1}"))
+            if len(batch) == self.batch:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+# --- timing helpers -----------------------------------------------------------------
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def median_ms(fn: Callable[[], object], runs: int, warmup: int = 3) -> dict[str, float]:
+    for _ in range(warmup):
+        fn()
+    samples = sorted(timed(fn) * 1000 for _ in range(runs))
+    return {
+        "median_ms": statistics.median(samples),
+        "p95_ms": samples[min(len(samples) - 1, int(len(samples) * 0.95))],
+        "runs": runs,
+    }
+
+
+def raw_connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    for pragma in PRAGMAS:
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def require(condition: bool, failure: str) -> None:
+    if not condition:
+        raise SystemExit(f"bench: {failure}")
+
+
+def log(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+# --- 1 and 2. the ledger's bulk path, and the raw baseline, batch by batch ------------
+
+
+def open_accounts(engine: Engine, workload: Workload) -> float:
+    def run() -> None:
+        with engine.begin() as conn:
+            for spec in workload.specs():
+                open_in(conn, spec)
+
+    return timed(run)
+
+
+class RawCopy:
+    """A second fresh file, made by the same migrations (indexes, constraints, triggers) and opened with
+    the same PRAGMAs, into which the rows the ledger stored are inserted with plain sqlite3."""
+
+    def __init__(self, source_path: Path, target_path: Path) -> None:
+        open_engine(f"sqlite:///{target_path}").dispose()  # the migrations, and nothing else
+        self.source, self.target = raw_connect(source_path), raw_connect(target_path)
+        tables = ("accounts", "account_balances", "journal_entries", "postings")
+        self.sql = {table: self._insert_sql(table) for table in tables}
+        self.target.execute("BEGIN IMMEDIATE")  # the accounts are set-up, not timed
+        for table in ("accounts", "account_balances"):
+            self.target.executemany(self.sql[table], self.source.execute(f"SELECT * FROM {table}").fetchall())
+        self.target.execute("COMMIT")
+
+    def _insert_sql(self, table: str) -> str:
+        columns = [row[1] for row in self.source.execute(f"PRAGMA table_info({table})")]
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+    def insert(self, first_id: int, last_id: int) -> tuple[float, int]:
+        """Copy entries first_id..last_id and their postings in one transaction: (seconds, postings)."""
+        span = (first_id, last_id)
+        read = self.source.execute
+        entries = read("SELECT * FROM journal_entries WHERE id BETWEEN ? AND ? ORDER BY id", span).fetchall()
+        postings = read("SELECT * FROM postings WHERE entry_id BETWEEN ? AND ? ORDER BY id", span).fetchall()
+        start = time.perf_counter()
+        self.target.execute("BEGIN IMMEDIATE")
+        self.target.executemany(self.sql["journal_entries"], entries)
+        self.target.executemany(self.sql["postings"], postings)
+        self.target.execute("COMMIT")
+        return time.perf_counter() - start, len(postings)
+
+    def close(self) -> None:
+        self.source.close()
+        self.target.close()
+
+
+def post_all(engine: Engine, raw: RawCopy, workload: Workload, quiet: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Post every batch through `post_many`, then the same rows raw; interleaved, so that both see the
+    same machine at the same moment and files of the same size."""
+    ours, base = 0.0, 0.0
+    entries = postings = calls = 0
+    for batch in workload.batches():
+        start = time.perf_counter()
+        posted = post_many(engine, batch, actor="bench")
+        ours += time.perf_counter() - start
+        seconds, copied = raw.insert(posted[0].entry.id, posted[-1].entry.id)
+        base += seconds
+        entries += len(posted)
+        postings += copied
+        calls += 1
+        if calls % 10 == 0:
+            log(quiet, f"  {entries:,} entries ({postings:,} postings): {postings / ours:,.0f} postings/s, "
+                f"raw {postings / base:,.0f}/s")
+    return _rates(entries, postings, ours, calls), _rates(entries, postings, base, calls)
+
+
+def _rates(entries: int, postings: int, seconds: float, calls: int) -> dict[str, Any]:
+    return {
+        "entries": entries,
+        "postings": postings,
+        "batches": calls,
+        "seconds": seconds,
+        "entries_per_s": entries / seconds,
+        "postings_per_s": postings / seconds,
+    }
+
+
+# --- 3. reads -----------------------------------------------------------------------
+
+
+def reads(path: Path, workload: Workload, reads_n: int, heavy_runs: int, quiet: bool) -> dict[str, Any]:
+    engine = make_engine(f"sqlite:///{path}")  # created here, outside every timing
+    raw = raw_connect(path)
+    rng = random.Random(workload.seed + 1)
+    codes = [spec.code for spec in workload.specs()]
+    picks = itertools.cycle([rng.choice(codes) for _ in range(reads_n)])
+    out: dict[str, Any] = {}
+
+    log(quiet, "  reads: one account's balance")
+    out["balance"] = median_ms(lambda: account_balance(engine, next(picks)), reads_n)
+    out["balance_raw"] = median_ms(
+        lambda: raw.execute(
+            "SELECT b.balance, b.pending_debits, b.pending_credits FROM accounts a "
+            "JOIN account_balances b ON b.account_id = a.id WHERE a.code = ?",
+            (next(picks),),
+        ).fetchone(),
+        reads_n,
+    )
+    ids = [row[0] for row in raw.execute("SELECT id FROM accounts")]
+    out["balance_raw_sum"] = median_ms(
+        lambda: raw.execute(
+            "SELECT coalesce(sum(amount), 0) FROM postings WHERE account_id = ? AND pending = 0",
+            (rng.choice(ids),),
+        ).fetchone(),
+        reads_n,
+    )
+
+    log(quiet, "  reads: trial balance")
+    tb = trial_balance(engine)
+    require(tb.balanced, "the trial balance does not balance")
+    out["trial_balance"] = median_ms(lambda: trial_balance(engine), heavy_runs, warmup=1)
+    out["trial_balance_raw"] = median_ms(
+        lambda: raw.execute(
+            "SELECT a.id, a.code, a.type, a.currency, b.balance FROM accounts a "
+            "JOIN account_balances b ON b.account_id = a.id ORDER BY a.code"
+        ).fetchall(),
+        heavy_runs,
+        warmup=1,
+    )
+
+    log(quiet, "  reads: trial balance as of a date")
+    as_of = workload.as_of
+    tb_as_of = trial_balance(engine, as_of=as_of)
+    require(tb_as_of.balanced, "the trial balance as of a date does not balance")
+    out["trial_balance_as_of"] = median_ms(lambda: trial_balance(engine, as_of=as_of), heavy_runs, warmup=1)
+    out["trial_balance_as_of_raw"] = median_ms(
+        lambda: raw.execute(
+            "SELECT account_id, sum(amount) FROM postings WHERE effective_date <= ? AND pending = 0 "
+            "GROUP BY account_id",
+            (as_of.isoformat(),),
+        ).fetchall(),
+        heavy_runs,
+        warmup=1,
+    )
+    out["as_of"] = as_of.isoformat()
+
+    log(quiet, "  reads: verify (full recompute)")
+    result: dict[str, Any] = {}
+
+    def run_verify() -> None:
+        result["v"] = verify(engine)
+
+    out["verify"] = {"median_ms": timed(run_verify) * 1000, "runs": 1}
+    require(result["v"].ok, f"verify failed: {result['v']}")
+    out["verify_raw"] = median_ms(
+        lambda: raw.execute(
+            "SELECT account_id, sum(amount) FROM postings WHERE pending = 0 GROUP BY account_id"
+        ).fetchall(),
+        heavy_runs,
+        warmup=1,
+    )
+    raw.close()
+    engine.dispose()
+    return out
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": datetime.now(UTC).date().isoformat(),
+        "cpus": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    ours, raw, r = results["posting"], results["raw"], results["reads"]
+    ratio = results["ratio"]
+    w = results["workload"]
+    m = results["machine"]
+    rows = [
+        ("Posting (post_many)", "ours", "raw sqlite3", "ratio"),
+        ("postings/s", f"{ours['postings_per_s']:,.0f}", f"{raw['postings_per_s']:,.0f}", f"{ratio:.2f}"),
+        ("entries/s", f"{ours['entries_per_s']:,.0f}", f"{raw['entries_per_s']:,.0f}", ""),
+        ("seconds", f"{ours['seconds']:.1f}", f"{raw['seconds']:.1f}", ""),
+        None,
+        ("Reads (median)", "ours", "raw SQL", ""),
+        ("one account's balance", _ms(r["balance"]), _ms(r["balance_raw"]), "maintained row"),
+        ("  (raw sum of its postings)", "", _ms(r["balance_raw_sum"]), "covering index"),
+        ("trial balance", _ms(r["trial_balance"]), _ms(r["trial_balance_raw"]), "maintained rows"),
+        (f"trial balance as of {r['as_of']}", _ms(r["trial_balance_as_of"]), _ms(r["trial_balance_as_of_raw"]),
+         "GROUP BY postings"),
+        ("verify (full recompute)", _ms(r["verify"]), _ms(r["verify_raw"]), "one run; raw: GROUP BY only"),
+    ]
+    widths = [max(len(row[i]) for row in rows if row) for i in range(4)]
+    rule = "  ".join("-" * width for width in widths)  # the last column is left-aligned, the others right
+    lines = [
+        f"{w['entries']:,} entries, {ours['postings']:,} postings over {w['accounts']:,} accounts, "
+        f"batches of {w['batch']:,}; {m['cpus']} CPUs ({m['cpu']}), SQLite {m['sqlite']}, "
+        f"SQLAlchemy {m['sqlalchemy']}, Python {m['python']}, {m['date']}",
+        "",
+    ]
+    for row in rows:
+        if row is None:
+            lines.append("")
+            continue
+        label, ours_cell, raw_cell, last = row
+        lines.append(
+            "  ".join([label.ljust(widths[0]), ours_cell.rjust(widths[1]), raw_cell.rjust(widths[2]), last]).rstrip()
+        )
+        if row[1] == "ours":
+            lines.append(rule)
+    lines.append("")
+    targets = results["targets"]
+    lines.append(
+        f"targets (for the ~1M-posting default): ratio >= {TARGET_RATIO} {'met' if targets['ratio'] else 'MISSED'}; "
+        f"one balance < {TARGET_READ_MS:g} ms {'met' if targets['balance_read'] else 'MISSED'}"
+    )
+    return "\n".join(lines)
+
+
+def _ms(sample: dict[str, float]) -> str:
+    value = sample["median_ms"]
+    if value < 10:
+        return f"{value:.3f} ms"
+    if value < 10_000:
+        return f"{value:,.0f} ms"
+    return f"{value / 1000:,.1f} s"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, help=f"entries to post (default {DEFAULT_ENTRIES:,}, ~1M postings)")
+    parser.add_argument("--quick", action="store_true", help=f"a smoke run of {QUICK_ENTRIES:,} entries")
+    parser.add_argument("--accounts", type=int, default=3000, help="accounts to spread postings over")
+    parser.add_argument("--batch", type=int, default=5000, help="entries per post_many call (and per raw transaction)")
+    parser.add_argument("--reads", type=int, default=2000, help="single-balance reads to take the median of")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each trial balance to take the median of")
+    parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--dir", type=Path, help="where to put the two database files (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the database files afterwards")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args(argv)
+
+    entries = args.entries or (QUICK_ENTRIES if args.quick else DEFAULT_ENTRIES)
+    workload = Workload(entries=entries, accounts=args.accounts, batch=args.batch, seed=args.seed)
+    workdir = Path(tempfile.mkdtemp(prefix="ipb-bench-", dir=args.dir))
+    ours_path, raw_path = workdir / "ledger.sqlite", workdir / "raw.sqlite"
+    quiet = args.json
+    try:
+        log(quiet, f"ledger: {ours_path}")
+        engine = open_engine(f"sqlite:///{ours_path}")
+        opened = open_accounts(engine, workload)
+        log(quiet, f"  opened {workload.accounts:,} accounts in {opened:.2f} s; raw baseline: {raw_path}")
+        copy = RawCopy(ours_path, raw_path)
+        posting, raw = post_all(engine, copy, workload, quiet)
+        copy.close()
+        engine.dispose()
+        results: dict[str, Any] = {
+            "machine": machine(),
+            "workload": {
+                "entries": workload.entries,
+                "accounts": workload.accounts,
+                "batch": workload.batch,
+                "seed": workload.seed,
+                "postings_per_entry": "2-4",
+            },
+            "open_accounts_s": opened,
+            "posting": posting,
+            "raw": raw,
+            "ratio": posting["postings_per_s"] / raw["postings_per_s"],
+            "reads": reads(ours_path, workload, args.reads, args.runs, quiet),
+        }
+        results["targets"] = {
+            "ratio": results["ratio"] >= TARGET_RATIO,
+            "balance_read": results["reads"]["balance"]["median_ms"] < TARGET_READ_MS,
+        }
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
