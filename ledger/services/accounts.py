@@ -81,7 +81,7 @@ def _insert_accounts(conn, rows: list[dict[str, object]]) -> dict[str, int]:  # 
 def _ids(conn, codes: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
     out: dict[str, int] = {}
     for part in store.chunks(sorted(set(codes))):
-        out.update(conn.execute(select(Account.code, Account.id).where(Account.code.in_(part))).tuples().all())
+        out.update(conn.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
     return out
 
 

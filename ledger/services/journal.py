@@ -32,6 +32,7 @@ from ledger.journal import (
     SealedEntry,
     apply_changes,
     check_entry,
+    hold_total,
     partial_lines,
     reversal_lines,
 )
@@ -127,7 +128,11 @@ def post_hold(
     key = key or f"hold-post:{hold_id}"
     with engine.begin() as conn:
         writer = _Writer(conn, actor)
-        replay = replay_of(conn, key, lambda e: e.completes == hold_id and e.phase is Phase.POSTED)
+        wanted = amount if amount is not None else hold_total(store.load_entry(conn, hold_id).lines)
+        # a replay only if the earlier call posted the amount asked for now
+        replay = replay_of(
+            conn, key, lambda e: e.completes == hold_id and e.phase is Phase.POSTED and hold_total(e.lines) == wanted
+        )
         if replay:
             return replay
         hold = _pending_hold(conn, hold_id)
