@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli import accounts, audit, budgets, entries
+from ledger.cli import accounts, audit, bank, budgets, entries, payments, plans, reports, rules, users
 from ledger.cli.common import JsonFlag, emit_json, out, refusals, settings
 from ledger.db import is_current, make_engine, migrate, open_engine
 from ledger.demo import run as run_demo
@@ -32,7 +32,7 @@ def main(
     actor: Annotated[str | None, typer.Option("--as", help="Who is acting (default: IPB_USER or your login)",
                                               show_default=False)] = None,
 ) -> None:
-    settings.db, settings.actor, settings._engine = db, actor, None
+    settings.db, settings.actor, settings.user, settings._engine = db, actor, None, None
 
 
 @app.command()
@@ -70,7 +70,7 @@ def demo(
         out.print(f"trial balance: {'balanced' if trial.balanced else 'NOT BALANCED'}; "
                   f"audit verify: {'ok' if check.ok else 'FAILED'} over {check.entries} entries, "
                   f"head {check.head_hash[:16]}…")
-        out.print(f"explore it: ipb --db sqlite:///{path} balance")
+        out.print(f"explore it: ipb --db sqlite:///{path} --as auditor balance")
     if not (trial.balanced and check.ok):
         raise typer.Exit(1)
 
@@ -88,6 +88,10 @@ app.add_typer(budgets.person_app, name="person")
 app.add_typer(budgets.pool_app, name="pool")
 app.add_typer(budgets.budget_app, name="budget")
 app.command("reconcile")(budgets.reconcile)
+app.command("assess")(rules.assess)
+app.add_typer(users.user_app, name="user")
+for module in (plans, payments, bank, reports):
+    module.register(app)
 
 if __name__ == "__main__":
     app()

@@ -17,11 +17,13 @@ from ledger.errors import LedgerError
 from ledger.journal import AccountType, Draft, Line, Phase
 from ledger.reports.balances import TrialBalance, trial_balance
 from ledger.reports.verify import Verification, verify
-from ledger.services import journal
+from ledger.roles import Role
+from ledger.services import journal, users
 from ledger.services.accounts import AccountSpec, open_account
 from ledger.services.periods import close_period
 
-ACTOR = "demo:finance-officer"
+ACTOR = "finance-officer"
+USERS = [("admin", Role.ADMIN), (ACTOR, Role.OFFICER), ("auditor", Role.AUDITOR)]
 ACCOUNTS = [
     ("funder:icb:cash", AccountType.ASSET, False),
     ("funder:council:cash", AccountType.ASSET, False),
@@ -47,6 +49,10 @@ def run(engine: Engine, say: Callable[[str], None] = lambda _: None) -> DemoResu
     def step(text: str) -> None:
         result.steps.append(text)
         say(text)
+
+    for name, role in USERS:
+        users.add_user(engine, name, role, actor="admin")
+    step(f"added users {', '.join(f'{name} ({role})' for name, role in USERS)}")
 
     for code, kind, non_negative in ACCOUNTS:
         open_account(engine, AccountSpec(code, kind, date(2025, 4, 1), non_negative=non_negative))

@@ -76,7 +76,7 @@ class EntriesIn(BaseModel):
 
 def read_entries(path: Path) -> list[tuple[Draft, str | None]]:
     """Parse an entry file into drafts and their keys; every problem names where it is."""
-    data = _load(path)
+    data = load_mapping(path)
     try:
         entries = EntriesIn.model_validate(data).entries if "entries" in data else [EntryIn.model_validate(data)]
     except ValidationError as exc:
@@ -92,7 +92,8 @@ def read_entries(path: Path) -> list[tuple[Draft, str | None]]:
     return out
 
 
-def _load(path: Path) -> dict:
+def load_mapping(path: Path) -> dict:
+    """Read a TOML (or, by its .json suffix, JSON) file whose top level is a table."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -93,3 +93,9 @@ class NotAllowed(LedgerError):
     """The domain's rules forbid it (e.g. a stream this funder cannot fund, a closed pool)."""
 
     code = "not_allowed"
+
+
+class Forbidden(LedgerError):
+    """The acting user's role does not allow this (or the user is unknown or inactive)."""
+
+    code = "forbidden"

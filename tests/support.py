@@ -11,12 +11,18 @@ import itertools
 import os
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from ledger.db import database_url, make_engine, migrate
+from ledger.models import User
+
+# Users every test database starts with; CLI tests act as `tester` unless they say otherwise.
+TEST_USERS = {"tester": "officer", "checker": "officer", "admin": "admin", "auditor": "auditor",
+              "broker": "broker"}
 
 
 def target_url() -> str | None:
@@ -46,6 +52,7 @@ class FreshDatabases:
             path = self.workdir / "template.sqlite"
             engine = make_engine(f"sqlite:///{path}")
             migrate(engine)
+            seed_users(engine)
             engine.dispose()  # the last connection to close checkpoints the WAL into the file
             return str(path)
         name = f"ipb_tpl_{os.getpid()}"
@@ -56,6 +63,7 @@ class FreshDatabases:
         admin.dispose()
         engine = make_engine(self._url_for(name))
         migrate(engine)
+        seed_users(engine)
         engine.dispose()
         return name
 
@@ -102,6 +110,12 @@ class FreshDatabases:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
             admin.dispose()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def seed_users(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(User), [{"name": name, "role": role, "active": True, "added_by": "tests",
+                                     "added_at": datetime(2025, 4, 1)} for name, role in TEST_USERS.items()])
 
 
 _databases: FreshDatabases | None = None

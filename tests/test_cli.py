@@ -396,7 +396,7 @@ def test_demo(tmp_path):
     assert again.exit_code == 0
     report = as_json(again)
     assert report["balanced"] is True and report["verified"] is True and report["entries"] > 0
-    listed = runner.invoke(cli.app, ["--db", f"sqlite:///{path}", "audit", "verify", "--json"])
+    listed = runner.invoke(cli.app, ["--db", f"sqlite:///{path}", "--as", "auditor", "audit", "verify", "--json"])
     assert listed.exit_code == 0 and as_json(listed)["head_hash"] == report["head_hash"]
     if common.settings._engine is not None:
         common.settings._engine.dispose()

@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ledger.cli.common import JsonFlag, emit_json, money, out, parse_date, refusals, settings
+from ledger.cli.common import JsonFlag, emit_json, money, out, parse_date, refusals, requires, settings
 from ledger.errors import InvalidInput
 from ledger.journal import AccountState, AccountType
 from ledger.reports.balances import trial_balance
 from ledger.reports.entries import account_activity
+from ledger.roles import Permission
 from ledger.services.accounts import AccountSpec, close_account, open_account
 
 app = typer.Typer(help="Open, list, show and close ledger accounts.", no_args_is_help=True)
@@ -32,6 +33,7 @@ def account_json(state: AccountState) -> dict[str, object]:
 
 @app.command("open")
 @refusals
+@requires(Permission.POST)
 def open_(
     code: Annotated[str, typer.Argument(help="Colon path, e.g. person:P1:budget:nhs")],
     type_: Annotated[str, typer.Option("--type", "-t", help="asset, liability, equity, income or expense")],
@@ -62,6 +64,7 @@ def open_(
 
 @app.command("list")
 @refusals
+@requires(Permission.VIEW_ALL)
 def list_(
     prefix: Annotated[str | None, typer.Option(help="Only accounts whose code starts with this")] = None,
     as_json: JsonFlag = False,
@@ -81,6 +84,7 @@ def list_(
 
 @app.command("show")
 @refusals
+@requires(Permission.VIEW_ALL)
 def show(
     code: str,
     limit: Annotated[int, typer.Option(help="How many recent postings to show")] = 20,
@@ -107,6 +111,7 @@ def show(
 
 @app.command("close")
 @refusals
+@requires(Permission.POST)
 def close(
     code: str,
     closed_on: Annotated[str | None, typer.Option("--date", help="Closing date (default today)")] = None,

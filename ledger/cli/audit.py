@@ -9,9 +9,10 @@ import typer
 from rich.table import Table
 
 from ledger.calendar import parse_period
-from ledger.cli.common import JsonFlag, emit_json, err, out, progress, refusals, settings
+from ledger.cli.common import JsonFlag, emit_json, err, out, progress, refusals, requires, settings
 from ledger.reports.periods import closed_periods
 from ledger.reports.verify import verify as verify_ledger
+from ledger.roles import Permission
 from ledger.services.periods import close_period
 
 audit_app = typer.Typer(help="Prove the books are unchanged: hash chain and balances.", no_args_is_help=True)
@@ -21,6 +22,7 @@ period_app = typer.Typer(help="Close financial years (2025/26) and months (2025-
 
 @audit_app.command("verify")
 @refusals
+@requires(Permission.VERIFY)
 def verify(as_json: JsonFlag = False) -> None:
     """Recompute the hash chain and every balance from postings; report the first break. Exit 1 if any."""
     with progress() as bar:
@@ -50,6 +52,7 @@ def verify(as_json: JsonFlag = False) -> None:
 
 @period_app.command("close")
 @refusals
+@requires(Permission.PERIOD)
 def close(period: Annotated[str, typer.Argument(help="2025/26 for a financial year, 2025-04 for a month")],
           as_json: JsonFlag = False) -> None:
     """Close a period: nothing can post with an effective date inside it, ever again."""
@@ -62,6 +65,7 @@ def close(period: Annotated[str, typer.Argument(help="2025/26 for a financial ye
 
 @period_app.command("list")
 @refusals
+@requires(Permission.VIEW_ALL)
 def list_(as_json: JsonFlag = False) -> None:
     """Closed periods."""
     periods = closed_periods(settings.engine)

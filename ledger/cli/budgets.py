@@ -9,8 +9,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ledger.calendar import parse_period
-from ledger.cli.common import JsonFlag, emit_json, err, money, out, parse_date, refusals, settings
+from ledger.cli.common import (
+    JsonFlag,
+    emit_json,
+    err,
+    money,
+    out,
+    parse_date,
+    parse_fy,
+    refusals,
+    requires,
+    settings,
+)
 from ledger.cli.entries import entry_json
 from ledger.domain import Attribution, FunderKind, RiskShare, Stream, YearEnd
 from ledger.errors import InvalidInput
@@ -18,6 +28,7 @@ from ledger.identifiers import format_nhs_number
 from ledger.money import parse_amount
 from ledger.reports.budgets import budget_view, pool_view
 from ledger.reports.reconcile import reconcile as reconcile_books
+from ledger.roles import Permission
 from ledger.services import budgets, parties, pools
 
 funder_app = typer.Typer(help="Funders: ICBs, councils, education, the person, third parties.", no_args_is_help=True)
@@ -26,13 +37,6 @@ pool_app = typer.Typer(help="Section 75 pooled budgets (e.g. the Better Care Fun
 budget_app = typer.Typer(help="Integrated personal budgets: allocate, spend, recover, view.", no_args_is_help=True)
 
 FyOption = Annotated[str, typer.Option("--fy", help="Financial year, e.g. 2025/26")]
-
-
-def _fy(text: str) -> int:
-    period = parse_period(text)
-    if period.start.month != 4:
-        raise InvalidInput(f"{text!r} is a month; give a financial year like 2025/26")
-    return period.start.year
 
 
 def _enum(kind, text: str, what: str):  # type: ignore[no-untyped-def]
@@ -51,6 +55,7 @@ def _positive(text: str) -> int:
 
 @funder_app.command("add")
 @refusals
+@requires(Permission.ALLOCATE)
 def funder_add(
     code: Annotated[str, typer.Argument(help="Short code, e.g. icb-nel or council")],
     kind: Annotated[str, typer.Option(help="icb, council, education, person or third_party")],
@@ -64,6 +69,7 @@ def funder_add(
 
 @funder_app.command("list")
 @refusals
+@requires(Permission.VIEW_ALL)
 def funder_list(as_json: JsonFlag = False) -> None:
     """All funders."""
     rows = parties.list_funders(settings.engine)
@@ -78,6 +84,7 @@ def funder_list(as_json: JsonFlag = False) -> None:
 
 @person_app.command("add")
 @refusals
+@requires(Permission.ALLOCATE)
 def person_add(
     ref: Annotated[str, typer.Argument(help="Pseudonymous reference, e.g. P0001")],
     nhs_number: Annotated[str | None, typer.Option(help="NHS number (checked by Modulus 11)")] = None,
@@ -95,6 +102,7 @@ def person_add(
 
 @person_app.command("erase-name")
 @refusals
+@requires(Permission.USERS)
 def person_erase(ref: str, as_json: JsonFlag = False) -> None:
     """Erase a person's display name. Their entries are untouched."""
     erased = parties.erase_name(settings.engine, ref)
@@ -104,6 +112,7 @@ def person_erase(ref: str, as_json: JsonFlag = False) -> None:
 
 @pool_app.command("create")
 @refusals
+@requires(Permission.ALLOCATE)
 def pool_create(
     code: Annotated[str, typer.Argument(help="Pool code, e.g. bcf-2025")],
     fy: FyOption,
@@ -124,7 +133,7 @@ def pool_create(
         code_, eq, percent = item.partition("=")
         partners.append((code_, _basis_points(percent) if eq else None))
     info = pools.create_pool(
-        settings.engine, code, name=name or code, fy=_fy(fy), host=host, partners=partners,
+        settings.engine, code, name=name or code, fy=parse_fy(fy), host=host, partners=partners,
         risk_share=_enum(RiskShare, risk_share, "risk share"), year_end=_enum(YearEnd, year_end, "year end"),
         allow_overspend=allow_overspend,
     )
@@ -141,6 +150,7 @@ def _basis_points(percent: str) -> int:
 
 @pool_app.command("contribute")
 @refusals
+@requires(Permission.ALLOCATE)
 def pool_contribute(
     code: str,
     partner: Annotated[str, typer.Option(help="The partner paying in")],
@@ -159,6 +169,7 @@ def pool_contribute(
 
 @pool_app.command("show")
 @refusals
+@requires(Permission.VIEW_ALL)
 def pool_show(code: str, as_json: JsonFlag = False) -> None:
     """A pool's statement: per-partner memorandum of contributions, share of allocations and risk share."""
     figures = pool_view(settings.engine, code)
@@ -179,6 +190,7 @@ def pool_show(code: str, as_json: JsonFlag = False) -> None:
 
 @pool_app.command("close-year")
 @refusals
+@requires(Permission.PERIOD)
 def pool_close_year(
     code: str,
     on: Annotated[str | None, typer.Option("--date", help="Effective date (default today)")] = None,
@@ -202,6 +214,7 @@ def pool_close_year(
 
 @budget_app.command("allocate")
 @refusals
+@requires(Permission.ALLOCATE)
 def budget_allocate(
     person: str,
     fy: FyOption,
@@ -217,7 +230,7 @@ def budget_allocate(
 
     Example: ipb budget allocate P0001 --fy 2025/26 --stream nhs-phb --amount 12,480.00 --from pool:bcf-2025
     """
-    item = budgets.Allocation(person, _fy(fy), _enum(Stream, stream, "stream"), parse_amount(amount), source,
+    item = budgets.Allocation(person, parse_fy(fy), _enum(Stream, stream, "stream"), parse_amount(amount), source,
                               parse_date(on), key, memo)
     posted = budgets.allocate(settings.engine, [item], actor=settings.who)[0]
     emit_json(entry_json(posted.entry, posted.replayed)) if as_json else out.print(
@@ -227,6 +240,7 @@ def budget_allocate(
 
 @budget_app.command("rule")
 @refusals
+@requires(Permission.ALLOCATE)
 def budget_rule(
     person: str,
     fy: FyOption,
@@ -236,13 +250,14 @@ def budget_rule(
     """Set how spend that names no stream is shared: proportional (default) or a priority waterfall."""
     priority = [_enum(Stream, s.strip(), "stream") for s in waterfall.split(",")] if waterfall else []
     rule = Attribution.WATERFALL if priority else Attribution.PROPORTIONAL
-    info = budgets.set_rule(settings.engine, person, _fy(fy), rule, priority)
+    info = budgets.set_rule(settings.engine, person, parse_fy(fy), rule, priority)
     emit_json({"person": person, "fy": info.fy, "attribution": info.attribution, "priority": info.priority}) \
         if as_json else out.print(f"{person}: {info.attribution}{' ' + ' > '.join(info.priority) if priority else ''}")
 
 
 @budget_app.command("spend")
 @refusals
+@requires(Permission.SPEND, person="person")
 def budget_spend(
     person: str,
     fy: FyOption,
@@ -255,7 +270,7 @@ def budget_spend(
     as_json: JsonFlag = False,
 ) -> None:
     """Spend from a budget; the named stream pays, or the budget's rule shares it exactly."""
-    result = budgets.spend(settings.engine, person, _fy(fy), _positive(amount), on=parse_date(on),
+    result = budgets.spend(settings.engine, person, parse_fy(fy), _positive(amount), on=parse_date(on),
                            actor=settings.who, stream=_enum(Stream, stream, "stream") if stream else None,
                            key=key, memo=memo, hold=hold)
     _print_outflow(result, as_json)
@@ -263,6 +278,7 @@ def budget_spend(
 
 @budget_app.command("recover")
 @refusals
+@requires(Permission.ALLOCATE)
 def budget_recover(
     person: str,
     fy: FyOption,
@@ -274,7 +290,7 @@ def budget_recover(
     as_json: JsonFlag = False,
 ) -> None:
     """Return unspent money to where it came from, split exactly by what each source allocated."""
-    result = budgets.recover(settings.engine, person, _fy(fy), _positive(amount), on=parse_date(on),
+    result = budgets.recover(settings.engine, person, parse_fy(fy), _positive(amount), on=parse_date(on),
                              actor=settings.who, stream=_enum(Stream, stream, "stream") if stream else None,
                              key=key, memo=memo)
     _print_outflow(result, as_json)
@@ -294,13 +310,14 @@ def _print_outflow(result: budgets.Outflow, as_json: bool) -> None:
 
 @budget_app.command("show")
 @refusals
+@requires(Permission.VIEW_PERSON, person="person")
 def budget_show(
     person: str,
     fy: Annotated[str | None, typer.Option("--fy", help="Financial year (default: all)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A person's budget per stream: allocated, spent, recovered, held, available."""
-    rows = budget_view(settings.engine, person, _fy(fy) if fy else None)
+    rows = budget_view(settings.engine, person, parse_fy(fy) if fy else None)
     if as_json:
         emit_json([{**asdict(r), "available": r.available} for r in rows])
         return
@@ -312,6 +329,7 @@ def budget_show(
 
 
 @refusals
+@requires(Permission.VERIFY)
 def reconcile(
     pool: Annotated[str | None, typer.Option(help="Reconcile only this pool")] = None,
     person: Annotated[str | None, typer.Option(help="Reconcile only this person's budgets")] = None,

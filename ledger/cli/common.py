@@ -17,9 +17,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine
 
+from ledger.calendar import parse_period
 from ledger.db import database_url, open_engine
 from ledger.errors import InvalidInput, LedgerError
 from ledger.money import format_amount
+from ledger.roles import Permission
+from ledger.services import users
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -31,6 +34,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable J
 class Settings:
     db: str | None = None
     actor: str | None = None
+    user: users.Actor | None = None  # set by @requires once the actor is checked
     _engine: Engine | None = None
 
     @property
@@ -73,6 +77,25 @@ def refusals(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def requires(permission: Permission, *, person: str | None = None) -> Callable[[F], F]:
+    """Refuse the command unless the acting user's role grants `permission`.
+
+    `person` names the command's parameter holding the person it acts on: brokers hold
+    people-scoped permissions only for the people assigned to them. Put it under @refusals.
+    """
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            settings.user = users.authorize(settings.engine, settings.who, permission,
+                                            kwargs.get(person) if person else None)
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return wrap
+
+
 def emit_json(value: Any) -> None:
     print(json.dumps(value, default=str, indent=2))
 
@@ -88,6 +111,14 @@ def parse_date(text: str | None) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"date {text!r} is not a date like 2025-04-01") from None
+
+
+def parse_fy(text: str) -> int:
+    """"2025/26" (or FY2025) -> 2025, the year the financial year starts in."""
+    period = parse_period(text)
+    if period.start.month != 4 or period.end.month != 3:
+        raise InvalidInput(f"{text!r} is a month; give a financial year like 2025/26")
+    return period.start.year
 
 
 def progress() -> Progress:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ledger.cli.accounts import account_json
-from ledger.cli.common import JsonFlag, emit_json, money, out, parse_date, progress, refusals, settings
+from ledger.cli.common import JsonFlag, emit_json, money, out, parse_date, progress, refusals, requires, settings
 from ledger.entry_file import read_entries
 from ledger.errors import InvalidInput
 from ledger.journal import Draft, Line, Phase, SealedEntry
@@ -17,6 +17,7 @@ from ledger.money import parse_amount
 from ledger.reports.balances import account_balance, trial_balance
 from ledger.reports.entries import entry as load_entry
 from ledger.reports.entries import open_holds
+from ledger.roles import Permission
 from ledger.services import journal
 
 entry_app = typer.Typer(help="Look at posted entries.", no_args_is_help=True)
@@ -74,6 +75,7 @@ def _lines(debits: list[str], credits: list[str], currency: str) -> tuple[Line, 
 
 
 @refusals
+@requires(Permission.POST)
 def post(
     file: Annotated[Path | None, typer.Option("--file", "-f", help="TOML or JSON entry file (one entry, or many under [[entries]])")] = None,
     debit: Annotated[list[str], typer.Option("--debit", "-d", help="ACCOUNT=AMOUNT to debit (repeatable)")] = [],  # noqa: B006
@@ -125,6 +127,7 @@ def _post_file(file: Path, items: list, as_json: bool) -> None:
 
 
 @refusals
+@requires(Permission.POST)
 def reverse(
     entry_id: Annotated[int, typer.Argument(help="Entry to reverse")],
     on: Annotated[str | None, typer.Option("--date", help="Effective date of the reversal (default today)")] = None,
@@ -137,6 +140,7 @@ def reverse(
 
 
 @refusals
+@requires(Permission.VIEW_ALL)
 def balance(
     code: Annotated[str | None, typer.Argument(help="One account; leave out for the trial balance")] = None,
     prefix: Annotated[str | None, typer.Option(help="Trial balance of accounts under this prefix")] = None,
@@ -171,6 +175,7 @@ def balance(
 
 @entry_app.command("show")
 @refusals
+@requires(Permission.VIEW_ALL)
 def show(entry_id: int, as_json: JsonFlag = False) -> None:
     """Show one entry with its postings and place in the hash chain."""
     entry = load_entry(settings.engine, entry_id)
@@ -179,6 +184,7 @@ def show(entry_id: int, as_json: JsonFlag = False) -> None:
 
 @hold_app.command("list")
 @refusals
+@requires(Permission.VIEW_ALL)
 def hold_list(
     account: Annotated[str | None, typer.Option(help="Only holds touching this account")] = None,
     as_json: JsonFlag = False,
@@ -196,6 +202,7 @@ def hold_list(
 
 @hold_app.command("post")
 @refusals
+@requires(Permission.POST)
 def hold_post(
     hold_id: int,
     amount: Annotated[str | None, typer.Option(help="Post only this much of the hold (default all of it)")] = None,
@@ -210,6 +217,7 @@ def hold_post(
 
 @hold_app.command("void")
 @refusals
+@requires(Permission.POST)
 def hold_void(
     hold_id: int,
     on: Annotated[str | None, typer.Option("--date", help="Effective date (default today)")] = None,

@@ -18,8 +18,14 @@ from ledger.models.parties import (
     Pool,
     PoolPartner,
 )
+from ledger.models.users import BrokerAssignment, User
+
+# Issue-5 tables live in their own modules; import them so every table is on Base.metadata.
+from ledger.models import bank, payments, plans  # noqa: E402,F401  isort: skip
 
 __all__ = [
+    "BrokerAssignment",
+    "User",
     "Budget",
     "BudgetComponent",
     "Funder",

@@ -55,6 +55,7 @@ class Allocation:
     on: date
     key: str | None = None
     memo: str = ""
+    meta: tuple[tuple[str, str], ...] = ()  # extra facts for the entry, e.g. the rule version used
 
 
 def allocate(engine: Engine, allocations: Sequence[Allocation], *, actor: str) -> list[Posted]:
@@ -112,14 +113,15 @@ def _allocation_draft(item: Allocation, source_account: str) -> Draft:
         item.on,
         ALLOCATION,
         item.memo or f"{item.stream} {what} {financial_year(item.fy).label} from {item.source}",
-        meta={"person": item.person, "fy": str(item.fy), "stream": str(item.stream), "source": item.source},
+        meta={"person": item.person, "fy": str(item.fy), "stream": str(item.stream), "source": item.source,
+              **dict(item.meta)},
     )
 
 
 def _people(conn: Connection, refs: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for part in store.chunks(sorted(refs)):
-        found.update(conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(part))).tuples().all())
+        found.update(conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(part))).all())
     missing = sorted(refs - found.keys())
     if missing:
         raise UnknownParty(f"no person {missing[0]!r}; register them with `ipb person add`", person=missing[0])

@@ -1,0 +1,51 @@
+"""Who may do what. Pure: a role grants a fixed set of permissions, nothing else.
+
+Finance officers run the money; brokers log spend and view only the people assigned to
+them; auditors read everything and verify, and write nothing; administrators manage users.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    BROKER = "broker"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    VIEW_ALL = "view-all"  # ledger-wide reads: balances, trial balance, every person
+    VIEW_PERSON = "view-person"  # one person's budget, plan and statement (brokers: assigned people only)
+    VERIFY = "verify"  # audit verify, reconcile
+    POST = "post"  # accounts, manual entries, reversals, holds
+    ALLOCATE = "allocate"  # funders, people, pools, budgets, assessments
+    PLAN = "plan"  # care and support plans
+    SPEND = "spend"  # log spend against a plan line
+    PAY = "pay"  # schedules, invoices, payment runs (maker), settlement, returns
+    APPROVE = "approve"  # approve a payment run (checker: never its maker)
+    BANK = "bank"  # import and match bank statements, recover surpluses
+    PERIOD = "period"  # close periods, year-end close
+    USERS = "users"  # add users, set roles, assign brokers, erase names
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OFFICER: frozenset(Permission) - {Permission.USERS},
+    Role.BROKER: frozenset({Permission.VIEW_PERSON, Permission.SPEND}),
+    Role.AUDITOR: frozenset({Permission.VIEW_ALL, Permission.VIEW_PERSON, Permission.VERIFY}),
+    Role.ADMIN: frozenset({Permission.USERS, Permission.VIEW_ALL, Permission.VIEW_PERSON}),
+}
+
+# People-scoped permissions: a broker holds them only for the people assigned to them.
+SCOPED = frozenset({Permission.VIEW_PERSON, Permission.SPEND})
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in GRANTS[role]
+
+
+def needs_assignment(role: Role, permission: Permission) -> bool:
+    """True when `role` may use `permission` only for people assigned to the user."""
+    return role is Role.BROKER and permission in SCOPED

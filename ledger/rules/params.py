@@ -1,0 +1,120 @@
+"""Charging parameters per financial year, loaded from ledger/rules/params/<yyyy>-<yy>.toml.
+
+Every figure carries the document it comes from. A year with no file, or a figure that
+was not published, is refused with a clear error: the rules never guess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+
+from ledger.calendar import financial_year, financial_year_of
+from ledger.errors import InvalidInput, LedgerError
+
+PARAMS_DIR = Path(__file__).parent / "params"
+
+
+class ParamsMissing(LedgerError):
+    code = "params_missing"
+
+
+class MigBand(StrEnum):
+    """Minimum Income Guarantee bands for people in their own homes (weekly)."""
+
+    SINGLE_18_24 = "single_18_24"
+    SINGLE_25_TO_PENSION_AGE = "single_25_to_pension_age"
+    SINGLE_PENSION_AGE = "single_pension_age"
+    COUPLE_18_PLUS_EACH = "couple_18_plus_each"
+    COUPLE_PENSION_AGE_EACH = "couple_pension_age_each"
+    LONE_PARENT_18_PLUS = "lone_parent_18_plus"
+
+
+class MigPremium(StrEnum):
+    DISABILITY_SINGLE = "disability_premium_single"
+    DISABILITY_COUPLE_EACH = "disability_premium_couple_each"
+    ENHANCED_DISABILITY_SINGLE = "enhanced_disability_premium_single"
+    ENHANCED_DISABILITY_COUPLE_EACH = "enhanced_disability_premium_couple_each"
+    CARER = "carer_premium"
+    CHILD = "child"
+
+
+class Figure(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pence: Annotated[StrictInt, Field(ge=0)]
+    source: Annotated[str, Field(min_length=10)]
+
+
+class Count(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: Annotated[StrictInt, Field(gt=0)]
+    source: Annotated[str, Field(min_length=10)]
+
+
+class Capital(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    upper_limit: Figure
+    lower_limit: Figure
+    tariff_step: Figure  # each step of capital (or part) above the lower limit ...
+    tariff_per_step: Figure  # ... counts as this much weekly income
+
+
+class YearParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    financial_year: str
+    weeks_in_year: Count
+    capital: Capital
+    mig: dict[MigBand, Figure]
+    mig_premiums: dict[MigPremium, Figure]
+    personal_expenses_allowance: Figure
+    fnc_weekly: Figure
+    contingency_weeks: Count
+    version: str = ""  # "<year>@<sha256 of the file, 12 hex>", filled in on loading
+
+    @property
+    def start_year(self) -> int:
+        return int(self.financial_year[:4])
+
+
+def params_file(start_year: int) -> Path:
+    return PARAMS_DIR / f"{start_year}-{(start_year + 1) % 100:02d}.toml"
+
+
+@cache
+def params_for_year(start_year: int) -> YearParams:
+    label = financial_year(start_year).label
+    path = params_file(start_year)
+    if not path.exists():
+        known = ", ".join(financial_year(y).label for y in published_years()) or "none"
+        raise ParamsMissing(
+            f"no charging parameters for {label}: the figures for that year are not published in a source "
+            f"ipb holds, so it will not guess (years held: {known})",
+            financial_year=label,
+        )
+    raw = path.read_bytes()
+    try:
+        params = YearParams.model_validate(tomllib.loads(raw.decode("utf-8")))
+    except (ValidationError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"{path.name}: invalid parameter file: {exc}") from None
+    if params.financial_year != label:
+        raise InvalidInput(f"{path.name} says it is for {params.financial_year}, expected {label}")
+    missing = sorted(set(MigBand) - params.mig.keys()) + sorted(set(MigPremium) - params.mig_premiums.keys())
+    if missing:
+        raise InvalidInput(f"{path.name} lacks figures {', '.join(missing)}")
+    return params.model_copy(update={"version": f"{label}@{hashlib.sha256(raw).hexdigest()[:12]}"})
+
+
+def params_for(day: date) -> YearParams:
+    """The parameters in force on `day` (by financial year, 1 April to 31 March)."""
+    return params_for_year(financial_year_of(day).start.year)
+
+
+def published_years() -> list[int]:
+    return sorted(int(p.stem[:4]) for p in PARAMS_DIR.glob("*.toml"))

@@ -1,0 +1,126 @@
+"""Users and roles: who is acting, and may they do this?
+
+The first user of a new ledger must be an administrator (nobody else exists to add one);
+after that only administrators add users, change roles and assign brokers to people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+
+from ledger.errors import AccountExists, Forbidden, InvalidInput, UnknownParty
+from ledger.identifiers import code
+from ledger.models import BrokerAssignment, Person, User
+from ledger.roles import Permission, Role, allows, needs_assignment
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    role: Role
+    people: frozenset[str] | None  # a broker's assigned people; None: not limited to any
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    name: str
+    role: Role
+    active: bool
+    people: tuple[str, ...]
+
+
+def actor_in(conn: Connection, name: str) -> Actor:
+    """The active user called `name`, or a refusal naming how to become one."""
+    row = conn.execute(select(User).where(User.name == name)).first()
+    if row is None:
+        raise Forbidden(f"{name!r} is not a user of this ledger; an administrator adds users with "
+                        f"`ipb user add`", user=name)
+    if not row.active:
+        raise Forbidden(f"user {name!r} is deactivated", user=name)
+    role = Role(row.role)
+    people = frozenset(_assigned(conn, row.id)) if role is Role.BROKER else None
+    return Actor(name, role, people)
+
+
+def authorize(engine: Engine, name: str, permission: Permission, person: str | None = None) -> Actor:
+    """The acting user if their role grants `permission` (for `person`, when it is people-scoped)."""
+    with engine.connect() as conn:
+        actor = actor_in(conn, name)
+    check(actor, permission, person)
+    return actor
+
+
+def check(actor: Actor, permission: Permission, person: str | None = None) -> None:
+    if not allows(actor.role, permission):
+        raise Forbidden(f"{actor.name} is a {actor.role} and may not {permission}", user=actor.name,
+                        role=str(actor.role), permission=str(permission))
+    if needs_assignment(actor.role, permission):
+        if person is None:
+            raise Forbidden(f"{actor.name} is a broker: name one of their assigned people", user=actor.name,
+                            permission=str(permission))
+        if actor.people is not None and person not in actor.people:
+            raise Forbidden(f"{actor.name} is not assigned to person {person}", user=actor.name, person=person,
+                            permission=str(permission))
+
+
+def add_user(engine: Engine, name: str, role: Role, *, actor: str) -> UserRow:
+    """Add a user. The very first user must be an administrator, and may add themselves."""
+    code(name, "user name")
+    with engine.begin() as conn:
+        if conn.execute(select(func.count()).select_from(User)).scalar_one() == 0:
+            if role is not Role.ADMIN:
+                raise InvalidInput(f"the first user must be an admin (asked for {role}): "
+                                   f"`ipb user add NAME --role admin`", role=str(role))
+        else:
+            check(actor_in(conn, actor), Permission.USERS)
+        if conn.execute(select(User.id).where(User.name == name)).first():
+            raise AccountExists(f"user {name!r} already exists", user=name)
+        conn.execute(insert(User).values(name=name, role=str(role), active=True, added_by=actor,
+                                         added_at=datetime.now(UTC).replace(tzinfo=None)))
+    return UserRow(name, role, True, ())
+
+
+def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> None:
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.USERS)
+        if name == actor and not active:
+            raise InvalidInput("you cannot deactivate yourself", user=name)
+        if conn.execute(update(User).where(User.name == name).values(active=active)).rowcount == 0:
+            raise UnknownParty(f"no user {name!r}", user=name)
+
+
+def assign(engine: Engine, broker: str, people: list[str], *, actor: str, remove: bool = False) -> None:
+    """Assign people to (or with `remove`, take them from) a broker."""
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.USERS)
+        user = conn.execute(select(User).where(User.name == broker)).first()
+        if user is None or Role(user.role) is not Role.BROKER:
+            raise InvalidInput(f"{broker!r} is not a broker", user=broker)
+        ids = dict(conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(people))).all())
+        unknown = sorted(set(people) - ids.keys())
+        if unknown:
+            raise UnknownParty(f"no person {', '.join(unknown)}", people=unknown)
+        held = set(_assigned(conn, user.id))
+        if remove:
+            conn.execute(delete(BrokerAssignment).where(BrokerAssignment.user_id == user.id,
+                                                        BrokerAssignment.person_id.in_(ids.values())))
+        else:
+            new = [{"user_id": user.id, "person_id": ids[p]} for p in sorted(set(people) - held)]
+            if new:
+                conn.execute(insert(BrokerAssignment), new)
+
+
+def list_users(engine: Engine) -> list[UserRow]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(User).order_by(User.name)).all()
+        return [UserRow(r.name, Role(r.role), r.active, tuple(sorted(_assigned(conn, r.id)))) for r in rows]
+
+
+def _assigned(conn: Connection, user_id: int) -> list[str]:
+    return list(conn.execute(
+        select(Person.ref).join(BrokerAssignment, BrokerAssignment.person_id == Person.id)
+        .where(BrokerAssignment.user_id == user_id)
+    ).scalars())
