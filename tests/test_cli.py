@@ -366,6 +366,15 @@ def test_period_close_then_posting_into_it_is_refused(funded, engine):
     assert [p["period"] for p in as_json(funded("period", "list", "--json"))] == ["2024/25", "2025-05"]
 
 
+def test_an_entry_in_a_closed_period_is_adjusted_in_an_open_one_with_a_reference(funded, engine):
+    funded("period", "close", "2025-05")  # entry 1, the funding, is dated 2025-05-01
+    adjusted = as_json(funded("post", "-d", f"{PA}=2.50", "-c", f"{NHS}=2.50", "--date", "2025-06-03",
+                              "--corrects", "1", "--json"))
+    assert adjusted["meta"] == {"corrects": "1"} and adjusted["memo"] == "adjustment to entry 1"
+    assert "no entry 99" in refused(funded, engine, "post", "-d", f"{PA}=1.00", "-c", f"{NHS}=1.00", "--date",
+                                    "2025-06-03", "--corrects", "99", code=1)
+
+
 def test_audit_verify(funded, engine):
     funded("post", "-d", f"{PA}=1.00", "-c", f"{NHS}=1.00", "--date", "2025-05-02")
     ok = funded("audit", "verify")

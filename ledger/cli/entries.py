@@ -86,17 +86,24 @@ def post(
     key: Annotated[str | None, typer.Option(help="Idempotency key: a retry with it returns the original entry")] = None,
     hold: Annotated[bool, typer.Option("--hold", help="Place a pending hold instead of posting")] = False,
     currency: Annotated[str, typer.Option(help="Currency of --debit/--credit amounts")] = "GBP",
+    corrects: Annotated[int | None, typer.Option(
+        help="Entry this adjusts: a closed period is corrected by an adjustment in an open one")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Post a balanced entry, from flags or a file. All of it posts, or none of it.
 
     Example: ipb post -d expense:care=60.00 -c bank=60.00 --memo "May support" --key may-p1
+
+    Adjusting an entry in a closed period: post the difference dated in an open period with
+    --corrects ENTRY_ID; the entry keeps that reference for auditors.
     """
-    if file is not None and (debit or credit):
-        raise InvalidInput("give postings either in --file or as --debit/--credit, not both")
+    if file is not None and (debit or credit or corrects):
+        raise InvalidInput("give postings either in --file or as --debit/--credit (and --corrects), not both")
     if file is None:
-        draft = Draft(_lines(debit, credit, currency.upper()), parse_date(on), kind, memo,
-                      Phase.PENDING if hold else Phase.POSTED)
+        draft = Draft(_lines(debit, credit, currency.upper()), parse_date(on), kind,
+                      memo or (f"adjustment to entry {corrects}" if corrects else ""),
+                      Phase.PENDING if hold else Phase.POSTED,
+                      meta={"corrects": str(corrects)} if corrects else {})
         posted = journal.post(settings.engine, draft, actor=settings.who, key=key)
         emit_json(entry_json(posted.entry, posted.replayed)) if as_json else print_entry(posted.entry, posted.replayed)
         return

@@ -57,8 +57,13 @@ def new_key() -> str:
 
 
 def post(engine: Engine, draft: Draft, *, actor: str, key: str | None = None) -> Posted:
-    """Post one entry (or place a hold, if the draft's phase is pending)."""
+    """Post one entry (or place a hold, if the draft's phase is pending).
+
+    An adjustment names the entry it corrects in `meta["corrects"]`; that entry must exist.
+    """
     with engine.begin() as conn:
+        if "corrects" in draft.meta:
+            store.load_entry(conn, int(draft.meta["corrects"]))
         return _Writer(conn, actor).write([Request(draft, key or new_key())])[0]
 
 
