@@ -17,7 +17,7 @@ def nhs_number(text: str) -> str:
     Spaces and hyphens (the 3-3-4 display form) are accepted.
     """
     digits = re.sub(r"[\s-]", "", text)
-    if not re.fullmatch(r"\d{10}", digits):
+    if not re.fullmatch(r"[0-9]{10}", digits):  # not \d: that matches Arabic-Indic and other digits too
         raise InvalidInput(f"NHS number {text!r} must be 10 digits", nhs_number=text)
     total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
     check = 11 - total % 11
