@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Annotated
 
@@ -10,8 +11,10 @@ from rich.table import Table
 
 from ledger.calendar import parse_period
 from ledger.cli.common import JsonFlag, emit_json, err, out, progress, refusals, requires, settings
+from ledger.errors import InvalidInput
 from ledger.reports.periods import closed_periods
 from ledger.reports.verify import verify as verify_ledger
+from ledger.reports.verify import verify_at
 from ledger.roles import Permission
 from ledger.services.periods import close_period
 
@@ -23,14 +26,26 @@ period_app = typer.Typer(help="Close financial years (2025/26) and months (2025-
 @audit_app.command("verify")
 @refusals
 @requires(Permission.VERIFY)
-def verify(as_json: JsonFlag = False) -> None:
-    """Recompute the hash chain and every balance from postings; report the first break. Exit 1 if any."""
+def verify(
+    at: Annotated[str | None, typer.Option(
+        "--at", metavar="ENTRY:HASH",
+        help="The chain head a statement or export was produced at (printed on it): prove the chain up to "
+             "that entry is unchanged and still ends in that hash. Balances are not compared.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Recompute the hash chain and every balance from postings; report the first break. Exit 1 if any.
+
+    With --at ENTRY:HASH, check only the chain up to ENTRY against the head a report carries.
+    """
+    anchor = _anchor(at) if at else None
     with progress() as bar:
         task = bar.add_task("verifying chain", total=None)
-        result = verify_ledger(settings.engine, lambda done, total: bar.update(task, completed=done, total=total))
+        step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        result = verify_at(settings.engine, *anchor, step) if anchor else verify_ledger(settings.engine, step)
     if as_json:
         emit_json({
             "ok": result.ok,
+            "at": at,
             "entries": result.entries,
             "head_hash": result.head_hash,
             "first_break": None if result.first_break is None else
@@ -39,15 +54,25 @@ def verify(as_json: JsonFlag = False) -> None:
         })
     else:
         out.print(f"{result.entries} entries checked; chain head {result.head_hash}")
+        if anchor and result.ok:
+            out.print(f"[green]verified: entries 1 to {anchor[0]} are unchanged and end in the hash the "
+                      "report was produced at[/]")
         if result.first_break:
             err.print(f"[bold red]chain broken at entry {result.first_break.entry}:[/] {result.first_break.problem}")
         for m in result.mismatches:
             err.print(f"[bold red]balance mismatch[/] {m.account} {m.field}: stored {m.stored}, "
                       f"from postings {m.recomputed}")
-        if result.ok:
+        if result.ok and not anchor:
             out.print("[green]verified: hash chain intact, every balance equals the sum of its postings[/]")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _anchor(text: str) -> tuple[int, str]:
+    entry, _, digest = text.partition(":")
+    if not (entry.isdigit() and re.fullmatch(r"[0-9a-f]{64}", digest)):
+        raise InvalidInput(f"--at {text!r} is not ENTRY:HASH, like 42:9f2c... (the 64-hex hash a report prints)")
+    return int(entry), digest
 
 
 @period_app.command("close")

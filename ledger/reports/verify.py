@@ -54,8 +54,30 @@ def verify(engine: Engine, progress: Callable[[int, int], None] | None = None) -
         return Verification(count, head_hash, first_break, balance_mismatches(conn))
 
 
-def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None) -> tuple[int, str, Break | None]:
+def verify_at(engine: Engine, entry_id: int, expected_hash: str,
+              progress: Callable[[int, int], None] | None = None) -> Verification:
+    """Prove the chain from the first entry up to `entry_id` is unchanged and ends in `expected_hash`.
+
+    The head a statement was produced at is its anchor: each entry's hash covers its content and its
+    predecessor's hash, so if the walk to `entry_id` finds no break and lands on `expected_hash`,
+    every entry (and so every figure) the statement was computed from is as it was. Balances are
+    not compared: they are today's, not the statement's.
+    """
+    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        count, head_hash, first_break = _walk_chain(conn, progress, upto=entry_id)
+    if first_break is None and count < entry_id:
+        first_break = Break(count + 1, f"entry {count + 1} is missing: the chain ends at {count}")
+    if first_break is None and head_hash != expected_hash:
+        first_break = Break(entry_id, f"entry {entry_id} hashes to {head_hash}, not the {expected_hash} "
+                                      "the statement was produced at (the chain was rewritten)")
+    return Verification(count, head_hash, first_break)
+
+
+def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None,
+                upto: int | None = None) -> tuple[int, str, Break | None]:
     last_id = conn.execute(select(func.coalesce(func.max(JournalEntry.id), 0))).scalar_one()
+    if upto is not None:
+        last_id = min(last_id, upto)
     expected_prev, count = GENESIS_HASH, 0
     for low in range(1, last_id + 1, BATCH):
         high = low + BATCH - 1
@@ -71,6 +93,8 @@ def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None) -
             expected_prev, count = row.hash, count + 1
         if progress:
             progress(min(high, last_id), last_id)
+    if upto is not None:
+        return count, expected_prev, None
     head = conn.execute(select(LedgerHead.last_entry_id, LedgerHead.last_hash)).one()
     if (head.last_entry_id, head.last_hash) != (count, expected_prev):
         return count, expected_prev, Break(count + 1, "ledger head does not point at the last entry")

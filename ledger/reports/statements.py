@@ -1,0 +1,493 @@
+"""Statements auditors trust: read-only queries that return frozen dataclasses, nothing rendered.
+
+Every statement is computed from postings (never from the maintained balances alone) inside
+one read transaction, and carries the hash-chain head it was produced at: `ipb audit verify
+--at ENTRY:HASH` later proves that the chain up to that head, and so every figure computed
+from it, is unchanged.
+
+Signs: each figure is in the account's natural sign (an asset's balance is positive when it
+holds money), and movements are signed, so for every line opening + movements = closing.
+Holds (pending entries) move no balance and appear in no statement.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Connection, Engine, case, func, select
+
+from ledger import store
+from ledger.calendar import Period, financial_year
+from ledger.db import READ_ONLY
+from ledger.domain import Stream
+from ledger.errors import UnknownParty
+from ledger.journal import GENESIS_HASH, AccountType
+from ledger.models import Account, Budget, BudgetComponent, JournalEntry, LedgerHead, Person, Posting
+from ledger.reports.budgets import pool_figures, stream_figures
+from ledger.reports.reconcile import Difference, pool_differences, stream_differences
+from ledger.reports.verify import balance_mismatches
+from ledger.rules.risk_share import share
+from ledger.services.pools import contributions_account, pool_in, risk_share_account, unallocated_account
+
+
+# --- the chain head ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The newest entry when a report was produced: its id and hash. `token` is what `--at` takes."""
+
+    entry: int
+    hash: str
+
+    @property
+    def token(self) -> str:
+        return f"{self.entry}:{self.hash}"
+
+
+def chain_head(conn: Connection) -> ChainHead:
+    row = conn.execute(select(LedgerHead.last_entry_id, LedgerHead.last_hash).where(LedgerHead.id == 1)).first()
+    return ChainHead(int(row.last_entry_id), row.last_hash) if row else ChainHead(0, GENESIS_HASH)
+
+
+def _reading(engine: Engine):  # type: ignore[no-untyped-def]
+    return engine.connect().execution_options(**READ_ONLY)
+
+
+# --- sums from postings --------------------------------------------------------------
+
+
+def _opening(conn: Connection, before: date, account_ids: Sequence[int] | None) -> dict[int, int]:
+    """account id -> signed sum of posted amounts effective before `before`."""
+    query = (select(Posting.account_id, func.sum(Posting.amount))
+             .where(Posting.pending.is_(False), Posting.effective_date < before)
+             .group_by(Posting.account_id))
+    return _by_account(conn, query, account_ids)
+
+
+def _movements(conn: Connection, period: Period, account_ids: Sequence[int] | None) -> dict[int, dict[str, int]]:
+    """account id -> entry kind -> signed sum of posted amounts effective inside `period`."""
+    query = (select(Posting.account_id, JournalEntry.kind, func.sum(Posting.amount))
+             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+             .where(Posting.pending.is_(False), Posting.effective_date.between(period.start, period.end))
+             .group_by(Posting.account_id, JournalEntry.kind))
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for part in _parts(account_ids):
+        scoped = query if part is None else query.where(Posting.account_id.in_(part))
+        for account_id, kind, total in conn.execute(scoped):
+            out[account_id][kind] = int(total)
+    return out
+
+
+def _by_account(conn: Connection, query, account_ids: Sequence[int] | None) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    out: dict[int, int] = {}
+    for part in _parts(account_ids):
+        scoped = query if part is None else query.where(Posting.account_id.in_(part))
+        out.update((account_id, int(total)) for account_id, total in conn.execute(scoped))
+    return out
+
+
+def _parts(account_ids: Sequence[int] | None) -> Iterable[Sequence[int] | None]:
+    return [None] if account_ids is None else store.chunks(list(account_ids))
+
+
+# --- person statement ---------------------------------------------------------------
+
+# Movement columns of a person statement, and the entry kinds each gathers. A kind not named
+# here (one a later feature adds) lands in "other", so nothing is ever lost from the sum.
+PERSON_COLUMNS = ("allocations", "spend", "payments", "recoveries", "contributions", "other")
+PERSON_KINDS = {
+    "allocation": "allocations",
+    "spend": "spend",
+    "payment": "payments",
+    "settlement": "payments",
+    "return": "payments",
+    "recovery": "recoveries",
+    "surplus": "recoveries",
+    "contribution": "contributions",
+}
+
+
+def classify(kinds: dict[str, int], columns: Sequence[str], mapping: dict[str, str]) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Sum kind totals into columns; unknown kinds go to "other". Also the kinds that went there."""
+    totals = dict.fromkeys(columns, 0)
+    others = []
+    for kind, amount in sorted(kinds.items()):
+        column = mapping.get(kind, "other")
+        if column == "other":
+            others.append(kind)
+        totals[column] += amount
+    return totals, tuple(others)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLine:
+    """One funding stream of one budget over the period: the available account, natural sign."""
+
+    fy: int
+    stream: Stream
+    account: str
+    opening: int
+    allocations: int
+    spend: int  # negative: money out of the budget
+    payments: int
+    recoveries: int  # negative: money returned to funders
+    contributions: int
+    other: int
+    closing: int
+    other_kinds: tuple[str, ...] = ()
+
+    @property
+    def movements(self) -> int:
+        return sum(getattr(self, column) for column in PERSON_COLUMNS)
+
+    @property
+    def balanced(self) -> bool:
+        return self.opening + self.movements == self.closing
+
+
+@dataclass(frozen=True, slots=True)
+class PersonStatement:
+    person: str
+    period: Period
+    head: ChainHead
+    lines: tuple[StreamLine, ...]
+    spent_to_date: dict[str, int] = field(default_factory=dict)  # "fy stream" -> spent account at period end
+
+    def total(self, column: str) -> int:
+        return sum(getattr(line, column) for line in self.lines)
+
+
+def person_statement(engine: Engine, person: str, period: Period, fy: int | None = None) -> PersonStatement:
+    """A person's budget by funding stream over `period`: opening, each kind of movement, closing.
+
+    Every budget component whose financial year overlaps the period, or that moved in it, is
+    shown; `fy` narrows it to one budget year.
+    """
+    with _reading(engine) as conn, conn.begin():
+        head = chain_head(conn)
+        if conn.execute(select(Person.id).where(Person.ref == person)).first() is None:
+            raise UnknownParty(f"no person {person!r}", person=person)
+        query = (select(Budget.fy, BudgetComponent.stream, BudgetComponent.available_account_id,
+                        BudgetComponent.spent_account_id, Account.code, Account.type)
+                 .join(Budget, Budget.id == BudgetComponent.budget_id)
+                 .join(Person, Person.id == Budget.person_id)
+                 .join(Account, Account.id == BudgetComponent.available_account_id)
+                 .where(Person.ref == person)
+                 .order_by(Budget.fy, BudgetComponent.id))
+        if fy is not None:
+            query = query.where(Budget.fy == fy)
+        rows = conn.execute(query).all()
+        ids = [r.available_account_id for r in rows] + [r.spent_account_id for r in rows]
+        opening = _opening(conn, period.start, ids)
+        moves = _movements(conn, period, ids)
+    lines, spent = [], {}
+    for r in rows:
+        sign = AccountType(r.type).normal_sign
+        kinds = {k: sign * v for k, v in moves.get(r.available_account_id, {}).items()}
+        columns, others = classify(kinds, PERSON_COLUMNS, PERSON_KINDS)
+        start = sign * opening.get(r.available_account_id, 0)
+        line = StreamLine(r.fy, Stream(r.stream), r.code, start, **columns,
+                          closing=start + sum(columns.values()), other_kinds=others)
+        year = financial_year(r.fy)
+        overlaps = year.start <= period.end and period.start <= year.end
+        if overlaps or start or kinds:
+            lines.append(line)
+            spent[f"{r.fy} {r.stream}"] = (opening.get(r.spent_account_id, 0)
+                                           + sum(moves.get(r.spent_account_id, {}).values()))
+    return PersonStatement(person, period, head, tuple(lines), spent)
+
+
+# --- pool statement -----------------------------------------------------------------
+
+POOL_COLUMNS = ("contributions", "allocations", "recoveries", "year_end", "other")
+POOL_KINDS = {"contribution": "contributions", "allocation": "allocations", "recovery": "recoveries",
+              "pool-year-end": "year_end"}
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLine:
+    """The pool's unallocated account over the period, natural sign (money in the pool is positive)."""
+
+    account: str
+    opening: int
+    contributions: int
+    allocations: int  # negative: allocated out to budgets
+    recoveries: int  # positive: recovered back into the pool
+    year_end: int  # the year-end risk-share move (negative: underspend returned or carried)
+    other: int
+    closing: int
+    other_kinds: tuple[str, ...] = ()
+
+    @property
+    def movements(self) -> int:
+        return sum(getattr(self, column) for column in POOL_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerLine:
+    """One partner's equity in the pool, natural sign (credit positive: what the partner has put in)."""
+
+    partner: str
+    fixed_share_bp: int | None
+    contributions_opening: int
+    contributions_in: int
+    contributions_closing: int
+    risk_share_opening: int
+    risk_share_movement: int  # positive: paid towards an overspend; negative: underspend returned/carried
+    risk_share_closing: int
+    share_of_net_allocations: int  # memorandum: net allocations out shared by the pool's risk-share rule
+
+    @property
+    def equity_closing(self) -> int:
+        return self.contributions_closing + self.risk_share_closing
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStatement:
+    pool: str
+    name: str
+    fy: int
+    host: str
+    risk_share: str
+    year_end_rule: str
+    closed_on: date | None
+    period: Period
+    head: ChainHead
+    unallocated: PoolLine
+    partners: tuple[PartnerLine, ...]
+    net_allocated: int  # allocations out less recoveries in, to period end
+    share_reason: str
+
+    @property
+    def partner_equity(self) -> int:
+        return sum(p.equity_closing for p in self.partners)
+
+    @property
+    def balanced(self) -> bool:
+        """Partner equity = unallocated + net allocated out, at period end (before the year end moves it)."""
+        return self.partner_equity == self.unallocated.closing + self.net_allocated
+
+
+def pool_statement(engine: Engine, pool: str, period: Period | None = None) -> PoolStatement:
+    """A section 75 pool over `period` (default: the pool's financial year), partner by partner."""
+    with _reading(engine) as conn, conn.begin():
+        head = chain_head(conn)
+        info = pool_in(conn, pool)
+        period = period or financial_year(info.fy)
+        codes = [unallocated_account(pool)] + [code for p in info.partners for code in
+                                               (contributions_account(pool, p), risk_share_account(pool, p))]
+        states = store.account_rows(conn, codes)
+        ids = [states[c][0] for c in codes]
+        opening = _opening(conn, period.start, ids)
+        moves = _movements(conn, period, ids)
+        before = _net_allocated_before(conn, states[unallocated_account(pool)][0], period.start)
+
+    def figures(code: str) -> tuple[int, dict[str, int]]:
+        account_id, state, _ = states[code]
+        sign = state.type.normal_sign
+        return sign * opening.get(account_id, 0), {k: sign * v for k, v in moves.get(account_id, {}).items()}
+
+    start, kinds = figures(unallocated_account(pool))
+    columns, others = classify(kinds, POOL_COLUMNS, POOL_KINDS)
+    line = PoolLine(unallocated_account(pool), start, **columns, closing=start + sum(columns.values()),
+                    other_kinds=others)
+    net_allocated = -(line.allocations + line.recoveries)  # in the period
+    # net allocated to period end: what the unallocated account lost to budgets, from all time to period end
+    net_to_end = net_allocated + before
+    partners = []
+    contributions_at_end = {}
+    raw = {}
+    for p in info.partners:
+        c_open, c_kinds = figures(contributions_account(pool, p))
+        r_open, r_kinds = figures(risk_share_account(pool, p))
+        raw[p] = (c_open, sum(c_kinds.values()), r_open, sum(r_kinds.values()))
+        contributions_at_end[p] = c_open + sum(c_kinds.values())
+    fixed = {p: bp for p, bp in info.partners.items() if bp is not None}
+    memo = None
+    if any(contributions_at_end.values()) or fixed:
+        memo = share(net_to_end, info.risk_share, contributions_at_end, fixed)
+    for p, (c_open, c_in, r_open, r_move) in raw.items():
+        partners.append(PartnerLine(p, info.partners[p], c_open, c_in, c_open + c_in, r_open, r_move,
+                                    r_open + r_move, memo.parts[p] if memo else 0))
+    return PoolStatement(pool, info.name, info.fy, info.host, str(info.risk_share), str(info.year_end),
+                         info.closed_on, period, head, line, tuple(partners), net_to_end,
+                         memo.reason if memo else "no contributions yet")
+
+
+def _net_allocated_before(conn: Connection, unallocated_id: int, before: date) -> int:
+    total = conn.execute(
+        select(func.coalesce(func.sum(Posting.amount), 0))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.account_id == unallocated_id, Posting.pending.is_(False),
+               Posting.effective_date < before, JournalEntry.kind.in_(["allocation", "recovery"]))
+    ).scalar_one()
+    return -int(total)
+
+
+# --- trial balance ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrialLine:
+    """One account over the period, signed debit-positive as posted: opening + debits - credits = closing."""
+
+    account: str
+    type: str
+    currency: str
+    opening: int
+    debits: int  # >= 0
+    credits: int  # >= 0
+    closing: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalanceReport:
+    period: Period
+    head: ChainHead
+    lines: tuple[TrialLine, ...]
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        """Per currency: debit and credit closing balances, and period debits and credits."""
+        out: dict[str, dict[str, int]] = {}
+        for line in self.lines:
+            t = out.setdefault(line.currency, dict.fromkeys(("debit_balances", "credit_balances", "debits",
+                                                              "credits"), 0))
+            t["debit_balances"] += max(line.closing, 0)
+            t["credit_balances"] += max(-line.closing, 0)
+            t["debits"] += line.debits
+            t["credits"] += line.credits
+        return out
+
+    @property
+    def balanced(self) -> bool:
+        return all(t["debit_balances"] == t["credit_balances"] and t["debits"] == t["credits"]
+                   for t in self.totals().values())
+
+
+def trial_balance_report(engine: Engine, period: Period, prefix: str | None = None) -> TrialBalanceReport:
+    """Every account with a balance or a movement: opening at period start, period debits and credits, closing."""
+    with _reading(engine) as conn, conn.begin():
+        head = chain_head(conn)
+        accounts = _accounts(conn, prefix)
+        opening = _opening(conn, period.start, None)
+        sides = conn.execute(
+            select(Posting.account_id,
+                   func.sum(case((Posting.amount > 0, Posting.amount), else_=0)),
+                   func.sum(case((Posting.amount < 0, Posting.amount), else_=0)))
+            .where(Posting.pending.is_(False), Posting.effective_date.between(period.start, period.end))
+            .group_by(Posting.account_id)
+        ).all()
+    moved = {account_id: (int(d or 0), -int(c or 0)) for account_id, d, c in sides}
+    lines = []
+    for account_id, code, kind, currency in accounts:
+        start = opening.get(account_id, 0)
+        debits, credits = moved.get(account_id, (0, 0))
+        if start or debits or credits:
+            lines.append(TrialLine(code, kind, currency, start, debits, credits, start + debits - credits))
+    return TrialBalanceReport(period, head, tuple(lines))
+
+
+def _accounts(conn: Connection, prefix: str | None) -> list[tuple[int, str, str, str]]:
+    query = select(Account.id, Account.code, Account.type, Account.currency).order_by(Account.code)
+    if prefix:
+        query = query.where(Account.code.startswith(prefix, autoescape=True))
+    return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+
+
+# --- general ledger -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPosting:
+    effective_date: date
+    entry: int
+    kind: str
+    memo: str
+    amount: int  # signed, debit positive
+    balance: int  # running, debit positive
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerAccount:
+    account: str
+    type: str
+    currency: str
+    opening: int
+    postings: tuple[LedgerPosting, ...]
+
+    @property
+    def closing(self) -> int:
+        return self.postings[-1].balance if self.postings else self.opening
+
+
+@dataclass(frozen=True, slots=True)
+class GeneralLedger:
+    period: Period
+    head: ChainHead
+    accounts: tuple[LedgerAccount, ...]
+
+
+def general_ledger(engine: Engine, period: Period, prefix: str | None = None) -> GeneralLedger:
+    """Every posting of the period, account by account in date and entry order, with a running balance."""
+    with _reading(engine) as conn, conn.begin():
+        head = chain_head(conn)
+        accounts = _accounts(conn, prefix)
+        opening = _opening(conn, period.start, None)
+        query = (select(Posting.account_id, Posting.effective_date, Posting.entry_id, JournalEntry.kind,
+                        JournalEntry.memo, Posting.amount)
+                 .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+                 .where(Posting.pending.is_(False), Posting.effective_date.between(period.start, period.end))
+                 .order_by(Posting.account_id, Posting.effective_date, Posting.entry_id, Posting.id))
+        if prefix:
+            query = query.join(Account, Account.id == Posting.account_id).where(
+                Account.code.startswith(prefix, autoescape=True))
+        postings: dict[int, list] = defaultdict(list)
+        for row in conn.execute(query):
+            postings[row.account_id].append(row)
+    out = []
+    for account_id, code, kind, currency in accounts:
+        balance = opening.get(account_id, 0)
+        rows = []
+        for r in postings.get(account_id, []):
+            balance += r.amount
+            rows.append(LedgerPosting(r.effective_date, r.entry_id, r.kind, r.memo, r.amount, balance))
+        if rows or opening.get(account_id, 0):
+            out.append(LedgerAccount(code, kind, currency, opening.get(account_id, 0), tuple(rows)))
+    return GeneralLedger(period, head, tuple(out))
+
+
+# --- reconciliation -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationReport:
+    head: ChainHead
+    scope: str
+    pools: int
+    streams: int
+    accounts_checked: bool
+    differences: tuple[Difference, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def reconciliation_report(engine: Engine, *, pool: str | None = None, person: str | None = None) -> ReconciliationReport:
+    """`ipb reconcile`'s checks (see ledger/reports/reconcile.py), read in one transaction with the head."""
+    everything = pool is None and person is None
+    with _reading(engine) as conn, conn.begin():
+        head = chain_head(conn)
+        pools = pool_figures(conn, pool) if pool or everything else []
+        streams = stream_figures(conn, person) if person or everything else []
+        ledger = balance_mismatches(conn) if everything else []
+    differences = [d for p in pools for d in pool_differences(p)]
+    differences += [d for s in streams for d in stream_differences(s)]
+    differences += [Difference("ledger", m.account, f"stored {m.field} = sum of postings", m.recomputed, m.stored,
+                               (m.account,)) for m in ledger]
+    scope = f"pool {pool}" if pool else f"person {person}" if person else "everything"
+    return ReconciliationReport(head, scope, len(pools), len(streams), everything, tuple(differences))
