@@ -241,20 +241,35 @@ def spend(
     With `hold`, the spend is a pending hold (a commitment) that reduces what is available
     until it is posted or voided.
     """
-    key = key or new_key()
     with engine.begin() as conn:
-        replay = replay_of(conn, key, lambda e: _same_outflow(e, SPEND, person, fy, amount))
-        if replay:
-            return Outflow([replay], _attribution_of(replay.entry))
-        info = budget_in(conn, person, fy)
-        attributed = _attribute(info, amount, stream)
-        lines = []
-        for s, part in attributed.parts.items():
-            lines += [Line(spent_account(person, fy, s), part), Line(available_account(person, fy, s), -part)]
-        draft = Draft(tuple(lines), on, SPEND, memo or f"spend for {person}",
-                      Phase.PENDING if hold else Phase.POSTED,
-                      meta=_outflow_meta(person, fy, amount, attributed, meta))
-        return Outflow(write_in(conn, [Request(draft, key)], actor=actor), attributed)
+        return spend_in(conn, person, fy, amount, on=on, actor=actor, stream=stream, key=key, memo=memo,
+                        hold=hold, meta=meta)
+
+
+def spend_in(
+    conn: Connection, person: str, fy: int, amount: int, *, on: date, actor: str, stream: Stream | None = None,
+    key: str | None = None, memo: str = "", hold: bool = False, meta: dict[str, str] | None = None,
+    rule: Attribution | None = None,
+) -> Outflow:
+    """`spend` inside a caller's transaction (e.g. logging spend against a plan line).
+
+    `rule` overrides the budget's attribution rule for this spend (a plan line may name one);
+    a waterfall uses the budget's priority order. A key already used for the same spend
+    returns the original entry and posts nothing.
+    """
+    key = key or new_key()
+    replay = replay_of(conn, key, lambda e: _same_outflow(e, SPEND, person, fy, amount))
+    if replay:
+        return Outflow([replay], _attribution_of(replay.entry))
+    info = budget_in(conn, person, fy)
+    attributed = _attribute(info, amount, stream, rule)
+    lines = []
+    for s, part in attributed.parts.items():
+        lines += [Line(spent_account(person, fy, s), part), Line(available_account(person, fy, s), -part)]
+    draft = Draft(tuple(lines), on, SPEND, memo or f"spend for {person}",
+                  Phase.PENDING if hold else Phase.POSTED,
+                  meta=_outflow_meta(person, fy, amount, attributed, meta))
+    return Outflow(write_in(conn, [Request(draft, key)], actor=actor), attributed)
 
 
 def recover(
@@ -287,9 +302,9 @@ def recover(
         return Outflow(write_in(conn, requests, actor=actor), attributed)
 
 
-def _attribute(info: BudgetInfo, amount: int, stream: Stream | None) -> Attributed:
+def _attribute(info: BudgetInfo, amount: int, stream: Stream | None, rule: Attribution | None = None) -> Attributed:
     available = {s: state.available for s, state in info.streams.items()}
-    return attribute(amount, available, named=stream, rule=info.attribution, priority=info.priority)
+    return attribute(amount, available, named=stream, rule=rule or info.attribution, priority=info.priority)
 
 
 def _outflow_meta(person: str, fy: int, amount: int, attributed: Attributed,
