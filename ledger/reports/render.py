@@ -1,0 +1,319 @@
+"""Renderers for the statements: Rich on screen, CSV, JSON and HTML. Nothing here queries.
+
+A report (a frozen dataclass from ledger/reports/statements.py) becomes a `Document`: a
+title, facts (period, person, the chain head ...) and tables whose money columns hold pence.
+Each format renders a Document; JSON renders the report itself, amounts in pence.
+Every format prints the chain head and the command that proves the figures unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import html
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from ledger.calendar import Period
+from ledger.money import format_amount
+from ledger.reports.exports import decimal_text
+from ledger.reports.statements import (
+    PERSON_COLUMNS,
+    POOL_COLUMNS,
+    ChainHead,
+    GeneralLedger,
+    PersonStatement,
+    PoolStatement,
+    ReconciliationReport,
+    TrialBalanceReport,
+)
+
+FORMATS = ("table", "csv", "json", "html")
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    title: str
+    columns: tuple[str, ...]
+    money: frozenset[str]  # names of the columns that hold pence
+    rows: tuple[tuple[Any, ...], ...]
+    footer: tuple[Any, ...] | None = None  # totals, same columns
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    kind: str
+    title: str
+    facts: tuple[tuple[str, str], ...]
+    tables: tuple[Table, ...]
+    head: ChainHead
+    notes: tuple[str, ...] = ()
+    ok: bool = True  # False: the report found a problem (shown, and the CLI exits 1)
+
+
+def verify_command(head: ChainHead) -> str:
+    return f"ipb audit verify --at {head.token}"
+
+
+def _period(period: Period) -> str:
+    return f"{period.label} ({period.start} to {period.end})"
+
+
+# --- reports to documents -----------------------------------------------------------
+
+
+def document(report: Any) -> Document:
+    for kind, build in _BUILDERS:
+        if isinstance(report, kind):
+            return build(report)
+    raise TypeError(f"no renderer for {type(report).__name__}")
+
+
+def _person(s: PersonStatement) -> Document:
+    columns = ("budget", "stream", "opening", *PERSON_COLUMNS, "closing")
+    rows = tuple((f"{line.fy}/{(line.fy + 1) % 100:02d}", str(line.stream), line.opening,
+                  *(getattr(line, c) for c in PERSON_COLUMNS), line.closing) for line in s.lines)
+    footer = ("total", "", s.total("opening"), *(s.total(c) for c in PERSON_COLUMNS), s.total("closing"))
+    others = sorted({k for line in s.lines for k in line.other_kinds})
+    notes = ["Signed movements of each stream's available budget: opening + movements = closing.",
+             "Holds (planned care not yet posted) reduce what is available but are not movements."]
+    if others:
+        notes.append(f"'other' holds entries of kinds {', '.join(others)}.")
+    return Document(
+        "person-statement", f"Budget statement for {s.person}",
+        (("person", s.person), ("period", _period(s.period)), ("chain head", s.head.token)),
+        (Table("Funding streams", columns, frozenset(columns[2:]), rows, footer),),
+        s.head, tuple(notes), all(line.balanced for line in s.lines),
+    )
+
+
+def _pool(p: PoolStatement) -> Document:
+    u = p.unallocated
+    pool_cols = ("account", "opening", *POOL_COLUMNS, "closing")
+    pool_row = (u.account, u.opening, *(getattr(u, c) for c in POOL_COLUMNS), u.closing)
+    partner_cols = ("partner", "fixed share", "contributions opening", "contributions in period",
+                    "contributions closing", "risk share opening", "risk share in period", "risk share closing",
+                    "equity closing", "share of net allocations")
+    rows = tuple((x.partner, "" if x.fixed_share_bp is None else f"{x.fixed_share_bp / 100:.2f}%",
+                  x.contributions_opening, x.contributions_in, x.contributions_closing, x.risk_share_opening,
+                  x.risk_share_movement, x.risk_share_closing, x.equity_closing, x.share_of_net_allocations)
+                 for x in p.partners)
+    footer = ("total", "", *(sum(r[i] for r in rows) for i in range(2, len(partner_cols))))
+    notes = (f"Partner equity {format_amount(p.partner_equity)} = unallocated {format_amount(u.closing)} + "
+             f"net allocated to budgets {format_amount(p.net_allocated)}: "
+             f"{'agrees' if p.balanced else 'DOES NOT AGREE'}.",
+             f"Risk share {p.risk_share} ({p.share_reason}); an underspend is {p.year_end_rule}ed at year end.",
+             "Share of net allocations is a memorandum: what each partner's part of the spend is under the rule.")
+    return Document(
+        "pool-statement", f"Pool statement {p.pool}: {p.name}",
+        (("pool", p.pool), ("host", p.host), ("financial year", f"{p.fy}/{(p.fy + 1) % 100:02d}"),
+         ("closed on", str(p.closed_on or "open")), ("period", _period(p.period)), ("chain head", p.head.token)),
+        (Table("Pool (unallocated)", pool_cols, frozenset(pool_cols[1:]), (pool_row,)),
+         Table("Partners", partner_cols, frozenset(partner_cols[2:]), rows, footer)),
+        p.head, notes, p.balanced,
+    )
+
+
+def _trial(t: TrialBalanceReport) -> Document:
+    columns = ("account", "type", "currency", "opening", "debits", "credits", "closing")
+    rows = tuple((x.account, x.type, x.currency, x.opening, x.debits, x.credits, x.closing) for x in t.lines)
+    tables = [Table("Trial balance", columns, frozenset(columns[3:]), rows)]
+    totals = t.totals()
+    tables.append(Table("Totals", ("currency", "debit balances", "credit balances", "period debits",
+                                   "period credits"),
+                        frozenset({"debit balances", "credit balances", "period debits", "period credits"}),
+                        tuple((c, v["debit_balances"], v["credit_balances"], v["debits"], v["credits"])
+                              for c, v in sorted(totals.items()))))
+    return Document(
+        "trial-balance", "Trial balance",
+        (("period", _period(t.period)), ("balanced", "yes" if t.balanced else "NO"), ("chain head", t.head.token)),
+        tuple(tables), t.head, ("Signed debit positive: opening + debits - credits = closing.",), t.balanced,
+    )
+
+
+def _ledger(g: GeneralLedger) -> Document:
+    columns = ("account", "date", "entry", "kind", "memo", "amount", "balance")
+    rows: list[tuple[Any, ...]] = []
+    for a in g.accounts:
+        rows.append((a.account, g.period.start.isoformat(), "", "opening", "balance brought forward", None,
+                     a.opening))
+        rows += [(a.account, p.effective_date.isoformat(), p.entry, p.kind, p.memo, p.amount, p.balance)
+                 for p in a.postings]
+    return Document(
+        "general-ledger", "General ledger",
+        (("period", _period(g.period)), ("accounts", str(len(g.accounts))), ("chain head", g.head.token)),
+        (Table("Postings", columns, frozenset({"amount", "balance"}), tuple(rows)),),
+        g.head, ("Signed debit positive; balance is the running balance of the account.",),
+    )
+
+
+def _reconciliation(r: ReconciliationReport) -> Document:
+    columns = ("scope", "subject", "check", "expected", "actual", "difference", "accounts")
+    rows = tuple((d.scope, d.subject, d.check, d.expected, d.actual, d.amount, " ".join(d.accounts))
+                 for d in r.differences)
+    return Document(
+        "reconciliation", "Reconciliation",
+        (("scope", r.scope), ("pools", str(r.pools)), ("budget streams", str(r.streams)),
+         ("ledger balances checked", "yes" if r.accounts_checked else "no"),
+         ("result", "agrees to the penny" if r.ok else f"{len(r.differences)} differences"),
+         ("chain head", r.head.token)),
+        (Table("Differences", columns, frozenset({"expected", "actual", "difference"}), rows),),
+        r.head, ("Checks: see `ipb reconcile --help`.",), r.ok,
+    )
+
+
+_BUILDERS: list[tuple[type, Callable[[Any], Document]]] = [
+    (PersonStatement, _person), (PoolStatement, _pool), (TrialBalanceReport, _trial), (GeneralLedger, _ledger),
+    (ReconciliationReport, _reconciliation),
+]
+
+
+def register(kind: type, build: Callable[[Any], Document]) -> None:
+    """Let a report defined elsewhere (plans, payments) render through the same formats."""
+    _BUILDERS.append((kind, build))
+
+
+# --- formats ------------------------------------------------------------------------
+
+
+def _cell(value: Any, money: bool, text: Callable[[int], str]) -> str:
+    if value is None:
+        return ""
+    return text(value) if money else str(value)
+
+
+def to_csv(doc: Document) -> str:
+    """One CSV: '#' comment lines with the facts and chain head, then a header and rows.
+
+    With more than one table a first column `section` names the table. Amounts are plain
+    decimals (1234.56), negative for credits/outflows as on screen; totals rows say 'total'.
+    """
+    buffer = io.StringIO()
+    for label, value in (("report", doc.title), *doc.facts, ("verify", verify_command(doc.head))):
+        buffer.write(f"# {label}: {value}\n")
+    writer = csv.writer(buffer, lineterminator="\n")
+    many = len(doc.tables) > 1
+    for index, table in enumerate(doc.tables):
+        if many and index:
+            buffer.write("\n")
+        writer.writerow((["section"] if many else []) + list(table.columns))
+        rows = list(table.rows) + ([table.footer] if table.footer else [])
+        for row in rows:
+            cells = [_cell(v, c in table.money, lambda p: decimal_text(p, "GBP")) for c, v in zip(table.columns, row)]
+            writer.writerow(([table.title] if many else []) + cells)
+    return buffer.getvalue()
+
+
+def to_html(doc: Document) -> str:
+    """A standalone HTML page, every piece of text escaped."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{e(doc.title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#111}"
+        "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:.25em .6em}"
+        "th{background:#eee;text-align:left}td.money{text-align:right;font-variant-numeric:tabular-nums}"
+        "tr.total td{font-weight:bold;border-top:2px solid #333}.bad{color:#b00;font-weight:bold}"
+        "code{background:#f4f4f4;padding:.1em .3em}dt{font-weight:bold;float:left;clear:left;width:11em}"
+        "dd{margin-left:12em}</style></head><body>",
+        f"<h1>{e(doc.title)}</h1>", "<dl>",
+        *(f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in doc.facts), "</dl>",
+    ]
+    if not doc.ok:
+        parts.append('<p class="bad">This report found a problem: see below.</p>')
+    for table in doc.tables:
+        parts.append(f"<h2>{e(table.title)}</h2>")
+        if not table.rows:
+            parts.append("<p>None.</p>")
+            continue
+        parts.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in table.columns)
+                     + "</tr></thead><tbody>")
+        rows = [(row, "") for row in table.rows] + ([(table.footer, ' class="total"')] if table.footer else [])
+        for row, css in rows:
+            cells = []
+            for column, value in zip(table.columns, row):
+                money = column in table.money
+                text = _cell(value, money, format_amount)
+                cells.append(f'<td class="money">{e(text)}</td>' if money else f"<td>{e(text)}</td>")
+            parts.append(f"<tr{css}>{''.join(cells)}</tr>")
+        parts.append("</tbody></table>")
+    parts += [f"<p>{e(note)}</p>" for note in doc.notes]
+    parts.append(f"<p>Produced at chain head <code>{e(doc.head.token)}</code>. Prove these figures unchanged "
+                 f"with <code>{e(verify_command(doc.head))}</code>.</p></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def to_rich(doc: Document, console: Any) -> None:
+    from rich.table import Table as RichTable
+
+    console.print(f"[bold]{doc.title}[/]")
+    for label, value in doc.facts:
+        console.print(f"  {label}: {value}", soft_wrap=True)
+    for table in doc.tables:
+        if not table.rows:
+            console.print(f"{table.title}: none")
+            continue
+        rich = RichTable(title=table.title, show_footer=table.footer is not None)
+        for index, column in enumerate(table.columns):
+            footer = "" if table.footer is None else _cell(table.footer[index], column in table.money, format_amount)
+            rich.add_column(column, justify="right" if column in table.money else "left", footer=footer)
+        for row in table.rows:
+            rich.add_row(*(_cell(v, c in table.money, format_amount) for c, v in zip(table.columns, row)))
+        console.print(rich)
+    for note in doc.notes:
+        console.print(note, soft_wrap=True)
+    if not doc.ok:
+        console.print("[bold red]this report found a problem[/]")
+    console.print(f"prove these figures unchanged: {verify_command(doc.head)}", soft_wrap=True)
+
+
+def to_plain(report: Any) -> Any:
+    """The report as JSON-ready data: dataclasses to objects, amounts in pence, dates ISO."""
+    value = _plain(report)
+    if dataclasses.is_dataclass(report) and hasattr(report, "head"):
+        value = {"report": document(report).kind, **value, "verify": verify_command(report.head)}
+        for name in ("ok", "balanced"):
+            if hasattr(type(report), name):
+                value[name] = getattr(report, name)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, ChainHead):
+        return {"entry": value.entry, "hash": value.hash, "token": value.token}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for name in ("movements", "closing", "balanced", "equity_closing", "amount"):
+            attr = getattr(type(value), name, None)
+            if isinstance(attr, property):
+                out[name] = _plain(getattr(value, name))
+        return out
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def render(report: Any, fmt: str, console: Any = None) -> str | None:
+    """Text of the report in `fmt` (csv, json, html), or None after printing a table to `console`."""
+    import json
+
+    if fmt == "json":
+        return json.dumps(to_plain(report), indent=2, ensure_ascii=False) + "\n"
+    doc = document(report)
+    if fmt == "csv":
+        return to_csv(doc)
+    if fmt == "html":
+        return to_html(doc)
+    if fmt == "table":
+        to_rich(doc, console)
+        return None
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
