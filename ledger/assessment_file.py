@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ledger.entry_file import load_mapping
 from ledger.errors import InvalidInput, LedgerError
@@ -40,6 +40,7 @@ from ledger.rules.charging import Finances
 from ledger.rules.eligibility import Circumstances
 from ledger.rules.topups import TopUpRequest
 
+M = TypeVar("M", bound=BaseModel)
 MONEY = {"weekly_cost_of_care", "capital", "capital_disregarded", "disability_related_expenditure",
          "housing_costs", "weekly", "chosen_weekly_cost", "usual_weekly_rate", "payer_weekly_means"}
 
@@ -52,27 +53,36 @@ class AssessmentCase:
 
 
 def read_case(path: Path) -> AssessmentCase:
-    data = load_mapping(path)
+    return case_from(load_mapping(path), path)
+
+
+def case_from(data: dict[str, Any], path: Path | str) -> AssessmentCase:
+    """A case from the mapping a file holds (or flags build); `path` names where it came from."""
     unknown = set(data) - {"circumstances", "finances", "top_up"}
     if unknown or "circumstances" not in data:
         raise InvalidInput(f"{path}: expects [circumstances], optional [finances] and [top_up]; "
                            f"found {sorted(data)}", file=str(path))
-    try:
-        data = _pounds_to_pence(data, path, "")
-        circumstances = Circumstances.model_validate(data["circumstances"])
-        finances = None
-        if "finances" in data:
-            finances = Finances.model_validate({**data["finances"], "chc": circumstances.chc_primary_health_need,
-                                                "s117": circumstances.s117_aftercare})
-        top_up = TopUpRequest.model_validate(data["top_up"]) if "top_up" in data else None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InvalidInput(f"{path}: {where}: {first['msg']}", file=str(path), field=where) from None
+    data = _pounds_to_pence(data, path, "")
+    circumstances = _section(Circumstances, data, "circumstances", path)
+    finances = None
+    if "finances" in data:
+        finances = _section(Finances, {**data, "finances": {
+            **data["finances"], "chc": circumstances.chc_primary_health_need, "s117": circumstances.s117_aftercare}},
+            "finances", path)
+    top_up = _section(TopUpRequest, data, "top_up", path) if "top_up" in data else None
     return AssessmentCase(circumstances, finances, top_up)
 
 
-def _pounds_to_pence(value: Any, path: Path, where: str) -> Any:
+def _section(model: type[M], data: dict[str, Any], name: str, path: Path | str) -> M:
+    try:
+        return model.model_validate(data[name])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in (name, *first["loc"]))
+        raise InvalidInput(f"{path}: {where}: {first['msg']}", file=str(path), field=where) from None
+
+
+def _pounds_to_pence(value: Any, path: Path | str, where: str) -> Any:
     if isinstance(value, dict):
         return {k: _convert(k, v, path, f"{where}.{k}".lstrip(".")) for k, v in value.items()}
     if isinstance(value, list):
@@ -80,7 +90,7 @@ def _pounds_to_pence(value: Any, path: Path, where: str) -> Any:
     return value
 
 
-def _convert(key: str, value: Any, path: Path, where: str) -> Any:
+def _convert(key: str, value: Any, path: Path | str, where: str) -> Any:
     if key not in MONEY:
         return _pounds_to_pence(value, path, where)
     if not isinstance(value, str):

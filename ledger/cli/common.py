@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine
 
@@ -71,7 +72,7 @@ def refusals(fn: F) -> F:
             if kwargs.get("as_json"):
                 print(json.dumps(exc.as_dict(), default=str))
             else:
-                err.print(f"[bold red]refused:[/] {exc.reason}", soft_wrap=True)
+                err.print(f"[bold red]refused:[/] {escape(exc.reason)}", soft_wrap=True)
             raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
 
     return wrapper  # type: ignore[return-value]

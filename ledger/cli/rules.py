@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from ledger.assessment_file import read_case
+from ledger.assessment_file import case_from, read_case
 from ledger.cli.common import JsonFlag, emit_json, money, out, parse_date, parse_fy, refusals, requires, settings
 from ledger.errors import InvalidInput
 from ledger.roles import Permission
 from ledger.rules.charging import assess as assess_charge
-from ledger.rules.eligibility import decide
+from ledger.rules.eligibility import Setting, decide
+from ledger.rules.params import MigBand
 from ledger.rules.topups import decide_top_up
 from ledger.services.assessments import fund_from_assessment
 
@@ -22,20 +24,47 @@ from ledger.services.assessments import fund_from_assessment
 @refusals
 @requires(Permission.ALLOCATE)
 def assess(
-    file: Annotated[Path, typer.Argument(help="TOML or JSON file of circumstances and finances (see ledger/assessment_file.py)")],
+    file: Annotated[Path | None, typer.Argument(
+        help="TOML or JSON file of circumstances, finances and a top-up (see examples/assessments/); "
+             "or describe the case with the flags below")] = None,
+    age: Annotated[int | None, typer.Option(help="Age in years (flags mode)", rich_help_panel="Case")] = None,
+    setting: Annotated[Setting, typer.Option(rich_help_panel="Case")] = Setting.OWN_HOME,
+    need: Annotated[list[Need], typer.Option(help="An assessed finding (repeatable)", rich_help_panel="Case")] = [],  # noqa: B006
+    on: Annotated[str | None, typer.Option("--date", help="Date the charge applies from / the allocation date "
+                                                          "(default today)")] = None,
+    weekly_cost: Annotated[str | None, typer.Option(help="Weekly cost of care: adds a financial assessment",
+                                                    rich_help_panel="Finances")] = None,
+    residential: Annotated[bool, typer.Option(help="Residential care (else non-residential)",
+                                              rich_help_panel="Finances")] = False,
+    capital: Annotated[str, typer.Option(rich_help_panel="Finances")] = "0.00",
+    income: Annotated[list[str], typer.Option(help="Weekly income taken into account, LABEL=AMOUNT (repeatable)",
+                                              rich_help_panel="Finances")] = [],  # noqa: B006
+    mig_band: Annotated[MigBand, typer.Option(rich_help_panel="Finances")] = MigBand.SINGLE_25_TO_PENSION_AGE,
+    dre: Annotated[str, typer.Option(help="Weekly disability-related expenditure", rich_help_panel="Finances")] = "0.00",
+    housing: Annotated[str, typer.Option(help="Weekly housing costs", rich_help_panel="Finances")] = "0.00",
     allocate: Annotated[str | None, typer.Option(help="Fund this person's budget from the assessment")] = None,
     fy: Annotated[str | None, typer.Option("--fy", help="Budget year for --allocate, e.g. 2025/26")] = None,
     council: Annotated[str, typer.Option(help="Council funder for the Care Act part")] = "council",
     person_funder: Annotated[str, typer.Option(help="Funder standing for the person's own money")] = "self",
-    on: Annotated[str | None, typer.Option("--date", help="Effective date of the allocation (default today)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Decide who pays, what the person pays each week, and whether a top-up is allowed; explain why.
 
-    With --allocate P0001 --fy 2025/26 the year's package is allocated: the contribution to the
-    personal-contribution stream, the rest to the Care Act stream, each entry recording the rule version.
+    From a file: ipb assess examples/assessments/care-act-at-home.toml. From flags: ipb assess --age 67
+    --need care-act --weekly-cost 350.00 --capital 18,000.00 --income "State pension=230.25"
+    --mig-band single_pension_age. With --allocate P0001 --fy 2025/26 the year's package is allocated:
+    the contribution to the personal-contribution stream, the rest to the Care Act stream, each entry
+    recording the rule and parameter version used.
     """
-    case = read_case(file)
+    if file is not None and age is not None:
+        raise InvalidInput("describe the case either in FILE or with --age and the other flags, not both")
+    if file is not None:
+        case = read_case(file)
+    elif age is None:
+        raise InvalidInput("give a case file, or at least --age (see ipb assess --help)")
+    else:
+        case = case_from(_flags_case(age, setting, need, on, weekly_cost, residential, capital, income, mig_band,
+                                     dre, housing), "flags")
     eligibility = decide(case.circumstances)
     charge = assess_charge(case.finances) if case.finances else None
     top_up = decide_top_up(case.top_up) if case.top_up else None
@@ -73,3 +102,42 @@ def assess(
             out.print(f"  {r.text} [{r.authority}]")
     for p in posted:
         out.print(f"entry {p.entry.id}: {p.entry.memo} £{money(p.entry.lines[0].amount)}")
+
+
+class Need(StrEnum):
+    """Findings of the assessments, as flags: --need care-act --need s117 ..."""
+
+    CHC = "chc"
+    S117 = "s117"
+    CARE_ACT = "care-act"
+    PHB = "phb"
+    EHC = "ehc"
+    NURSING = "nursing"
+
+
+NEED_FIELDS = {Need.CHC: "chc_primary_health_need", Need.S117: "s117_aftercare",
+               Need.CARE_ACT: "care_act_eligible_needs", Need.PHB: "health_needs_phb", Need.EHC: "ehc_plan",
+               Need.NURSING: "nursing_needs"}
+
+
+def _flags_case(age: int, setting: Setting, needs: list[Need], on: str | None, weekly_cost: str | None,
+                residential: bool, capital: str, incomes: list[str], mig_band: MigBand, dre: str,
+                housing: str) -> dict[str, Any]:
+    """The same mapping a case file holds, built from flags (money stays pound strings until validated)."""
+    data: dict[str, Any] = {"circumstances": {"age": age, "setting": str(setting),
+                                              **{NEED_FIELDS[n]: True for n in needs}}}
+    if weekly_cost is not None:
+        data["finances"] = {
+            "on": parse_date(on), "care_type": "residential" if residential else "non_residential",
+            "weekly_cost_of_care": weekly_cost, "capital": capital, "mig_band": str(mig_band),
+            "disability_related_expenditure": dre, "housing_costs": housing,
+            "incomes": [_income(item) for item in incomes],
+        }
+    return data
+
+
+def _income(item: str) -> dict[str, str]:
+    label, eq, amount = item.rpartition("=")
+    if not eq or not label.strip():
+        raise InvalidInput(f"--income {item!r} should be LABEL=AMOUNT, e.g. \"State pension=230.25\"")
+    return {"label": label.strip(), "weekly": amount.strip()}

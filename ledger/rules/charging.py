@@ -9,6 +9,7 @@ Every step is a line of the explanation an officer can hand to the person.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from ledger.money import format_amount
 from ledger.rules.params import MigBand, MigPremium, YearParams, params_for
+from ledger.split import split
 
 RULE = "care-act-charging/1"
 REGS = "Care and Support (Charging and Assessment of Resources) Regulations 2014"
@@ -137,14 +139,14 @@ def _tariff_note(capital: int, p: YearParams) -> str:
 
 def _allowances(f: Finances, p: YearParams, steps: list[Step]) -> int:
     if f.care_type is CareType.RESIDENTIAL:
-        pea = p.personal_expenses_allowance
+        pea = p.pea()
         steps.append(Step("Less Personal Expenses Allowance", pea.pence, pea.source))
         return pea.pence
-    mig = p.mig[f.mig_band]
+    mig = p.mig_for(f.mig_band)
     steps.append(Step(f"Less Minimum Income Guarantee ({f.mig_band.value.replace('_', ' ')})", mig.pence, mig.source))
     total = mig.pence
     for premium in f.mig_premiums:
-        figure = p.mig_premiums[premium]
+        figure = p.premium(premium)
         steps.append(Step(f"Less MIG {premium.value.replace('_', ' ')}", figure.pence, figure.source))
         total += figure.pence
     steps.append(Step("Less disability-related expenditure", f.disability_related_expenditure))
@@ -157,9 +159,19 @@ def annual(weekly: int, p: YearParams) -> int:
     return weekly * p.weeks_in_year.value
 
 
-def package_split(weekly_cost: int, weekly_charge: int, weeks: int) -> dict[str, int]:
-    """A year's package split between the council and the person, exactly: the parts sum to the cost."""
+def package_split(weekly_cost: int, weekly_charge: int, weeks: int,
+                  shares: Mapping[str, int] | None = None) -> dict[str, int]:
+    """A year's package split between the funders and the person, exactly: the parts sum to the cost.
+
+    The person pays their weekly charge for each week; the funders share the rest by `shares`
+    (weights, e.g. {"icb": 1, "council": 1} for a 50:50 joint package; default: the council alone),
+    by the largest-remainder rule.
+    """
     if not 0 <= weekly_charge <= weekly_cost:
         raise ValueError("the weekly charge must lie between nil and the weekly cost")
+    shares = dict(shares or {"council": 1})
+    if "person" in shares:
+        raise ValueError("the person pays their assessed charge, not a share")
     person = weekly_charge * weeks
-    return {"council": weekly_cost * weeks - person, "person": person}
+    funders = split(weekly_cost * weeks - person, list(shares.values()))
+    return {**dict(zip(shares, funders)), "person": person}

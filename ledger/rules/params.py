@@ -1,7 +1,8 @@
 """Charging parameters per financial year, loaded from ledger/rules/params/<yyyy>-<yy>.toml.
 
-Every figure carries the document it comes from. A year with no file, or a figure that
-was not published, is refused with a clear error: the rules never guess.
+Every figure carries the document it comes from. A year holds only the figures found in a
+source: a year with no file, or a case that needs a figure the year does not hold (say the
+couples' MIG), is refused with a clear error naming it. The rules never guess.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
@@ -20,6 +21,7 @@ from ledger.calendar import financial_year, financial_year_of
 from ledger.errors import InvalidInput, LedgerError
 
 PARAMS_DIR = Path(__file__).parent / "params"
+T = TypeVar("T")
 
 
 class ParamsMissing(LedgerError):
@@ -71,16 +73,46 @@ class YearParams(BaseModel):
     financial_year: str
     weeks_in_year: Count
     capital: Capital
-    mig: dict[MigBand, Figure]
-    mig_premiums: dict[MigPremium, Figure]
-    personal_expenses_allowance: Figure
-    fnc_weekly: Figure
-    contingency_weeks: Count
+    mig: dict[MigBand, Figure] = {}
+    mig_premiums: dict[MigPremium, Figure] = {}
+    personal_expenses_allowance: Figure | None = None
+    fnc_weekly: Figure | None = None
+    contingency_weeks: Count | None = None
     version: str = ""  # "<year>@<sha256 of the file, 12 hex>", filled in on loading
 
     @property
     def start_year(self) -> int:
         return int(self.financial_year[:4])
+
+    def mig_for(self, band: MigBand) -> Figure:
+        return self._held(self.mig.get(band), f"the Minimum Income Guarantee for {band.value}")
+
+    def premium(self, premium: MigPremium) -> Figure:
+        return self._held(self.mig_premiums.get(premium), f"the MIG {premium.value.replace('_', ' ')}")
+
+    def pea(self) -> Figure:
+        return self._held(self.personal_expenses_allowance, "the Personal Expenses Allowance")
+
+    def fnc(self) -> Figure:
+        return self._held(self.fnc_weekly, "the NHS-funded nursing care rate")
+
+    def contingency(self) -> Count:
+        return self._held(self.contingency_weeks, "the direct payment contingency (weeks)")
+
+    def held(self) -> list[str]:
+        """Names of the optional figures this year holds."""
+        names = [f"mig.{b.value}" for b in self.mig] + [f"mig_premiums.{m.value}" for m in self.mig_premiums]
+        return names + [n for n in ("personal_expenses_allowance", "fnc_weekly", "contingency_weeks")
+                        if getattr(self, n) is not None]
+
+    def _held(self, figure: T | None, what: str) -> T:
+        if figure is None:
+            raise ParamsMissing(
+                f"{what} for {self.financial_year} is not held: ipb found no source publishing it, so it "
+                f"will not guess; add it with its source to {params_file(self.start_year).name}",
+                financial_year=self.financial_year, figure=what,
+            )
+        return figure
 
 
 def params_file(start_year: int) -> Path:
@@ -105,9 +137,6 @@ def params_for_year(start_year: int) -> YearParams:
         raise InvalidInput(f"{path.name}: invalid parameter file: {exc}") from None
     if params.financial_year != label:
         raise InvalidInput(f"{path.name} says it is for {params.financial_year}, expected {label}")
-    missing = sorted(set(MigBand) - params.mig.keys()) + sorted(set(MigPremium) - params.mig_premiums.keys())
-    if missing:
-        raise InvalidInput(f"{path.name} lacks figures {', '.join(missing)}")
     return params.model_copy(update={"version": f"{label}@{hashlib.sha256(raw).hexdigest()[:12]}"})
 
 
