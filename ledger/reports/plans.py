@@ -1,0 +1,94 @@
+"""Planned vs committed vs actual, per line of a person's care and support plan. Read-only.
+
+Planned: each version of the plan plans its lines for the days it is in force (from its
+effective date to the day before the next version's), pro rata by days as
+ledger.rules.plans.planned_cost says; a line's planned figure is the sum over versions.
+Committed: holds on the line still open. Actual: spend logged against the line (any
+version), of which `flagged` was recorded as an allowed overspend.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, case, exists, func, select
+from sqlalchemy.orm import aliased
+
+from ledger.db import READ_ONLY
+from ledger.models import JournalEntry
+from ledger.models.plans import CarePlan, PlanCommitment, PlanLine, SpendRecord
+from ledger.rules.plans import LineSpec, Position, plan_span, planned_cost
+from ledger.services.plans import (
+    ModeSetting,
+    PlanVersion,
+    current_plan_in,
+    mode_in,
+    person_id_in,
+    plan_history_in,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    spec: LineSpec  # as in the newest version that has the line
+    in_current: bool
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    current: PlanVersion
+    versions: int
+    mode: ModeSetting | None
+    lines: tuple[LineView, ...]
+
+    @property
+    def totals(self) -> Position:
+        return Position("total", sum(v.position.planned for v in self.lines),
+                        sum(v.position.committed for v in self.lines), sum(v.position.actual for v in self.lines),
+                        sum(v.position.flagged for v in self.lines))
+
+
+def plan_view(engine: Engine, person: str, fy: int, *, upto: date | None = None) -> PlanView:
+    """The plan in force, and each line's position for the year (planned to `upto`, if given)."""
+    with engine.connect().execution_options(**READ_ONLY) as conn:
+        history = plan_history_in(conn, person, fy)
+        if not history:
+            current_plan_in(conn, person, fy)  # raises the "no plan" refusal, naming how to make one
+        planned: dict[str, int] = defaultdict(int)
+        specs: dict[str, LineSpec] = {}
+        for index, version in enumerate(history):
+            following = history[index + 1].effective_from if index + 1 < len(history) else None
+            span = plan_span(fy, version.effective_from, following)
+            end = min(span.end, upto) if upto else span.end
+            for stored in version.lines:
+                specs[stored.spec.code] = stored.spec
+                if end >= span.start:
+                    planned[stored.spec.code] += planned_cost(stored.spec, span.start, end)
+        person_id = person_id_in(conn, person)
+        codes = (select(PlanLine.id, PlanLine.code).join(CarePlan, CarePlan.id == PlanLine.plan_id)
+                 .where(CarePlan.person_id == person_id, CarePlan.fy == fy).subquery())
+        actual = {code: (int(total), int(flagged)) for code, total, flagged in conn.execute(
+            select(codes.c.code, func.sum(SpendRecord.amount),
+                   func.sum(case((SpendRecord.flagged_overspend, SpendRecord.amount), else_=0)))
+            .join(codes, codes.c.id == SpendRecord.plan_line_id).group_by(codes.c.code)
+        )}
+        resolved = aliased(JournalEntry)
+        committed = {code: int(total) for code, total in conn.execute(
+            select(codes.c.code, func.sum(PlanCommitment.amount))
+            .join(codes, codes.c.id == PlanCommitment.plan_line_id)
+            .where(~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
+            .group_by(codes.c.code)
+        )}
+        current = history[-1]
+        current_codes = [s.spec.code for s in current.lines]
+        order = current_codes + sorted(set(specs) - set(current_codes))
+        lines = tuple(
+            LineView(specs[code], code in current_codes,
+                     Position(code, planned[code], committed.get(code, 0), actual.get(code, (0, 0))[0],
+                              actual.get(code, (0, 0))[1]))
+            for code in order
+        )
+        return PlanView(current, len(history), mode_in(conn, person, fy), lines)

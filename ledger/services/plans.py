@@ -1,0 +1,494 @@
+"""Care and support plans, budget management modes, commitments and broker spend. One transaction each.
+
+A plan is versioned per person and financial year: `create_plan` writes version 1,
+`amend_plan` writes version n+1 superseding n with its complete set of lines; nothing
+is ever edited (the tables refuse UPDATE and DELETE). The newest version is the current
+plan, and spend may only be logged against a line of it.
+
+`log_spend` checks, inside its transaction, that the acting user may spend for the
+person (a broker only for people assigned to them), that the line is in the current
+plan, and that the line's cap for the period holds; an officer may record spend over
+the cap as a flagged overspend with an explicit flag. It then spends from the budget
+through `budgets.spend_in` (the line's stream pays, or the line's or the budget's rule
+shares it out, exact to the penny) and records who, what, where and the evidence.
+If planned care on that line was committed (held) for a period covering the spend date,
+the spend consumes the commitment: the hold is released and what is left is held again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, exists, func, insert, select
+from sqlalchemy.orm import aliased
+
+from ledger import store
+from ledger.calendar import financial_year
+from ledger.domain import Attribution, Stream
+from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
+from ledger.journal import Draft, Phase
+from ledger.models import JournalEntry, Person
+from ledger.models.plans import BudgetMode, CarePlan, PlanCommitment, PlanLine, SpendRecord
+from ledger.money import format_amount
+from ledger.roles import Permission, allows
+from ledger.rules.attribution import Attributed
+from ledger.rules.plans import CapCheck, Frequency, LineSpec, Mode, Unit, cap_window, check_cap, planned_cost
+from ledger.services import budgets
+from ledger.services.journal import Posted, Request, new_key, write_in
+from ledger.services.users import Actor, actor_in, check
+
+PLAN_LINE_META = "plan_line"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- plans -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    id: int
+    spec: LineSpec
+
+
+@dataclass(frozen=True, slots=True)
+class PlanVersion:
+    id: int
+    person: str
+    fy: int
+    version: int
+    effective_from: date
+    reason: str
+    created_by: str
+    created_at: datetime
+    lines: tuple[StoredLine, ...]
+
+    def line(self, code: str) -> StoredLine:
+        for stored in self.lines:
+            if stored.spec.code == code:
+                return stored
+        codes = ", ".join(s.spec.code for s in self.lines) or "none"
+        raise UnknownParty(f"line {code!r} is not in {self.person}'s current plan for "
+                           f"{financial_year(self.fy).label} (version {self.version}); its lines are: {codes}",
+                           person=self.person, line=code, version=self.version)
+
+
+def create_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec], *, actor: str,
+                effective_from: date | None = None, reason: str = "") -> PlanVersion:
+    """Write version 1 of a person's plan for a financial year (refused if one exists: amend it)."""
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.PLAN)
+        person_id = person_id_in(conn, person)
+        existing = _newest(conn, person_id, fy)
+        if existing is not None:
+            raise NotAllowed(f"{person} already has a plan for {financial_year(fy).label} (version "
+                             f"{existing.version}); change it with `ipb plan amend`", person=person, fy=fy)
+        start = _effective(fy, effective_from, None)
+        return _write_version(conn, person, person_id, fy, 1, None, start, reason or "first plan", lines, actor)
+
+
+def amend_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec], *, actor: str, reason: str,
+               effective_from: date, expected_version: int | None = None) -> PlanVersion:
+    """Write version n+1 with the complete new set of lines; version n stays as it was.
+
+    `expected_version` guards against amending a plan someone else amended meanwhile.
+    """
+    if not reason.strip():
+        raise InvalidInput("an amendment needs a reason (e.g. 'review 12 weeks: more night care')")
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.PLAN)
+        person_id = person_id_in(conn, person)
+        current = _newest(conn, person_id, fy)
+        if current is None:
+            raise UnknownParty(f"{person} has no plan for {financial_year(fy).label}; create one with "
+                               f"`ipb plan create`", person=person, fy=fy)
+        if expected_version is not None and expected_version != current.version:
+            raise NotAllowed(f"{person}'s plan is at version {current.version}, not {expected_version}: "
+                             f"someone amended it meanwhile; look at it again", person=person,
+                             version=current.version)
+        start = _effective(fy, effective_from, current.effective_from)
+        return _write_version(conn, person, person_id, fy, current.version + 1, current.id, start, reason, lines,
+                              actor)
+
+
+def _effective(fy: int, effective_from: date | None, previous: date | None) -> date:
+    year = financial_year(fy)
+    start = effective_from or year.start
+    if start not in year:
+        raise InvalidInput(f"a plan for {year.label} must take effect between {year.start} and {year.end}, "
+                           f"not {start}", effective_from=str(start))
+    if previous is not None and start < previous:
+        raise InvalidInput(f"an amendment cannot take effect ({start}) before the version it replaces "
+                           f"({previous})", effective_from=str(start))
+    return start
+
+
+def _write_version(conn: Connection, person: str, person_id: int, fy: int, version: int, supersedes: int | None,
+                   start: date, reason: str, lines: Sequence[LineSpec], actor: str) -> PlanVersion:
+    if not lines:
+        raise InvalidInput("a plan needs at least one line")
+    codes = [line.code for line in lines]
+    doubled = sorted({c for c in codes if codes.count(c) > 1})
+    if doubled:
+        raise InvalidInput(f"line code {doubled[0]!r} appears twice; each line needs its own code", line=doubled[0])
+    _check_streams(conn, person, fy, lines)
+    plan_id = conn.execute(insert(CarePlan).values(
+        person_id=person_id, fy=fy, version=version, supersedes_id=supersedes, effective_from=start,
+        reason=reason, created_by=actor, created_at=_now(),
+    ).returning(CarePlan.id)).scalar_one()
+    conn.execute(insert(PlanLine), [_line_row(plan_id, line) for line in lines])
+    return _version_in(conn, person, plan_id)
+
+
+def _check_streams(conn: Connection, person: str, fy: int, lines: Sequence[LineSpec]) -> None:
+    """A line naming a stream must name one of the budget's streams (when the budget exists already)."""
+    try:
+        info = budgets.budget_in(conn, person, fy)
+    except UnknownParty:
+        return
+    for line in lines:
+        if line.stream is not None and line.stream not in info.streams:
+            raise InvalidInput(f"line {line.code} names the {line.stream} stream, but {person}'s budget has "
+                               f"{', '.join(info.streams) or 'no streams'}", line=line.code)
+
+
+def _line_row(plan_id: int, line: LineSpec) -> dict[str, object]:
+    return {"plan_id": plan_id, "code": line.code, "category": line.category, "description": line.description,
+            "unit": str(line.unit), "rate": line.rate, "quantity": line.quantity, "frequency": str(line.frequency),
+            "cap": line.cap, "cap_period": str(line.cap_period),
+            "stream": str(line.stream) if line.stream else None,
+            "attribution": str(line.attribution) if line.attribution else None, "coordinator": line.coordinator}
+
+
+def spec_of(row) -> LineSpec:  # type: ignore[no-untyped-def]
+    return LineSpec(
+        code=row.code, category=row.category, unit=Unit(row.unit), rate=row.rate, quantity=row.quantity,
+        frequency=Frequency(row.frequency), cap=row.cap, cap_period=Frequency(row.cap_period),
+        coordinator=row.coordinator, stream=Stream(row.stream) if row.stream else None,
+        attribution=Attribution(row.attribution) if row.attribution else None, description=row.description,
+    )
+
+
+def person_id_in(conn: Connection, person: str) -> int:
+    found = conn.execute(select(Person.id).where(Person.ref == person)).scalar()
+    if found is None:
+        raise UnknownParty(f"no person {person!r}; register them with `ipb person add`", person=person)
+    return int(found)
+
+
+def _newest(conn: Connection, person_id: int, fy: int):  # type: ignore[no-untyped-def]
+    return conn.execute(
+        select(CarePlan).where(CarePlan.person_id == person_id, CarePlan.fy == fy)
+        .order_by(CarePlan.version.desc()).limit(1)
+    ).first()
+
+
+def _version_in(conn: Connection, person: str, plan_id: int) -> PlanVersion:
+    row = conn.execute(select(CarePlan).where(CarePlan.id == plan_id)).one()
+    lines = conn.execute(select(PlanLine).where(PlanLine.plan_id == plan_id).order_by(PlanLine.id)).all()
+    return PlanVersion(row.id, person, row.fy, row.version, row.effective_from, row.reason, row.created_by,
+                       row.created_at, tuple(StoredLine(r.id, spec_of(r)) for r in lines))
+
+
+def current_plan_in(conn: Connection, person: str, fy: int) -> PlanVersion:
+    row = _newest(conn, person_id_in(conn, person), fy)
+    if row is None:
+        raise UnknownParty(f"{person} has no care and support plan for {financial_year(fy).label}; an officer "
+                           f"creates one with `ipb plan create`", person=person, fy=fy)
+    return _version_in(conn, person, row.id)
+
+
+def current_plan(engine: Engine, person: str, fy: int) -> PlanVersion:
+    with engine.connect() as conn:
+        return current_plan_in(conn, person, fy)
+
+
+def plan_history_in(conn: Connection, person: str, fy: int) -> list[PlanVersion]:
+    ids = conn.execute(
+        select(CarePlan.id).where(CarePlan.person_id == person_id_in(conn, person), CarePlan.fy == fy)
+        .order_by(CarePlan.version)
+    ).scalars().all()
+    return [_version_in(conn, person, plan_id) for plan_id in ids]
+
+
+def plan_history(engine: Engine, person: str, fy: int) -> list[PlanVersion]:
+    with engine.connect() as conn:
+        return plan_history_in(conn, person, fy)
+
+
+# --- management mode ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModeSetting:
+    person: str
+    fy: int
+    mode: Mode
+    effective_from: date
+    set_by: str
+
+
+def set_mode(engine: Engine, person: str, fy: int, mode: Mode, *, actor: str, effective_from: date | None = None
+             ) -> ModeSetting:
+    """Record how the person's budget for the year is managed; earlier settings stay as history."""
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.PLAN)
+        person_id = person_id_in(conn, person)
+        start = effective_from or financial_year(fy).start
+        if start not in financial_year(fy):
+            raise InvalidInput(f"{start} is not in {financial_year(fy).label}", effective_from=str(start))
+        conn.execute(insert(BudgetMode).values(person_id=person_id, fy=fy, mode=str(mode), effective_from=start,
+                                               set_by=actor, set_at=_now()))
+        return ModeSetting(person, fy, mode, start, actor)
+
+
+def mode_in(conn: Connection, person: str, fy: int) -> ModeSetting | None:
+    """The management mode in force (the newest setting), or None if none was set."""
+    row = conn.execute(
+        select(BudgetMode).join(Person, Person.id == BudgetMode.person_id)
+        .where(Person.ref == person, BudgetMode.fy == fy).order_by(BudgetMode.id.desc()).limit(1)
+    ).first()
+    return None if row is None else ModeSetting(person, fy, Mode(row.mode), row.effective_from, row.set_by)
+
+
+# --- spend -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpendLogged:
+    id: int
+    person: str
+    fy: int
+    line: str
+    version: int
+    amount: int
+    on: date
+    supplier: str
+    evidence: str
+    broker: str
+    flagged_overspend: bool
+    allowed_by: str | None
+    entry_id: int
+    attributed: Attributed
+    cap: CapCheck | None  # None on a replay
+    replayed: bool
+
+
+def log_spend(
+    engine: Engine, person: str, fy: int, line: str, amount: int, *, on: date, supplier: str, evidence: str,
+    actor: str, key: str | None = None, allow_overspend: bool = False, memo: str = "",
+) -> SpendLogged:
+    """Log spend against a line of the person's current plan and spend it from their budget.
+
+    Refused (nothing written) if the actor may not spend for the person, the line is not in
+    the current plan, or the line's cap would be exceeded — unless an officer passes
+    `allow_overspend`, which records it as a flagged overspend naming them. The same `key`
+    again returns the original record and posts nothing.
+    """
+    if amount <= 0:
+        raise InvalidInput(f"spend must be more than 0.00, got {format_amount(amount)}", amount=amount)
+    if not supplier.strip():
+        raise InvalidInput("name the supplier paid (a provider, a personal assistant, a shop)")
+    if not evidence.strip():
+        raise InvalidInput("give an evidence reference (receipt, invoice or timesheet number)")
+    with engine.begin() as conn:
+        user = actor_in(conn, actor)
+        check(user, Permission.SPEND, person)
+        if key is not None:
+            replay = _spend_replay(conn, key, person, fy, line, amount, on, supplier, evidence)
+            if replay is not None:
+                return replay
+        key = key or new_key()
+        if on not in financial_year(fy):
+            raise InvalidInput(f"{on} is not in {financial_year(fy).label}", on=str(on))
+        plan = current_plan_in(conn, person, fy)
+        stored = plan.line(line)
+        cap = check_cap(stored.spec, _spent_in_window(conn, plan, line, on), amount, on)
+        flagged = _overspend_decision(user, cap, allow_overspend)
+        _consume_commitments(conn, plan, stored, amount, on, key, actor)
+        meta = {PLAN_LINE_META: line, "plan_line_id": str(stored.id), "plan_version": str(plan.version),
+                "supplier": supplier, "evidence": evidence, "flagged_overspend": "yes" if flagged else "no"}
+        outflow = budgets.spend_in(
+            conn, person, fy, amount, on=on, actor=actor, stream=stored.spec.stream, key=key,
+            memo=memo or f"{stored.spec.category} ({line}) for {person} from {supplier}", meta=meta,
+            rule=stored.spec.attribution,
+        )
+        entry_id = outflow.posted[0].entry.id
+        record_id = conn.execute(insert(SpendRecord).values(
+            person_id=person_id_in(conn, person), fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
+            supplier=supplier, evidence=evidence, broker=actor, flagged_overspend=flagged,
+            allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=_now(),
+        ).returning(SpendRecord.id)).scalar_one()
+        return SpendLogged(record_id, person, fy, line, plan.version, amount, on, supplier, evidence, actor, flagged,
+                           actor if flagged else None, entry_id, outflow.attributed, cap, False)
+
+
+def _overspend_decision(user: Actor, cap: CapCheck, allow_overspend: bool) -> bool:
+    """True when the spend goes over the cap and an officer allowed it; refused when over and not allowed."""
+    if cap.within:
+        return False
+    if not allow_overspend:
+        raise NotAllowed(f"{cap.reason}; an officer may record it as a flagged overspend with --allow-overspend",
+                         line=cap.line, cap=cap.cap, spent=cap.spent, requested=cap.amount, over_by=cap.over_by)
+    if not allows(user.role, Permission.PLAN):
+        raise Forbidden(f"{cap.reason}; only an officer may allow an overspend, and {user.name} is a {user.role}",
+                        user=user.name, line=cap.line, over_by=cap.over_by)
+    return True
+
+
+def _lines_of_code(conn: Connection, plan: PlanVersion, code: str):  # type: ignore[no-untyped-def]
+    """Ids of the line called `code` in every version of the plan (a cap follows the line across versions)."""
+    return (select(PlanLine.id).join(CarePlan, CarePlan.id == PlanLine.plan_id)
+            .where(CarePlan.person_id == select(CarePlan.person_id).where(CarePlan.id == plan.id).scalar_subquery(),
+                   CarePlan.fy == plan.fy, PlanLine.code == code))
+
+
+def _spent_in_window(conn: Connection, plan: PlanVersion, code: str, on: date) -> int:
+    window = cap_window(plan.line(code).spec.cap_period, on)
+    total = conn.execute(
+        select(func.coalesce(func.sum(SpendRecord.amount), 0))
+        .where(SpendRecord.plan_line_id.in_(_lines_of_code(conn, plan, code)),
+               SpendRecord.spent_on >= window.start, SpendRecord.spent_on <= window.end)
+    ).scalar_one()
+    return int(total)
+
+
+def _spend_replay(conn: Connection, key: str, person: str, fy: int, line: str, amount: int, on: date,
+                  supplier: str, evidence: str) -> SpendLogged | None:
+    found = store.entry_by_key(conn, key)
+    if found is None:
+        return None
+    row = conn.execute(
+        select(SpendRecord, PlanLine.code, CarePlan.version, Person.ref)
+        .join(PlanLine, PlanLine.id == SpendRecord.plan_line_id)
+        .join(CarePlan, CarePlan.id == PlanLine.plan_id)
+        .join(Person, Person.id == SpendRecord.person_id)
+        .where(SpendRecord.entry_id == found[0])
+    ).first()
+    asked = (person, fy, line, amount, on, supplier, evidence)
+    if row is None or (row.ref, row.fy, row.code, row.amount, row.spent_on, row.supplier, row.evidence) != asked:
+        raise IdempotencyConflict(f"key {key!r} was already used by entry {found[0]} for something else; use a new "
+                                  f"key for new spend", key=key, entry=found[0])
+    entry = store.load_entry(conn, found[0])
+    return SpendLogged(row.id, person, fy, line, row.version, amount, on, supplier, evidence, row.broker,
+                       row.flagged_overspend, row.allowed_by, found[0], budgets._attribution_of(entry), None, True)
+
+
+# --- commitments -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    id: int
+    person: str
+    fy: int
+    line: str
+    start: date
+    end: date
+    amount: int
+    hold_entry_id: int
+    open: bool
+    replayed: bool = False
+
+
+def commit_planned(engine: Engine, person: str, fy: int, line: str, *, start: date, end: date, actor: str,
+                   amount: int | None = None, key: str | None = None) -> Commitment:
+    """Hold the planned cost of a line for `start`..`end` (or `amount`), so it shows as committed.
+
+    The hold reduces what the budget has available until spend consumes it or it is released.
+    """
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    year = financial_year(fy)
+    if start not in year or end not in year:
+        raise InvalidInput(f"a commitment must fall inside {year.label}")
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.PLAN)
+        if key is not None and (found := store.entry_by_key(conn, key)) is not None:
+            row = conn.execute(select(PlanCommitment).where(PlanCommitment.hold_entry_id == found[0])).first()
+            if row is None or (row.period_start, row.period_end) != (start, end):
+                raise IdempotencyConflict(f"key {key!r} was already used by entry {found[0]} for something else",
+                                          key=key, entry=found[0])
+            return _commitment(conn, person, fy, line, row, replayed=True)
+        plan = current_plan_in(conn, person, fy)
+        stored = plan.line(line)
+        value = planned_cost(stored.spec, start, end) if amount is None else amount
+        if value <= 0:
+            raise InvalidInput(f"line {line} plans {format_amount(value)} for {start} to {end}: nothing to commit")
+        return _hold(conn, plan, stored, start, end, value, key or new_key(), actor, None)
+
+
+def _hold(conn: Connection, plan: PlanVersion, stored: StoredLine, start: date, end: date, amount: int, key: str,
+          actor: str, came_from: int | None) -> Commitment:
+    meta = {PLAN_LINE_META: stored.spec.code, "plan_line_id": str(stored.id), "plan_version": str(plan.version),
+            "commitment": f"{start.isoformat()}..{end.isoformat()}"}
+    outflow = budgets.spend_in(
+        conn, plan.person, plan.fy, amount, on=start, actor=actor, stream=stored.spec.stream, key=key, hold=True,
+        memo=f"planned {stored.spec.category} ({stored.spec.code}) for {plan.person}, {start} to {end}",
+        meta=meta, rule=stored.spec.attribution,
+    )
+    hold_id = outflow.posted[0].entry.id
+    commitment_id = conn.execute(insert(PlanCommitment).values(
+        plan_line_id=stored.id, period_start=start, period_end=end, amount=amount, hold_entry_id=hold_id,
+        from_commitment_id=came_from, created_by=actor, created_at=_now(),
+    ).returning(PlanCommitment.id)).scalar_one()
+    return Commitment(commitment_id, plan.person, plan.fy, stored.spec.code, start, end, amount, hold_id, True)
+
+
+def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: date) -> Commitment:
+    """Release a commitment's hold without spending it (the care was not needed)."""
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.PLAN)
+        row = conn.execute(select(PlanCommitment).where(PlanCommitment.id == commitment_id)).first()
+        if row is None:
+            raise UnknownParty(f"no commitment {commitment_id}", commitment=commitment_id)
+        plan_row = conn.execute(
+            select(CarePlan.fy, Person.ref, PlanLine.code).join(PlanLine, PlanLine.plan_id == CarePlan.id)
+            .join(Person, Person.id == CarePlan.person_id).where(PlanLine.id == row.plan_line_id)
+        ).one()
+        if store.resolution_of(conn, row.hold_entry_id) is not None:
+            raise NotAllowed(f"commitment {commitment_id} is no longer open (spent or released)",
+                             commitment=commitment_id)
+        _void(conn, row.hold_entry_id, on, f"release:{row.hold_entry_id}", actor, "commitment released")
+        return _commitment(conn, plan_row.ref, plan_row.fy, plan_row.code, row)
+
+
+def _void(conn: Connection, hold_id: int, on: date, key: str, actor: str, memo: str) -> Posted:
+    hold = store.load_entry(conn, hold_id)
+    draft = Draft(lines=(), effective_date=max(on, hold.effective_date), kind=hold.kind, memo=memo,
+                  phase=Phase.VOID, completes=hold_id)
+    return write_in(conn, [Request(draft, key, hold.lines)], actor=actor)[0]
+
+
+def _consume_commitments(conn: Connection, plan: PlanVersion, stored: StoredLine, amount: int, on: date, key: str,
+                         actor: str) -> None:
+    """Spend on a committed line uses the commitment: release the hold, hold again what is left."""
+    resolved = aliased(JournalEntry)
+    rows = conn.execute(
+        select(PlanCommitment)
+        .where(PlanCommitment.plan_line_id.in_(_lines_of_code(conn, plan, stored.spec.code)),
+               PlanCommitment.period_start <= on, PlanCommitment.period_end >= on,
+               ~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
+        .order_by(PlanCommitment.id)
+    ).all()
+    left = amount
+    for row in rows:
+        if left <= 0:
+            break
+        _void(conn, row.hold_entry_id, on, f"{key}:release:{row.id}", actor, f"consumed by spend ({key})")
+        used = min(left, row.amount)
+        left -= used
+        if row.amount - used > 0:
+            _hold(conn, plan, stored, row.period_start, row.period_end, row.amount - used, f"{key}:rehold:{row.id}",
+                  actor, row.id)
+
+
+def _commitment(conn: Connection, person: str, fy: int, line: str, row, replayed: bool = False  # type: ignore[no-untyped-def]
+                ) -> Commitment:
+    is_open = store.resolution_of(conn, row.hold_entry_id) is None
+    return Commitment(row.id, person, fy, line, row.period_start, row.period_end, row.amount, row.hold_entry_id,
+                      is_open, replayed)
