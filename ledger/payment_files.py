@@ -123,7 +123,7 @@ WORK_CODE_DAILY: Final = "1 DAILY  "
 RECEIVING_PARTY: Final = "999999"
 
 _ALLOWED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .&/-")
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 # --------------------------------------------------------------------------- bank details
@@ -175,9 +175,9 @@ class SortCode:
         if not isinstance(raw, str):
             raise InvalidInput(f"sort code must be text, got {raw!r}", field="sort_code", value=repr(raw))
         compact = raw.strip()
-        if re.fullmatch(r"\d{2}([- ])\d{2}\1\d{2}", compact):
+        if re.fullmatch(r"[0-9]{2}([- ])[0-9]{2}\1[0-9]{2}", compact):
             compact = compact.replace("-", "").replace(" ", "")
-        if not re.fullmatch(r"\d{6}", compact):
+        if not re.fullmatch(r"[0-9]{6}", compact):
             raise InvalidInput(
                 f"sort code {raw!r} must be 6 digits, written 12-34-56 or 123456",
                 field="sort_code",
@@ -250,7 +250,7 @@ class AccountName:
 
 
 def _service_user_number(value: str) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{6}", value.strip()):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{6}", value.strip()):
         raise InvalidInput(
             f"service user number {value!r} must be 6 digits", field="service_user_number", value=str(value)
         )
@@ -313,9 +313,11 @@ class PaymentInstruction:
             )
         object.__setattr__(self, "reference", bacs_text(self.reference, "reference"))
         pid = self.payment_id
-        if pid is not None and (not isinstance(pid, str) or not pid.strip() or "\n" in pid or "\r" in pid):
+        if pid is not None and (not isinstance(pid, str) or not pid.strip() or not pid.isprintable()):
             raise InvalidInput(
-                f"payment id {pid!r} must be non-empty text on one line", field="payment_id", value=repr(pid)
+                f"payment id {pid!r} must be non-empty printable text (no control characters)",
+                field="payment_id",
+                value=repr(pid),
             )
 
 
@@ -513,7 +515,7 @@ def _julian(day: date) -> str:
 
 
 def _unjulian(text: str, what: str, line: int) -> date:
-    if not re.fullmatch(r" \d{5}", text):
+    if not re.fullmatch(r" [0-9]{5}", text):
         raise InvalidInput(f"line {line}: {what} {text!r} must be ' yyddd'", line=line, field=what)
     year = 2000 + int(text[1:3])
     day = int(text[3:])
@@ -784,7 +786,7 @@ def parse_bacs18(text: str) -> Bacs18File:
     data = records[4:-3]
 
     serial = _expect(vol1, "serial", r"[A-Z0-9]{6}")
-    sun = _expect(vol1, "service_user_number", r"\d{6}")
+    sun = _expect(vol1, "service_user_number", r"[0-9]{6}")
     _expect(vol1, "label_standard", "1")
     for file_label in (hdr1, eof1):
         _expect(file_label, "file_identifier_a", "A")
@@ -799,13 +801,13 @@ def parse_bacs18(text: str) -> Bacs18File:
     expiration = _unjulian(hdr1.fields["expiration_date"], "expiration date", hdr1.line)
     processing = _unjulian(uhl1.fields["processing_date"], "processing date", uhl1.line)
     _expect(uhl1, "work_code", re.escape(WORK_CODE_DAILY))
-    file_number = int(_expect(uhl1, "file_number", r"\d{3}"))
+    file_number = int(_expect(uhl1, "file_number", r"[0-9]{3}"))
 
     *credits, contra = data
     payments: list[PaymentInstruction] = []
     for rec in credits:
         _expect(rec, "transaction_code", TX_CREDIT)
-        _expect(rec, "amount", r"\d{11}")
+        _expect(rec, "amount", r"[0-9]{11}")
         try:
             payments.append(
                 PaymentInstruction(
@@ -820,7 +822,7 @@ def parse_bacs18(text: str) -> Bacs18File:
             raise type(exc)(f"line {rec.line}: {exc.reason}", line=rec.line, **exc.details) from exc
     _expect(contra, "transaction_code", TX_CONTRA_DEBIT)
     _expect(contra, "reference", r"CONTRA {12}")
-    contra_total = int(_expect(contra, "amount", r"\d{11}"))
+    contra_total = int(_expect(contra, "amount", r"[0-9]{11}"))
     try:
         originator = Originator(
             service_user_number=sun,
@@ -845,7 +847,7 @@ def parse_bacs18(text: str) -> Bacs18File:
             column=36,
         )
     totals = {
-        name: int(_expect(utl1, name, r"\d+"))
+        name: int(_expect(utl1, name, r"[0-9]+"))
         for name in ("debit_total", "credit_total", "debit_count", "credit_count")
     }
     want = {"debit_total": contra_total, "credit_total": credit_sum, "debit_count": 1, "credit_count": len(payments)}
