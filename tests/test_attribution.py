@@ -300,3 +300,10 @@ def test_risk_share_refusals():
         share(100, RiskShare.PROPORTIONAL, {})
     with pytest.raises(InvalidInput, match="nothing to share in proportion"):
         share(100, RiskShare.PROPORTIONAL, {"icb": 0, "council": 0})
+    with pytest.raises(InvalidInput, match="nothing to share in proportion"):
+        share(-100, RiskShare.PROPORTIONAL, {"icb": 0, "council": 0})
+
+
+def test_an_empty_pool_with_nothing_over_or_under_shares_nothing():
+    # a pool nobody paid into and nobody drew on still closes its year
+    assert share(0, RiskShare.PROPORTIONAL, {"icb": 0, "council": 0}).parts == {"council": 0, "icb": 0}

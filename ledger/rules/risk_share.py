@@ -39,7 +39,7 @@ def share(
         reason = "fixed shares " + ", ".join(f"{p} {shares[p] // 100}.{shares[p] % 100:02d}%" for p in partners)
     else:
         weights = [contributions[p] for p in partners]
-        if sum(weights) <= 0:
+        if sum(weights) <= 0 and amount:  # nothing over or under: nothing to share, even in an empty pool
             raise InvalidInput("no partner has contributed, so there is nothing to share in proportion to")
         reason = "in proportion to contributions"
     parts = split(amount, weights) if amount else [0] * len(partners)
