@@ -69,7 +69,8 @@ def allocate_in(conn: Connection, allocations: Sequence[Allocation], *, actor: s
     sources = {src: _source_account(conn, src) for src in {a.source for a in allocations}}
     for item in allocations:
         _check_allocation(item, sources[item.source])
-    _ensure_components(conn, people, {(a.person, a.fy, a.stream) for a in allocations})
+    # in the order given, not a set's: the order of a budget's streams decides who gets an odd penny
+    _ensure_components(conn, people, list(dict.fromkeys((a.person, a.fy, a.stream) for a in allocations)))
     requests = [Request(_allocation_draft(a, sources[a.source].account), a.key or new_key()) for a in allocations]
     return write_in(conn, requests, actor=actor)
 
@@ -128,7 +129,7 @@ def _people(conn: Connection, refs: set[str]) -> dict[str, int]:
     return found
 
 
-def _ensure_components(conn: Connection, people: dict[str, int], wanted: set[tuple[str, int, Stream]]) -> None:
+def _ensure_components(conn: Connection, people: dict[str, int], wanted: Sequence[tuple[str, int, Stream]]) -> None:
     budgets, made = _ensure_budgets(conn, {(people[p], fy) for p, fy, _ in wanted})
     specs = []
     for person, fy, stream in wanted:
