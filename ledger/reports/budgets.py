@@ -137,7 +137,7 @@ class PoolFigures:
     partner_equity: int  # sum of partner accounts' maintained balances
     other: int  # postings on the unallocated account of unexpected kinds
     partners: list[PartnerFigures] = field(default_factory=list)
-    person_side_allocated: int = 0  # the same allocations, summed from the people's side
+    person_side_allocated: int = 0  # the same allocations (less reductions), summed from the people's side
 
 
 POOL_KINDS = {"contribution", "pool-year-end"}
@@ -171,7 +171,11 @@ def pool_figures(conn: Connection, pool: str | None = None) -> list[PoolFigures]
 
 
 def _person_side_allocated(conn: Connection, unallocated_id: int) -> int:
-    """Net allocations into people's budgets whose other side is this pool, summed over the budget accounts."""
+    """Net allocations into people's budgets whose other side is this pool, summed over the budget accounts.
+
+    Allocations only: a recovery entry may return one stream's money to several sources at once, so
+    its budget-side posting is not the pool's alone.
+    """
     pool_side = Posting.__table__.alias("pool_side")
     person_side = Posting.__table__.alias("person_side")
     total = conn.execute(
@@ -181,7 +185,7 @@ def _person_side_allocated(conn: Connection, unallocated_id: int) -> int:
               & (person_side.c.account_id != pool_side.c.account_id))
         .join(BudgetComponent, BudgetComponent.available_account_id == person_side.c.account_id)
         .join(JournalEntry, JournalEntry.id == pool_side.c.entry_id)
-        .where(pool_side.c.account_id == unallocated_id, JournalEntry.kind.in_([ALLOCATION, RECOVERY]),
+        .where(pool_side.c.account_id == unallocated_id, JournalEntry.kind == ALLOCATION,
                pool_side.c.pending.is_(False))
     ).scalar_one()
     return int(total)

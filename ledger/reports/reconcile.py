@@ -78,7 +78,7 @@ def pool_differences(p: PoolFigures) -> list[Difference]:
     checks = [
         ("partner contributions + risk share = unallocated + allocated out - recovered in",
          p.partner_equity, p.unallocated + p.allocated_out - p.recovered_in, (unallocated, *partners)),
-        ("allocations out of the pool = allocations into budgets", p.allocated_out - p.recovered_in,
+        ("allocations out of the pool = allocations into budgets", p.allocated_out,
          p.person_side_allocated, (unallocated,)),
         ("no postings of other kinds on the pool", 0, p.other, (unallocated,)),
     ]
