@@ -59,26 +59,34 @@ so UTL1's debit total equals its credit total, the debit count is 1 and the cred
 the number of payments. Dates are " yyddd": a space, the year's last two digits and the day of
 the year.
 
-Sources (third-party transcriptions of the Bacs Payment Schemes "Standard 18" specification,
-which itself is sold, not published; they agree with each other on every position above):
-  * Bank of Ireland, "Appendix 2 - BACS File Specification" (VOL1 and HDR1 positions and
-    validity rules), as found at online.documentine.com and scribd.com/document/668157420.
-  * HSBC, "Message Implementation Guide - BACS Standard 18", August 2012 (table of contents:
-    VOL, HDR1, HDR2, UHL1, standard and contra records), vdocuments.us.
-  * FinDock, "Bacs Direct Debit collection file" (record list, VOL1 field table, 80-character
-    labels), docs.findock.com.
-  * IBM Sterling, "Domestic format for the United Kingdom" (100-byte input records, 106 with
-    a per-record processing date), ibm.com/docs/en/ste.
-  * PayGate "BACS Payment Editor CSV format" (field list and widths used by bank CSV imports).
-  * Open-source writers read for cross-checking: Odoo's l10n_uk_bacs (account_journal.py),
-    an HSBC Standard 18 exporter in Delphi (Hsb18obj.pas), and a TypeScript golden-file test.
+Sources. The Bacs Payment Schemes "Standard 18" specification itself is sold, not published,
+so the layout above was assembled from public transcriptions that agree with each other on
+every position used here (found with the project's search tool):
+  * Bank of Ireland, "Appendix 2 - BACS File Specification" (online.documentine.com, "Pdf bacs
+    file specification"; scribd.com/document/668157420): VOL1 and HDR1 positions and rules
+    (serial 5-10 unique for the day; SUN at 42-47; HDR1 "A", SUN, "S", position 15 blank or
+    "1", SUN again, set id = VOL1 serial, creation/expiration dates at 42-47/48-53).
+  * FinDock, "Bacs Direct Debit collection file" (docs.findock.com): the record sequence and
+    80-character labels, the VOL1 field table, 106-character records in multi-day files.
+  * IBM Sterling, "Domestic format for the United Kingdom" (ibm.com/docs/en/ste): 100-byte
+    input records, 106 with a per-record processing date, 120-byte output records.
+  * HSBC, "Message Implementation Guide - BACS Standard 18", August 2012 (vdocuments.us):
+    record list (VOL, HDR1, HDR2, UHL1, standard, contra); only its contents page was seen.
+  * Bank statement layouts of the same records (Access Group help, "Format C - Bank of Ireland"
+    and "Format R - Co-op Bank"): sort code 1-6, account 7-14, transaction code 16-17,
+    amount 36-46, reference 65-82.
+  * Open-source writers read to cross-check every remaining position (UHL1, data, contra,
+    EOF, UTL1): Odoo's l10n_uk_bacs (models/account_journal.py), an HSBC Standard 18 exporter
+    in Delphi (Hsb18obj.pas: HDR2 buffer offset "00" at 51-52, UHL1 "999999", UTL1 counts),
+    and a TypeScript golden-file test of a payroll Bacs file.
 
-Uncertain (see the module's tests and the report): banks differ on whether HDR1 position 15
-is "1" or blank, on the receiving party id in UHL1 (we write "999999", some write the SUN),
-and on contra positions 47-64 (we write the originator's name unless a narrative is given).
-Some bureaux want 106-character records with a processing date per record ("4 MULTI"
-files); this module writes single-day "1 DAILY" files only. The Bacs scheme's own item
-limit (said to be GBP 20m) is not enforced here; only what fits the 11-digit field.
+Uncertain (written down so a bank's test submission can settle it): banks differ on whether
+HDR1 position 15 is "1" or blank and on HDR1 54-60 (we write " 000000"); on UHL1 11-20 (we
+write "999999", Odoo writes the SUN); and on contra 47-64 (we write the originator's name
+unless `contra_narrative` is given; Odoo writes the batch reference). Multi-day "4 MULTI"
+files with 106-character records are not written. The scheme's own per-item limit (said to
+be GBP 20m) is not enforced here, only what fits the 11-digit field. Bacstel-IP submission
+software may want its own wrapper around this file.
 """
 
 from __future__ import annotations
@@ -87,8 +95,8 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
@@ -101,6 +109,7 @@ __all__ = [
     "Bacs18File",
     "Bacs18Record",
     "CSV_COLUMNS",
+    "FieldSpec",
     "LAYOUTS",
     "MAX_ITEM_PENCE",
     "Originator",
@@ -291,7 +300,7 @@ class PaymentInstruction:
     payee_name: AccountName
     amount_pence: int
     reference: str
-    payment_id: str | None = field(default=None)
+    payment_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "payee_sort_code", SortCode(self.payee_sort_code))  # type: ignore[arg-type]
@@ -550,7 +559,7 @@ def _serial(serial: int | str) -> str:
 
 
 def to_bacs18(
-    instructions: Sequence[PaymentInstruction],
+    instructions: Iterable[PaymentInstruction],
     originator: Originator,
     processing_date: date,
     *,
