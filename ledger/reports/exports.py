@@ -236,7 +236,10 @@ def to_beancount(data: ExportData) -> str:
     after = data.period.end + timedelta(days=1)
     closing = data.closing()
     for a in data.accounts:
-        out.append(f"{after.isoformat()} balance {a.name}  {decimal_text(closing[a.code], a.currency)} {a.currency}")
+        # one more decimal place than the currency has: Beancount tolerates a difference of one unit
+        # of the last place shown, so 0.001 makes the assertion exact to the penny
+        exact = decimal_text(closing[a.code], a.currency) + ("0" if minor_digits(a.currency) else ".0")
+        out.append(f"{after.isoformat()} balance {a.name}  {exact} {a.currency}")
     out.append("")
     return "\n".join(out)
 
