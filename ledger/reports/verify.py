@@ -80,7 +80,7 @@ def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None,
         last_id = min(last_id, upto)
     expected_prev, count = GENESIS_HASH, 0
     for low in range(1, last_id + 1, BATCH):
-        high = low + BATCH - 1
+        high = min(low + BATCH - 1, last_id)  # with `upto`, entries past it exist and are not walked
         rows = conn.execute(
             select(JournalEntry).where(JournalEntry.id.between(low, high)).order_by(JournalEntry.id)
         ).all()
