@@ -1,0 +1,220 @@
+"""Direct payment accounts: what the person pays in and spends, and recovering a surplus.
+
+Accounts are those of ledger/services/payments.py (person:P:dp-account, dp-spent, dp-contributions).
+The rule is ledger/rules/surplus.py; this module gathers its inputs and posts its decision, in one
+transaction, keyed (`surplus:<person>:<date>` unless a key is given), and records it in
+`surplus_recoveries`. A recovery posts, all or nothing:
+
+  refund  (kind "dp-refund")  Dr person:P:dp-contributions  Cr person:P:dp-account         the refund first
+  return  (kind "spend")      Dr <stream>:available  Cr <stream>:spent   per stream part   (a negative spend:
+                              Dr bank:<code>  Cr person:P:dp-account    the cash comes back  the DP paid more
+                                                                                             than was needed)
+  recover (kind "recovery")   Dr each source's funding  Cr <stream>:available              back to the funders,
+                              split by what each source allocated (as `ipb budget recover`)  unless kept
+
+so for every stream allocated = spent + recovered + available + held still holds, exactly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from ledger import store
+from ledger.calendar import financial_year_of
+from ledger.domain import Stream
+from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.journal import Draft, Line
+from ledger.models import JournalEntry, Person
+from ledger.models.payments import PayingAccount, Payment, PaymentSchedule, SurplusRecovery
+from ledger.rules.params import params_for_year
+from ledger.rules.surplus import SurplusDecision, SurplusInput, decide
+from ledger.services.budgets import RECOVERY, SPEND, available_account, component_sources, spent_account
+from ledger.services.journal import Posted, Request, new_key, write_in
+from ledger.services.payments import bank_account, dp_account, dp_contributions, dp_spent
+from ledger.split import split
+
+DP_SPEND, DP_CONTRIBUTION, DP_REFUND = "dp-spend", "dp-contribution", "dp-refund"
+
+
+def _dp_entry(engine: Engine, person: str, lines: tuple[Line, ...], on: date, kind: str, memo: str, actor: str,
+              key: str | None) -> Posted:
+    with engine.begin() as conn:
+        if store.account_row(conn, dp_account(person)) is None:
+            raise UnknownParty(f"{person} has no direct payment account; add a DP schedule first", person=person)
+        draft = Draft(lines, on, kind, memo, meta={"person": person})
+        return write_in(conn, [Request(draft, key or new_key())], actor=actor)[0]
+
+
+def record_spend(engine: Engine, person: str, amount: int, *, on: date, actor: str, key: str | None = None,
+                 memo: str = "") -> Posted:
+    """What the person reports spending from their DP account (from a monitoring return)."""
+    if amount <= 0:
+        raise InvalidInput("spend must be more than 0.00")
+    lines = (Line(dp_spent(person), amount), Line(dp_account(person), -amount))
+    return _dp_entry(engine, person, lines, on, DP_SPEND, memo or f"{person} spent from DP account", actor, key)
+
+
+def record_contribution(engine: Engine, person: str, amount: int, *, on: date, actor: str,
+                        key: str | None = None, memo: str = "") -> Posted:
+    """The person paid their own contribution into the DP account."""
+    if amount <= 0:
+        raise InvalidInput("a contribution must be more than 0.00")
+    lines = (Line(dp_account(person), amount), Line(dp_contributions(person), -amount))
+    return _dp_entry(engine, person, lines, on, DP_CONTRIBUTION, memo or f"{person} contribution paid in", actor,
+                     key)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    person: str
+    fy: int
+    bank: str | None  # the paying account the surplus goes back to
+    weeks: int
+    decision: SurplusDecision
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    finding: Finding
+    key: str
+    entries: tuple[int, ...] = ()
+    dry_run: bool = True
+    replayed: bool = False
+    kept_in_budget: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _finding(conn: Connection, person: str, on: date, weeks: int | None) -> Finding:
+    person_id = conn.execute(select(Person.id).where(Person.ref == person)).scalar()
+    if person_id is None:
+        raise UnknownParty(f"no person {person!r}", person=person)
+    found = store.account_rows(conn, [dp_account(person), dp_contributions(person)])
+    if dp_account(person) not in found:
+        raise UnknownParty(f"{person} has no direct payment account", person=person)
+    fy = financial_year_of(on).start.year
+    if weeks is None:
+        weeks = params_for_year(fy).contingency_weeks.value
+    schedules = conn.execute(select(PaymentSchedule).where(PaymentSchedule.person_id == person_id)
+                             .order_by(PaymentSchedule.id)).all()
+    weekly = sum(s.weekly_amount for s in schedules
+                 if s.active and s.first_due <= on and (s.ends_on is None or s.ends_on >= on))
+    bank = None
+    if schedules:
+        bank = conn.execute(select(PayingAccount.code)
+                            .where(PayingAccount.id == schedules[-1].paying_account_id)).scalar_one()
+    given = SurplusInput(
+        balance=found[dp_account(person)][1].normal_balance,
+        weekly_cost=weekly,
+        contingency_weeks=weeks,
+        contributions_held=max(found[dp_contributions(person)][1].normal_balance, 0),
+        stream_weights=_stream_weights(conn, person_id, fy),
+    )
+    return Finding(person, fy, bank, weeks, decide(given))
+
+
+def _stream_weights(conn: Connection, person_id: int, fy: int) -> dict[str, int]:
+    """Per stream: what settled (not returned) DP payments of the year put into the DP account, less what
+    earlier surplus recoveries of the year gave back."""
+    settled = conn.execute(select(Payment.settlement_entry_id).where(
+        Payment.person_id == person_id, Payment.fy == fy, Payment.payee_kind == "person",
+        Payment.status == "settled")).scalars().all()
+    weights: dict[str, int] = defaultdict(int)
+    for entry in store.load_entries(conn, settled).values():
+        for item in entry.meta.get("parts", "").split(","):
+            if item:
+                stream, pence = item.split("=")
+                weights[stream] += int(pence)
+    for parts in conn.execute(select(SurplusRecovery.parts).where(SurplusRecovery.person_id == person_id,
+                                                                  SurplusRecovery.fy == fy)).scalars():
+        for stream, pence in parts.items():
+            weights[stream] -= int(pence)
+    return {s: w for s, w in weights.items() if w > 0}
+
+
+def detect(engine: Engine, on: date, *, weeks: int | None = None, person: str | None = None) -> list[Finding]:
+    """Every DP account (or one person's) with its contingency and surplus on `on`; nothing is posted."""
+    with engine.connect() as conn:
+        query = (select(Person.ref).join(PaymentSchedule, PaymentSchedule.person_id == Person.id)
+                 .distinct().order_by(Person.ref))
+        if person:
+            query = query.where(Person.ref == person)
+        refs = conn.execute(query).scalars().all()
+        if person and not refs:
+            raise UnknownParty(f"{person} has no direct payment schedule", person=person)
+        return [_finding(conn, ref, on, weeks) for ref in refs]
+
+
+def recover(engine: Engine, person: str, on: date, *, actor: str, dry_run: bool = False, weeks: int | None = None,
+            key: str | None = None, keep_in_budget: bool = False) -> Recovery:
+    """Recover a DP surplus: refund the person's over-paid contribution first, return the rest to the
+    streams exactly and (unless `keep_in_budget`) on to the funders. `dry_run` posts nothing.
+
+    Keyed: the same key again returns what was recovered then, posting nothing.
+    """
+    key = key or f"surplus:{person}:{on.isoformat()}"
+    with engine.begin() as conn:
+        done = conn.execute(select(SurplusRecovery).where(SurplusRecovery.idempotency_key == key)).first()
+        if done is not None:
+            entries = tuple(e for e, in conn.execute(
+                select(JournalEntry.id).where(JournalEntry.idempotency_key.like(f"{key}:%")).order_by(JournalEntry.id)))
+            decision = SurplusDecision(done.dp_balance, done.contingency, done.surplus, done.refund,
+                                       dict(done.parts), done.surplus - done.refund - done.recovered,
+                                       tuple(done.reasons), done.rule_version)
+            return Recovery(Finding(person, done.fy, None, 0, decision), key, entries, False, True)
+        finding = _finding(conn, person, on, weeks)
+        decision = finding.decision
+        if dry_run:
+            return Recovery(finding, key, (), True, False, keep_in_budget)
+        if decision.refund == 0 and not decision.parts:
+            raise NotAllowed(f"{person} has no surplus to recover: {decision.reasons[-1]}", person=person)
+        if decision.parts and finding.bank is None:
+            raise NotAllowed(f"{person} has no paying account to recover into", person=person)
+        requests = _requests(conn, finding, key, on, keep_in_budget)
+        posted = write_in(conn, requests, actor=actor)
+        conn.execute(insert(SurplusRecovery).values(
+            idempotency_key=key, person_id=conn.execute(select(Person.id).where(Person.ref == person)).scalar_one(),
+            fy=finding.fy, recovered_on=on, dp_balance=decision.balance, contingency=decision.contingency,
+            surplus=decision.surplus, refund=decision.refund, recovered=decision.recovered,
+            parts=dict(decision.parts), reasons=list(decision.reasons),
+            rule_version=f"{decision.rule} weeks={finding.weeks}", actor=actor,
+            recorded_at=datetime.now(UTC).replace(tzinfo=None)))
+        return Recovery(finding, key, tuple(p.entry.id for p in posted), False, False, keep_in_budget)
+
+
+def _requests(conn: Connection, finding: Finding, key: str, on: date, keep: bool) -> list[Request]:
+    person, fy, decision = finding.person, finding.fy, finding.decision
+    meta = {"person": person, "fy": str(fy), "surplus": str(decision.surplus), "rule": decision.rule,
+            "weeks": str(finding.weeks)}
+    requests = []
+    if decision.refund:
+        lines = (Line(dp_contributions(person), decision.refund), Line(dp_account(person), -decision.refund))
+        requests.append(Request(Draft(lines, on, DP_REFUND, f"refund of {person}'s over-paid contribution",
+                                      meta=meta), f"{key}:refund"))
+    if decision.parts:
+        total = decision.recovered
+        lines = []
+        for stream, part in decision.parts.items():
+            s = Stream(stream)
+            lines += [Line(available_account(person, fy, s), part), Line(spent_account(person, fy, s), -part)]
+        lines += [Line(bank_account(finding.bank or ""), total), Line(dp_account(person), -total)]
+        parts = ",".join(f"{s}={p}" for s, p in decision.parts.items())
+        requests.append(Request(Draft(tuple(lines), on, SPEND, f"DP surplus returned from {person}",
+                                      meta={**meta, "amount": str(-total), "parts": parts}), f"{key}:return"))
+        if not keep:
+            for stream, part in decision.parts.items():
+                s = Stream(stream)
+                sources = {src: net for src, net in component_sources(conn, available_account(person, fy, s)).items()
+                           if net > 0}
+                if not sources:
+                    continue  # nothing allocated it (should not happen): it stays available
+                shares = split(part, list(sources.values()))
+                rec = [Line(src, share) for src, share in zip(sources, shares) if share]
+                rec.append(Line(available_account(person, fy, s), -part))
+                requests.append(Request(Draft(tuple(rec), on, RECOVERY, f"DP surplus recovered from {person} {s}",
+                                              meta={**meta, "stream": stream, "amount": str(part)}),
+                                        f"{key}:recover:{stream}"))
+    return requests

@@ -1,0 +1,232 @@
+"""Payments engine (services) and the surplus rule (pure)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from ledger import store
+from ledger.domain import FunderKind, Stream
+from ledger.errors import InvalidInput, NotAllowed
+from ledger.models import JournalEntry
+from ledger.reports.reconcile import reconcile
+from ledger.reports.verify import verify
+from ledger.rules.surplus import SurplusInput, decide
+from ledger.services import parties, payments, surplus
+from ledger.services.budgets import Allocation, allocate, available_account, spent_account
+
+D0 = date(2025, 4, 7)
+PAY = "council"
+
+
+def balance(engine, code: str) -> int:
+    with engine.connect() as conn:
+        return store.account_rows(conn, [code])[code][1].normal_balance
+
+
+def available(engine, code: str) -> int:
+    with engine.connect() as conn:
+        return store.account_rows(conn, [code])[code][1].available
+
+
+def entry_count(engine) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(JournalEntry.id)).all())
+
+
+def books_ok(engine) -> None:
+    assert verify(engine).ok
+    assert reconcile(engine).ok, reconcile(engine)
+
+
+@pytest.fixture
+def world(engine):
+    """P1 (DP, care-act + nhs-phb) and P2 (invoices, care-act); a paying account; a provider."""
+    parties.add_funder(engine, "council", "Council", FunderKind.COUNCIL)
+    parties.add_funder(engine, "icb", "ICB", FunderKind.ICB)
+    for ref in ("P1", "P2"):
+        parties.register_person(engine, ref)
+    allocate(engine, [
+        Allocation("P1", 2025, Stream.CARE_ACT, 300_000, "council", D0),
+        Allocation("P1", 2025, Stream.NHS_PHB, 100_000, "icb", D0),
+        Allocation("P2", 2025, Stream.CARE_ACT, 50_000, "council", D0),
+    ], actor="tester")
+    payments.add_paying_account(engine, PAY, "Council payments", "20-00-00", "12345678", "123456")
+    payments.add_provider(engine, "acme", "Acme Care Ltd", "40-11-22", "87654321", actor="tester")
+    payments.add_schedule(engine, "P1", weekly=10_000, first_due=D0, paying_account=PAY, payee_name="P One",
+                          sort_code="30-00-00", account_number="11112222", actor="tester")
+    payments.add_invoice(engine, "acme", "INV-1", "P2", 12_345, invoice_date=D0, paying_account=PAY,
+                         stream=Stream.CARE_ACT, actor="tester")
+    return engine
+
+
+def full_run(engine, as_of=date(2025, 5, 5), failed=None):
+    run = payments.gather(engine, PAY, as_of, actor="tester").run
+    payments.approve(engine, run.id, actor="checker")
+    payments.payment_file(engine, run.id, "csv")
+    payments.submit(engine, run.id)
+    return payments.settle(engine, run.id, on=as_of, actor="tester", failed=failed)
+
+
+def test_gather_is_idempotent(world):
+    first = payments.gather(world, PAY, date(2025, 5, 5), actor="tester")
+    # DP due 7 Apr and 5 May, and the invoice
+    assert len(first.added) == 3
+    assert {p.amount for p in first.run.payments} == {40_000, 12_345}
+    again = payments.gather(world, PAY, date(2025, 5, 5), actor="tester")
+    assert again.added == () and again.run.id == first.run.id and len(again.run.payments) == 3
+
+
+def test_maker_cannot_check(world):
+    run = payments.gather(world, PAY, D0, actor="tester").run
+    before = entry_count(world)
+    with pytest.raises(NotAllowed, match="maker/checker"):
+        payments.approve(world, run.id, actor="tester")
+    assert payments.run_view(world, run.id).status == "draft"
+    assert entry_count(world) == before
+
+
+def test_holds_reduce_available_then_settle(world):
+    run = payments.gather(world, PAY, D0, actor="tester").run
+    view = payments.approve(world, run.id, actor="checker")
+    assert view.status == "approved" and view.count("held") == 2
+    # the DP of 400.00 is shared 3:1 (proportional); held, not yet spent
+    assert available(world, available_account("P1", 2025, Stream.CARE_ACT)) == 300_000 - 30_000
+    assert balance(world, available_account("P1", 2025, Stream.CARE_ACT)) == 300_000
+    books_ok(world)
+    with pytest.raises(NotAllowed):
+        payments.settle(world, run.id, on=D0, actor="tester")  # not submitted yet
+    made = payments.payment_file(world, run.id, "bacs18", created=D0)
+    assert made.count == 2 and made.total == 52_345 and made.text.startswith("VOL1")
+    payments.submit(world, run.id)
+    view = payments.settle(world, run.id, on=D0, actor="tester")
+    assert view.status == "settled" and view.count("settled") == 2
+    assert balance(world, spent_account("P1", 2025, Stream.CARE_ACT)) == 30_000
+    assert balance(world, spent_account("P1", 2025, Stream.NHS_PHB)) == 10_000
+    assert balance(world, payments.dp_account("P1")) == 40_000
+    assert balance(world, payments.provider_paid("acme")) == 12_345
+    assert balance(world, payments.bank_account(PAY)) == -(40_000 + 12_345)
+    books_ok(world)
+    # settling again does nothing
+    again = payments.settle(world, run.id, on=D0, actor="tester")
+    assert [p.settlement_entry for p in again.payments] == [p.settlement_entry for p in view.payments]
+
+
+def test_failed_at_bank_voids_and_is_gathered_again(world):
+    run = payments.gather(world, PAY, D0, actor="tester").run
+    invoice = next(p for p in run.payments if p.payee == "acme")
+    view = full_run(world, D0, failed={invoice.id: "account closed"})
+    assert view.status == "settled"
+    assert {p.payee: p.status for p in view.payments} == {"P1": "settled", "acme": "failed"}
+    assert available(world, available_account("P2", 2025, Stream.CARE_ACT)) == 50_000
+    again = payments.gather(world, PAY, D0, actor="tester")
+    assert len(again.added) == 1 and again.run.payments[0].attempt == 2
+    books_ok(world)
+
+
+def test_partial_run_budget_cannot_cover_one(world):
+    payments.add_invoice(world, "acme", "INV-2", "P2", 40_000, invoice_date=D0, paying_account=PAY,
+                         stream=Stream.CARE_ACT, actor="tester")
+    view = full_run(world, D0)
+    statuses = sorted((p.reference, p.status) for p in view.payments)
+    assert statuses == [("DP P1 070425", "settled"), ("INV INV-1", "settled"), ("INV INV-2", "failed")]
+    failed = next(p for p in view.payments if p.status == "failed")
+    assert "cannot cover 400.00" in failed.failure_reason and failed.hold_entry is None
+    books_ok(world)
+
+
+def test_returned_payment_reverses_cleanly(world):
+    view = full_run(world, D0)
+    dp = next(p for p in view.payments if p.payee == "P1")
+    returned = payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed",
+                                       actor="tester")
+    assert returned.status == "returned" and returned.return_entry
+    assert balance(world, payments.dp_account("P1")) == 0
+    assert balance(world, available_account("P1", 2025, Stream.CARE_ACT)) == 300_000
+    assert balance(world, payments.bank_account(PAY)) == -12_345
+    again = payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="x", actor="tester")
+    assert again.return_entry == returned.return_entry
+    assert payments.gather(world, PAY, D0, actor="tester").added == ()  # returned: not paid again by itself
+    books_ok(world)
+
+
+def test_net_of_contribution_and_bad_bank_details(world):
+    with pytest.raises(InvalidInput, match="sort code"):
+        payments.add_provider(world, "bad", "Bad", "12-34", "12345678", actor="tester")
+    with pytest.raises(InvalidInput, match="8"):
+        payments.add_schedule(world, "P2", weekly=100, first_due=D0, paying_account=PAY, payee_name="X",
+                              sort_code="123456", account_number="123", actor="tester")
+    row = payments.add_schedule(world, "P2", weekly=10_000, contribution=2_500, net_of_contribution=True,
+                                first_due=D0, paying_account=PAY, payee_name="P Two", sort_code="123456",
+                                account_number="1234567", actor="tester")
+    assert row.four_weekly == 30_000 and row.account_number == "01234567"
+
+
+def _dp_with_surplus(world, contribution: int = 0):
+    full_run(world, date(2025, 5, 5))  # two DPs of 400.00 into P1's DP account
+    if contribution:
+        surplus.record_contribution(world, "P1", contribution, on=date(2025, 5, 6), actor="tester")
+    surplus.record_spend(world, "P1", 10_000, on=date(2025, 5, 20), actor="tester")
+
+
+def test_surplus_detect_and_recover_split_exactly(world):
+    _dp_with_surplus(world)
+    # balance 700.00; contingency 4 weeks x 100.00 = 400.00; surplus 300.00 back 3:1 to care-act and nhs-phb
+    found = surplus.detect(world, date(2025, 6, 1), weeks=4)
+    assert [(f.person, f.decision.surplus) for f in found] == [("P1", 30_000)]
+    dry = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, dry_run=True, actor="tester")
+    assert dry.entries == () and balance(world, payments.dp_account("P1")) == 70_000
+    done = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, actor="tester")
+    assert done.finding.decision.parts == {"care-act": 22_500, "nhs-phb": 7_500}
+    assert balance(world, payments.dp_account("P1")) == 40_000
+    assert balance(world, spent_account("P1", 2025, Stream.CARE_ACT)) == 60_000 - 22_500
+    assert balance(world, "funder:council:funding") == 350_000 - 22_500
+    again = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, actor="tester")
+    assert again.replayed and again.entries == done.entries
+    books_ok(world)
+
+
+def test_surplus_refunds_contribution_first(world):
+    _dp_with_surplus(world, contribution=12_000)
+    done = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, actor="tester")
+    d = done.finding.decision
+    assert (d.surplus, d.refund, d.recovered) == (42_000, 12_000, 30_000)
+    assert balance(world, payments.dp_contributions("P1")) == 0
+    assert balance(world, payments.dp_account("P1")) == 40_000
+    books_ok(world)
+
+
+def test_surplus_without_params_is_refused(world, monkeypatch):
+    from ledger.rules import params
+
+    def missing(year):
+        raise params.ParamsMissing("no parameters")
+
+    monkeypatch.setattr("ledger.services.surplus.params_for_year", missing)
+    with pytest.raises(params.ParamsMissing):
+        surplus.detect(world, date(2025, 6, 1))
+
+
+def test_surplus_rule_within_contingency():
+    d = decide(SurplusInput(balance=100, weekly_cost=50, contingency_weeks=4, contributions_held=0))
+    assert d.surplus == 0 and d.parts == {} and "no surplus" in d.reasons[-1]
+
+
+@given(
+    balance=st.integers(0, 10**8),
+    weekly=st.integers(0, 10**5),
+    weeks=st.integers(0, 12),
+    contributions=st.integers(0, 10**6),
+    weights=st.dictionaries(st.sampled_from([s.value for s in Stream]), st.integers(0, 10**7), max_size=7),
+)
+def test_surplus_split_is_exact(balance, weekly, weeks, contributions, weights):
+    d = decide(SurplusInput(balance, weekly, weeks, contributions, weights))
+    assert d.surplus == max(balance - weekly * weeks, 0)
+    assert d.refund == min(d.surplus, contributions)  # the person first
+    assert d.refund + d.recovered + d.left == d.surplus
+    assert all(0 < p <= weights[s] for s, p in d.parts.items())
+    assert d.recovered == min(d.surplus - d.refund, sum(weights.values()))
