@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.rules.matching import BankLine, Expected, match
+from ledger.rules.matching import BankLine, Expected, fits, match
 
 D = date(2025, 4, 1)
 
@@ -67,10 +67,19 @@ def test_amount_only_match_needs_no_rival():
 
 
 def test_return_of_a_failed_payment_matches_its_credit():
-    wanted = [Expected(7, "out", day(0), -84550, "IPB-P0002"), Expected(7, "return", day(6), 84550, "IPB-P0002")]
+    wanted = [Expected(7, "out", day(0), -84550, "IPB-P0002"),
+              Expected(7, "return", day(0), 84550, "IPB-P0002", late_days=10)]
     lines = [BankLine(1, day(0), -84550, "IPB-P0002"), BankLine(2, day(6), 84550, "IPB-P0002", "RETURNED")]
     result = match(lines, wanted)
     assert {m.expected for m in result.matches} == {((7, "out"),), ((7, "return"),)}
+    assert not match([BankLine(2, day(11), 84550, "IPB-P0002")], wanted[1:], tolerance_days=0).matches
+    assert not match([BankLine(2, day(-1), 84550, "IPB-P0002")], wanted[1:], tolerance_days=0).matches
+
+
+def test_an_unreported_return_matches_only_by_reference():
+    unreported = Expected(7, "return", day(0), 84550, "IPB-P0002", late_days=10, reference_only=True)
+    assert not match([BankLine(1, day(5), 84550, "", "CREDIT")], [unreported]).matches
+    assert match([BankLine(1, day(5), 84550, "IPB-P0002", "CREDIT")], [unreported]).matches[0].rule == "reference"
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -90,7 +99,9 @@ def inputs(draw):
         total = sum(a for (_, a, _, r, _) in wanted if r == run)
         if total and draw(st.booleans()):
             bank.append(BankLine(len(bank) + 1, day(draw(st.integers(0, 10))), total, run, "BULK"))
-    expected = [Expected(i + 1, direction, day(d), a, r, run) for i, (d, a, r, run, direction) in enumerate(wanted)]
+    expected = [Expected(i + 1, direction, day(d), a, r, run, 7 if direction == "return" else 0,
+                         reference_only=direction == "return" and d % 2 == 0)
+                for i, (d, a, r, run, direction) in enumerate(wanted)]
     tolerance = draw(st.integers(0, 5))
     return bank, expected, tolerance
 
@@ -112,7 +123,7 @@ def test_matching_never_uses_a_line_or_payment_twice_and_balances(case, rnd: ran
     for m in result.matches:
         assert m.expected and m.reason
         assert sum(wanted[k].amount for k in m.expected) == lines[m.line].amount, "matched amounts differ"
-        assert all(abs((lines[m.line].on - wanted[k].on).days) <= tolerance for k in m.expected)
+        assert all(fits(lines[m.line].on, wanted[k], tolerance) for k in m.expected)
     shuffled_lines, shuffled_expected = bank[:], expected[:]
     rnd.shuffle(shuffled_lines)
     rnd.shuffle(shuffled_expected)

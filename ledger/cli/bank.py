@@ -2,8 +2,240 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from ledger.cli.common import JsonFlag, emit_json, err, money, out, progress, refusals, requires, settings
+from ledger.errors import InvalidInput
+from ledger.roles import Permission
+from ledger.services import bank
+from ledger.statement_file import ColumnMapping, StatementLine, read_mapping, read_statement
+
+statement_app = typer.Typer(
+    help="Bank statements: import them (CSV with a column mapping, or OFX), match their lines to payments, "
+         "and list what is left unmatched. Nothing here posts to the ledger.",
+    no_args_is_help=True,
+)
+
+AccountOption = Annotated[str, typer.Option(
+    "--account", help="The bank account: a paying account code (e.g. dp) or a ledger asset account (e.g. bank:dp)")]
+
+
+def _mapping(mapping: Path | None, date_col: str | None, date_format: str | None, amount_col: str | None,
+             paid_in_col: str | None, paid_out_col: str | None, negate: bool, description_col: str | None,
+             reference_col: str | None, id_col: str | None, delimiter: str | None) -> ColumnMapping | None:
+    flags = {"date": date_col, "date_format": date_format, "amount": amount_col, "paid_in": paid_in_col,
+             "paid_out": paid_out_col, "description": description_col, "reference": reference_col,
+             "bank_id": id_col, "delimiter": delimiter, "negate": negate or None}
+    given = {k: v for k, v in flags.items() if v is not None}
+    if mapping is None and not given:
+        return None
+    if mapping is not None:
+        base = read_mapping(mapping).model_dump(exclude_unset=True)
+        given = {**base, **given}  # flags override the mapping file
+    if "date" not in given:
+        raise InvalidInput("the column mapping needs --date-col (or `date = \"...\"` in the mapping file)")
+    try:
+        return ColumnMapping.model_validate(given)
+    except Exception as exc:  # pydantic's ValidationError: say it in one line
+        errors = getattr(exc, "errors", lambda: [{"msg": str(exc)}])()
+        raise InvalidInput(f"column mapping: {errors[0]['msg']}") from None
+
+
+def _line_json(line: StatementLine) -> dict[str, object]:
+    return {"line": line.line, "date": line.posted_on.isoformat(), "amount": line.amount,
+            "description": line.description, "reference": line.reference, "bank_id": line.bank_id}
+
+
+@statement_app.command("import")
+@refusals
+@requires(Permission.BANK)
+def statement_import(
+    file: Annotated[Path, typer.Argument(help="Statement file: .csv (needs a mapping), or .ofx/.qfx",
+                                         exists=False)],
+    account: AccountOption,
+    mapping: Annotated[Path | None, typer.Option(help="TOML file naming the CSV columns; see examples/bank/")] = None,
+    date_col: Annotated[str | None, typer.Option(help="CSV column holding the date")] = None,
+    date_format: Annotated[str | None, typer.Option(help="strptime format of the date, e.g. %d/%m/%Y "
+                                                         "(default %Y-%m-%d)")] = None,
+    amount_col: Annotated[str | None, typer.Option(help="One signed amount column: money out negative")] = None,
+    paid_in_col: Annotated[str | None, typer.Option(help="Money-in column (with --paid-out-col)")] = None,
+    paid_out_col: Annotated[str | None, typer.Option(help="Money-out column (with --paid-in-col)")] = None,
+    negate: Annotated[bool, typer.Option(help="The amount column shows money out as positive")] = False,
+    description_col: Annotated[str | None, typer.Option(help="Column with the description")] = None,
+    reference_col: Annotated[str | None, typer.Option(help="Column with the payment reference")] = None,
+    id_col: Annotated[str | None, typer.Option(help="Column with the bank's own transaction id")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="Field separator (default ,)")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Read and check the file, report new and duplicate lines, "
+                                               "store nothing")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a bank statement, skipping lines already imported for the account.
+
+    The same file again, or an overlapping period, is recognised line by line: by the bank's transaction
+    id when the file has one, otherwise by date, amount, description, reference and how many identical
+    lines the day has.
+
+    A malformed row refuses the whole file, naming its line and column; nothing is stored.
+
+    Examples:
+      ipb statement import april.csv --account dp --mapping examples/bank/barclays-mapping.toml --dry-run
+      ipb statement import april.csv --account dp --date-col Date --date-format %d/%m/%Y --amount-col Amount
+      ipb statement import april.ofx --account bank:dp
+    """
+    columns = _mapping(mapping, date_col, date_format, amount_col, paid_in_col, paid_out_col, negate,
+                       description_col, reference_col, id_col, delimiter)
+    statement = read_statement(file, columns)
+    with progress() as bar:
+        task = bar.add_task(f"importing {file.name}", total=max(1, len(statement.lines)))
+        result = bank.import_statement(settings.engine, statement, account, actor=settings.who, dry_run=dry_run,
+                                       on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if as_json:
+        emit_json({"file": str(file), "account": result.account, "format": result.format, "sha256": result.sha256,
+                   "period": [result.start, result.end], "dry_run": dry_run, "statement": result.statement_id,
+                   "same_file_as": result.same_file_as, "new": [_line_json(x) for x in result.new],
+                   "duplicates": [{**_line_json(d.line), "existing_line": d.existing_id} for d in result.duplicates]})
+        return
+    verb = "would import" if dry_run else "imported"
+    where = f" as statement {result.statement_id}" if result.statement_id else ""
+    out.print(f"{file.name} ({result.format}, {result.start} to {result.end}) for {result.account}: "
+              f"{verb} {len(result.new)} new line{'s' if len(result.new) != 1 else ''}{where}, "
+              f"{len(result.duplicates)} duplicate{'s' if len(result.duplicates) != 1 else ''} skipped"
+              + (" (dry run: nothing stored)" if dry_run else ""))
+    if result.same_file_as:
+        out.print(f"this exact file was imported before as statement {result.same_file_as}")
+    if result.duplicates:
+        table = Table("file line", "date", "amount", "description", "already held as line", title="Duplicates")
+        for d in result.duplicates[:20]:
+            table.add_row(str(d.line.line), str(d.line.posted_on), money(d.line.amount), d.line.description,
+                          str(d.existing_id))
+        out.print(table)
+        if len(result.duplicates) > 20:
+            out.print(f"... and {len(result.duplicates) - 20} more (--json lists them all)")
+
+
+@statement_app.command("match")
+@refusals
+@requires(Permission.BANK)
+def statement_match(
+    account: Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")] = None,
+    tolerance_days: Annotated[int, typer.Option(help="Days a line's date may differ from the payment's pay date")] = 3,
+    dry_run: Annotated[bool, typer.Option(help="Show what would match; store nothing")] = False,
+    post_returns: Annotated[bool, typer.Option(help="Reverse matched returns through the payments service "
+                                                    "(--no-post-returns only lists them)")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Match statement lines to payments sent to the bank (runs submitted or settled).
+
+    Rules, in order: the payment's reference on the line with the same amount; a bulk debit equal to
+    the total of a run's payments; the same amount within the tolerance when nothing else could match.
+    Every match says why. A credit carrying a settled payment's reference is its return: once matched,
+    the payments service reverses the payment (as `ipb payment return` would), unless --no-post-returns.
+
+    Examples:
+      ipb statement match --dry-run
+      ipb statement match --account dp --tolerance-days 5
+    """
+    with progress() as bar:
+        task = bar.add_task("matching", total=None)
+        result = bank.match_statements(settings.engine, actor=settings.who, account=account,
+                                       tolerance_days=tolerance_days, dry_run=dry_run,
+                                       on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    returned = bank.post_returns(settings.engine, actor=settings.who, account=account) \
+        if post_returns and not dry_run else []
+    if as_json:
+        emit_json({
+            "dry_run": dry_run, "tolerance_days": tolerance_days, "rule_version": result.rule_version,
+            "matches": [{"line": m.line, "match": result.match_ids.get(m.line), "rule": m.rule, "reason": m.reason,
+                         "amount": result.lines[m.line].amount,
+                         "payments": [{"payment": p, "direction": d} for p, d in m.expected]}
+                        for m in result.matches],
+            "unmatched_lines": list(result.unmatched_lines),
+            "unmatched_payments": [{"payment": p, "direction": d} for p, d in result.unmatched_payments],
+            "returns_to_post": list(result.returns_to_post),
+            "returns": [{"payment": r.payment, "line": r.line, "posted": r.posted, "problem": r.problem or None}
+                        for r in returned],
+        })
+        return
+    if result.matches:
+        table = Table("line", "date", "amount", "payments", "rule", "reason",
+                      title="Would match" if dry_run else "Matched")
+        for m in result.matches:
+            line = result.lines[m.line]
+            table.add_row(str(m.line), str(line.posted_on), money(line.amount),
+                          ", ".join(f"{p}{' (return)' if d == 'return' else ''}" for p, d in m.expected), m.rule,
+                          m.reason)
+        out.print(table)
+    out.print(f"{'would match' if dry_run else 'matched'} {len(result.matches)} line"
+              f"{'s' if len(result.matches) != 1 else ''}; {len(result.unmatched_lines)} lines and "
+              f"{len(result.unmatched_payments)} payments left unmatched (ipb statement unmatched)"
+              + (" (dry run: nothing stored)" if dry_run else ""))
+    for r in returned:
+        if r.posted:
+            out.print(f"payment {r.payment} came back (statement line {r.line}): return posted")
+        else:
+            err.print(f"payment {r.payment} came back (statement line {r.line}) but its return is not posted: "
+                      f"{r.problem}")
+    if not returned:
+        for pid in result.returns_to_post:
+            err.print(f"payment {pid} came back from the bank: its return is not posted yet")
+
+
+@statement_app.command("unmatched")
+@refusals
+@requires(Permission.VIEW_ALL)
+def statement_unmatched(
+    account: Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Statement lines matched to no payment, and payments sent but not yet seen on a statement."""
+    found = bank.unmatched(settings.engine, account)
+    if as_json:
+        emit_json({"lines": [{"line": x.id, "account": x.account, "statement": x.statement_id, "date": x.posted_on,
+                              "amount": x.amount, "description": x.description, "reference": x.reference,
+                              "bank_id": x.bank_id} for x in found.lines],
+                   "payments": [{"payment": p.id, "direction": p.direction, "run": p.run_id, "account": p.account,
+                                 "pay_date": p.pay_date, "amount": p.amount, "reference": p.reference,
+                                 "payee": p.payee, "status": p.status} for p in found.payments]})
+        return
+    lines = Table("line", "account", "date", "amount", "description", "reference", title="Unmatched statement lines")
+    for x in found.lines:
+        lines.add_row(str(x.id), x.account, str(x.posted_on), money(x.amount), x.description, x.reference)
+    payments = Table("payment", "run", "account", "pay date", "amount", "reference", "payee", "expected",
+                     title="Payments not seen on a statement")
+    for p in found.payments:
+        payments.add_row(str(p.id), str(p.run_id), p.account, str(p.pay_date),
+                         money(-p.amount if p.direction == "out" else p.amount), p.reference, p.payee,
+                         "going out" if p.direction == "out" else f"coming back ({p.status})")
+    out.print(lines)
+    out.print(payments)
+
+
+@statement_app.command("list")
+@refusals
+@requires(Permission.VIEW_ALL)
+def statement_list(
+    account: Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Imported statements: account, period, lines stored, duplicates skipped, lines matched."""
+    rows = bank.list_statements(settings.engine, account)
+    if as_json:
+        emit_json([{"statement": r.id, "account": r.account, "file": r.source, "format": r.format,
+                    "period": [r.period_start, r.period_end], "lines": r.lines, "duplicates": r.duplicates,
+                    "matched": r.matched, "imported_by": r.imported_by, "imported_at": r.imported_at} for r in rows])
+        return
+    table = Table("statement", "account", "file", "period", "lines", "duplicates", "matched", "imported by",
+                  title="Bank statements")
+    for r in rows:
+        table.add_row(str(r.id), r.account, Path(r.source).name, f"{r.period_start}…{r.period_end}", str(r.lines),
+                      str(r.duplicates), str(r.matched), r.imported_by)
+    out.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `ipb` app."""
+    app.add_typer(statement_app, name="statement")

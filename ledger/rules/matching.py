@@ -11,6 +11,7 @@ what the earlier passes left:
    unmatched payments due within the tolerance of the line add up exactly to the line.
 3. amount and date: one line, one payment, same amount within the tolerance, only when
    neither has another candidate, so an ambiguous pair is left for a person to decide.
+   Expectations marked `reference_only` (returns nobody has reported yet) never match here.
 
 The result does not depend on the order of the inputs: both sides are sorted first, by date
 and then by their ids, and every choice breaks ties by those keys.
@@ -52,6 +53,8 @@ class Expected:
     amount: int  # pence, signed as the bank will show it (out < 0, return > 0)
     reference: str = ""
     run: str | None = None  # payment run: lines that pay a whole run at once match by its total
+    late_days: int = 0  # extra days it may arrive after `on` (a return comes back days after the payment)
+    reference_only: bool = False  # match only by reference (a return nobody has told us about yet)
 
     @property
     def key(self) -> tuple[int, str]:
@@ -80,6 +83,12 @@ def normalise(text: str) -> str:
 
 def _days(a: date, b: date) -> int:
     return abs((a - b).days)
+
+
+def fits(line_on: date, e: Expected, tolerance_days: int) -> bool:
+    """The line's date is within the tolerance of the expected date (plus the late days it allows)."""
+    days = (line_on - e.on).days
+    return -tolerance_days <= days <= tolerance_days + e.late_days
 
 
 def _when(line: BankLine, due: date) -> str:
@@ -113,7 +122,7 @@ def match(lines: Iterable[BankLine], expected: Iterable[Expected], *, tolerance_
 
     def near(line: BankLine) -> list[Expected]:
         return [e for e in by_amount.get(line.amount, ()) if e.key in open_wanted
-                and _days(line.on, e.on) <= tolerance_days]
+                and fits(line.on, e, tolerance_days)]
 
     def take(line: BankLine, items: list[Expected], rule: Rule, reason: str) -> None:
         del open_lines[line.id]
@@ -149,7 +158,7 @@ def match(lines: Iterable[BankLine], expected: Iterable[Expected], *, tolerance_
         text = normalise(line.reference) + "|" + normalise(line.description)
         options = []
         for run in sorted(runs):
-            members = [e for e in runs[run] if e.key in open_wanted and _days(line.on, e.on) <= tolerance_days]
+            members = [e for e in runs[run] if e.key in open_wanted and fits(line.on, e, tolerance_days)]
             if len(members) >= 2 and sum(e.amount for e in members) == line.amount:
                 by_ref = bool(normalise(run)) and normalise(run) in text
                 options.append((not by_ref, run, members))
@@ -166,11 +175,10 @@ def match(lines: Iterable[BankLine], expected: Iterable[Expected], *, tolerance_
         if line.id not in open_lines:
             continue
         hits = near(line)
-        if len(hits) != 1:
+        if len(hits) != 1 or hits[0].reference_only:
             continue
         only = hits[0]
-        rivals = [x for x in lines_by_amount[only.amount] if x.id in open_lines
-                  and _days(x.on, only.on) <= tolerance_days]
+        rivals = [x for x in lines_by_amount[only.amount] if x.id in open_lines and fits(x.on, only, tolerance_days)]
         if len(rivals) == 1:
             take(line, [only], "amount-date",
                  f"the only payment of {format_amount(line.amount)} within {tolerance_days} days "

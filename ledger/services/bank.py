@@ -1,0 +1,410 @@
+"""Bank statements: import with duplicate detection, matching to payments, and what is left unmatched.
+
+Nothing here posts to the journal. A statement records what the bank says; a match links a
+statement line to the payments it shows (one, or a whole run paid as one bulk debit). When a
+line is the return of a failed payment, the reversal is the payments service's to post: the
+match result lists those payments so the caller can have them reversed.
+
+The bank account is named by a paying account's code (its ledger account is bank:<code>) or
+by a ledger account code; it must be an asset account in the statement's currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ledger.db import READ_ONLY
+from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError, UnknownAccount
+from ledger.models import Account
+from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankStatementLine
+from ledger.models.payments import PayingAccount, Payment, PaymentRun
+from ledger.rules import matching
+from ledger.rules.matching import BankLine, Expected, Matching
+from ledger.statement_file import Statement, StatementLine
+
+Progress = Callable[[int, int], None] | None
+
+CHUNK = 500  # keys per IN (...) query and rows per insert
+RETURN_DAYS = 21  # a returned payment may come back this many days after the pay date (plus the tolerance)
+RUNS_ON_BANK = ("submitted", "settled")  # runs whose payments have gone to the bank
+OUT_STATUSES = ("held", "settled", "returned")  # sent to the bank and not voided ("failed" never left)
+RETURN_STATUSES = ("settled", "returned")  # "returned": known to come back; "settled": may, by reference only
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    id: int
+    code: str  # ledger account code
+    currency: str
+
+
+def bank_account(conn: Connection, name: str) -> BankAccount:
+    """A paying account code (e.g. `dp`) or a ledger account code (e.g. `bank:dp`), as a ledger asset account."""
+    row = conn.execute(
+        select(Account.id, Account.code, Account.currency, Account.type)
+        .join(PayingAccount, PayingAccount.account_id == Account.id).where(PayingAccount.code == name)
+    ).first() or conn.execute(select(Account.id, Account.code, Account.currency, Account.type)
+                              .where(Account.code == name)).first()
+    if row is None:
+        raise UnknownAccount(f"no paying account or ledger account {name!r}; see `ipb account list`", account=name)
+    if row.type != "asset":
+        raise InvalidInput(f"account {row.code} is {row.type}; a bank statement belongs to an asset account",
+                           account=row.code)
+    return BankAccount(row.id, row.code, row.currency)
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    line: StatementLine
+    existing_id: int  # the stored line it duplicates
+
+
+@dataclass(frozen=True)
+class Imported:
+    account: str
+    source: str
+    sha256: str
+    format: str
+    start: date | None
+    end: date | None
+    new: tuple[StatementLine, ...]
+    duplicates: tuple[Duplicate, ...]
+    dry_run: bool
+    statement_id: int | None = None  # None for a dry run, or when nothing was new
+    same_file_as: int | None = None  # an earlier statement of exactly this file
+
+
+def import_statement(engine: Engine, statement: Statement, account: str, *, actor: str, dry_run: bool = False,
+                     on_progress: Progress = None) -> Imported:
+    """Store a statement's new lines; lines already held for the account are reported as duplicates.
+
+    A dry run reads only. Lines are stored in one transaction: all of the new ones, or none.
+    """
+    if dry_run:
+        with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+            return _import_in(conn, statement, account, actor=actor, dry_run=True, on_progress=on_progress)
+    try:
+        with engine.begin() as conn:
+            return _import_in(conn, statement, account, actor=actor, dry_run=False, on_progress=on_progress)
+    except IntegrityError as exc:
+        raise ConcurrentUpdate(f"another import of account {account} stored some of these lines at the same time; "
+                               "run the import again to skip them as duplicates", account=account) from exc
+
+
+def _import_in(conn: Connection, statement: Statement, account: str, *, actor: str, dry_run: bool,
+               on_progress: Progress) -> Imported:
+    bank = bank_account(conn, account)
+    if statement.currency != bank.currency:
+        raise InvalidInput(f"{statement.source} is in {statement.currency} but {bank.code} is in {bank.currency}",
+                           account=bank.code)
+    same_file = conn.execute(select(BankStatement.id).where(
+        BankStatement.account_id == bank.id, BankStatement.file_sha256 == statement.sha256)).scalar()
+    total = len(statement.lines) * (1 if dry_run else 2)
+    existing: dict[str, int] = {}
+    keys = [line.key for line in statement.lines]
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        existing.update((key, line_id) for key, line_id in conn.execute(
+            select(BankStatementLine.dedupe_key, BankStatementLine.id).where(
+                BankStatementLine.account_id == bank.id, BankStatementLine.dedupe_key.in_(chunk))))
+        if on_progress:
+            on_progress(start + len(chunk), total)
+    new = tuple(line for line in statement.lines if line.key not in existing)
+    duplicates = tuple(Duplicate(line, existing[line.key]) for line in statement.lines if line.key in existing)
+    result = Imported(bank.code, statement.source, statement.sha256, statement.format, statement.start,
+                      statement.end, new, duplicates, dry_run, None, same_file)
+    if dry_run or not new:
+        return result
+    assert statement.start is not None and statement.end is not None  # there are lines
+    statement_id = conn.execute(insert(BankStatement).values(
+        account_id=bank.id, source_name=statement.source[-255:], file_sha256=statement.sha256,
+        format=statement.format, period_start=statement.start, period_end=statement.end, line_count=len(new),
+        duplicate_count=len(duplicates), imported_by=actor, imported_at=_now(),
+    ).returning(BankStatement.id)).scalar_one()
+    rows = [{"statement_id": statement_id, "account_id": bank.id, "file_line": line.line,
+             "posted_on": line.posted_on, "amount": line.amount, "currency": statement.currency,
+             "description": line.description[:500], "reference": line.reference[:140], "bank_id": line.bank_id,
+             "dedupe_key": line.key} for line in new]
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(insert(BankStatementLine), rows[start:start + CHUNK])
+        if on_progress:
+            on_progress(len(statement.lines) + start + len(rows[start:start + CHUNK]), total)
+    return replace(result, statement_id=statement_id)
+
+
+# --- matching ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    id: int
+    account: str
+    statement_id: int
+    posted_on: date
+    amount: int
+    description: str
+    reference: str
+    bank_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    id: int
+    run_id: int
+    account: str
+    pay_date: date
+    amount: int  # pence, positive
+    reference: str
+    payee: str
+    status: str
+    direction: str  # out, or return (expected back)
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The outcome of a matching run: what matched (and why) and what is left."""
+
+    matches: tuple[matching.Match, ...]
+    lines: dict[int, LineView]
+    payments: dict[tuple[int, str], PaymentView]
+    unmatched_lines: tuple[int, ...]
+    unmatched_payments: tuple[tuple[int, str], ...]
+    returns_to_post: tuple[int, ...]  # settled payments whose return is now on the statement: not yet reversed
+    tolerance_days: int
+    dry_run: bool
+    rule_version: str = matching.RULE_VERSION
+    match_ids: dict[int, int] = field(default_factory=dict)  # line id -> stored match id
+
+
+def match_statements(engine: Engine, *, actor: str, account: str | None = None, tolerance_days: int = 3,
+                     dry_run: bool = False, on_progress: Progress = None) -> Matched:
+    """Match every unmatched statement line to the unmatched payments of the same bank account.
+
+    A dry run reads only and reports what would match. Otherwise the matches are stored in one
+    transaction; the database refuses a line or a payment matched twice.
+    """
+    if tolerance_days < 0 or tolerance_days > 60:
+        raise InvalidInput(f"--tolerance-days must be between 0 and 60, got {tolerance_days}")
+    if dry_run:
+        with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+            return _match_in(conn, actor, account, tolerance_days, True, on_progress)
+    try:
+        with engine.begin() as conn:
+            return _match_in(conn, actor, account, tolerance_days, False, on_progress)
+    except IntegrityError as exc:
+        raise ConcurrentUpdate("another matching run stored some of these matches at the same time; "
+                               "run it again") from exc
+
+
+def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days: int, dry_run: bool,
+              on_progress: Progress) -> Matched:
+    accounts = [bank_account(conn, account)] if account else None
+    lines = _open_lines(conn, accounts)
+    payments = _open_payments(conn, accounts)
+    by_account: dict[str, tuple[list[BankLine], list[Expected]]] = {}
+    for x in lines.values():
+        by_account.setdefault(x.account, ([], []))[0].append(
+            BankLine(x.id, x.posted_on, x.amount, x.reference, x.description))
+    for p in payments.values():
+        sign = -1 if p.direction == "out" else 1
+        by_account.setdefault(p.account, ([], []))[1].append(Expected(
+            p.id, p.direction, p.pay_date, sign * p.amount, p.reference,  # type: ignore[arg-type]
+            f"RUN-{p.run_id}" if p.direction == "out" else None, RETURN_DAYS if p.direction == "return" else 0,
+            reference_only=p.direction == "return" and p.status == "settled"))
+    results: list[Matching] = []
+    grand_total = max(1, sum(len(b) * 3 for b, _ in by_account.values()))
+    done = 0
+    for code in sorted(by_account):
+        bank_lines, wanted = by_account[code]
+        base = done
+
+        def step(n: int, _t: int, base: int = base) -> None:
+            if on_progress:
+                on_progress(base + n, grand_total)
+
+        results.append(matching.match(bank_lines, wanted, tolerance_days=tolerance_days, on_progress=step))
+        done += len(bank_lines) * 3
+    found = tuple(sorted((m for r in results for m in r.matches), key=lambda m: m.line))
+    returns = tuple(sorted(pid for m in found for pid, d in m.expected
+                           if d == "return" and payments[(pid, d)].status == "settled"))
+    result = Matched(found, lines, payments,
+                     tuple(sorted(i for r in results for i in r.unmatched_lines)),
+                     tuple(sorted(k for r in results for k in r.unmatched_expected)),
+                     returns, tolerance_days, dry_run)
+    if dry_run or not found:
+        return result
+    now = _now()
+    for m in found:
+        match_id = conn.execute(insert(BankMatch).values(
+            line_id=m.line, rule=m.rule, reason=m.reason[:500], rule_version=matching.RULE_VERSION,
+            tolerance_days=tolerance_days, matched_by=actor, matched_at=now).returning(BankMatch.id)).scalar_one()
+        result.match_ids[m.line] = match_id
+        conn.execute(insert(BankMatchPayment), [
+            {"match_id": match_id, "payment_id": pid, "line_id": m.line, "direction": d,
+             "amount": payments[(pid, d)].amount} for pid, d in m.expected])
+    return result
+
+
+def _open_lines(conn: Connection, accounts: Sequence[BankAccount] | None) -> dict[int, LineView]:
+    query = (
+        select(BankStatementLine.id, Account.code, BankStatementLine.statement_id, BankStatementLine.posted_on,
+               BankStatementLine.amount, BankStatementLine.description, BankStatementLine.reference,
+               BankStatementLine.bank_id)
+        .join(Account, Account.id == BankStatementLine.account_id)
+        .outerjoin(BankMatch, BankMatch.line_id == BankStatementLine.id)
+        .where(BankMatch.id.is_(None))
+        .order_by(BankStatementLine.posted_on, BankStatementLine.id)
+    )
+    if accounts is not None:
+        query = query.where(BankStatementLine.account_id.in_([a.id for a in accounts]))
+    return {row[0]: LineView(*row) for row in conn.execute(query).tuples()}
+
+
+def _open_payments(conn: Connection, accounts: Sequence[BankAccount] | None) -> dict[tuple[int, str], PaymentView]:
+    """Payments sent to the bank and not yet seen going out; failed ones not yet seen coming back."""
+    out: dict[tuple[int, str], PaymentView] = {}
+    for direction, statuses in (("out", OUT_STATUSES), ("return", RETURN_STATUSES)):
+        query = (
+            select(Payment.id, Payment.run_id, Account.code, PaymentRun.pay_date, Payment.amount, Payment.reference,
+                   Payment.payee, Payment.status)
+            .join(PaymentRun, PaymentRun.id == Payment.run_id)
+            .join(PayingAccount, PayingAccount.id == PaymentRun.paying_account_id)
+            .join(Account, Account.id == PayingAccount.account_id)
+            .outerjoin(BankMatchPayment, and_(BankMatchPayment.payment_id == Payment.id,
+                                              BankMatchPayment.direction == direction))
+            .where(BankMatchPayment.match_id.is_(None), PaymentRun.status.in_(RUNS_ON_BANK),
+                   Payment.status.in_(statuses))
+            .order_by(Payment.id)
+        )
+        if accounts is not None:
+            query = query.where(Account.id.in_([a.id for a in accounts]))
+        for row in conn.execute(query).tuples():
+            out[(row[0], direction)] = PaymentView(*row, direction)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPosted:
+    payment: int
+    line: int
+    posted: bool
+    problem: str = ""  # why not: for the officer to post it with the payments commands
+
+
+def post_returns(engine: Engine, *, actor: str, account: str | None = None) -> list[ReturnPosted]:
+    """Have the payments service reverse each settled payment whose return is matched on a statement.
+
+    Each reversal is the payments service's own transaction (idempotent under its key), so a
+    refusal of one (e.g. a closed period) is reported and leaves the others and the match as they are.
+    """
+    todo = returns_to_post(engine, account)
+    try:
+        from ledger.services.payments import return_payment
+    except ImportError:  # the payments service is not there: report them for an officer to post
+        return [ReturnPosted(pid, line.id, False, "no payments service to post the return") for pid, line in todo]
+    done = []
+    for pid, line in todo:
+        try:
+            return_payment(engine, pid, on=line.posted_on, actor=actor,
+                           reason=f"returned by the bank: statement line {line.id} {line.description}".strip())
+            done.append(ReturnPosted(pid, line.id, True))
+        except LedgerError as exc:
+            done.append(ReturnPosted(pid, line.id, False, exc.reason))
+    return done
+
+
+def returns_to_post(engine: Engine, account: str | None = None) -> list[tuple[int, LineView]]:
+    """Matched returns whose payment is still settled: the reversal is yet to be posted."""
+    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        query = (
+            select(Payment.id, BankStatementLine.id, Account.code, BankStatementLine.statement_id,
+                   BankStatementLine.posted_on, BankStatementLine.amount, BankStatementLine.description,
+                   BankStatementLine.reference, BankStatementLine.bank_id)
+            .join(BankMatchPayment, BankMatchPayment.payment_id == Payment.id)
+            .join(BankStatementLine, BankStatementLine.id == BankMatchPayment.line_id)
+            .join(Account, Account.id == BankStatementLine.account_id)
+            .where(BankMatchPayment.direction == "return", Payment.status == "settled")
+            .order_by(Payment.id)
+        )
+        if account:
+            query = query.where(Account.id == bank_account(conn, account).id)
+        return [(row[0], LineView(*row[1:])) for row in conn.execute(query).tuples()]
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    lines: tuple[LineView, ...]
+    payments: tuple[PaymentView, ...]
+
+
+def unmatched(engine: Engine, account: str | None = None) -> Unmatched:
+    """Statement lines not matched to any payment, and payments sent but not yet seen on a statement."""
+    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        accounts = [bank_account(conn, account)] if account else None
+        lines = _open_lines(conn, accounts)
+        payments = _open_payments(conn, accounts)
+    return Unmatched(tuple(lines.values()),
+                     tuple(sorted(payments.values(), key=lambda p: (p.pay_date, p.id, p.direction))))
+
+
+@dataclass(frozen=True, slots=True)
+class StatementView:
+    id: int
+    account: str
+    source: str
+    format: str
+    period_start: date
+    period_end: date
+    lines: int
+    duplicates: int
+    matched: int
+    imported_by: str
+    imported_at: datetime
+
+
+def list_statements(engine: Engine, account: str | None = None) -> list[StatementView]:
+    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        matched = (select(BankStatementLine.statement_id, func.count(BankMatch.id).label("n"))
+                   .join(BankMatch, BankMatch.line_id == BankStatementLine.id)
+                   .group_by(BankStatementLine.statement_id).subquery())
+        query = (
+            select(BankStatement.id, Account.code, BankStatement.source_name, BankStatement.format,
+                   BankStatement.period_start, BankStatement.period_end, BankStatement.line_count,
+                   BankStatement.duplicate_count, func.coalesce(matched.c.n, 0), BankStatement.imported_by,
+                   BankStatement.imported_at)
+            .join(Account, Account.id == BankStatement.account_id)
+            .outerjoin(matched, matched.c.statement_id == BankStatement.id)
+            .order_by(BankStatement.id)
+        )
+        if account:
+            query = query.where(Account.id == bank_account(conn, account).id)
+        return [StatementView(*row) for row in conn.execute(query).tuples()]
+
+
+def matches_of(engine: Engine, line_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+    """Stored matches: line id -> [(payment id, direction)]."""
+    ids = list(line_ids)
+    out: dict[int, list[tuple[int, str]]] = {}
+    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        for start in range(0, len(ids), CHUNK):
+            for line, payment, direction in conn.execute(
+                    select(BankMatchPayment.line_id, BankMatchPayment.payment_id, BankMatchPayment.direction)
+                    .where(BankMatchPayment.line_id.in_(ids[start:start + CHUNK]))
+                    .order_by(BankMatchPayment.line_id, BankMatchPayment.payment_id)).tuples():
+                out.setdefault(line, []).append((payment, direction))
+    return out
