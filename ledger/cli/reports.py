@@ -60,7 +60,8 @@ def _period(text: str | None) -> Period:
 
 
 def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
-    fmt = "json" if as_json else fmt.lower()
+    # --json prints JSON: the report itself, or, with --out, the note of what was written where
+    fmt = "json" if as_json and out_file is None else fmt.lower()
     if fmt not in render.FORMATS:
         raise InvalidInput(f"format {fmt!r} unknown: use one of {', '.join(render.FORMATS)}")
     if out_file is None:

@@ -42,6 +42,7 @@ class Table:
     money: frozenset[str]  # names of the columns that hold pence
     rows: tuple[tuple[Any, ...], ...]
     footer: tuple[Any, ...] | None = None  # totals, same columns
+    across: bool = False  # on screen, one column per row (a statement's classic layout: movements down)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ def _person(s: PersonStatement) -> Document:
     return Document(
         "person-statement", f"Budget statement for {s.person}",
         (("person", s.person), ("period", _period(s.period)), ("chain head", s.head.token)),
-        (Table("Funding streams", columns, frozenset(columns[2:]), rows, footer),),
+        (Table("Funding streams", columns, frozenset(columns[2:]), rows, footer, across=True),),
         s.head, tuple(notes), all(line.balanced for line in s.lines),
     )
 
@@ -113,7 +114,7 @@ def _pool(p: PoolStatement) -> Document:
         (("pool", p.pool), ("host", p.host), ("financial year", f"{p.fy}/{(p.fy + 1) % 100:02d}"),
          ("closed on", str(p.closed_on or "open")), ("period", _period(p.period)), ("chain head", p.head.token)),
         (Table("Pool (unallocated)", pool_cols, frozenset(pool_cols[1:]), (pool_row,)),
-         Table("Partners", partner_cols, frozenset(partner_cols[2:]), rows, footer)),
+         Table("Partners", partner_cols, frozenset(partner_cols[2:]), rows, footer, across=True)),
         p.head, notes, p.balanced,
     )
 
@@ -183,7 +184,7 @@ def register(kind: type, build: Callable[[Any], Document]) -> None:
 def _cell(value: Any, money: bool, text: Callable[[int], str]) -> str:
     if value is None:
         return ""
-    return text(value) if money else str(value)
+    return text(value) if money and isinstance(value, int) else str(value)
 
 
 def to_csv(doc: Document) -> str:
@@ -256,18 +257,42 @@ def to_rich(doc: Document, console: Any) -> None:
         if not table.rows:
             console.print(f"{table.title}: none")
             continue
-        rich = RichTable(title=table.title, show_footer=table.footer is not None)
+        original = table
+        if table.across:
+            table = _across(table)
+        cells = [[_cell(v, c in table.money, format_amount) for c, v in zip(table.columns, row)]
+                 for row in table.rows]
+        footer = None if table.footer is None else [
+            _cell(v, c in table.money, format_amount) for c, v in zip(table.columns, table.footer)]
+        rich = RichTable(title=table.title, show_footer=footer is not None)
         for index, column in enumerate(table.columns):
-            footer = "" if table.footer is None else _cell(table.footer[index], column in table.money, format_amount)
-            rich.add_column(column, justify="right" if column in table.money else "left", footer=footer)
-        for row in table.rows:
-            rich.add_row(*(_cell(v, c in table.money, format_amount) for c, v in zip(table.columns, row)))
+            if column in table.money:  # an amount is never cut short: the text columns give way instead
+                width = max(len(row[index]) for row in cells + ([footer] if footer else []))
+                rich.add_column(column, justify="right", footer=footer[index] if footer else "", overflow="fold",
+                                min_width=width)
+            else:
+                longest = max([len(row[index]) for row in cells] + [1])
+                rich.add_column(column, footer=footer[index] if footer else "", overflow="fold",
+                                min_width=min(longest, 24 if table is not original else 12))
+        for row in cells:
+            rich.add_row(*row)
         console.print(rich)
     for note in doc.notes:
         console.print(note, soft_wrap=True)
     if not doc.ok:
         console.print("[bold red]this report found a problem[/]")
     console.print(f"prove these figures unchanged: {verify_command(doc.head)}", soft_wrap=True)
+
+
+def _across(table: Table) -> Table:
+    """Turn a table on its side: a column per row (named by its text cells), a row per money column."""
+    rows = list(table.rows) + ([table.footer] if table.footer else [])
+    texts = [i for i, c in enumerate(table.columns) if c not in table.money]
+    heads = tuple("\n".join(str(row[i]) for i in texts if row[i] not in ("", None)) for row in rows)
+    lines = tuple((column, *(row[i] for row in rows)) for i, column in enumerate(table.columns) if column in table.money)
+    extra = tuple((table.columns[i], *(row[i] for row in rows)) for i in texts if table.columns[i] not in
+                  ("budget", "stream", "partner") and any(row[i] not in ("", None) for row in rows))
+    return Table(table.title, ("", *heads), frozenset(heads), extra + lines)
 
 
 def to_plain(report: Any) -> Any:
