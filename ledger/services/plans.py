@@ -78,8 +78,11 @@ class PlanVersion:
 
 
 def create_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec], *, actor: str,
-                effective_from: date | None = None, reason: str = "") -> PlanVersion:
-    """Write version 1 of a person's plan for a financial year (refused if one exists: amend it)."""
+                effective_from: date | None = None, reason: str = "", mode: Mode | None = None) -> PlanVersion:
+    """Write version 1 of a person's plan for a financial year (refused if one exists: amend it).
+
+    With `mode`, the budget management mode is recorded in the same transaction.
+    """
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
         person_id = person_id_in(conn, person)
@@ -88,7 +91,10 @@ def create_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec],
             raise NotAllowed(f"{person} already has a plan for {financial_year(fy).label} (version "
                              f"{existing.version}); change it with `ipb plan amend`", person=person, fy=fy)
         start = _effective(fy, effective_from, None)
-        return _write_version(conn, person, person_id, fy, 1, None, start, reason or "first plan", lines, actor)
+        version = _write_version(conn, person, person_id, fy, 1, None, start, reason or "first plan", lines, actor)
+        if mode is not None:
+            _insert_mode(conn, person_id, fy, mode, start, actor)
+        return version
 
 
 def amend_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec], *, actor: str, reason: str,
@@ -241,9 +247,13 @@ def set_mode(engine: Engine, person: str, fy: int, mode: Mode, *, actor: str, ef
         start = effective_from or financial_year(fy).start
         if start not in financial_year(fy):
             raise InvalidInput(f"{start} is not in {financial_year(fy).label}", effective_from=str(start))
-        conn.execute(insert(BudgetMode).values(person_id=person_id, fy=fy, mode=str(mode), effective_from=start,
-                                               set_by=actor, set_at=_now()))
+        _insert_mode(conn, person_id, fy, mode, start, actor)
         return ModeSetting(person, fy, mode, start, actor)
+
+
+def _insert_mode(conn: Connection, person_id: int, fy: int, mode: Mode, start: date, actor: str) -> None:
+    conn.execute(insert(BudgetMode).values(person_id=person_id, fy=fy, mode=str(mode), effective_from=start,
+                                           set_by=actor, set_at=_now()))
 
 
 def mode_in(conn: Connection, person: str, fy: int) -> ModeSetting | None:
