@@ -241,7 +241,7 @@ def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days:
                            if d == "return" and payments[(pid, d)].status == "settled"))
     result = Matched(found, lines, payments,
                      tuple(sorted(i for r in results for i in r.unmatched_lines)),
-                     tuple(sorted(k for r in results for k in r.unmatched_expected)),
+                     tuple(sorted(k for r in results for k in r.unmatched_expected if _expected_back(payments[k]))),
                      returns, tolerance_days, dry_run)
     if dry_run or not found:
         return result
@@ -269,7 +269,7 @@ def _open_lines(conn: Connection, accounts: Sequence[BankAccount] | None) -> dic
     )
     if accounts is not None:
         query = query.where(BankStatementLine.account_id.in_([a.id for a in accounts]))
-    return {row[0]: LineView(*row) for row in conn.execute(query).tuples()}
+    return {row[0]: LineView(*row) for row in conn.execute(query)}
 
 
 def _open_payments(conn: Connection, accounts: Sequence[BankAccount] | None) -> dict[tuple[int, str], PaymentView]:
@@ -290,7 +290,7 @@ def _open_payments(conn: Connection, accounts: Sequence[BankAccount] | None) -> 
         )
         if accounts is not None:
             query = query.where(Account.id.in_([a.id for a in accounts]))
-        for row in conn.execute(query).tuples():
+        for row in conn.execute(query):
             out[(row[0], direction)] = PaymentView(*row, direction)
     return out
 
@@ -340,7 +340,7 @@ def returns_to_post(engine: Engine, account: str | None = None) -> list[tuple[in
         )
         if account:
             query = query.where(Account.id == bank_account(conn, account).id)
-        return [(row[0], LineView(*row[1:])) for row in conn.execute(query).tuples()]
+        return [(row[0], LineView(*row[1:])) for row in conn.execute(query)]
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -358,8 +358,13 @@ def unmatched(engine: Engine, account: str | None = None) -> Unmatched:
         accounts = [bank_account(conn, account)] if account else None
         lines = _open_lines(conn, accounts)
         payments = _open_payments(conn, accounts)
-    return Unmatched(tuple(lines.values()),
-                     tuple(sorted(payments.values(), key=lambda p: (p.pay_date, p.id, p.direction))))
+    return Unmatched(tuple(lines.values()), tuple(sorted(
+        (p for p in payments.values() if _expected_back(p)), key=lambda p: (p.pay_date, p.id, p.direction))))
+
+
+def _expected_back(p: PaymentView) -> bool:
+    """A settled payment may come back, but is not expected to: not listed as missing from a statement."""
+    return not (p.direction == "return" and p.status == "settled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +398,7 @@ def list_statements(engine: Engine, account: str | None = None) -> list[Statemen
         )
         if account:
             query = query.where(Account.id == bank_account(conn, account).id)
-        return [StatementView(*row) for row in conn.execute(query).tuples()]
+        return [StatementView(*row) for row in conn.execute(query)]
 
 
 def matches_of(engine: Engine, line_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
@@ -405,6 +410,6 @@ def matches_of(engine: Engine, line_ids: Iterable[int]) -> dict[int, list[tuple[
             for line, payment, direction in conn.execute(
                     select(BankMatchPayment.line_id, BankMatchPayment.payment_id, BankMatchPayment.direction)
                     .where(BankMatchPayment.line_id.in_(ids[start:start + CHUNK]))
-                    .order_by(BankMatchPayment.line_id, BankMatchPayment.payment_id)).tuples():
+                    .order_by(BankMatchPayment.line_id, BankMatchPayment.payment_id)):
                 out.setdefault(line, []).append((payment, direction))
     return out
