@@ -1,0 +1,93 @@
+"""`ipb run ...` and friends end to end through Typer's CliRunner: a month of paying, with maker/checker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import cli
+from ledger.cli import common
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def ipb(db_url):
+    def run(*args: object, code: int = 0, who: str = "tester"):
+        result = runner.invoke(cli.app, ["--db", db_url, "--as", who, *map(str, args)])
+        if common.settings._engine is not None:
+            common.settings._engine.dispose()
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
+        return result
+
+    return run
+
+
+def js(result):
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def setup(ipb):
+    ipb("funder", "add", "council", "--kind", "council")
+    ipb("person", "add", "P1")
+    ipb("budget", "allocate", "P1", "--fy", "2025/26", "--stream", "care-act", "--amount", "5000.00",
+        "--from", "council", "--date", "2025-04-01")
+    ipb("paying-account", "add", "council", "--sort-code", "20-00-00", "--account-number", "12345678",
+        "--name", "Council payments", "--sun", "123456")
+    ipb("provider", "add", "acme", "--name", "Acme Care", "--sort-code", "40-11-22", "--account-number", "87654321")
+    ipb("schedule", "add", "P1", "--weekly", "100.00", "--first-due", "2025-04-07", "--from", "council",
+        "--payee-name", "P One", "--sort-code", "300000", "--account-number", "11112222",
+        "--contribution", "20.00", "--net")
+    ipb("invoice", "add", "acme", "A-1", "--person", "P1", "--amount", "250.00", "--from", "council",
+        "--date", "2025-04-07")
+    return ipb
+
+
+def test_a_month_of_payments(setup, tmp_path):
+    ipb = setup
+    gathered = js(ipb("run", "gather", "--from", "council", "--date", "2025-04-07", "--json"))
+    assert sorted(p["amount"] for p in gathered["run"]["payments"]) == [25_000, 32_000]  # 4 x (100 - 20)
+    assert js(ipb("run", "gather", "--from", "council", "--date", "2025-04-07", "--json"))["added"] == []
+    run = gathered["run"]["id"]
+    refused = ipb("run", "approve", run, code=1)
+    assert "maker/checker" in refused.stderr
+    ipb("run", "approve", run, who="broker", code=1)  # a broker may not approve at all
+    approved = js(ipb("run", "approve", run, "--json", who="checker"))
+    assert approved["status"] == "approved" and approved["checker"] == "checker"
+    ipb("run", "submit", run, code=1)  # no file yet
+    made = js(ipb("run", "file", run, "--out", tmp_path / "run.csv", "--json"))
+    assert made["count"] == 2 and made["total"] == 57_000
+    assert (tmp_path / "run.csv").read_text().count("\n") == 3
+    ipb("run", "submit", run)
+    failed_id = next(p["id"] for p in approved["payments"] if p["payee"] == "acme")
+    settled = js(ipb("run", "settle", run, "--date", "2025-04-08", "--failed", f"{failed_id}=account closed",
+                     "--json"))
+    assert {p["payee"]: p["status"] for p in settled["payments"]} == {"P1": "settled", "acme": "failed"}
+    dp_id = next(p["id"] for p in settled["payments"] if p["payee"] == "P1")
+    assert js(ipb("payment", "return", dp_id, "--reason", "closed", "--json"))["status"] == "returned"
+    assert js(ipb("run", "list", "--json"))[0]["status"] == "settled"
+    ipb("audit", "verify")
+
+
+def test_surplus_commands(setup):
+    ipb = setup
+    run = js(ipb("run", "gather", "--from", "council", "--date", "2025-05-05", "--json"))["run"]["id"]
+    ipb("run", "approve", run, who="checker")
+    ipb("run", "file", run, "--out", "/dev/null")
+    ipb("run", "submit", run)
+    ipb("run", "settle", run, "--date", "2025-05-05")
+    ipb("dp", "contribution", "P1", "80.00", "--date", "2025-05-06")
+    found = js(ipb("surplus", "detect", "--date", "2025-06-01", "--weeks", "4", "--json"))
+    # 2 x 320.00 + 80.00 = 720.00; contingency 4 x 100.00 = 400.00
+    assert found[0]["surplus"] == 32_000 and found[0]["refund"] == 8_000
+    dry = js(ipb("surplus", "recover", "P1", "--date", "2025-06-01", "--weeks", "4", "--dry-run", "--json"))
+    assert dry["dry_run"] and dry["entries"] == [] and dry["parts"] == {"care-act": 24_000}
+    ipb("surplus", "recover", "P1", "--date", "2025-06-01", "--weeks", "4", who="auditor", code=1)
+    done = js(ipb("surplus", "recover", "P1", "--date", "2025-06-01", "--weeks", "4", "--json"))
+    assert len(done["entries"]) == 3
+    ipb("reconcile")
