@@ -312,7 +312,11 @@ _STMTTRN = re.compile(rb"<STMTTRN>", re.IGNORECASE)
 
 def parse_ofx(data: bytes, source: str = "statement.ofx") -> Statement:
     """Parse an OFX (1.x SGML or 2.x XML) bank or card statement with ofxtools; one statement per file."""
-    from ofxtools.Parser import OFXTree  # imported here: only OFX files need it
+    try:
+        from ofxtools.Parser import OFXTree  # imported here: only OFX files need it
+    except ImportError:
+        raise InvalidInput(f"{source}: reading OFX needs the optional ofxtools package: "
+                           f"pip install 'ipb[ofx]' (or export the statement as CSV)") from None
 
     tree = OFXTree()
     try:
