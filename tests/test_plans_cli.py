@@ -102,6 +102,11 @@ def test_broker_logs_spend_attributed_exactly_and_idempotently(planned, engine):
     assert nursing["parts"] == {"nhs-phb": 4500}
     view = js(planned("plan", "show", "P0001", *FY, "--json", user="broker"))
     assert view["lines"][0]["actual"] == 10001 and view["lines"][1]["actual"] == 4500
+    listed = js(planned("spend", "list", "P0001", *FY, "--json", user="broker"))
+    assert [(r["line"], r["amount"], r["evidence"]) for r in listed] == [("personal-care", 10001, "INV-1"),
+                                                                       ("district-nursing", 4500, "V-9")]
+    assert len(js(planned("spend", "list", "P0001", *FY, "--line", "district-nursing", "--json")) ) == 1
+    planned("spend", "list", "P0002", *FY, code=1, user="broker")
 
 
 def test_broker_is_refused_for_an_unassigned_person_and_nothing_is_written(planned, engine):

@@ -36,7 +36,7 @@ from ledger.domain import Attribution, Stream
 from ledger.entry_file import load_mapping
 from ledger.errors import InvalidInput, LedgerError
 from ledger.money import parse_amount
-from ledger.reports.plans import PlanView, plan_view
+from ledger.reports.plans import PlanView, plan_view, spend_list
 from ledger.roles import Permission
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit, format_quantity, parse_quantity
 from ledger.services import plans
@@ -515,3 +515,27 @@ def spend_log(
         out.print(f"  {stream}: {money(part)}")
     if logged.cap is not None:
         out.print(f"  {logged.cap.reason}")
+
+
+@spend_app.command("list")
+@refusals
+@requires(Permission.VIEW_PERSON, person="person")
+def spend_list_command(
+    person: PersonArg,
+    fy: FyOption,
+    line: Annotated[str | None, typer.Option(help="Only this plan line")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Spend logged for the person's year: date, line, amount, supplier, evidence, who logged it, flags."""
+    rows = spend_list(settings.engine, person, parse_fy(fy), line=line)
+    if as_json:
+        emit_json([{"id": r.id, "line": r.line, "plan_version": r.version, "date": r.on, "amount": r.amount,
+                    "supplier": r.supplier, "evidence": r.evidence, "broker": r.broker,
+                    "flagged_overspend": r.flagged_overspend, "allowed_by": r.allowed_by, "entry": r.entry_id}
+                   for r in rows])
+        return
+    table = Table("date", "line", "amount", "supplier", "evidence", "by", "entry", title=f"Spend of {person} {fy}")
+    for r in rows:
+        flag = f" [yellow]overspend ({r.allowed_by})[/]" if r.flagged_overspend else ""
+        table.add_row(str(r.on), r.line, money(r.amount) + flag, r.supplier, r.evidence, r.broker, str(r.entry_id))
+    out.print(table)

@@ -92,3 +92,32 @@ def plan_view(engine: Engine, person: str, fy: int, *, upto: date | None = None)
             for code in order
         )
         return PlanView(current, len(history), mode_in(conn, person, fy), lines)
+
+
+@dataclass(frozen=True, slots=True)
+class SpendRow:
+    id: int
+    line: str
+    version: int
+    on: date
+    amount: int
+    supplier: str
+    evidence: str
+    broker: str
+    flagged_overspend: bool
+    allowed_by: str | None
+    entry_id: int
+
+
+def spend_list(engine: Engine, person: str, fy: int, *, line: str | None = None) -> list[SpendRow]:
+    """Spend logged for a person's year (optionally one line), oldest first."""
+    with engine.connect().execution_options(**READ_ONLY) as conn:
+        query = (select(SpendRecord, PlanLine.code, CarePlan.version)
+                 .join(PlanLine, PlanLine.id == SpendRecord.plan_line_id)
+                 .join(CarePlan, CarePlan.id == PlanLine.plan_id)
+                 .where(SpendRecord.person_id == person_id_in(conn, person), SpendRecord.fy == fy)
+                 .order_by(SpendRecord.spent_on, SpendRecord.id))
+        if line is not None:
+            query = query.where(PlanLine.code == line)
+        return [SpendRow(r.id, r.code, r.version, r.spent_on, r.amount, r.supplier, r.evidence, r.broker,
+                         r.flagged_overspend, r.allowed_by, r.entry_id) for r in conn.execute(query)]

@@ -179,6 +179,18 @@ def spec_of(row) -> LineSpec:  # type: ignore[no-untyped-def]
     )
 
 
+def _lock_person(conn: Connection, person: str) -> int:
+    """Serialise spend and commitments per person, so two cap checks cannot both pass on stale totals.
+
+    PostgreSQL: a row lock on the person until commit. SQLite: every write transaction
+    already holds the database's write lock from BEGIN IMMEDIATE (FOR UPDATE is not rendered).
+    """
+    found = conn.execute(select(Person.id).where(Person.ref == person).with_for_update()).scalar()
+    if found is None:
+        raise UnknownParty(f"no person {person!r}; register them with `ipb person add`", person=person)
+    return int(found)
+
+
 def person_id_in(conn: Connection, person: str) -> int:
     found = conn.execute(select(Person.id).where(Person.ref == person)).scalar()
     if found is None:
@@ -308,6 +320,7 @@ def log_spend(
     with engine.begin() as conn:
         user = actor_in(conn, actor)
         check(user, Permission.SPEND, person)
+        _lock_person(conn, person)
         if key is not None:
             replay = _spend_replay(conn, key, person, fy, line, amount, on, supplier, evidence)
             if replay is not None:
@@ -418,6 +431,7 @@ def commit_planned(engine: Engine, person: str, fy: int, line: str, *, start: da
         raise InvalidInput(f"a commitment must fall inside {year.label}")
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
+        _lock_person(conn, person)
         if key is not None and (found := store.entry_by_key(conn, key)) is not None:
             row = conn.execute(select(PlanCommitment).where(PlanCommitment.hold_entry_id == found[0])).first()
             if row is None or (row.period_start, row.period_end) != (start, end):
