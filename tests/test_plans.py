@@ -320,3 +320,54 @@ def test_allocated_equals_spent_plus_held_plus_available_after_plan_work(planned
     with planned.connect() as conn:
         lines = conn.execute(select(func.count()).select_from(PlanLine)).scalar_one()
     assert lines == 3
+
+
+def test_two_concurrent_spends_cannot_both_pass_the_cap(planned):
+    """Each alone fits the 250.00 weekly cap; together they would not. Exactly one is logged."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(n: int) -> str:
+        try:
+            spend(planned, 15000, key=f"race-{n}")
+            return "ok"
+        except NotAllowed:
+            return "over cap"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(attempt, range(2)))
+    assert outcomes == ["ok", "over cap"]
+    assert plan_view(planned, "P1", FY).lines[0].position.actual == 15000
+
+
+@given(st.lists(st.tuples(st.sampled_from(["pc", "nursing", "respite"]), st.integers(1, 9000)), min_size=1,
+                max_size=6))
+def test_logged_spend_is_attributed_exactly_and_the_books_hold(databases, items):
+    engine = databases.engine()
+    try:
+        parties.add_funder(engine, "icb", "ICB", FunderKind.ICB)
+        parties.add_funder(engine, "council", "Council", FunderKind.COUNCIL)
+        parties.register_person(engine, "P1")
+        budgets.allocate(engine, [
+            budgets.Allocation("P1", FY, Stream.CARE_ACT, 33333, "council", date(2025, 4, 1)),
+            budgets.Allocation("P1", FY, Stream.NHS_PHB, 77777, "icb", date(2025, 4, 1)),
+        ], actor="tester")
+        budgets.set_rule(engine, "P1", FY, Attribution.WATERFALL, [Stream.NHS_PHB, Stream.CARE_ACT])
+        plans.create_plan(engine, "P1", FY, [
+            line("pc", cap=10**9),
+            line("nursing", stream=Stream.NHS_PHB, cap=10**9),
+            line("respite", attribution=Attribution.PROPORTIONAL, cap=10**9),
+        ], actor="tester")
+        total = 0
+        for day, (code, amount) in enumerate(items, 1):
+            logged = spend(engine, amount, code, on=date(2025, 4, day), actor="tester")
+            assert sum(logged.attributed.parts.values()) == amount and min(logged.attributed.parts.values()) > 0
+            if code == "nursing":
+                assert set(logged.attributed.parts) == {Stream.NHS_PHB}
+            total += amount
+        rows = budget_view(engine, "P1", FY)
+        assert sum(r.spent for r in rows) == total
+        for r in rows:
+            assert r.allocated == r.spent + r.recovered + r.held + r.available and r.available >= 0
+        assert plan_view(engine, "P1", FY).totals.actual == total
+    finally:
+        databases.drop(engine)
