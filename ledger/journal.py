@@ -258,6 +258,15 @@ def apply_changes(
     }
 
 
+def check_hold_sides(lines: Sequence[Line]) -> None:
+    """Refuse a hold that debits and credits one account. Stored held figures are kept per side and
+    audited from the postings side by side, but a Change nets one account's lines, so such a hold
+    would store figures that differ from its postings (and fail `audit verify`)."""
+    both = sorted({l.account for l in lines if l.amount > 0} & {l.account for l in lines if l.amount < 0})
+    if both:
+        raise InvalidInput(f"a hold cannot debit and credit the same account: {', '.join(both)}", accounts=both)
+
+
 def reversal_lines(lines: Sequence[Line]) -> tuple[Line, ...]:
     return tuple(Line(line.account, -line.amount, line.currency) for line in lines)
 

@@ -32,6 +32,7 @@ from ledger.journal import (
     SealedEntry,
     apply_changes,
     check_entry,
+    check_hold_sides,
     hold_total,
     partial_lines,
     reversal_lines,
@@ -246,6 +247,8 @@ class _Writer:
         postings: list[dict[str, object]] = []
         out: list[SealedEntry] = []
         for request, content_hash in zip(requests, content_hashes):
+            if request.draft.phase is Phase.PENDING:
+                check_hold_sides(request.draft.lines)
             changes = check_entry(request.draft, states, closed, request.released)
             states.update(apply_changes(states, changes))
             entry = self._seal(request, recorded_at)
