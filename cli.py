@@ -7,13 +7,14 @@ names another, e.g. postgresql://user@host/ipb.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ledger.cli import accounts, audit, bank, budgets, entries, payments, plans, reports, rules, users
-from ledger.cli.common import JsonFlag, emit_json, out, refusals, settings
+from ledger.cli.common import JsonFlag, emit_json, out, progress, refusals, settings
 from ledger.db import is_current, make_engine, migrate, open_engine
 from ledger.demo import run as run_demo
 
@@ -54,24 +55,42 @@ def init(as_json: JsonFlag = False) -> None:
 def demo(
     path: Annotated[Path, typer.Option("--file", help="SQLite file to build the demo in (replaced)")] = Path(
         "ipb-demo.sqlite"),
+    reports: Annotated[Path, typer.Option(help="Folder for the auditors' reports")] = Path("ipb-demo-reports"),
     as_json: JsonFlag = False,
 ) -> None:
-    """Run a short realistic scenario end to end in a fresh SQLite file, then verify the books."""
+    """A year of a council, an ICB and a section 75 pool around 200 people, end to end, then verified.
+
+    Users and roles, eligibility and financial assessments, pooled and direct allocations, care
+    plans, broker spend, 26 payment runs with maker/checker approval and BACS files, a bank
+    statement imported and matched, direct payment surpluses recovered, the pool's year-end
+    risk share; then reconcile, audit verify and the reports, written to --reports.
+    """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = open_engine(f"sqlite:///{path}")
-    result = run_demo(engine, say=(lambda _: None) if as_json else (lambda text: out.print(f"• {text}")))
-    trial, check = result.trial, result.verification
-    assert trial is not None and check is not None
+    with progress() as bar:
+        def track(what: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(what, total=total)
+            return lambda done: bar.advance(task, done)
+
+        result = run_demo(engine, reports, say=(lambda _: None) if as_json else (lambda text: out.print(f"• {text}")),
+                          track=track)
+    trial, check, books = result.trial, result.verification, result.reconciliation
+    assert trial is not None and check is not None and books is not None
+    ok = trial.balanced and check.ok and books.ok
     if as_json:
         emit_json({"database": str(path), "steps": result.steps, "balanced": trial.balanced,
-                   "verified": check.ok, "entries": check.entries, "head_hash": check.head_hash})
+                   "reconciled": books.ok, "differences": len(books.differences), "verified": check.ok,
+                   "entries": check.entries, "head_hash": check.head_hash,
+                   "reports": [str(r) for r in result.reports]})
     else:
-        out.print(f"trial balance: {'balanced' if trial.balanced else 'NOT BALANCED'}; "
-                  f"audit verify: {'ok' if check.ok else 'FAILED'} over {check.entries} entries, "
-                  f"head {check.head_hash[:16]}…")
-        out.print(f"explore it: ipb --db sqlite:///{path} --as auditor balance")
-    if not (trial.balanced and check.ok):
+        out.print(f"reconcile: {'every pool, stream and balance agrees' if books.ok else 'DIFFERENCES FOUND'} "
+                  f"({books.pools} pools, {books.streams} streams); trial balance: "
+                  f"{'balanced' if trial.balanced else 'NOT BALANCED'}; audit verify: "
+                  f"{'ok' if check.ok else 'FAILED'} over {check.entries} entries, head {check.head_hash[:16]}…")
+        out.print(f"reports written to {reports}/: {', '.join(r.name for r in result.reports)}")
+        out.print(f"explore it: ipb --db sqlite:///{path} --as auditor report statement P0001 --period 2025/26")
+    if not ok:
         raise typer.Exit(1)
 
 

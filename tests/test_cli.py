@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -397,16 +398,30 @@ def test_audit_verify(funded, engine):
 
 
 def test_demo(tmp_path):
-    path = tmp_path / "demo.sqlite"
-    result = runner.invoke(cli.app, ["demo", "--file", str(path)])
+    """The README's first command: a year for 200 people, reconciled, verified, reports written."""
+    path, reports = tmp_path / "demo.sqlite", tmp_path / "reports"
+    result = runner.invoke(cli.app, ["demo", "--file", str(path), "--reports", str(reports), "--json"])
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "balanced" in result.stdout and "audit verify: ok" in result.stdout
-    again = runner.invoke(cli.app, ["demo", "--file", str(path), "--json"])  # replaces the file
-    assert again.exit_code == 0
-    report = as_json(again)
-    assert report["balanced"] is True and report["verified"] is True and report["entries"] > 0
-    listed = runner.invoke(cli.app, ["--db", f"sqlite:///{path}", "--as", "auditor", "audit", "verify", "--json"])
-    assert listed.exit_code == 0 and as_json(listed)["head_hash"] == report["head_hash"]
+    report = as_json(result)
+    assert report["balanced"] is True and report["verified"] is True and report["reconciled"] is True
+    assert report["differences"] == 0 and report["entries"] > 5_000
+    assert {Path(r).name for r in report["reports"]} >= {"trial-balance-2025-26.html", "pool-bcf-2025.html",
+                                                          "ledger-2025-26.journal", "ledger-2025-26.beancount"}
+    assert all(Path(r).stat().st_size > 0 for r in report["reports"])
+    steps = " ".join(report["steps"])
+    for told in ("200 people registered", "financial assessments (2025/26@", "26 payment runs", "1 payment not yet "
+                 "cleared", "surpluses above 4 weeks", "year end: pool bcf-2025", "refused, writing nothing"):
+        assert told in steps, told
+    db = f"sqlite:///{path}"
+    verified = runner.invoke(cli.app, ["--db", db, "--as", "auditor", "audit", "verify", "--json"])
+    assert verified.exit_code == 0 and as_json(verified)["head_hash"] == report["head_hash"]
+    for who, command, code in (("auditor", ["reconcile"], 0), ("auditor", ["balance"], 0),
+                               ("auditor", ["budget", "allocate", "P0001", "--fy", "2025/26", "--stream", "nhs-chc",
+                                            "--amount", "1.00", "--from", "icb"], 1),
+                               ("broker-north", ["plan", "show", "P0002", "--fy", "2025/26"], 0),
+                               ("broker-north", ["plan", "show", "P0001", "--fy", "2025/26"], 1)):
+        done = runner.invoke(cli.app, ["--db", db, "--as", who, *command])
+        assert done.exit_code == code, (who, command, done.stdout, done.stderr)
     if common.settings._engine is not None:
         common.settings._engine.dispose()
 

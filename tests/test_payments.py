@@ -230,3 +230,25 @@ def test_surplus_split_is_exact(balance, weekly, weeks, contributions, weights):
     assert d.refund + d.recovered + d.left == d.surplus
     assert all(0 < p <= weights[s] for s, p in d.parts.items())
     assert d.recovered == min(d.surplus - d.refund, sum(weights.values()))
+
+
+def test_an_invoice_paid_against_a_plan_line_is_committed_in_flight_then_actual(world):
+    from ledger.reports.plans import plan_view
+    from ledger.rules.plans import Frequency, LineSpec, Unit
+    from ledger.services import plans
+
+    line = LineSpec("home-care", "personal care", Unit.HOUR, 2_000, 500, Frequency.WEEK, 40_000, Frequency.FOUR_WEEKS,
+                    "coordinator-1")
+    plan = plans.create_plan(world, "P2", 2025, [line], actor="tester", effective_from=D0)
+    payments.add_invoice(world, "acme", "INV-2", "P2", 9_000, invoice_date=D0, paying_account=PAY,
+                         plan_line_id=plan.line("home-care").id, actor="tester")
+    run = payments.gather(world, PAY, date(2025, 5, 5), actor="tester").run
+    payments.approve(world, run.id, actor="checker")
+    held = plan_view(world, "P2", 2025).lines[0].position
+    assert (held.committed, held.actual) == (9_000, 0)
+    payments.payment_file(world, run.id, "bacs18", serial="000001", created=date(2025, 5, 1))
+    payments.submit(world, run.id)
+    payments.settle(world, run.id, on=date(2025, 5, 5), actor="tester")
+    paid = plan_view(world, "P2", 2025).lines[0].position
+    assert (paid.committed, paid.actual) == (0, 9_000), "INV-1 names no plan line, so only INV-2 counts"
+    books_ok(world)

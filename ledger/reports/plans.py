@@ -3,8 +3,9 @@
 Planned: each version of the plan plans its lines for the days it is in force (from its
 effective date to the day before the next version's), pro rata by days as
 ledger.rules.plans.planned_cost says; a line's planned figure is the sum over versions.
-Committed: holds on the line still open. Actual: spend logged against the line (any
-version), of which `flagged` was recorded as an allowed overspend.
+Committed: holds on the line still open, and invoice payments against it still in flight.
+Actual: spend logged against the line (any version), of which `flagged` was recorded as an
+allowed overspend, and invoice payments against it that the bank settled (not returned).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from ledger.db import READ_ONLY
 from ledger.models import JournalEntry
+from ledger.models.payments import Invoice, Payment
 from ledger.models.plans import CarePlan, PlanCommitment, PlanLine, SpendRecord
 from ledger.rules.plans import LineSpec, Position, plan_span, planned_cost
 from ledger.services.plans import (
@@ -82,6 +84,15 @@ def plan_view(engine: Engine, person: str, fy: int, *, upto: date | None = None)
             .where(~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
             .group_by(codes.c.code)
         )}
+        for code, settled, in_flight in conn.execute(
+            select(codes.c.code, func.sum(case((Payment.status == "settled", Payment.amount), else_=0)),
+                   func.sum(case((Payment.status == "held", Payment.amount), else_=0)))
+            .join(Invoice, Invoice.id == Payment.invoice_id).join(codes, codes.c.id == Invoice.plan_line_id)
+            .group_by(codes.c.code)
+        ):
+            spent, flagged = actual.get(code, (0, 0))
+            actual[code] = (spent + int(settled), flagged)
+            committed[code] = committed.get(code, 0) + int(in_flight)
         current = history[-1]
         current_codes = [s.spec.code for s in current.lines]
         order = current_codes + sorted(set(specs) - set(current_codes))
