@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import date
 from pathlib import Path
+from datetime import date  # noqa: F401  pydantic resolves the "date" annotations at runtime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator

@@ -32,3 +32,9 @@ def engine(databases: support.FreshDatabases) -> Iterator[Engine]:
 @pytest.fixture
 def db_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def ipb(db_url: str):  # type: ignore[no-untyped-def]
+    """Run `ipb --db <fresh database> --as USER ARGS` (USER default: tester, an officer); check the exit code."""
+    return support.ipb_runner(db_url)

@@ -8,6 +8,7 @@ Copies are cheap, so every test starts from an empty ledger and nothing leaks be
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, insert, text
+from click.testing import Result
 from sqlalchemy.engine import make_url
 
 from ledger.db import database_url, make_engine, migrate
@@ -126,3 +128,27 @@ def databases() -> FreshDatabases:
     if _databases is None:
         _databases = FreshDatabases()
     return _databases
+
+
+def ipb_runner(url: str, default_user: str = "tester") -> Callable[..., Result]:
+    """`run(*args, code=0, user=...)`: invoke `ipb --db URL --as USER ARGS` and check its exit code.
+
+    Each invocation opens an engine; it is closed after, so the next one starts clean.
+    """
+    from typer.testing import CliRunner
+
+    import cli
+    from ledger.cli import common
+
+    runner = CliRunner()
+
+    def run(*args: object, code: int = 0, user: str = default_user) -> Result:
+        result = runner.invoke(cli.app, ["--db", url, "--as", user, *map(str, args)])
+        if common.settings._engine is not None:
+            common.settings._engine.dispose()
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+        return result
+
+    return run

@@ -14,7 +14,6 @@ from ledger.models import JournalEntry
 from ledger.rules.params import params_for_year
 from ledger.services.parties import add_funder, register_person
 from tests.ledger_state import snapshot
-from tests.test_cli import ipb  # noqa: F401  the CLI runner fixture
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "assessments"
 

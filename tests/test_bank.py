@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 import cli
-from ledger.cli import common
+from tests import support
 from ledger.journal import Draft, Line
 from ledger.models import Person
 from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankStatementLine
@@ -201,16 +201,7 @@ def test_statement_currency_and_account_are_checked(ledger):
 
 @pytest.fixture
 def ipb(ledger, db_url):
-    def run(*args: object, code: int = 0, user: str = "tester"):
-        result = runner.invoke(cli.app, ["--db", db_url, "--as", user, *map(str, args)])
-        if common.settings._engine is not None:
-            common.settings._engine.dispose()
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
+    return support.ipb_runner(db_url)
 
 
 def test_cli_import_dry_run_then_import_then_duplicates(ipb, ledger):

@@ -6,31 +6,12 @@ import json
 
 import pytest
 from sqlalchemy import select, update
-from typer.testing import CliRunner
 
-import cli
 from ledger import store
 from ledger.cli import common
 from ledger.models import AccountBalance, PersonName
 from tests.ledger_state import assert_books_hold, snapshot
 
-runner = CliRunner()
-
-
-@pytest.fixture
-def ipb(db_url):  # type: ignore[no-untyped-def]
-    """Run `ipb --db <fresh database> --as USER ARGS` (USER: tester, a finance officer) and check its exit code."""
-
-    def run(*args: object, code: int = 0, user: str = "tester"):  # type: ignore[no-untyped-def]
-        result = runner.invoke(cli.app, ["--db", db_url, "--as", user, *map(str, args)])
-        if common.settings._engine is not None:  # each invocation opens an engine; close it
-            common.settings._engine.dispose()
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
 
 
 def as_json(result) -> object:  # type: ignore[no-untyped-def]

@@ -10,25 +10,10 @@ from typer.testing import CliRunner
 
 import cli
 from ledger.cli import common
+from tests import support
 from tests.ledger_state import assert_books_hold, disable_append_only, snapshot
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def ipb(db_url):
-    """Run `ipb --db <fresh database> --as tester ARGS` and check its exit code."""
-
-    def run(*args: object, code: int = 0):
-        result = runner.invoke(cli.app, ["--db", db_url, "--as", "tester", *map(str, args)])
-        if common.settings._engine is not None:  # each invocation opens an engine; close it
-            common.settings._engine.dispose()
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
 
 
 def flat(text: str) -> str:
@@ -397,6 +382,7 @@ def test_audit_verify(funded, engine):
     assert report["ok"] is False and report["first_break"]["entry"] == 2 and report["entries"] == 1
 
 
+@pytest.mark.skipif(support.target_url() is not None, reason="the demo builds its own SQLite file: run once")
 def test_demo(tmp_path):
     """The README's first command: a year for 200 people, reconciled, verified, reports written."""
     path, reports = tmp_path / "demo.sqlite", tmp_path / "reports"

@@ -5,26 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
-
-import cli
-from ledger.cli import common
-
-runner = CliRunner()
 
 
-@pytest.fixture
-def ipb(db_url):
-    def run(*args: object, code: int = 0, who: str = "tester"):
-        result = runner.invoke(cli.app, ["--db", db_url, "--as", who, *map(str, args)])
-        if common.settings._engine is not None:
-            common.settings._engine.dispose()
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
-        return result
-
-    return run
 
 
 def js(result):
@@ -56,8 +38,8 @@ def test_a_month_of_payments(setup, tmp_path):
     run = gathered["run"]["id"]
     refused = ipb("run", "approve", run, code=1)
     assert "maker/checker" in refused.stderr
-    ipb("run", "approve", run, who="broker", code=1)  # a broker may not approve at all
-    approved = js(ipb("run", "approve", run, "--json", who="checker"))
+    ipb("run", "approve", run, user="broker", code=1)  # a broker may not approve at all
+    approved = js(ipb("run", "approve", run, "--json", user="checker"))
     assert approved["status"] == "approved" and approved["checker"] == "checker"
     ipb("run", "submit", run, code=1)  # no file yet
     made = js(ipb("run", "file", run, "--out", tmp_path / "run.csv", "--json"))
@@ -77,7 +59,7 @@ def test_a_month_of_payments(setup, tmp_path):
 def test_surplus_commands(setup):
     ipb = setup
     run = js(ipb("run", "gather", "--from", "council", "--date", "2025-05-05", "--json"))["run"]["id"]
-    ipb("run", "approve", run, who="checker")
+    ipb("run", "approve", run, user="checker")
     ipb("run", "file", run, "--out", "/dev/null")
     ipb("run", "submit", run)
     ipb("run", "settle", run, "--date", "2025-05-05")
@@ -87,7 +69,7 @@ def test_surplus_commands(setup):
     assert found[0]["surplus"] == 32_000 and found[0]["refund"] == 8_000
     dry = js(ipb("surplus", "recover", "P1", "--date", "2025-06-01", "--weeks", "4", "--dry-run", "--json"))
     assert dry["dry_run"] and dry["entries"] == [] and dry["parts"] == {"care-act": 24_000}
-    ipb("surplus", "recover", "P1", "--date", "2025-06-01", "--weeks", "4", who="auditor", code=1)
+    ipb("surplus", "recover", "P1", "--date", "2025-06-01", "--weeks", "4", user="auditor", code=1)
     done = js(ipb("surplus", "recover", "P1", "--date", "2025-06-01", "--weeks", "4", "--json"))
     assert len(done["entries"]) == 3
     ipb("reconcile")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -339,6 +339,7 @@ def test_two_concurrent_spends_cannot_both_pass_the_cap(planned):
     assert plan_view(planned, "P1", FY).lines[0].position.actual == 15000
 
 
+@settings(max_examples=25)  # each example builds a fresh database
 @given(st.lists(st.tuples(st.sampled_from(["pc", "nursing", "respite"]), st.integers(1, 9000)), min_size=1,
                 max_size=6))
 def test_logged_spend_is_attributed_exactly_and_the_books_hold(databases, items):

@@ -8,32 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-import cli
-from ledger.cli import common
 from ledger.models.plans import BudgetMode, CarePlan, PlanCommitment, PlanLine, SpendRecord
 from tests.ledger_state import snapshot
 
-runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plans" / "p0001-2025-26.toml"
 FY = ("--fy", "2025/26")
-
-
-@pytest.fixture
-def ipb(db_url):
-    """Run `ipb --db <fresh database> --as USER ARGS` and check its exit code."""
-
-    def run(*args: object, code: int = 0, user: str = "tester"):
-        result = runner.invoke(cli.app, ["--db", db_url, "--as", user, *map(str, args)])
-        if common.settings._engine is not None:
-            common.settings._engine.dispose()
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
 
 
 def js(result) -> object:

@@ -8,15 +8,12 @@ import json
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-import cli
-from ledger.cli import common
+from tests import support
 from ledger.services import users
 from tests.ledger_state import disable_append_only, snapshot
 from tests.test_reports_ledger import build
 
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -28,16 +25,7 @@ def books(engine, db_url):
 
 @pytest.fixture
 def ipb(books):
-    def run(*args: object, who: str = "auditor", code: int = 0):
-        result = runner.invoke(cli.app, ["--db", books, "--as", who, *map(str, args)])
-        if common.settings._engine is not None:
-            common.settings._engine.dispose()
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
+    return support.ipb_runner(books, "auditor")
 
 
 def test_statement_in_every_format(ipb, tmp_path) -> None:
@@ -92,14 +80,14 @@ def test_exports_write_files_the_tools_can_check(ipb, tmp_path) -> None:
 
 def test_roles(ipb, engine, tmp_path) -> None:
     before = snapshot(engine)
-    ipb("report", "statement", "P2", "--period", "2025/26", who="broker")  # assigned to them
+    ipb("report", "statement", "P2", "--period", "2025/26", user="broker")  # assigned to them
     for args in (["report", "statement", "P1"], ["report", "trial-balance"], ["report", "pool", "bcf-2025"],
                  ["export", "hledger", "--period", "2025/26", "--out", tmp_path / "x.journal"]):
-        result = ipb(*args, who="broker", code=1)
+        result = ipb(*args, user="broker", code=1)
         assert result.stderr.startswith("refused: ") and result.stdout == ""
     assert not (tmp_path / "x.journal").exists()
-    ipb("report", "trial-balance", "--period", "2025/26", who="tester")
-    ipb("report", "ledger", "--period", "2025-04", who="admin")
+    ipb("report", "trial-balance", "--period", "2025/26", user="tester")
+    ipb("report", "ledger", "--period", "2025-04", user="admin")
     assert snapshot(engine) == before  # reports write nothing
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from ledger.cli.common import JsonFlag, emit_json, err, money, out, progress, refusals, requires, settings
@@ -40,9 +41,8 @@ def _mapping(mapping: Path | None, date_col: str | None, date_format: str | None
         raise InvalidInput("the column mapping needs --date-col (or `date = \"...\"` in the mapping file)")
     try:
         return ColumnMapping.model_validate(given)
-    except Exception as exc:  # pydantic's ValidationError: say it in one line
-        errors = getattr(exc, "errors", lambda: [{"msg": str(exc)}])()
-        raise InvalidInput(f"column mapping: {errors[0]['msg']}") from None
+    except ValidationError as exc:  # say it in one line
+        raise InvalidInput(f"column mapping: {exc.errors()[0]['msg']}") from None
 
 
 def _line_json(line: StatementLine) -> dict[str, object]:
