@@ -392,6 +392,7 @@ def test_demo(tmp_path):
     assert report["balanced"] is True and report["verified"] is True and report["reconciled"] is True
     assert report["differences"] == 0 and report["entries"] > 5_000
     assert {Path(r).name for r in report["reports"]} >= {"trial-balance-2025-26.html", "pool-bcf-2025.html",
+                                                          "contribution-arrears.html",
                                                           "ledger-2025-26.journal", "ledger-2025-26.beancount"}
     assert all(Path(r).stat().st_size > 0 for r in report["reports"])
     steps = " ".join(report["steps"])

@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 
 from ledger.calendar import Period, financial_year, parse_period
-from ledger.cli.common import JsonFlag, emit_json, out, parse_fy, refusals, requires, settings
+from ledger.cli.common import JsonFlag, emit_json, out, parse_date, parse_fy, refusals, requires, settings
 from ledger.errors import InvalidInput
 from ledger.reports import exports, render, statements
+from ledger.reports.arrears import contribution_arrears
 from ledger.roles import Permission
 
 report_app = typer.Typer(
@@ -105,6 +106,21 @@ def statement(
     """
     report = statements.person_statement(settings.engine, person, _period(period), parse_fy(fy) if fy else None)
     _emit(report, fmt, out_file, as_json)
+
+
+@report_app.command("arrears")
+@refusals
+@requires(Permission.VIEW_ALL)
+def arrears(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to age at (default today)",
+                                              show_default=False)] = None,
+    fmt: FormatOption = "table",
+    out_file: OutOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Contribution arrears, aged 0-30, 31-60, 61-90 and over 90 days: for each person paid net of
+    their assessed contribution, what fell due, what they paid into their account, and what is owed."""
+    _emit(contribution_arrears(settings.engine, parse_date(as_of)), fmt, out_file, as_json)
 
 
 @report_app.command("pool")

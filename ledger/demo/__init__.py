@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from ledger.calendar import financial_year
 from ledger.demo.scenario import FY, POOL, Progress, Say, Scenario
 from ledger.reports import exports, render, statements
+from ledger.reports.arrears import contribution_arrears
 from ledger.reports.balances import TrialBalance, trial_balance
 from ledger.reports.reconcile import Reconciliation, reconcile
 from ledger.reports.verify import Verification, verify
@@ -62,6 +63,7 @@ def write_reports(engine: Engine, folder: Path, people: list[str]) -> list[Path]
         "trial-balance-2025-26.csv": render.render(statements.trial_balance_report(engine, year), "csv"),
         f"pool-{POOL}.html": render.render(statements.pool_statement(engine, POOL, year), "html"),
         "reconciliation.html": render.render(statements.reconciliation_report(engine), "html"),
+        "contribution-arrears.html": render.render(contribution_arrears(engine, year.end), "html"),
         "ledger-2025-26.journal": exports.hledger_journal(engine, year),
         "ledger-2025-26.beancount": exports.beancount_file(engine, year),
         **{f"statement-{ref}.html": render.render(statements.person_statement(engine, ref, year, FY), "html")

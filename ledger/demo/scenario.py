@@ -188,7 +188,7 @@ class Scenario:
                                   payee_name=person.name, sort_code="40-11-62",
                                   account_number=f"{int(person.ref[1:]):08d}", stream=stream,
                                   contribution=min(contribution, weekly), net_of_contribution=contribution > 0,
-                                  ends_on=END, actor=OFFICER)
+                                  ends_on=PERIODS[-1], actor=OFFICER)
         self.step(f"paying accounts main and dp, {len(PROVIDERS)} providers, and 4-weekly direct payments in "
                   f"advance for {len(dp_people)} people (net of their assessed contribution where they have one)")
 
@@ -260,7 +260,8 @@ class Scenario:
     def _dp_monitoring(self, number: int, start: date, pays_in: bool = True) -> None:
         """Each period people pay in their contribution and report what they spent in the last one.
 
-        Most spend nearly all of it; every ninth spends barely half, which builds up a surplus.
+        Most spend nearly all of it; every ninth spends barely half, which builds up a surplus; a
+        few stop paying their contribution in after the ninth period, which shows as arrears.
         """
         for person in self.cohort:
             if not self.paid_direct(person):
@@ -268,12 +269,14 @@ class Scenario:
             weekly, _ = self._dp_weekly(person)
             share = 55 if int(person.ref[1:]) % 9 == 0 else 97
             contribution = min(self.charges[person.ref].weekly, weekly) * 4 if person.ref in self.charges else 0
-            if contribution and pays_in:
+            stopped = contribution and int(person.ref[1:]) % 11 == 0 and number > 9  # then arrears build up
+            if contribution and pays_in and not stopped:
                 surplus.record_contribution(self.engine, person.ref, contribution, on=start, actor=OFFICER,
                                             key=f"demo:dpc:{person.ref}:{number}")
-            if number > 1:
-                surplus.record_spend(self.engine, person.ref, weekly * 4 * share // 100,
-                                     on=start - timedelta(days=1), actor=OFFICER, key=f"demo:dps:{person.ref}:{number}")
+            if number > 1:  # what was spent in the period just ended (from what came in for it)
+                came_in = weekly * 4 - (contribution if number > 10 and stopped else 0)
+                surplus.record_spend(self.engine, person.ref, came_in * share // 100, on=start - timedelta(days=1),
+                                     actor=OFFICER, key=f"demo:dps:{person.ref}:{number}")
 
     def _pay(self, number: int, start: date) -> int:
         runs = 0

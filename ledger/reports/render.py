@@ -20,6 +20,7 @@ from typing import Any
 
 from ledger.calendar import Period
 from ledger.money import format_amount
+from ledger.reports.arrears import BUCKETS, Aging, ArrearsReport
 from ledger.reports.exports import decimal_text
 from ledger.reports.statements import (
     PERSON_COLUMNS,
@@ -167,9 +168,28 @@ def _reconciliation(r: ReconciliationReport) -> Document:
     )
 
 
+def _arrears(r: ArrearsReport) -> Document:
+    columns = ("person", "weekly contribution", "due", "paid", *BUCKETS, "arrears")
+    money = frozenset(columns[1:])
+
+    def row(name: str, weekly: int | None, a: Aging) -> tuple[Any, ...]:
+        return (name, weekly, a.due, a.paid, *a.buckets, a.arrears)
+
+    total = r.total
+    return Document(
+        "arrears", "Contribution arrears, aged",
+        (("as of", r.as_of.isoformat()), ("people paid net of a contribution", str(len(r.lines))),
+         ("in arrears", str(sum(1 for line in r.lines if line.aging.arrears))), ("chain head", r.head.token)),
+        (Table("Arrears by person", columns, money,
+               tuple(row(line.person, line.weekly_contribution, line.aging) for line in r.lines),
+               row("total", None, total)),),
+        r.head, ("Payments settle the oldest dues first; each unpaid due is aged by the days since it fell due.",),
+    )
+
+
 _BUILDERS: list[tuple[type, Callable[[Any], Document]]] = [
     (PersonStatement, _person), (PoolStatement, _pool), (TrialBalanceReport, _trial), (GeneralLedger, _ledger),
-    (ReconciliationReport, _reconciliation),
+    (ReconciliationReport, _reconciliation), (ArrearsReport, _arrears),
 ]
 
 

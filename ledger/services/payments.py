@@ -411,7 +411,8 @@ class Gathered:
     added: tuple[int, ...]  # ids of the payments this call added
 
 
-def _due_dates(first: date, ends: date | None, as_of: date) -> list[date]:
+def due_dates(first: date, ends: date | None, as_of: date) -> list[date]:
+    """The 4-weekly due dates of a schedule, from `first` to `as_of` (and not past `ends`)."""
     out, day = [], first
     while day <= as_of and (ends is None or day <= ends):
         out.append(day)
@@ -440,7 +441,7 @@ def gather(engine: Engine, paying_account: str, as_of: date, *, actor: str) -> G
             .order_by(PaymentSchedule.id)).all()
         for s in schedules:
             ref = s.ref
-            for day in _due_dates(s.first_due, s.ends_on, as_of):
+            for day in due_dates(s.first_due, s.ends_on, as_of):
                 wanted.append(dict(
                     due_key=f"dp:{s.id}:{day.isoformat()}", schedule_id=s.id, invoice_id=None,
                     person_id=s.person_id, fy=financial_year_of(day).start.year, stream=s.stream, due_date=day,
