@@ -61,6 +61,27 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def read_only_sessions(engine: Engine) -> None:
+    """From now on every connection of `engine` refuses to write: the database itself enforces it.
+
+    For users who may only read (auditors): a command that forgot a role check still cannot
+    change anything. SQLite: PRAGMA query_only; PostgreSQL: default_transaction_read_only.
+    """
+    engine.dispose()  # connections opened before this point are not reused
+    if engine.dialect.name == "sqlite":
+        engine.update_execution_options(ipb_read_only=True)  # BEGIN, not BEGIN IMMEDIATE
+
+        @event.listens_for(engine, "connect")
+        def _query_only(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.execute("PRAGMA query_only=ON")
+    else:
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            dbapi_connection.commit()
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))

@@ -49,3 +49,8 @@ def allows(role: Role, permission: Permission) -> bool:
 def needs_assignment(role: Role, permission: Permission) -> bool:
     """True when `role` may use `permission` only for people assigned to the user."""
     return role is Role.BROKER and permission in SCOPED
+
+
+def writes(role: Role) -> bool:
+    """Whether the role holds any permission that writes; if not, its sessions are read-only."""
+    return bool(GRANTS[role] - {Permission.VIEW_ALL, Permission.VIEW_PERSON, Permission.VERIFY})

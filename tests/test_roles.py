@@ -141,3 +141,25 @@ def add_funder_and_people(engine) -> None:
     add_funder(engine, "icb", "NHS ICB", FunderKind.ICB)
     register_person(engine, "P1")
     register_person(engine, "P2")
+
+
+def test_a_read_only_session_cannot_write_even_by_raw_sql(engine):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from ledger.db import read_only_sessions
+
+    add_funder_and_people(engine)
+    read_only_sessions(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM people")).scalar_one() == 2
+    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO people (ref) VALUES ('P9')"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM people")).scalar_one() == 2
+
+
+def test_only_the_auditor_role_reads_without_writing():
+    from ledger.roles import writes
+
+    assert [r for r in Role if not writes(r)] == [Role.AUDITOR]

@@ -19,10 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 
 from ledger.calendar import parse_period
-from ledger.db import database_url, open_engine
+from ledger.db import database_url, open_engine, read_only_sessions
 from ledger.errors import InvalidInput, LedgerError
 from ledger.money import format_amount
-from ledger.roles import Permission
+from ledger.roles import Permission, writes
 from ledger.services import users
 
 out = Console(highlight=False)
@@ -90,6 +90,8 @@ def requires(permission: Permission, *, person: str | None = None) -> Callable[[
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             settings.user = users.authorize(settings.engine, settings.who, permission,
                                             kwargs.get(person) if person else None)
+            if not writes(settings.user.role):
+                read_only_sessions(settings.engine)
             return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
