@@ -67,6 +67,18 @@ def test_create_show_and_lines(planned):
     assert "Priya" in flat(planned("plan", "lines", "P0001", *FY).stdout)
 
 
+def test_plan_vs_actual_report_in_every_format_stamped_with_the_head(planned, tmp_path):
+    planned("spend", "log", "P0001", *FY, "--line", "personal-care", "--amount", "100.01", "--supplier", "Acme",
+            "--evidence", "INV-1", "--date", "2025-04-03", user="broker")
+    shown = js(planned("report", "plan", "P0001", *FY, "--json", user="broker"))
+    lines = {line["spec"]["code"]: line["position"] for line in shown["view"]["lines"]}
+    assert lines["personal-care"]["planned"] == 1121071 and lines["personal-care"]["actual"] == 10001
+    head = shown["head"]
+    planned("report", "plan", "P0001", *FY, "--format", "html", "--out", tmp_path / "plan.html", user="auditor")
+    assert f"{head['entry']}:{head['hash']}" in (tmp_path / "plan.html").read_text()
+    assert "not assigned to person P0002" in planned("report", "plan", "P0002", *FY, user="broker", code=1).stderr
+
+
 def test_broker_logs_spend_attributed_exactly_and_idempotently(planned, engine):
     args = ("spend", "log", "P0001", *FY, "--line", "personal-care", "--amount", "100.01", "--supplier", "Acme Care",
             "--evidence", "INV-1", "--date", "2025-04-03", "--key", "INV-1", "--json")

@@ -17,6 +17,7 @@ from ledger.cli.common import JsonFlag, emit_json, out, parse_date, parse_fy, re
 from ledger.errors import InvalidInput
 from ledger.reports import exports, render, statements
 from ledger.reports.arrears import contribution_arrears
+from ledger.reports.plans import plan_report
 from ledger.roles import Permission
 
 report_app = typer.Typer(
@@ -121,6 +122,21 @@ def arrears(
     """Contribution arrears, aged 0-30, 31-60, 61-90 and over 90 days: for each person paid net of
     their assessed contribution, what fell due, what they paid into their account, and what is owed."""
     _emit(contribution_arrears(settings.engine, parse_date(as_of)), fmt, out_file, as_json)
+
+
+@report_app.command("plan")
+@refusals
+@requires(Permission.VIEW_PERSON, person="person")
+def plan(
+    person: Annotated[str, typer.Argument(help="The person's reference, e.g. P0001")],
+    fy: Annotated[str, typer.Option("--fy", help="Budget year, e.g. 2025/26")],
+    fmt: FormatOption = "table",
+    out_file: OutOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Plan vs actual: per line of the care plan, planned, committed, actual (with flagged overspend)
+    and what is left. Brokers may run it only for people assigned to them."""
+    _emit(plan_report(settings.engine, person, parse_fy(fy)), fmt, out_file, as_json)
 
 
 @report_app.command("pool")

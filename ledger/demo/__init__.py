@@ -16,6 +16,7 @@ from ledger.calendar import financial_year
 from ledger.demo.scenario import FY, POOL, Progress, Say, Scenario
 from ledger.reports import exports, render, statements
 from ledger.reports.arrears import contribution_arrears
+from ledger.reports.plans import plan_report
 from ledger.reports.balances import TrialBalance, trial_balance
 from ledger.reports.reconcile import Reconciliation, reconcile
 from ledger.reports.verify import Verification, verify
@@ -68,6 +69,7 @@ def write_reports(engine: Engine, folder: Path, people: list[str]) -> list[Path]
         "ledger-2025-26.beancount": exports.beancount_file(engine, year),
         **{f"statement-{ref}.html": render.render(statements.person_statement(engine, ref, year, FY), "html")
            for ref in people},
+        **{f"plan-{ref}.html": render.render(plan_report(engine, ref, FY), "html") for ref in people},
     }
     paths = []
     for name, text in written.items():

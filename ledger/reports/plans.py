@@ -14,13 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, case, exists, func, select
+from sqlalchemy import Connection, Engine, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from ledger.db import READ_ONLY
 from ledger.models import JournalEntry
 from ledger.models.payments import Invoice, Payment
 from ledger.models.plans import CarePlan, PlanCommitment, PlanLine, SpendRecord
+from ledger.reports.statements import ChainHead, chain_head
 from ledger.rules.plans import LineSpec, Position, plan_span, planned_cost
 from ledger.services.plans import (
     ModeSetting,
@@ -56,53 +57,71 @@ class PlanView:
 def plan_view(engine: Engine, person: str, fy: int, *, upto: date | None = None) -> PlanView:
     """The plan in force, and each line's position for the year (planned to `upto`, if given)."""
     with engine.connect().execution_options(**READ_ONLY) as conn:
-        history = plan_history_in(conn, person, fy)
-        if not history:
-            current_plan_in(conn, person, fy)  # raises the "no plan" refusal, naming how to make one
-        planned: dict[str, int] = defaultdict(int)
-        specs: dict[str, LineSpec] = {}
-        for index, version in enumerate(history):
-            following = history[index + 1].effective_from if index + 1 < len(history) else None
-            span = plan_span(fy, version.effective_from, following)
-            end = min(span.end, upto) if upto else span.end
-            for stored in version.lines:
-                specs[stored.spec.code] = stored.spec
-                if end >= span.start:
-                    planned[stored.spec.code] += planned_cost(stored.spec, span.start, end)
-        person_id = person_id_in(conn, person)
-        codes = (select(PlanLine.id, PlanLine.code).join(CarePlan, CarePlan.id == PlanLine.plan_id)
-                 .where(CarePlan.person_id == person_id, CarePlan.fy == fy).subquery())
-        actual = {code: (int(total), int(flagged)) for code, total, flagged in conn.execute(
-            select(codes.c.code, func.sum(SpendRecord.amount),
-                   func.sum(case((SpendRecord.flagged_overspend, SpendRecord.amount), else_=0)))
-            .join(codes, codes.c.id == SpendRecord.plan_line_id).group_by(codes.c.code)
-        )}
-        resolved = aliased(JournalEntry)
-        committed = {code: int(total) for code, total in conn.execute(
-            select(codes.c.code, func.sum(PlanCommitment.amount))
-            .join(codes, codes.c.id == PlanCommitment.plan_line_id)
-            .where(~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
-            .group_by(codes.c.code)
-        )}
-        for code, settled, in_flight in conn.execute(
-            select(codes.c.code, func.sum(case((Payment.status == "settled", Payment.amount), else_=0)),
-                   func.sum(case((Payment.status == "held", Payment.amount), else_=0)))
-            .join(Invoice, Invoice.id == Payment.invoice_id).join(codes, codes.c.id == Invoice.plan_line_id)
-            .group_by(codes.c.code)
-        ):
-            spent, flagged = actual.get(code, (0, 0))
-            actual[code] = (spent + int(settled), flagged)
-            committed[code] = committed.get(code, 0) + int(in_flight)
-        current = history[-1]
-        current_codes = [s.spec.code for s in current.lines]
-        order = current_codes + sorted(set(specs) - set(current_codes))
-        lines = tuple(
-            LineView(specs[code], code in current_codes,
-                     Position(code, planned[code], committed.get(code, 0), actual.get(code, (0, 0))[0],
-                              actual.get(code, (0, 0))[1]))
-            for code in order
-        )
-        return PlanView(current, len(history), mode_in(conn, person, fy), lines)
+        return plan_view_in(conn, person, fy, upto=upto)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReport:
+    """Plan vs actual as an auditor's report: the view, stamped with the chain head it was read at."""
+
+    view: PlanView
+    head: ChainHead
+
+
+def plan_report(engine: Engine, person: str, fy: int) -> PlanReport:
+    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        return PlanReport(plan_view_in(conn, person, fy), chain_head(conn))
+
+
+def plan_view_in(conn: Connection, person: str, fy: int, *, upto: date | None = None) -> PlanView:
+    """The view, read inside the caller's transaction."""
+    history = plan_history_in(conn, person, fy)
+    if not history:
+        current_plan_in(conn, person, fy)  # raises the "no plan" refusal, naming how to make one
+    planned: dict[str, int] = defaultdict(int)
+    specs: dict[str, LineSpec] = {}
+    for index, version in enumerate(history):
+        following = history[index + 1].effective_from if index + 1 < len(history) else None
+        span = plan_span(fy, version.effective_from, following)
+        end = min(span.end, upto) if upto else span.end
+        for stored in version.lines:
+            specs[stored.spec.code] = stored.spec
+            if end >= span.start:
+                planned[stored.spec.code] += planned_cost(stored.spec, span.start, end)
+    person_id = person_id_in(conn, person)
+    codes = (select(PlanLine.id, PlanLine.code).join(CarePlan, CarePlan.id == PlanLine.plan_id)
+             .where(CarePlan.person_id == person_id, CarePlan.fy == fy).subquery())
+    actual = {code: (int(total), int(flagged)) for code, total, flagged in conn.execute(
+        select(codes.c.code, func.sum(SpendRecord.amount),
+               func.sum(case((SpendRecord.flagged_overspend, SpendRecord.amount), else_=0)))
+        .join(codes, codes.c.id == SpendRecord.plan_line_id).group_by(codes.c.code)
+    )}
+    resolved = aliased(JournalEntry)
+    committed = {code: int(total) for code, total in conn.execute(
+        select(codes.c.code, func.sum(PlanCommitment.amount))
+        .join(codes, codes.c.id == PlanCommitment.plan_line_id)
+        .where(~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
+        .group_by(codes.c.code)
+    )}
+    for code, settled, in_flight in conn.execute(
+        select(codes.c.code, func.sum(case((Payment.status == "settled", Payment.amount), else_=0)),
+               func.sum(case((Payment.status == "held", Payment.amount), else_=0)))
+        .join(Invoice, Invoice.id == Payment.invoice_id).join(codes, codes.c.id == Invoice.plan_line_id)
+        .group_by(codes.c.code)
+    ):
+        spent, flagged = actual.get(code, (0, 0))
+        actual[code] = (spent + int(settled), flagged)
+        committed[code] = committed.get(code, 0) + int(in_flight)
+    current = history[-1]
+    current_codes = [s.spec.code for s in current.lines]
+    order = current_codes + sorted(set(specs) - set(current_codes))
+    lines = tuple(
+        LineView(specs[code], code in current_codes,
+                 Position(code, planned[code], committed.get(code, 0), actual.get(code, (0, 0))[0],
+                          actual.get(code, (0, 0))[1]))
+        for code in order
+    )
+    return PlanView(current, len(history), mode_in(conn, person, fy), lines)
 
 
 @dataclass(frozen=True, slots=True)

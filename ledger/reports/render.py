@@ -22,6 +22,7 @@ from ledger.calendar import Period
 from ledger.money import format_amount
 from ledger.reports.arrears import BUCKETS, Aging, ArrearsReport
 from ledger.reports.exports import decimal_text
+from ledger.reports.plans import PlanReport
 from ledger.reports.statements import (
     PERSON_COLUMNS,
     POOL_COLUMNS,
@@ -187,9 +188,28 @@ def _arrears(r: ArrearsReport) -> Document:
     )
 
 
+def _plan(r: PlanReport) -> Document:
+    view = r.view
+    columns = ("line", "category", "planned", "committed", "actual", "flagged", "uncommitted",
+               "status")
+    rows = tuple((v.spec.code, v.spec.category, v.position.planned, v.position.committed, v.position.actual,
+                  v.position.flagged, v.position.uncommitted, v.position.status) for v in view.lines)
+    t = view.totals
+    return Document(
+        "plan", f"Plan vs actual for {view.current.person}",
+        (("person", view.current.person), ("budget year", f"{view.current.fy}/{(view.current.fy + 1) % 100:02d}"),
+         ("plan version", f"{view.current.version} of {view.versions}"),
+         ("mode", str(view.mode.mode) if view.mode else "not set"), ("chain head", r.head.token)),
+        (Table("Lines", columns, frozenset(columns[2:7]), rows,
+               ("total", "", t.planned, t.committed, t.actual, t.flagged, t.uncommitted, t.status)),),
+        r.head, ("Planned: pro rata by days over each version in force. Committed: holds and payments in flight. "
+                 "Actual: logged spend and settled invoice payments.",),
+    )
+
+
 _BUILDERS: list[tuple[type, Callable[[Any], Document]]] = [
     (PersonStatement, _person), (PoolStatement, _pool), (TrialBalanceReport, _trial), (GeneralLedger, _ledger),
-    (ReconciliationReport, _reconciliation), (ArrearsReport, _arrears),
+    (ReconciliationReport, _reconciliation), (ArrearsReport, _arrears), (PlanReport, _plan),
 ]
 
 
