@@ -103,12 +103,18 @@ class Model:
     held_cr: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     by_kind: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     non_negative: set[str] = field(default_factory=set)
+    closed: set[str] = field(default_factory=set)  # a closed pool's unallocated account
     entries: dict[int, MEntry] = field(default_factory=dict)
 
     def available(self, account: str) -> int:  # for the debit-normal accounts that have limits
         return self.bal[account] - self.held_cr[account]
 
+    def check_open(self, lines: dict[str, int]) -> None:
+        if self.closed & lines.keys():
+            raise Refused(f"{sorted(self.closed & lines.keys())} closed")
+
     def check_limits(self, lines: dict[str, int], pending: bool = False) -> None:
+        self.check_open(lines)
         for account, amount in lines.items():
             if account not in self.non_negative:
                 continue
@@ -317,6 +323,7 @@ class BudgetMachine(RuleBasedStateMachine):
             else:
                 assert result.entry is None
             pool.closed = True
+            self.m.closed.add(unallocated)
 
     # --- people and budgets -------------------------------------------------------------
 
@@ -458,6 +465,7 @@ class BudgetMachine(RuleBasedStateMachine):
                 assert sum(shares) == part and all(x >= 0 for x in shares)  # recovery by source is exact
                 lines = {src: x for src, x in zip(weights, shares) if x}
                 lines[account] = -part
+                self.m.check_open(lines)
                 per_stream.append(lines)
             return parts, per_stream
 

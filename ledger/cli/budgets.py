@@ -197,7 +197,11 @@ def pool_close_year(
     carry_to: Annotated[str | None, typer.Option(help="Next year's pool, for a carry-forward pool")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Apply the risk share to the year's over- or underspend and close the pool."""
+    """Apply the risk share to the year's over- or underspend and close the pool.
+
+    A closed pool's figures are final: it takes no contributions, makes no allocations, and a
+    recovery or reversal that would move money back into it is refused.
+    """
     result = pools.close_year(settings.engine, code, on=parse_date(on), actor=settings.who, carry_to=carry_to)
     if as_json:
         emit_json({"pool": code, "balance": result.balance, "shares": result.shares.parts,

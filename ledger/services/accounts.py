@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from ledger import store
 from ledger.errors import AccountClosed, AccountExists, InvalidInput, UnknownAccount
@@ -99,17 +99,21 @@ def _account_row(spec: AccountSpec) -> dict[str, object]:
 def close_account(engine: Engine, code: str, on: date) -> None:
     """Close an account with nothing in it: no balance and nothing held."""
     with engine.begin() as conn:
-        found = store.account_rows(conn, [code]).get(code)
-        if found is None:
-            raise UnknownAccount(f"no account {code!r}", account=code)
-        account_id, state, _ = found
-        if not state.is_open:
-            raise AccountClosed(f"account {code} is already closed", account=code)
-        if state.balance or state.pending_debits or state.pending_credits:
-            raise InvalidInput(
-                f"account {code} cannot close with balance {format_amount(state.normal_balance, state.currency)} "
-                f"and {format_amount(state.pending_debits + state.pending_credits, state.currency)} held",
-                account=code,
-                balance=state.normal_balance,
-            )
-        conn.execute(update(Account).where(Account.id == account_id).values(closed_on=on))
+        close_account_in(conn, code, on)
+
+
+def close_account_in(conn: Connection, code: str, on: date) -> None:
+    found = store.account_rows(conn, [code]).get(code)
+    if found is None:
+        raise UnknownAccount(f"no account {code!r}", account=code)
+    account_id, state, _ = found
+    if not state.is_open:
+        raise AccountClosed(f"account {code} is already closed", account=code)
+    if state.balance or state.pending_debits or state.pending_credits:
+        raise InvalidInput(
+            f"account {code} cannot close with balance {format_amount(state.normal_balance, state.currency)} "
+            f"and {format_amount(state.pending_debits + state.pending_credits, state.currency)} held",
+            account=code,
+            balance=state.normal_balance,
+        )
+    conn.execute(update(Account).where(Account.id == account_id).values(closed_on=on))

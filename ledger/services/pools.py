@@ -24,7 +24,7 @@ from ledger.identifiers import code
 from ledger.journal import AccountType, Draft, Line
 from ledger.models import Funder, Pool, PoolPartner
 from ledger.rules.risk_share import WHOLE, Shares, share
-from ledger.services.accounts import AccountSpec, ensure_in
+from ledger.services.accounts import AccountSpec, close_account_in, ensure_in
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.services.parties import funder_in
 
@@ -213,6 +213,8 @@ def close_year(
                           meta={"pool": pool, "carried_to": target or ""})
             posted = write_in(conn, [Request(draft, f"pool-year-end:{pool}")], actor=actor)[0]
         conn.execute(update(Pool).where(Pool.id == info.id).values(closed_on=on))
+        # emptied by the year end; closing it refuses anything that would move a closed pool's figures
+        close_account_in(conn, unallocated_account(pool), on)
     return YearEndResult(pool, balance, shares, posted, target)
 
 
