@@ -12,12 +12,14 @@ from sqlalchemy import select
 from ledger import store
 from ledger.domain import FunderKind, Stream
 from ledger.errors import InvalidInput, NotAllowed
+from ledger.calendar import parse_period
 from ledger.models import JournalEntry
 from ledger.reports.reconcile import reconcile
+from ledger.reports.statements import person_statement
 from ledger.reports.verify import verify
 from ledger.rules.surplus import SurplusInput, decide
 from ledger.services import parties, payments, surplus
-from ledger.services.budgets import Allocation, allocate, available_account, spent_account
+from ledger.services.budgets import Allocation, allocate, available_account, spend, spent_account
 
 D0 = date(2025, 4, 7)
 PAY = "council"
@@ -151,6 +153,10 @@ def test_returned_payment_reverses_cleanly(world):
     again = payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="x", actor="tester")
     assert again.return_entry == returned.return_entry
     assert payments.gather(world, PAY, D0, actor="tester").added == ()  # returned: not paid again by itself
+    # on P1's statement the payment and its return cancel out, in the payments column
+    lines = person_statement(world, "P1", parse_period("2025/26")).lines
+    assert {(line.stream, line.payments, line.spend) for line in lines} == {
+        (Stream.CARE_ACT, 0, 0), (Stream.NHS_PHB, 0, 0)}
     books_ok(world)
 
 
@@ -187,6 +193,23 @@ def test_surplus_detect_and_recover_split_exactly(world):
     assert balance(world, "funder:council:funding") == 350_000 - 22_500
     again = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, actor="tester")
     assert again.replayed and again.entries == done.entries
+    books_ok(world)
+
+
+def test_a_statement_shows_payments_apart_from_logged_spend(world):
+    _dp_with_surplus(world)
+    surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, actor="tester")
+    spend(world, "P2", 2025, 1_000, on=date(2025, 6, 2), actor="tester", stream=Stream.CARE_ACT)
+    year = parse_period("2025/26")
+    p1 = {line.stream: line for line in person_statement(world, "P1", year).lines}
+    # two DPs of 400.00 shared 3:1; the 300.00 surplus came back (a negative payment) and went back to
+    # the funders (a recovery)
+    assert [(p1[s].allocations, p1[s].spend, p1[s].payments, p1[s].recoveries, p1[s].closing)
+            for s in (Stream.CARE_ACT, Stream.NHS_PHB)] == [
+        (300_000, 0, -60_000 + 22_500, -22_500, 300_000 - 60_000),
+        (100_000, 0, -20_000 + 7_500, -7_500, 100_000 - 20_000)]
+    (p2,) = person_statement(world, "P2", year).lines
+    assert (p2.spend, p2.payments, p2.closing) == (-1_000, -12_345, 50_000 - 1_000 - 12_345)
     books_ok(world)
 
 

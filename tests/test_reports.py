@@ -16,7 +16,6 @@ from ledger.domain import Stream
 from ledger.reports import render
 from ledger.reports.balances import trial_balance
 from ledger.reports.statements import (
-    PERSON_KINDS,
     general_ledger,
     person_statement,
     pool_statement,
@@ -29,6 +28,7 @@ from tests.ledger_state import disable_append_only
 from tests.test_reports_ledger import FY, build
 
 PERIODS = ["2025/26", "2026/27", "2025-04", "2025-05", "2026-03", "2024/25"]
+COLUMN_OF_KIND = {"allocation": "allocations", "spend": "spend", "payment": "payments", "recovery": "recoveries"}
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +66,11 @@ def test_person_statement_adds_up_and_equals_sql(books, person, label) -> None:
         opening, kinds, closing = sql_sums(books, line.account, period.start, period.end)
         assert (line.opening, line.closing) == (opening, closing)  # assets: natural sign = debit sign
         expected = dict.fromkeys(("allocations", "spend", "payments", "recoveries", "contributions", "other"), 0)
+        columns = dict(COLUMN_OF_KIND)
+        if line.stream == Stream.PERSONAL_CONTRIBUTION:  # funded by the person's own contribution
+            columns["allocation"] = "contributions"
         for kind, amount in kinds.items():
-            expected[PERSON_KINDS.get(kind, "other")] += amount
+            expected[columns.get(kind, "other")] += amount
         assert {c: getattr(line, c) for c in expected} == expected
 
 
@@ -81,6 +84,7 @@ def test_person_statement_figures(books) -> None:
     p1 = {line.stream: line for line in person_statement(books, "P1", parse_period("2025/26")).lines}
     topped = p1[Stream.PERSONAL_CONTRIBUTION]
     assert (topped.other, topped.other_kinds) == (50_00, ("top-up-adjustment",))  # an unknown kind is kept
+    assert (topped.allocations, topped.contributions) == (0, 1_200_00)  # the person's own money
     may = {line.stream: line for line in person_statement(books, "P1", parse_period("2025-05")).lines}
     assert may[Stream.CARE_ACT].spend == -1_000_00 and may[Stream.CARE_ACT].allocations == 0
     assert may[Stream.CARE_ACT].opening == p1[Stream.CARE_ACT].allocations + p1[Stream.CARE_ACT].spend + 1_000_00

@@ -17,7 +17,7 @@ from ledger.db import READ_ONLY
 from ledger.domain import Stream
 from ledger.models import Account, AccountBalance, Budget, BudgetComponent, JournalEntry, Person, Pool, Posting
 from ledger.rules.risk_share import share
-from ledger.services.budgets import ALLOCATION, RECOVERY, SPEND
+from ledger.services.budgets import ALLOCATION, PAYMENT, RECOVERY, SPEND
 from ledger.services.pools import PoolInfo, pool_in
 
 
@@ -86,7 +86,7 @@ def stream_figures(conn: Connection, person: str | None = None, fy: int | None =
         out.append(StreamFigures(
             r.ref, r.fy, Stream(r.stream), r.avail_code, r.spent_code,
             allocated=by_kind.pop(ALLOCATION, 0),
-            spent=-by_kind.pop(SPEND, 0),
+            spent=-by_kind.pop(SPEND, 0) - by_kind.pop(PAYMENT, 0),
             recovered=-by_kind.pop(RECOVERY, 0),
             other=sum(by_kind.values()),
             spent_balance=r.spent_balance,

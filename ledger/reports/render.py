@@ -83,7 +83,9 @@ def _person(s: PersonStatement) -> Document:
     footer = ("total", "", s.total("opening"), *(s.total(c) for c in PERSON_COLUMNS), s.total("closing"))
     others = sorted({k for line in s.lines for k in line.other_kinds})
     notes = ["Signed movements of each stream's available budget: opening + movements = closing.",
-             "Holds (planned care not yet posted) reduce what is available but are not movements."]
+             "Holds (planned care not yet posted) reduce what is available but are not movements.",
+             "spend: logged against the plan; payments: paid by payment runs, net of returned payments and "
+             "direct payment surpluses paid back; contributions: the person's own assessed contribution."]
     if others:
         notes.append(f"'other' holds entries of kinds {', '.join(others)}.")
     return Document(

@@ -101,14 +101,17 @@ def _parts(account_ids: Sequence[int] | None) -> Iterable[Sequence[int] | None]:
 PERSON_COLUMNS = ("allocations", "spend", "payments", "recoveries", "contributions", "other")
 PERSON_KINDS = {
     "allocation": "allocations",
-    "spend": "spend",
-    "payment": "payments",
-    "settlement": "payments",
-    "return": "payments",
+    "spend": "spend",  # logged by a broker or an officer
+    "payment": "payments",  # paid by a payment run; returned payments and DP surpluses come back here
     "recovery": "recoveries",
-    "surplus": "recoveries",
-    "contribution": "contributions",
 }
+# What funds the personal-contribution stream is the person's own assessed contribution.
+CONTRIBUTION_KINDS = {**PERSON_KINDS, "allocation": "contributions"}
+
+
+def person_kinds(stream: Stream) -> dict[str, str]:
+    """The column each entry kind goes to, on a statement line of `stream`."""
+    return CONTRIBUTION_KINDS if stream == Stream.PERSONAL_CONTRIBUTION else PERSON_KINDS
 
 
 def classify(kinds: dict[str, int], columns: Sequence[str], mapping: dict[str, str]) -> tuple[dict[str, int], tuple[str, ...]]:
@@ -188,7 +191,7 @@ def person_statement(engine: Engine, person: str, period: Period, fy: int | None
     for r in rows:
         sign = AccountType(r.type).normal_sign
         kinds = {k: sign * v for k, v in moves.get(r.available_account_id, {}).items()}
-        columns, others = classify(kinds, PERSON_COLUMNS, PERSON_KINDS)
+        columns, others = classify(kinds, PERSON_COLUMNS, person_kinds(Stream(r.stream)))
         start = sign * opening.get(r.available_account_id, 0)
         line = StreamLine(r.fy, Stream(r.stream), r.code, start, **columns,
                           closing=start + sum(columns.values()), other_kinds=others)

@@ -4,8 +4,10 @@ Accounts of person P's budget for financial year 2025/26, stream S:
   person:P:2025-26:S:available    asset, never below zero: allocated and not yet spent or recovered
   person:P:2025-26:S:spent        expense: what the stream has paid for
 Entry kinds keep the story: "allocation" (from a funder's funding account or a pool's
-unallocated account; a negative allocation reduces the budget), "spend", "recovery".
-So, for every stream: allocated = spent + recovered + available + held.
+unallocated account; a negative allocation reduces the budget), "spend" (logged against the budget),
+"payment" (paid out of it by a payment run: ledger/services/payments.py), "recovery".
+Spend and payments both leave the budget through the spent account, so for every stream:
+allocated = spent + recovered + available + held.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ledger.services.parties import funder_in, funding_account
 from ledger.services.pools import open_pool_in, unallocated_account
 from ledger.split import split
 
-ALLOCATION, SPEND, RECOVERY = "allocation", "spend", "recovery"
+ALLOCATION, SPEND, PAYMENT, RECOVERY = "allocation", "spend", "payment", "recovery"
 
 
 def fy_tag(fy: int) -> str:

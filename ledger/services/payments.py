@@ -16,13 +16,14 @@ Budgets (ledger/services/budgets.py) say whose money it is: `person:P:<fy>:<stre
   person:P:dp-spent          expense: what the person reports spending from the DP account.
   person:P:dp-contributions  equity: the person's own contributions paid into the DP account, less refunds.
 
-A payment is one entry of kind "spend" with two zero-sum halves, the budget half and the cash half:
+A payment is one entry of kind "payment" with two zero-sum halves, the budget half and the cash half:
 
   Dr person:P:<fy>:<S>:spent  x_S   Cr person:P:<fy>:<S>:available  x_S    (per stream S, attributed)
   Dr provider:<code>:paid (or person:P:dp-account)  X                    Cr bank:<code>  X
 
 So every budget invariant holds as for `ipb budget spend` (allocated = spent + recovered + available +
-held; reconcile sees a spend), and the cash half says where the money went.
+held; reconcile counts a payment as spent), statements show it apart from logged spend, and the cash
+half says where the money went.
 
 A payment's life, one database transaction per step, each keyed:
   gather      a `payments` row per thing due (`due_key` + `attempt` unique: gathering twice adds nothing)
@@ -82,7 +83,7 @@ from ledger.payment_files import (
 )
 from ledger.rules.attribution import attribute
 from ledger.services.accounts import AccountSpec, ensure_in
-from ledger.services.budgets import SPEND, available_account, budget_in, spent_account
+from ledger.services.budgets import PAYMENT, available_account, budget_in, spent_account
 from ledger.services.journal import Request, write_in
 
 LEDGER_START = date(2000, 1, 1)
@@ -598,7 +599,7 @@ def _payment_draft(conn: Connection, p, ref: str,  # type: ignore[no-untyped-def
     meta = {"person": ref, "fy": str(p.fy), "amount": str(p.amount), "attribution": attributed.rule,
             "parts": ",".join(f"{s}={v}" for s, v in attributed.parts.items()), "reason": attributed.reason,
             "payment": str(p.id), "run": str(p.run_id), "payee": p.payee, "due": p.due_key}
-    return Draft(tuple(lines), on, SPEND, f"{what} {p.reference}", Phase.PENDING, meta=meta)
+    return Draft(tuple(lines), on, PAYMENT, f"{what} {p.reference}", Phase.PENDING, meta=meta)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ transaction, keyed (`surplus:<person>:<date>` unless a key is given), and record
 `surplus_recoveries`. A recovery posts, all or nothing:
 
   refund  (kind "dp-refund")  Dr person:P:dp-contributions  Cr person:P:dp-account         the refund first
-  return  (kind "spend")      Dr <stream>:available  Cr <stream>:spent   per stream part   (a negative spend:
+  return  (kind "payment")    Dr <stream>:available  Cr <stream>:spent   per stream part   (a negative payment:
                               Dr bank:<code>  Cr person:P:dp-account    the cash comes back  the DP paid more
                                                                                              than was needed)
   recover (kind "recovery")   Dr each source's funding  Cr <stream>:available              back to the funders,
@@ -32,7 +32,7 @@ from ledger.models import JournalEntry, Person
 from ledger.models.payments import PayingAccount, Payment, PaymentSchedule, SurplusRecovery
 from ledger.rules.params import params_for_year
 from ledger.rules.surplus import SurplusDecision, SurplusInput, decide
-from ledger.services.budgets import RECOVERY, SPEND, available_account, component_sources, spent_account
+from ledger.services.budgets import PAYMENT, RECOVERY, available_account, component_sources, spent_account
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.services.payments import bank_account, dp_account, dp_contributions, dp_spent
 from ledger.split import split
@@ -202,7 +202,7 @@ def _requests(conn: Connection, finding: Finding, key: str, on: date, keep: bool
             lines += [Line(available_account(person, fy, s), part), Line(spent_account(person, fy, s), -part)]
         lines += [Line(bank_account(finding.bank or ""), total), Line(dp_account(person), -total)]
         parts = ",".join(f"{s}={p}" for s, p in decision.parts.items())
-        requests.append(Request(Draft(tuple(lines), on, SPEND, f"DP surplus returned from {person}",
+        requests.append(Request(Draft(tuple(lines), on, PAYMENT, f"DP surplus returned from {person}",
                                       meta={**meta, "amount": str(-total), "parts": parts}), f"{key}:return"))
         if not keep:
             for stream, part in decision.parts.items():
