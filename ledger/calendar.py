@@ -5,9 +5,14 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from ledger.errors import InvalidInput
+
+
+def utc_now() -> datetime:
+    """Now in UTC, naive: how every recorded-at timestamp is stored (the same on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True, slots=True)

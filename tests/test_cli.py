@@ -397,7 +397,8 @@ def test_demo(tmp_path):
     assert all(Path(r).stat().st_size > 0 for r in report["reports"])
     steps = " ".join(report["steps"])
     for told in ("200 people registered", "financial assessments (2025/26@", "26 payment runs", "1 payment not yet "
-                 "cleared", "surpluses above 4 weeks", "year end: pool bcf-2025", "refused, writing nothing"):
+                 "cleared", "to homecare-north paid again in run", "surpluses above 4 weeks", "year end: pool bcf-2025",
+                 "refused, writing nothing"):
         assert told in steps, told
     db = f"sqlite:///{path}"
     verified = runner.invoke(cli.app, ["--db", db, "--as", "auditor", "audit", "verify", "--json"])

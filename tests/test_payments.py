@@ -7,18 +7,19 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
 
 from ledger import store
 from ledger.domain import FunderKind, Stream
-from ledger.errors import InvalidInput, NotAllowed
+from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.calendar import parse_period
 from ledger.models import JournalEntry
 from ledger.reports.reconcile import reconcile
 from ledger.reports.statements import person_statement
 from ledger.reports.verify import verify
 from ledger.rules.surplus import SurplusInput, decide
-from ledger.services import parties, payments, surplus
+from ledger.services import parties, payments, returned, surplus
 from ledger.services.budgets import Allocation, allocate, available_account, spend, spent_account
 
 D0 = date(2025, 4, 7)
@@ -275,3 +276,114 @@ def test_an_invoice_paid_against_a_plan_line_is_committed_in_flight_then_actual(
     paid = plan_view(world, "P2", 2025).lines[0].position
     assert (paid.committed, paid.actual) == (0, 9_000), "INV-1 names no plan line, so only INV-2 counts"
     books_ok(world)
+
+
+# --- a returned payment: corrected bank details, paid again -------------------------------
+
+
+def repays(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT payment_id, reason, requested_by FROM payment_repays")).all()
+
+
+def test_a_returned_payment_is_paid_again_to_the_corrected_account(world):
+    dp = next(p for p in full_run(world, D0).payments if p.payee == "P1")
+    payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed", actor="tester")
+    before = entry_count(world)
+    with pytest.raises(NotAllowed, match=r"returned it from \(P ONE 30-00-00 11112222\).*schedule bank-details"):
+        returned.repay(world, dp.id, reason="pay it", actor="tester")
+    assert repays(world) == [] and entry_count(world) == before
+    (schedule,) = payments.list_schedules(world, "P1")
+    change = returned.change_schedule_details(world, schedule.id, sort_code="30-00-01", account_number="9998888",
+                                              reason="new DP account, confirmed by phone", actor="tester")
+    assert (str(change.old), str(change.new)) == ("P ONE 30-00-00 11112222", "P ONE 30-00-01 09998888")
+    asked = returned.repay(world, dp.id, reason="new DP account", actor="tester")
+    assert (asked.replayed, asked.amount, str(asked.pays_to)) == (False, 40_000, "P ONE 30-00-01 09998888")
+    again = returned.repay(world, dp.id, reason="asked twice", actor="checker")
+    assert again.replayed and (again.reason, again.requested_by) == ("new DP account", "tester")
+    assert repays(world) == [(dp.id, "new DP account", "tester")]
+
+    gathered = payments.gather(world, PAY, D0, actor="tester")
+    (new,) = [p for p in gathered.run.payments if p.id in gathered.added]
+    assert (new.due_key, new.attempt, new.amount) == (dp.due_key, 2, 40_000)
+    assert (new.sort_code, new.account_number) == ("300001", "09998888")
+    assert payments.gather(world, PAY, D0, actor="tester").added == ()  # asked once, gathered once
+    settled = full_run(world, D0)
+    assert settled.count("settled") == 1
+    assert balance(world, payments.dp_account("P1")) == 40_000  # paid, returned, paid again: once in all
+    assert balance(world, available_account("P1", 2025, Stream.CARE_ACT)) == 300_000 - 30_000
+    with pytest.raises(NotAllowed, match="is settled"):
+        returned.repay(world, new.id, reason="again", actor="tester")
+    books_ok(world)
+
+
+def test_repay_to_the_same_account_when_the_banks_reason_was_temporary(world):
+    invoice = next(p for p in full_run(world, D0).payments if p.payee == "acme")
+    payments.return_payment(world, invoice.id, on=date(2025, 4, 10), reason="bank system fault", actor="tester")
+    asked = returned.repay(world, invoice.id, reason="bank fault cleared", actor="tester", same_details=True)
+    assert asked.pays_to == asked.returned_from
+    (new,) = [p for p in payments.gather(world, PAY, D0, actor="tester").run.payments if p.status == "pending"]
+    assert (new.payee, new.attempt, new.amount, new.sort_code) == ("acme", 2, 12_345, "401122")
+
+
+def test_repay_refusals_write_nothing(world):
+    view = full_run(world, D0)
+    dp = next(p for p in view.payments if p.payee == "P1")
+    with pytest.raises(UnknownParty):
+        returned.repay(world, 999, reason="x", actor="tester")
+    with pytest.raises(NotAllowed, match="is settled; only a returned payment"):
+        returned.repay(world, dp.id, reason="x", actor="tester", same_details=True)
+    payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="deceased", actor="tester")
+    with pytest.raises(InvalidInput, match="say why"):
+        returned.repay(world, dp.id, reason="  ", actor="tester", same_details=True)
+    payments.end_schedule(world, payments.list_schedules(world, "P1")[0].id)
+    with pytest.raises(NotAllowed, match="has ended"):
+        returned.repay(world, dp.id, reason="x", actor="tester", same_details=True)
+    assert repays(world) == []
+    assert payments.gather(world, PAY, D0, actor="tester").added == ()
+    books_ok(world)
+
+
+def test_bank_detail_changes_are_kept_and_checked(world):
+    first = returned.change_provider_details(world, "acme", sort_code="401123", account_number="87654322",
+                                             reason="new account", actor="tester")
+    second = returned.change_provider_details(world, "acme", sort_code="401123", account_number="87654322",
+                                              account_name="Acme Care North", reason="renamed", actor="checker")
+    assert str(second.old) == str(first.new) == "ACME CARE LTD 40-11-23 87654322"
+    assert second.new.name == "ACME CARE NORTH"
+    refusals = [
+        (InvalidInput, "nothing to change", dict(sort_code="401123", account_number="87654322")),
+        (InvalidInput, "sort code", dict(sort_code="4011", account_number="87654322")),
+        (InvalidInput, "say why", dict(sort_code="401124", account_number="87654322", reason="")),
+        (InvalidInput, "Bacs does not allow", dict(sort_code="401124", account_number="87654322",
+                                                    account_name="Acme (North)")),
+    ]
+    for error, says, kwargs in refusals:
+        with pytest.raises(error, match=says):
+            returned.change_provider_details(world, "acme", **{"reason": "r", **kwargs}, actor="tester")
+    with pytest.raises(UnknownParty):
+        returned.change_provider_details(world, "nobody", sort_code="401124", account_number="87654322",
+                                         reason="r", actor="tester")
+    with pytest.raises(UnknownParty):
+        returned.change_schedule_details(world, 999, sort_code="401124", account_number="87654322",
+                                         reason="r", actor="tester")
+    history = returned.detail_changes(world)
+    assert [(c.payee, c.reason, c.changed_by) for c in history] == [
+        ("provider acme", "new account", "tester"), ("provider acme", "renamed", "checker")]
+    assert payments.list_providers(world)[0].account_name == "ACME CARE NORTH"
+
+
+@pytest.mark.parametrize("statement", ["UPDATE bank_detail_changes SET new_account_number = '11111111'",
+                                       "DELETE FROM bank_detail_changes", "DELETE FROM payment_repays",
+                                       "UPDATE payment_repays SET requested_by = 'someone else'"])
+def test_bank_detail_history_cannot_be_rewritten(world, statement):
+    invoice = next(p for p in full_run(world, D0).payments if p.payee == "acme")
+    payments.return_payment(world, invoice.id, on=date(2025, 4, 10), reason="closed", actor="tester")
+    returned.change_provider_details(world, "acme", sort_code="401123", account_number="87654322",
+                                     reason="new account", actor="tester")
+    returned.repay(world, invoice.id, reason="new account", actor="tester")
+    with pytest.raises(DatabaseError, match="are history"):
+        with world.begin() as conn:
+            conn.execute(text(statement))
+    assert [c.new.account_number for c in returned.detail_changes(world)] == ["87654322"]
+    assert repays(world) == [(invoice.id, "new account", "tester")]

@@ -56,6 +56,35 @@ def test_a_month_of_payments(setup, tmp_path):
     ipb("audit", "verify")
 
 
+def test_a_returned_payment_is_paid_again_after_its_details_are_corrected(setup):
+    ipb = setup
+    run = js(ipb("run", "gather", "--from", "council", "--date", "2025-04-07", "--json"))["run"]
+    ipb("run", "approve", run["id"], user="checker")
+    ipb("run", "file", run["id"], "--out", "/dev/null")
+    ipb("run", "submit", run["id"])
+    ipb("run", "settle", run["id"], "--date", "2025-04-08")
+    dp_id = next(p["id"] for p in run["payments"] if p["payee"] == "P1")
+    ipb("payment", "return", dp_id, "--reason", "account closed")
+    refused = ipb("payment", "repay", dp_id, "--reason", "pay it", code=1)
+    assert "returned it from (P ONE 30-00-00 11112222)" in refused.stderr and "schedule bank-details 1" in refused.stderr
+    ipb("schedule", "bank-details", "1", "--sort-code", "30-00-01", "--account-number", "99998888",
+        "--reason", "new account", user="broker", code=1)
+    changed = js(ipb("schedule", "bank-details", "1", "--sort-code", "30-00-01", "--account-number", "99998888",
+                     "--reason", "new account [confirmed by phone]", "--json"))
+    assert changed["new"] == {"name": "P ONE", "sort_code": "300001", "account_number": "99998888"}
+    said = " ".join(ipb("payment", "repay", dp_id, "--reason", "new DP account").stdout.split())
+    assert f"payment {dp_id} (320.00 for P1) will be paid again by the next run, to P ONE 30-00-01 99998888" in said
+    assert js(ipb("payment", "repay", dp_id, "--reason", "again", "--json"))["replayed"] is True
+    (change,) = js(ipb("payment", "bank-changes", "--json", user="auditor"))
+    assert (change["payee"], change["old"]["account_number"], change["changed_by"]) == ("schedule 1", "11112222",
+                                                                                     "tester")
+    assert "by phone]" in ipb("payment", "bank-changes", user="auditor").stdout  # shown as typed, not as markup
+    again = js(ipb("run", "gather", "--from", "council", "--date", "2025-04-07", "--json"))
+    (repaid,) = [p for p in again["run"]["payments"] if p["id"] in again["added"]]
+    assert (repaid["due_key"], repaid["attempt"], repaid["account_number"]) == ("dp:1:2025-04-07", 2, "99998888")
+    ipb("reconcile")
+
+
 def test_surplus_commands(setup):
     ipb = setup
     run = js(ipb("run", "gather", "--from", "council", "--date", "2025-05-05", "--json"))["run"]["id"]

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ledger.cli.common import (
     JsonFlag,
@@ -31,7 +32,7 @@ from ledger.domain import Stream
 from ledger.errors import InvalidInput
 from ledger.money import parse_amount
 from ledger.roles import Permission
-from ledger.services import payments, surplus
+from ledger.services import payments, returned, surplus
 
 paying_app = typer.Typer(help="Council bank accounts payments are made from (ledger account bank:<code>).",
                          no_args_is_help=True)
@@ -43,12 +44,18 @@ invoice_app = typer.Typer(help="Provider invoices, paid by the next run from the
                           no_args_is_help=True)
 run_app = typer.Typer(help="Payment runs: gather -> approve (a second officer) -> file -> submit -> settle.",
                       no_args_is_help=True)
-payment_app = typer.Typer(help="Single payments: list, and returns from the bank.", no_args_is_help=True)
+payment_app = typer.Typer(help="Single payments: list, returns from the bank, paying a returned one again, and the\n"
+                          "history of payees' bank details.", no_args_is_help=True)
 dp_app = typer.Typer(help="A person's direct payment account: their spend and contributions.", no_args_is_help=True)
 surplus_app = typer.Typer(help="Direct payment surpluses above the contingency, recovered to the funders.",
                           no_args_is_help=True)
 
 PayingOption = Annotated[str, typer.Option("--from", help="Paying account code (see `ipb paying-account list`)")]
+NewSortCode = Annotated[str, typer.Option(help="The new sort code, e.g. 12-34-56")]
+NewAccountNumber = Annotated[str, typer.Option(help="The new account number, 8 digits (7 are padded with a 0)")]
+ChangeReason = Annotated[str, typer.Option(
+    help="Why, and how the new details were confirmed, e.g. 'account closed; confirmed by phone to the known "
+         "contact'")]
 DateOption = Annotated[str | None, typer.Option("--date", help="Date, e.g. 2025-05-05 (default today)")]
 
 
@@ -141,6 +148,38 @@ def provider_list(as_json: JsonFlag = False) -> None:
     out.print(table)
 
 
+@provider_app.command("bank-details")
+@refusals
+@requires(Permission.PAY)
+def provider_bank_details(
+    code: Annotated[str, typer.Argument(help="Provider code")],
+    sort_code: NewSortCode,
+    account_number: NewAccountNumber,
+    reason: ChangeReason,
+    account_name: Annotated[str | None, typer.Option(help="Name on the account (default: unchanged)")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a provider's bank details: invoices gathered from now on are paid there.
+
+    Old and new details are kept with who and why (`ipb payment bank-changes`).
+
+    Example: ipb provider bank-details acme --sort-code 40-11-23 --account-number 87654322
+    --reason "new account, letter of 3 May confirmed by phone"
+    """
+    change = returned.change_provider_details(settings.engine, code, sort_code=sort_code,
+                                              account_number=account_number, account_name=account_name,
+                                              reason=reason, actor=settings.who)
+    _print_change(change, as_json)
+
+
+def _print_change(change: returned.DetailChange, as_json: bool) -> None:
+    if as_json:
+        emit_json(asdict(change))
+        return
+    out.print(f"{change.payee}: bank details changed from {change.old} to {change.new} (change {change.id})",
+              markup=False)
+
+
 # --- schedules, invoices --------------------------------------------------------------
 
 
@@ -199,6 +238,27 @@ def schedule_end(schedule: int, as_json: JsonFlag = False) -> None:
     """Stop a schedule: no more of its payments are gathered."""
     payments.end_schedule(settings.engine, schedule)
     emit_json({"schedule": schedule, "active": False}) if as_json else out.print(f"schedule {schedule} ended")
+
+
+@schedule_app.command("bank-details")
+@refusals
+@requires(Permission.PAY)
+def schedule_bank_details(
+    schedule: Annotated[int, typer.Argument(help="Schedule id (see `ipb schedule list`)")],
+    sort_code: NewSortCode,
+    account_number: NewAccountNumber,
+    reason: ChangeReason,
+    payee_name: Annotated[str | None, typer.Option(help="Name on the DP account (default: unchanged)")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change the DP account a schedule pays into: payments gathered from now on go there.
+
+    Old and new details are kept with who and why (`ipb payment bank-changes`).
+    """
+    change = returned.change_schedule_details(settings.engine, schedule, sort_code=sort_code,
+                                              account_number=account_number, payee_name=payee_name,
+                                              reason=reason, actor=settings.who)
+    _print_change(change, as_json)
 
 
 @invoice_app.command("add")
@@ -374,6 +434,48 @@ def payment_return(
     row = payments.return_payment(settings.engine, payment, on=parse_date(on), reason=reason, actor=settings.who)
     emit_json(asdict(row)) if as_json else out.print(
         f"payment {row.id} returned ({money(row.amount)} back to {row.person}'s budget), entry {row.return_entry}")
+
+
+@payment_app.command("repay")
+@refusals
+@requires(Permission.PAY)
+def payment_repay(
+    payment: int,
+    reason: Annotated[str, typer.Option(help="Why it should be paid again, e.g. 'new DP account opened'")],
+    same_details: Annotated[bool, typer.Option(
+        "--same-details", help="Pay to the same account it came back from (the bank's reason was temporary)")]
+    = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Pay a returned payment again. The next `ipb run gather` adds it as its next attempt, paid to the
+    payee's bank details then, and a second officer approves it like any other payment.
+
+    Refused while the payee's details are the ones the bank returned it from: correct them first with
+    `ipb schedule bank-details` or `ipb provider bank-details`, or pass --same-details.
+    """
+    asked = returned.repay(settings.engine, payment, reason=reason, actor=settings.who, same_details=same_details)
+    if as_json:
+        emit_json(asdict(asked))
+        return
+    again = " (asked before)" if asked.replayed else ""
+    out.print(f"payment {asked.payment} ({money(asked.amount)} for {asked.person}) will be paid again by the next "
+              f"run, to {asked.pays_to}{again}", markup=False)
+
+
+@payment_app.command("bank-changes")
+@refusals
+@requires(Permission.VIEW_ALL)
+def payment_bank_changes(as_json: JsonFlag = False) -> None:
+    """Every change of a payee's bank details, oldest first: old, new, who and why."""
+    changes = returned.detail_changes(settings.engine)
+    if as_json:
+        emit_json([asdict(c) for c in changes])
+        return
+    table = Table("id", "payee", "old", "new", "reason", "by", "at (UTC)", title="Bank details changes")
+    for c in changes:
+        table.add_row(str(c.id), c.payee, str(c.old), str(c.new), Text(c.reason), c.changed_by,
+                      f"{c.changed_at:%Y-%m-%d %H:%M}")
+    out.print(table)
 
 
 @payment_app.command("list")

@@ -46,6 +46,7 @@ def run(engine: Engine, reports: Path, say: Say = lambda _: None, track: Progres
     demo.payment_set_up()
     demo.a_year_of_care()
     demo.bank_statement(reports)
+    demo.pay_the_returned_again()
     demo.surpluses()
     demo.year_end()
     result = DemoResult(steps=demo.steps)

@@ -27,7 +27,7 @@ from ledger.rules.charging import Charge, assess
 from ledger.rules.eligibility import Setting, decide
 from ledger.rules.params import params_for_year
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit
-from ledger.services import bank, payments, plans, surplus, users
+from ledger.services import bank, payments, plans, returned, surplus, users
 from ledger.services.assessments import fund_from_assessment
 from ledger.services.budgets import Allocation, allocate
 from ledger.services.parties import NewPerson, add_funder, register_people
@@ -65,6 +65,7 @@ class Scenario:
     charges: dict[str, Charge] = field(default_factory=dict)
     plan_cache: dict[str, plans.PlanVersion] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
+    returned_payment: payments.PaymentRow | None = None  # by the bank, in `bank_statement`
 
     def step(self, text: str) -> None:
         self.steps.append(text)
@@ -327,6 +328,7 @@ class Scenario:
         returned = paid[-7][1]
         payments.return_payment(self.engine, returned.id, on=END - timedelta(days=2), reason="payee account closed",
                                 actor=OFFICER)
+        self.returned_payment = returned
         rows = [f"{day:%d/%m/%Y},-{plain(p.amount)},BACS {p.reference},{p.reference}" for day, p in paid[:-1]]
         rows.append(f"{END - timedelta(days=2):%d/%m/%Y},{plain(returned.amount)},"
                     f"RETURNED {returned.reference},{returned.reference}")  # the last payment has not cleared yet
@@ -342,6 +344,23 @@ class Scenario:
                   f"finds {len(again.duplicates)} duplicates and writes nothing) and matched: "
                   f"{len(matched.matches)} matches, one a returned payment; left unmatched: "
                   f"{len(left.lines)} statement lines, {len(left.payments)} payment not yet cleared")
+
+    def pay_the_returned_again(self) -> None:
+        """The provider whose payment came back sends new bank details; it is paid again in a last run."""
+        p, day = self.returned_payment, END - timedelta(days=1)
+        assert p is not None and p.payee_kind == "provider"
+        change = returned.change_provider_details(
+            self.engine, p.payee, sort_code="30-00-09", account_number="29000001", actor=OFFICER,
+            reason="account closed; new details on the provider's letter, confirmed by phone to the known contact")
+        returned.repay(self.engine, p.id, reason="paid again to the provider's new account", actor=OFFICER)
+        run = payments.approve(self.engine, payments.gather(self.engine, "main", day, actor=OFFICER).run.id,
+                               actor=CHECKER)
+        payments.payment_file(self.engine, run.id, "bacs18", serial="27MAIN", created=day)
+        payments.submit(self.engine, run.id)
+        payments.settle(self.engine, run.id, on=day, actor=OFFICER)
+        self.step(f"the returned £{format_amount(p.amount)} to {p.payee} paid again in run {run.id} (approved by a "
+                  f"second officer) after its bank details changed from {change.old} to {change.new}, a change "
+                  "kept with who and why (`ipb payment bank-changes`)")
 
     def surpluses(self) -> None:
         found = [f for f in surplus.detect(self.engine, END) if f.decision.surplus > 0]

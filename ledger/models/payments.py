@@ -158,8 +158,8 @@ class Payment(Base):
     """One payment of a run: to a person's DP account (schedule) or to a provider (invoice).
 
     `due_key` names what is paid (`dp:<schedule>:<due date>` or `invoice:<id>`); with `attempt`
-    it is unique, so gathering twice adds nothing and a failed or returned payment is re-gathered
-    as the next attempt. Its journal entries use keys `payment:<id>:hold|settle|void|return`.
+    it is unique, so gathering twice adds nothing; a failed payment is re-gathered as the next
+    attempt, and so is a returned one once an officer asks for it (`PaymentRepay`). Its journal entries use keys `payment:<id>:hold|settle|void|return`.
     """
 
     __tablename__ = "payments"
@@ -202,6 +202,45 @@ class Payment(Base):
     void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
     return_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
     failure_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class BankDetailChange(Base):
+    """A payee's bank details changed: old and new, who and why. Kept for ever (append-only), since
+    redirecting payments by changing bank details is the classic payment fraud an auditor looks for."""
+
+    __tablename__ = "bank_detail_changes"
+    __table_args__ = (
+        CheckConstraint("(schedule_id IS NULL) <> (provider_id IS NULL)", name="schedule_or_provider"),
+        CheckConstraint("length(new_sort_code) = 6 AND length(new_account_number) = 8", name="bank_details"),
+        CheckConstraint("length(reason) > 0", name="reason"),
+        Index("ix_bank_detail_changes_schedule_id", "schedule_id"),
+        Index("ix_bank_detail_changes_provider_id", "provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("payment_schedules.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    old_name: Mapped[str] = mapped_column(String(18))
+    old_sort_code: Mapped[str] = mapped_column(String(6))
+    old_account_number: Mapped[str] = mapped_column(String(8))
+    new_name: Mapped[str] = mapped_column(String(18))
+    new_sort_code: Mapped[str] = mapped_column(String(6))
+    new_account_number: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(80))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+
+
+class PaymentRepay(Base):
+    """An officer asked for a returned payment to be paid again: the next gather adds its next attempt."""
+
+    __tablename__ = "payment_repays"
+    __table_args__ = (CheckConstraint("length(reason) > 0", name="reason"),)
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
 
 
 class SurplusRecovery(Base):

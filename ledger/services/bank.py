@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ledger.calendar import utc_now
 from ledger.db import READ_ONLY
 from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError, UnknownAccount
 from ledger.models import Account
@@ -34,10 +35,6 @@ RETURN_DAYS = 21  # a returned payment may come back this many days after the pa
 RUNS_ON_BANK = ("submitted", "settled")  # runs whose payments have gone to the bank
 OUT_STATUSES = ("held", "settled", "returned")  # sent to the bank and not voided ("failed" never left)
 RETURN_STATUSES = ("settled", "returned")  # "returned": known to come back; "settled": may, by reference only
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +128,7 @@ def _import_in(conn: Connection, statement: Statement, account: str, *, actor: s
     statement_id = conn.execute(insert(BankStatement).values(
         account_id=bank.id, source_name=statement.source[-255:], file_sha256=statement.sha256,
         format=statement.format, period_start=statement.start, period_end=statement.end, line_count=len(new),
-        duplicate_count=len(duplicates), imported_by=actor, imported_at=_now(),
+        duplicate_count=len(duplicates), imported_by=actor, imported_at=utc_now(),
     ).returning(BankStatement.id)).scalar_one()
     rows = [{"statement_id": statement_id, "account_id": bank.id, "file_line": line.line,
              "posted_on": line.posted_on, "amount": line.amount, "currency": statement.currency,
@@ -245,7 +242,7 @@ def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days:
                      returns, tolerance_days, dry_run)
     if dry_run or not found:
         return result
-    now = _now()
+    now = utc_now()
     for m in found:
         match_id = conn.execute(insert(BankMatch).values(
             line_id=m.line, rule=m.rule, reason=m.reason[:500], rule_version=matching.RULE_VERSION,

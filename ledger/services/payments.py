@@ -33,7 +33,8 @@ A payment's life, one database transaction per step, each keyed:
   file        CSV or BACS Standard 18 of the held payments (ledger/payment_files.py, pure)
   submit      the file has gone to the bank
   settle      the hold is posted (`payment:<id>:settle`), or voided if the bank failed it (`payment:<id>:void`)
-  return      a settled payment the bank sent back is reversed (`payment:<id>:return`)
+  return      a settled payment the bank sent back is reversed (`payment:<id>:return`); once an officer
+              corrects the payee's details and asks (ledger/services/returned.py), it is gathered again
 Each step commits the journal entry and the payment's new status together, so a process killed at any
 point leaves each payment either before or after a step, never half-way; running the step again skips
 what is done. Journal keys are unique, so even a bug could not post a step twice.
@@ -45,12 +46,12 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from ledger import store
-from ledger.calendar import financial_year_of
+from ledger.calendar import financial_year_of, utc_now
 from ledger.domain import Stream
 from ledger.errors import (
     ConcurrentUpdate,
@@ -85,6 +86,7 @@ from ledger.rules.attribution import attribute
 from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.services.budgets import PAYMENT, available_account, budget_in, spent_account
 from ledger.services.journal import Request, write_in
+from ledger.services.returned import repays_asked
 
 LEDGER_START = date(2000, 1, 1)
 DP_PERIOD = timedelta(weeks=4)
@@ -109,10 +111,6 @@ def dp_spent(person: str) -> str:
 
 def dp_contributions(person: str) -> str:
     return f"person:{person}:dp-contributions"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # --- crash points, for the crash test -------------------------------------------------
@@ -194,7 +192,7 @@ def add_provider(engine: Engine, code: str, name: str, sort_code: str, account_n
             raise NotAllowed(f"provider {code} already exists", code=code)
         ensure_in(conn, [AccountSpec(provider_paid(code), AccountType.EXPENSE, LEDGER_START, name=f"paid to {name}")])
         conn.execute(insert(Provider).values(code=code, name=name, sort_code=sc, account_number=an,
-                                             account_name=held_name, active=True, added_by=actor, added_at=_now()))
+                                             account_name=held_name, active=True, added_by=actor, added_at=utc_now()))
     return ProviderRow(code, name, sc, an, held_name, True)
 
 
@@ -266,7 +264,7 @@ def add_schedule(
             kind="direct-payment", person_id=person_id, paying_account_id=bank.id,
             stream=str(stream) if stream else None, weekly_amount=weekly, weekly_contribution=contribution,
             net_of_contribution=net_of_contribution, first_due=first_due, ends_on=ends_on, payee_name=name,
-            sort_code=sc, account_number=an, active=True, created_by=actor, created_at=_now(),
+            sort_code=sc, account_number=an, active=True, created_by=actor, created_at=utc_now(),
         )).inserted_primary_key[0]
     return ScheduleRow(schedule_id, person, paying_account, str(stream) if stream else None, weekly, contribution,
                        net_of_contribution, dp_amount(weekly, contribution, net_of_contribution), first_due,
@@ -349,7 +347,7 @@ def add_invoice(
         invoice_id = conn.execute(insert(Invoice).values(
             provider_id=provider_row.id, number=number, person_id=person_id, fy=fy,
             stream=str(stream) if stream else None, plan_line_id=plan_line_id, paying_account_id=bank.id,
-            amount=amount, invoice_date=invoice_date, due_date=due_date, added_by=actor, added_at=_now(),
+            amount=amount, invoice_date=invoice_date, due_date=due_date, added_by=actor, added_at=utc_now(),
         )).inserted_primary_key[0]
     return InvoiceRow(invoice_id, provider, number, person, fy, str(stream) if stream else None, plan_line_id,
                       amount, invoice_date, due_date)
@@ -431,7 +429,7 @@ def gather(engine: Engine, paying_account: str, as_of: date, *, actor: str) -> G
 
     Due: each 4-weekly date of an active DP schedule up to `as_of`, and each invoice due by then, not
     already in a run (a payment that failed is gathered again as its next attempt; one the bank
-    returned is not: it needs a person to look at it). Gathering twice adds nothing.
+    returned only once an officer asks for it: ledger/services/returned.py). Gathering twice adds nothing.
     """
     with engine.begin() as conn:
         bank = _paying_account(conn, paying_account)
@@ -464,17 +462,19 @@ def gather(engine: Engine, paying_account: str, as_of: date, *, actor: str) -> G
                 fy=inv.fy, stream=inv.stream, due_date=inv.due_date, payee_kind="provider", payee=prov.code,
                 payee_name=prov.account_name, sort_code=prov.sort_code, account_number=prov.account_number,
                 amount=inv.amount, reference=_reference(f"INV {inv.number}")))
-        attempts: dict[str, list[tuple[int, str]]] = {}
+        attempts: dict[str, list[tuple[int, str, int]]] = {}
         for part in store.chunks([str(w["due_key"]) for w in wanted]):
-            for key, attempt, status in conn.execute(
-                    select(Payment.due_key, Payment.attempt, Payment.status).where(Payment.due_key.in_(part))):
-                attempts.setdefault(key, []).append((attempt, status))
+            for key, attempt, status, payment_id in conn.execute(
+                    select(Payment.due_key, Payment.attempt, Payment.status, Payment.id)
+                    .where(Payment.due_key.in_(part))):
+                attempts.setdefault(key, []).append((attempt, status, payment_id))
+        repay = repays_asked(conn, [i for tries in attempts.values() for _, status, i in tries if status == "returned"])
         new = []
         for item in wanted:
             earlier = attempts.get(str(item["due_key"]), [])
-            if any(status != "failed" for _, status in earlier):
+            if any(status != "failed" and i not in repay for _, status, i in earlier):
                 continue
-            new.append({**item, "attempt": 1 + max((a for a, _ in earlier), default=0)})
+            new.append({**item, "attempt": 1 + max((a for a, _, _ in earlier), default=0)})
         run_id = conn.execute(select(PaymentRun.id).where(PaymentRun.paying_account_id == bank.id,
                                                           PaymentRun.status == "draft")
                               .order_by(PaymentRun.id)).scalar()
@@ -482,7 +482,7 @@ def gather(engine: Engine, paying_account: str, as_of: date, *, actor: str) -> G
             return Gathered(_run_view(conn, run_id) if run_id else None, ())
         if run_id is None:
             run_id = conn.execute(insert(PaymentRun).values(
-                paying_account_id=bank.id, pay_date=as_of, status="draft", maker=actor, created_at=_now(),
+                paying_account_id=bank.id, pay_date=as_of, status="draft", maker=actor, created_at=utc_now(),
             )).inserted_primary_key[0]
         else:  # the draft's maker is whoever gathers into it last: the checker must be someone else
             conn.execute(update(PaymentRun).where(PaymentRun.id == run_id).values(maker=actor, pay_date=as_of))
@@ -542,7 +542,7 @@ def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None
             if not conn.execute(select(Payment.id).where(Payment.run_id == run_id)).first():
                 raise NotAllowed(f"run {run_id} has no payments to approve", run=run_id)
             conn.execute(update(PaymentRun).where(PaymentRun.id == run_id, PaymentRun.status == "draft")
-                         .values(status="approved", checker=actor, approved_at=_now()))
+                         .values(status="approved", checker=actor, approved_at=utc_now()))
         elif run.status != "approved":
             raise NotAllowed(f"run {run_id} is {run.status}; only a draft run is approved", run=run_id)
     _step_done()
@@ -660,7 +660,7 @@ def submit(engine: Engine, run_id: int) -> RunView:
         if conn.execute(select(Payment.id).where(Payment.run_id == run_id, Payment.status == "pending")).first():
             raise NotAllowed(f"run {run_id} still has payments without a hold", run=run_id)
         conn.execute(update(PaymentRun).where(PaymentRun.id == run_id)
-                     .values(status="submitted", submitted_at=_now()))
+                     .values(status="submitted", submitted_at=utc_now()))
         return _run_view(conn, run_id)
 
 
@@ -688,7 +688,7 @@ def settle(engine: Engine, run_id: int, *, on: date, actor: str, failed: dict[in
     with engine.begin() as conn:
         if not conn.execute(select(Payment.id).where(Payment.run_id == run_id, Payment.status == "held")).first():
             conn.execute(update(PaymentRun).where(PaymentRun.id == run_id, PaymentRun.status == "submitted")
-                         .values(status="settled", settled_at=_now()))
+                         .values(status="settled", settled_at=utc_now()))
         return _run_view(conn, run_id)
 
 

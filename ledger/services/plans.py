@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, exists, func, insert, select
 from sqlalchemy.orm import aliased
 
 from ledger import store
-from ledger.calendar import financial_year
+from ledger.calendar import financial_year, utc_now
 from ledger.domain import Attribution, Stream
 from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import Draft, Phase
@@ -40,10 +40,6 @@ from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.services.users import Actor, actor_in, check
 
 PLAN_LINE_META = "plan_line"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # --- plans -------------------------------------------------------------------------
@@ -144,7 +140,7 @@ def _write_version(conn: Connection, person: str, person_id: int, fy: int, versi
     _check_streams(conn, person, fy, lines)
     plan_id = conn.execute(insert(CarePlan).values(
         person_id=person_id, fy=fy, version=version, supersedes_id=supersedes, effective_from=start,
-        reason=reason, created_by=actor, created_at=_now(),
+        reason=reason, created_by=actor, created_at=utc_now(),
     ).returning(CarePlan.id)).scalar_one()
     conn.execute(insert(PlanLine), [_line_row(plan_id, line) for line in lines])
     return _version_in(conn, person, plan_id)
@@ -265,7 +261,7 @@ def set_mode(engine: Engine, person: str, fy: int, mode: Mode, *, actor: str, ef
 
 def _insert_mode(conn: Connection, person_id: int, fy: int, mode: Mode, start: date, actor: str) -> None:
     conn.execute(insert(BudgetMode).values(person_id=person_id, fy=fy, mode=str(mode), effective_from=start,
-                                           set_by=actor, set_at=_now()))
+                                           set_by=actor, set_at=utc_now()))
 
 
 def mode_in(conn: Connection, person: str, fy: int) -> ModeSetting | None:
@@ -344,7 +340,7 @@ def log_spend(
         record_id = conn.execute(insert(SpendRecord).values(
             person_id=person_id_in(conn, person), fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
             supplier=supplier, evidence=evidence, broker=actor, flagged_overspend=flagged,
-            allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=_now(),
+            allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=utc_now(),
         ).returning(SpendRecord.id)).scalar_one()
         return SpendLogged(record_id, person, fy, line, plan.version, amount, on, supplier, evidence, actor, flagged,
                            actor if flagged else None, entry_id, outflow.attributed, cap, False)
@@ -458,7 +454,7 @@ def _hold(conn: Connection, plan: PlanVersion, stored: StoredLine, start: date, 
     hold_id = outflow.posted[0].entry.id
     commitment_id = conn.execute(insert(PlanCommitment).values(
         plan_line_id=stored.id, period_start=start, period_end=end, amount=amount, hold_entry_id=hold_id,
-        from_commitment_id=came_from, created_by=actor, created_at=_now(),
+        from_commitment_id=came_from, created_by=actor, created_at=utc_now(),
     ).returning(PlanCommitment.id)).scalar_one()
     return Commitment(commitment_id, plan.person, plan.fy, stored.spec.code, start, end, amount, hold_id, True)
 
