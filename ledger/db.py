@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 import migrations
 
@@ -80,6 +81,17 @@ def read_only_sessions(engine: Engine) -> None:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             dbapi_connection.commit()
+
+
+def write_refused(exc: DBAPIError) -> str | None:
+    """The database's reason when it refused a write this connection may not make, else None:
+    a read-only session, or a role without the privilege (see ledger/services/database_roles.py)."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
+    if getattr(exc.orig, "sqlstate", None) in ("25006", "42501"):  # read-only transaction; no privilege
+        return reason
+    if "readonly database" in reason:  # SQLite under PRAGMA query_only
+        return reason
+    return None
 
 
 def alembic_config() -> Config:

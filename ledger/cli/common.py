@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from ledger.calendar import parse_period
-from ledger.db import database_url, open_engine, read_only_sessions
-from ledger.errors import InvalidInput, LedgerError
+from ledger.db import database_url, open_engine, read_only_sessions, write_refused
+from ledger.errors import InvalidInput, LedgerError, NotAllowed
 from ledger.money import format_amount
 from ledger.roles import Permission, writes
 from ledger.services import users
@@ -69,13 +70,22 @@ def refusals(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except LedgerError as exc:
-            if kwargs.get("as_json"):
-                print(json.dumps(exc.as_dict(), default=str))
-            else:
-                err.print(f"[bold red]refused:[/] {escape(exc.reason)}", soft_wrap=True)
-            raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
+            _refuse(exc, kwargs.get("as_json", False))
+        except DBAPIError as exc:  # the database itself refused a write this connection may not make
+            reason = write_refused(exc)
+            if reason is None:
+                raise
+            _refuse(NotAllowed(f"the database refused to write: {reason}"), kwargs.get("as_json", False))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _refuse(exc: LedgerError, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(exc.as_dict(), default=str))
+    else:
+        err.print(f"[bold red]refused:[/] {escape(exc.reason)}", soft_wrap=True)
+    raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
 
 
 def requires(permission: Permission, *, person: str | None = None) -> Callable[[F], F]:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ledger.cli.common import JsonFlag, emit_json, out, refusals, requires, settings
 from ledger.roles import GRANTS, Permission, Role
-from ledger.services import users
+from ledger.services import database_roles, users
 
 user_app = typer.Typer(
     help="Users and roles. Roles: officer (finance: allocate, pay, reconcile), broker (log spend and view "
@@ -76,3 +76,27 @@ def assign(broker: str, people: Annotated[list[str], typer.Argument(help="Person
         emit_json({"broker": broker, "people": people, "removed": remove})
     else:
         out.print(f"{'took' if remove else 'assigned'} {', '.join(people)} {'from' if remove else 'to'} {broker}")
+
+
+@user_app.command("read-only-role")
+@refusals
+@requires(Permission.USERS)
+def read_only_role(role: Annotated[str, typer.Argument(help="An existing PostgreSQL role, e.g. ipb_auditor")],
+                   as_json: JsonFlag = False) -> None:
+    """PostgreSQL: let a database role read the ledger and nothing else, for auditors to connect as.
+
+    The DBA creates the role (CREATE ROLE ipb_auditor LOGIN PASSWORD '...'); this grants it SELECT on
+    every ledger table, now and after later migrations, and refuses a role that could write anyway
+    (a superuser, a table owner, or one already granted a write). Auditors then connect as it:
+
+        ipb --db postgresql://ipb_auditor@host/ipb --as AUDITOR report trial-balance
+
+    A write through that connection is refused by the server itself, whatever the client does.
+    """
+    statements = database_roles.grant_read_only(settings.engine, role)
+    if as_json:
+        emit_json({"role": role, "statements": statements})
+        return
+    out.print(f"database role {role} may now read the ledger and nothing else:", markup=False)
+    for statement in statements:
+        out.print(f"  {statement}", markup=False)
