@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, select
 
 from ledger.calendar import Period
 from ledger.errors import UnknownEntry
@@ -168,3 +168,9 @@ def resolution_of(conn: Connection, hold_id: int) -> int | None:
 
 def reversal_of(conn: Connection, entry_id: int) -> int | None:
     return conn.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
+
+
+def reversing_entry(entry_id: ColumnElement[int]) -> ScalarSelect[int]:
+    """In a query: the id of the entry that reversed entry `entry_id`, or NULL. For rows that point
+    at an entry (spend logged against a plan) and stop counting once it is reversed."""
+    return select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id).scalar_subquery()

@@ -16,7 +16,7 @@ from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllow
 from ledger.models import JournalEntry
 from ledger.models.plans import CarePlan, PlanLine, SpendRecord
 from ledger.reports.budgets import budget_view
-from ledger.reports.plans import plan_view
+from ledger.reports.plans import plan_view, spend_list
 from ledger.rules.plans import (
     Frequency,
     LineSpec,
@@ -29,7 +29,7 @@ from ledger.rules.plans import (
     periods_in,
     planned_cost,
 )
-from ledger.services import budgets, parties, plans, users
+from ledger.services import budgets, journal, parties, plans, users
 
 FY = 2025
 
@@ -253,6 +253,21 @@ def test_an_officer_may_record_a_flagged_overspend(planned):
     assert not within.flagged_overspend and within.allowed_by is None  # the flag only matters over the cap
     pc = next(v for v in plan_view(planned, "P1", FY).lines if v.spec.code == "pc").position
     assert pc.actual == 25501 and pc.flagged == 500
+
+
+def test_a_reversed_spend_no_longer_counts_as_actual_or_against_the_cap(planned):
+    wrong = spend(planned, 25000)  # logged against the wrong week's receipt
+    kept = spend(planned, 500, actor="tester", allow_overspend=True)
+    assert kept.flagged_overspend
+    reversal = journal.reverse(planned, wrong.entry_id, actor="tester", effective_date=date(2025, 4, 3))
+    pc = next(v for v in plan_view(planned, "P1", FY).lines if v.spec.code == "pc").position
+    assert (pc.actual, pc.flagged) == (500, 500)  # the allowed overspend stays as it was recorded
+    assert not spend(planned, 24500).flagged_overspend  # the week's cap has room again, to the penny
+    with pytest.raises(NotAllowed, match="over by 0.01"):
+        spend(planned, 1)
+    listed = {r.entry_id: r.reversed_by for r in spend_list(planned, "P1", FY)}
+    assert listed[wrong.entry_id] == reversal.entry.id and listed[kept.entry_id] is None
+    assert sum(s.spent for s in budget_view(planned, "P1", FY)) == 500 + 24500
 
 
 def test_spend_is_idempotent_by_key(planned):

@@ -99,6 +99,12 @@ def test_broker_logs_spend_attributed_exactly_and_idempotently(planned, engine):
                                                                        ("district-nursing", 4500, "V-9")]
     assert len(js(planned("spend", "list", "P0001", *FY, "--line", "district-nursing", "--json")) ) == 1
     planned("spend", "list", "P0002", *FY, code=1, user="broker")
+    # an officer reverses the nursing spend: the list says so and plan vs actual drops it
+    planned("reverse", nursing["entry"], "--date", "2025-04-04", "--memo", "logged against the wrong person")
+    listed = js(planned("spend", "list", "P0001", *FY, "--json", user="broker"))
+    assert [r["reversed_by"] is None for r in listed] == [True, False]
+    assert "(reversed" in planned("spend", "list", "P0001", *FY, user="broker").stdout
+    assert js(planned("plan", "show", "P0001", *FY, "--json"))["lines"][1]["actual"] == 0
 
 
 def test_broker_is_refused_for_an_unassigned_person_and_nothing_is_written(planned, engine):

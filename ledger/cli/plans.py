@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from rich.markup import escape
 from rich.table import Table
 
 from ledger.cli.common import JsonFlag, emit_json, money, out, parse_date, parse_fy, refusals, requires, settings
@@ -531,11 +532,14 @@ def spend_list_command(
     if as_json:
         emit_json([{"id": r.id, "line": r.line, "plan_version": r.version, "date": r.on, "amount": r.amount,
                     "supplier": r.supplier, "evidence": r.evidence, "broker": r.broker,
-                    "flagged_overspend": r.flagged_overspend, "allowed_by": r.allowed_by, "entry": r.entry_id}
-                   for r in rows])
+                    "flagged_overspend": r.flagged_overspend, "allowed_by": r.allowed_by, "entry": r.entry_id,
+                    "reversed_by": r.reversed_by} for r in rows])
         return
-    table = Table("date", "line", "amount", "supplier", "evidence", "by", "entry", title=f"Spend of {person} {fy}")
+    table = Table("date", "line", "amount", "supplier", "evidence", "by", "entry", title=f"Spend of {person} {fy}",
+                  caption="A reversed spend (ipb reverse ENTRY) no longer counts as actual or against the cap.")
     for r in rows:
         flag = f" [yellow]overspend ({r.allowed_by})[/]" if r.flagged_overspend else ""
-        table.add_row(str(r.on), r.line, money(r.amount) + flag, r.supplier, r.evidence, r.broker, str(r.entry_id))
+        entry = f"{r.entry_id} [dim](reversed by {r.reversed_by})[/]" if r.reversed_by else str(r.entry_id)
+        table.add_row(str(r.on), r.line, money(r.amount) + flag, escape(r.supplier), escape(r.evidence), r.broker,
+                      entry)
     out.print(table)

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, case, exists, func, select
 from sqlalchemy.orm import aliased
 
+from ledger import store
 from ledger.db import READ_ONLY
 from ledger.models import JournalEntry
 from ledger.models.payments import Invoice, Payment
@@ -94,7 +95,9 @@ def plan_view_in(conn: Connection, person: str, fy: int, *, upto: date | None = 
     actual = {code: (int(total), int(flagged)) for code, total, flagged in conn.execute(
         select(codes.c.code, func.sum(SpendRecord.amount),
                func.sum(case((SpendRecord.flagged_overspend, SpendRecord.amount), else_=0)))
-        .join(codes, codes.c.id == SpendRecord.plan_line_id).group_by(codes.c.code)
+        .join(codes, codes.c.id == SpendRecord.plan_line_id)
+        .where(store.reversing_entry(SpendRecord.entry_id).is_(None))  # a reversed spend is not actual
+        .group_by(codes.c.code)
     )}
     resolved = aliased(JournalEntry)
     committed = {code: int(total) for code, total in conn.execute(
@@ -137,12 +140,14 @@ class SpendRow:
     flagged_overspend: bool
     allowed_by: str | None
     entry_id: int
+    reversed_by: int | None = None  # the entry that reversed it: it no longer counts
 
 
 def spend_list(engine: Engine, person: str, fy: int, *, line: str | None = None) -> list[SpendRow]:
     """Spend logged for a person's year (optionally one line), oldest first."""
     with engine.connect().execution_options(**READ_ONLY) as conn:
-        query = (select(SpendRecord, PlanLine.code, CarePlan.version)
+        query = (select(SpendRecord, PlanLine.code, CarePlan.version,
+                        store.reversing_entry(SpendRecord.entry_id).label("reversed_by"))
                  .join(PlanLine, PlanLine.id == SpendRecord.plan_line_id)
                  .join(CarePlan, CarePlan.id == PlanLine.plan_id)
                  .where(SpendRecord.person_id == person_id_in(conn, person), SpendRecord.fy == fy)
@@ -150,4 +155,4 @@ def spend_list(engine: Engine, person: str, fy: int, *, line: str | None = None)
         if line is not None:
             query = query.where(PlanLine.code == line)
         return [SpendRow(r.id, r.code, r.version, r.spent_on, r.amount, r.supplier, r.evidence, r.broker,
-                         r.flagged_overspend, r.allowed_by, r.entry_id) for r in conn.execute(query)]
+                         r.flagged_overspend, r.allowed_by, r.entry_id, r.reversed_by) for r in conn.execute(query)]

@@ -371,7 +371,8 @@ def _spent_in_window(conn: Connection, plan: PlanVersion, code: str, on: date) -
     total = conn.execute(
         select(func.coalesce(func.sum(SpendRecord.amount), 0))
         .where(SpendRecord.plan_line_id.in_(_lines_of_code(conn, plan, code)),
-               SpendRecord.spent_on >= window.start, SpendRecord.spent_on <= window.end)
+               SpendRecord.spent_on >= window.start, SpendRecord.spent_on <= window.end,
+               store.reversing_entry(SpendRecord.entry_id).is_(None))
     ).scalar_one()
     return int(total)
 
