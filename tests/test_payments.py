@@ -12,14 +12,14 @@ from sqlalchemy.exc import DatabaseError
 
 from ledger import store
 from ledger.domain import FunderKind, Stream
-from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.errors import InvalidInput, NotAllowed, NotReversible, UnknownParty
 from ledger.calendar import parse_period
 from ledger.models import JournalEntry
 from ledger.reports.reconcile import reconcile
 from ledger.reports.statements import person_statement
 from ledger.reports.verify import verify
 from ledger.rules.surplus import SurplusInput, decide
-from ledger.services import parties, payments, returned, surplus
+from ledger.services import journal, parties, payments, returned, surplus
 from ledger.services.budgets import Allocation, allocate, available_account, spend, spent_account
 
 D0 = date(2025, 4, 7)
@@ -158,6 +158,22 @@ def test_returned_payment_reverses_cleanly(world):
     lines = person_statement(world, "P1", parse_period("2025/26")).lines
     assert {(line.stream, line.payments, line.spend) for line in lines} == {
         (Stream.CARE_ACT, 0, 0), (Stream.NHS_PHB, 0, 0)}
+    books_ok(world)
+
+
+def test_a_payments_entries_move_only_by_its_own_steps(world):
+    run = payments.gather(world, PAY, D0, actor="tester").run
+    held = payments.approve(world, run.id, actor="checker").payments[0]
+    before = entry_count(world)
+    for move in (journal.post_hold, journal.void_hold):
+        with pytest.raises(NotReversible, match=f"belongs to payment {held.id}.*--failed {held.id}=reason"):
+            move(world, held.hold_entry, actor="tester", effective_date=D0)
+    payments.payment_file(world, run.id, "csv")
+    payments.submit(world, run.id)
+    settled = payments.settle(world, run.id, on=D0, actor="tester").payments[0]
+    with pytest.raises(NotReversible, match=f"ipb payment return {settled.id}"):
+        journal.reverse(world, settled.settlement_entry, actor="tester", effective_date=D0)
+    assert entry_count(world) == before + 2  # the two settlements, nothing by hand
     books_ok(world)
 
 

@@ -99,6 +99,7 @@ def reverse(
         if replay:
             return replay
         original = store.load_entry(conn, entry_id)
+        _refuse_payment_entry(original, "reversed")
         if original.phase is not Phase.POSTED:
             raise NotReversible(
                 f"entry {entry_id} is {original.phase}; void or post a hold instead of reversing it",
@@ -154,6 +155,19 @@ def post_hold(
         return writer.write([Request(draft, key, hold.lines)])[0]
 
 
+def _refuse_payment_entry(entry: SealedEntry, what: str) -> None:
+    """A payment's entries move only by the payment's own steps, which keep its row in `payments` (and
+    so plan vs actual and bank matching) in step with the journal."""
+    payment = entry.meta.get("payment")
+    if payment:
+        raise NotReversible(
+            f"entry {entry.id} belongs to payment {payment} and is not {what} by hand: a settled payment "
+            f"the bank sent back is `ipb payment return {payment}`; a held one fails with "
+            f"`ipb run settle RUN --failed {payment}=reason`",
+            entry=entry.id, payment=int(payment),
+        )
+
+
 def void_hold(
     engine: Engine, hold_id: int, *, actor: str, effective_date: date, memo: str = "", key: str | None = None
 ) -> Posted:
@@ -178,6 +192,7 @@ def void_hold(
 
 def _pending_hold(conn: Connection, hold_id: int) -> SealedEntry:
     hold = store.load_entry(conn, hold_id)
+    _refuse_payment_entry(hold, "posted or voided")
     if hold.phase is not Phase.PENDING:
         raise HoldNotPending(f"entry {hold_id} is not a hold (it is {hold.phase})", entry=hold_id)
     resolved_by = store.resolution_of(conn, hold_id)
