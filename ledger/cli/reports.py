@@ -18,6 +18,7 @@ from ledger.errors import InvalidInput
 from ledger.reports import exports, render, statements
 from ledger.reports.arrears import contribution_arrears
 from ledger.reports.plans import plan_report
+from ledger.reports.pdf import to_pdf
 from ledger.roles import Permission
 
 report_app = typer.Typer(
@@ -39,8 +40,10 @@ export_app = typer.Typer(
 PeriodOption = Annotated[str | None, typer.Option(
     "--period", help="2025/26 (financial year, 1 April to 31 March) or 2025-04 (a month). Default: this "
                      "financial year.", show_default=False)]
+FORMATS = (*render.FORMATS, "pdf")
 FormatOption = Annotated[str, typer.Option(
-    "--format", "-f", help="table (on screen), csv, json (amounts in pence) or html.")]
+    "--format", "-f", help="table (on screen), csv, json (amounts in pence), html, or pdf (with --out; needs "
+                           "the extra ipb[pdf]).")]
 OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Write to this file instead of the screen.", show_default=False)]
 PrefixOption = Annotated[str | None, typer.Option(
@@ -64,8 +67,10 @@ def _period(text: str | None) -> Period:
 def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
     # --json prints JSON: the report itself, or, with --out, the note of what was written where
     fmt = "json" if as_json and out_file is None else fmt.lower()
-    if fmt not in render.FORMATS:
-        raise InvalidInput(f"format {fmt!r} unknown: use one of {', '.join(render.FORMATS)}")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format {fmt!r} unknown: use one of {', '.join(FORMATS)}")
+    if fmt == "pdf" and out_file is None:
+        raise InvalidInput("a PDF goes to a file: add --out, e.g. --out statement.pdf")
     if out_file is None:
         text = render.render(report, fmt, out)
         if text is not None:
@@ -74,6 +79,8 @@ def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
         if fmt == "table":
             with out_file.open("w", encoding="utf-8") as handle:
                 render.render(report, fmt, Console(file=handle, width=200, highlight=False))
+        elif fmt == "pdf":
+            out_file.write_bytes(to_pdf(render.document(report)))
         else:
             out_file.write_text(render.render(report, fmt) or "", encoding="utf-8")
         head = report.head

@@ -223,7 +223,7 @@ def register(kind: type, build: Callable[[Any], Document]) -> None:
 # --- formats ------------------------------------------------------------------------
 
 
-def _cell(value: Any, money: bool, text: Callable[[int], str]) -> str:
+def cell_text(value: Any, money: bool, text: Callable[[int], str]) -> str:
     if value is None:
         return ""
     return text(value) if money and isinstance(value, int) else str(value)
@@ -246,7 +246,7 @@ def to_csv(doc: Document) -> str:
         writer.writerow((["section"] if many else []) + list(table.columns))
         rows = list(table.rows) + ([table.footer] if table.footer else [])
         for row in rows:
-            cells = [_cell(v, c in table.money, lambda p: decimal_text(p, "GBP")) for c, v in zip(table.columns, row)]
+            cells = [cell_text(v, c in table.money, lambda p: decimal_text(p, "GBP")) for c, v in zip(table.columns, row)]
             writer.writerow(([table.title] if many else []) + cells)
     return buffer.getvalue()
 
@@ -279,7 +279,7 @@ def to_html(doc: Document) -> str:
             cells = []
             for column, value in zip(table.columns, row):
                 money = column in table.money
-                text = _cell(value, money, format_amount)
+                text = cell_text(value, money, format_amount)
                 cells.append(f'<td class="money">{e(text)}</td>' if money else f"<td>{e(text)}</td>")
             parts.append(f"<tr{css}>{''.join(cells)}</tr>")
         parts.append("</tbody></table>")
@@ -302,10 +302,10 @@ def to_rich(doc: Document, console: Any) -> None:
         original = table
         if table.across:
             table = _across(table)
-        cells = [[_cell(v, c in table.money, format_amount) for c, v in zip(table.columns, row)]
+        cells = [[cell_text(v, c in table.money, format_amount) for c, v in zip(table.columns, row)]
                  for row in table.rows]
         footer = None if table.footer is None else [
-            _cell(v, c in table.money, format_amount) for c, v in zip(table.columns, table.footer)]
+            cell_text(v, c in table.money, format_amount) for c, v in zip(table.columns, table.footer)]
         rich = RichTable(title=table.title, show_footer=footer is not None)
         for index, column in enumerate(table.columns):
             if column in table.money:  # an amount is never cut short: the text columns give way instead
