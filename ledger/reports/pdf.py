@@ -20,7 +20,8 @@ _PLAIN = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2026": "...", "\u2018":
 
 
 def latin(text: str) -> str:
-    """`text` in Latin-1: typographic punctuation made plain, accents kept, anything else '?'."""
+    """`text` in Latin-1: typographic punctuation made plain, Latin-1 letters kept, other letters
+    without their accents (ź -> z), anything else '?'."""
     plain = text.translate(_PLAIN)
     if all(ord(ch) < 256 for ch in plain):
         return plain
