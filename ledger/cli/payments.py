@@ -430,7 +430,8 @@ def payment_return(
     on: DateOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """A settled payment came back from the bank: reverse it (budget and cash). Not re-paid by itself."""
+    """A settled payment came back from the bank: reverse it (budget and cash). To pay it again, correct the
+    payee's bank details and use `ipb payment repay`."""
     row = payments.return_payment(settings.engine, payment, on=parse_date(on), reason=reason, actor=settings.who)
     emit_json(asdict(row)) if as_json else out.print(
         f"payment {row.id} returned ({money(row.amount)} back to {row.person}'s budget), entry {row.return_entry}")
