@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from hypothesis import given
@@ -310,9 +310,13 @@ def test_a_returned_payment_is_paid_again_to_the_corrected_account(world):
         returned.repay(world, dp.id, reason="pay it", actor="tester")
     assert repays(world) == [] and entry_count(world) == before
     (schedule,) = payments.list_schedules(world, "P1")
-    change = returned.change_schedule_details(world, schedule.id, sort_code="30-00-01", account_number="9998888",
-                                              reason="new DP account, confirmed by phone", actor="tester")
-    assert (str(change.old), str(change.new)) == ("P ONE 30-00-00 11112222", "P ONE 30-00-01 09998888")
+    change = returned.propose_schedule_details(world, schedule.id, sort_code="30-00-01", account_number="9998888",
+                                               reason="new DP account, confirmed by phone", actor="tester")
+    assert (str(change.old), str(change.new), change.confirmed_by) == (
+        "P ONE 30-00-00 11112222", "P ONE 30-00-01 09998888", None)
+    with pytest.raises(NotAllowed, match="returned it from"):  # proposed is not in force
+        returned.repay(world, dp.id, reason="pay it", actor="tester")
+    assert returned.confirm_details(world, change.id, actor="checker").confirmed_by == "checker"
     asked = returned.repay(world, dp.id, reason="new DP account", actor="tester")
     assert (asked.replayed, asked.amount, str(asked.pays_to)) == (False, 40_000, "P ONE 30-00-01 09998888")
     again = returned.repay(world, dp.id, reason="asked twice", actor="checker")
@@ -360,11 +364,37 @@ def test_repay_refusals_write_nothing(world):
     books_ok(world)
 
 
+def test_a_bank_details_change_takes_a_second_officer(world):
+    proposed = returned.propose_provider_details(world, "acme", sort_code="401123", account_number="87654322",
+                                                 reason="new account", actor="tester")
+    assert payments.list_providers(world)[0].sort_code == "401122"  # not in force yet
+    with pytest.raises(NotAllowed, match="maker/checker: tester proposed change 1"):
+        returned.confirm_details(world, proposed.id, actor="tester")
+    with pytest.raises(UnknownParty):
+        returned.confirm_details(world, 99, actor="checker")
+    rival = returned.propose_provider_details(world, "acme", sort_code="401199", account_number="11111111",
+                                              reason="letter (unverified)", actor="tester")
+    first = returned.confirm_details(world, proposed.id, actor="checker")
+    assert (first.confirmed_by, payments.list_providers(world)[0].sort_code) == ("checker", "401123")
+    assert returned.confirm_details(world, proposed.id, actor="admin") == first  # confirming again: the same
+    with pytest.raises(NotAllowed, match="was proposed against ACME CARE LTD 40-11-22 87654321, but provider "
+                                         "acme now has ACME CARE LTD 40-11-23 87654322: propose it again"):
+        returned.confirm_details(world, rival.id, actor="checker")
+    with pytest.raises(DatabaseError):  # and the database itself refuses a proposer confirming
+        with world.begin() as conn:
+            conn.execute(text("INSERT INTO bank_detail_confirmations VALUES (:c, 'tester', 'tester', :now)"),
+                         {"c": rival.id, "now": datetime(2025, 4, 1)})
+    assert [(c.id, c.confirmed_by) for c in returned.detail_changes(world)] == [(1, "checker"), (2, None)]
+    books_ok(world)
+
+
 def test_bank_detail_changes_are_kept_and_checked(world):
-    first = returned.change_provider_details(world, "acme", sort_code="401123", account_number="87654322",
-                                             reason="new account", actor="tester")
-    second = returned.change_provider_details(world, "acme", sort_code="401123", account_number="87654322",
-                                              account_name="Acme Care North", reason="renamed", actor="checker")
+    first = returned.propose_provider_details(world, "acme", sort_code="401123", account_number="87654322",
+                                              reason="new account", actor="tester")
+    returned.confirm_details(world, first.id, actor="checker")
+    second = returned.propose_provider_details(world, "acme", sort_code="401123", account_number="87654322",
+                                               account_name="Acme Care North", reason="renamed", actor="checker")
+    returned.confirm_details(world, second.id, actor="tester")
     assert str(second.old) == str(first.new) == "ACME CARE LTD 40-11-23 87654322"
     assert second.new.name == "ACME CARE NORTH"
     refusals = [
@@ -376,13 +406,13 @@ def test_bank_detail_changes_are_kept_and_checked(world):
     ]
     for error, says, kwargs in refusals:
         with pytest.raises(error, match=says):
-            returned.change_provider_details(world, "acme", **{"reason": "r", **kwargs}, actor="tester")
+            returned.propose_provider_details(world, "acme", **{"reason": "r", **kwargs}, actor="tester")
     with pytest.raises(UnknownParty):
-        returned.change_provider_details(world, "nobody", sort_code="401124", account_number="87654322",
-                                         reason="r", actor="tester")
+        returned.propose_provider_details(world, "nobody", sort_code="401124", account_number="87654322",
+                                          reason="r", actor="tester")
     with pytest.raises(UnknownParty):
-        returned.change_schedule_details(world, 999, sort_code="401124", account_number="87654322",
-                                         reason="r", actor="tester")
+        returned.propose_schedule_details(world, 999, sort_code="401124", account_number="87654322",
+                                          reason="r", actor="tester")
     history = returned.detail_changes(world)
     assert [(c.payee, c.reason, c.changed_by) for c in history] == [
         ("provider acme", "new account", "tester"), ("provider acme", "renamed", "checker")]
@@ -391,15 +421,18 @@ def test_bank_detail_changes_are_kept_and_checked(world):
 
 @pytest.mark.parametrize("statement", ["UPDATE bank_detail_changes SET new_account_number = '11111111'",
                                        "DELETE FROM bank_detail_changes", "DELETE FROM payment_repays",
-                                       "UPDATE payment_repays SET requested_by = 'someone else'"])
+                                       "UPDATE payment_repays SET requested_by = 'someone else'",
+                                       "UPDATE bank_detail_confirmations SET confirmed_by = 'admin'",
+                                       "DELETE FROM bank_detail_confirmations"])
 def test_bank_detail_history_cannot_be_rewritten(world, statement):
     invoice = next(p for p in full_run(world, D0).payments if p.payee == "acme")
     payments.return_payment(world, invoice.id, on=date(2025, 4, 10), reason="closed", actor="tester")
-    returned.change_provider_details(world, "acme", sort_code="401123", account_number="87654322",
-                                     reason="new account", actor="tester")
+    change = returned.propose_provider_details(world, "acme", sort_code="401123", account_number="87654322",
+                                               reason="new account", actor="tester")
+    returned.confirm_details(world, change.id, actor="checker")
     returned.repay(world, invoice.id, reason="new account", actor="tester")
     with pytest.raises(DatabaseError, match="are history"):
         with world.begin() as conn:
             conn.execute(text(statement))
-    assert [c.new.account_number for c in returned.detail_changes(world)] == ["87654322"]
+    assert [(c.new.account_number, c.confirmed_by) for c in returned.detail_changes(world)] == [("87654322", "checker")]
     assert repays(world) == [(invoice.id, "new account", "tester")]

@@ -69,15 +69,20 @@ def test_a_returned_payment_is_paid_again_after_its_details_are_corrected(setup)
     assert "returned it from (P ONE 30-00-00 11112222)" in refused.stderr and "schedule bank-details 1" in refused.stderr
     ipb("schedule", "bank-details", "1", "--sort-code", "30-00-01", "--account-number", "99998888",
         "--reason", "new account", user="broker", code=1)
-    changed = js(ipb("schedule", "bank-details", "1", "--sort-code", "30-00-01", "--account-number", "99998888",
-                     "--reason", "new account [confirmed by phone]", "--json"))
-    assert changed["new"] == {"name": "P ONE", "sort_code": "300001", "account_number": "99998888"}
+    proposed = js(ipb("schedule", "bank-details", "1", "--sort-code", "30-00-01", "--account-number", "99998888",
+                      "--reason", "new account [confirmed by phone]", "--json"))
+    assert proposed["new"] == {"name": "P ONE", "sort_code": "300001", "account_number": "99998888"}
+    assert proposed["confirmed_by"] is None
+    assert "maker/checker" in ipb("payment", "confirm-bank-details", proposed["id"], code=1).stderr
+    ipb("payment", "confirm-bank-details", proposed["id"], user="broker", code=1)
+    confirmed = " ".join(ipb("payment", "confirm-bank-details", proposed["id"], user="checker").stdout.split())
+    assert "schedule 1: bank details are now P ONE 30-00-01 99998888" in confirmed and "confirmed by checker" in confirmed
     said = " ".join(ipb("payment", "repay", dp_id, "--reason", "new DP account").stdout.split())
     assert f"payment {dp_id} (320.00 for P1) will be paid again by the next run, to P ONE 30-00-01 99998888" in said
     assert js(ipb("payment", "repay", dp_id, "--reason", "again", "--json"))["replayed"] is True
     (change,) = js(ipb("payment", "bank-changes", "--json", user="auditor"))
-    assert (change["payee"], change["old"]["account_number"], change["changed_by"]) == ("schedule 1", "11112222",
-                                                                                     "tester")
+    assert (change["payee"], change["old"]["account_number"], change["changed_by"], change["confirmed_by"]) == (
+        "schedule 1", "11112222", "tester", "checker")
     assert "by phone]" in ipb("payment", "bank-changes", user="auditor").stdout  # shown as typed, not as markup
     again = js(ipb("run", "gather", "--from", "council", "--date", "2025-04-07", "--json"))
     (repaid,) = [p for p in again["run"]["payments"] if p["id"] in again["added"]]

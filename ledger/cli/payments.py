@@ -44,8 +44,8 @@ invoice_app = typer.Typer(help="Provider invoices, paid by the next run from the
                           no_args_is_help=True)
 run_app = typer.Typer(help="Payment runs: gather -> approve (a second officer) -> file -> submit -> settle.",
                       no_args_is_help=True)
-payment_app = typer.Typer(help="Single payments: list, returns from the bank, paying a returned one again, and the\n"
-                          "history of payees' bank details.", no_args_is_help=True)
+payment_app = typer.Typer(help="Single payments: list, returns from the bank, paying a returned one again, and\n"
+                          "payees' bank details changes (confirmed by a second officer).", no_args_is_help=True)
 dp_app = typer.Typer(help="A person's direct payment account: their spend and contributions.", no_args_is_help=True)
 surplus_app = typer.Typer(help="Direct payment surpluses above the contingency, recovered to the funders.",
                           no_args_is_help=True)
@@ -159,25 +159,30 @@ def provider_bank_details(
     account_name: Annotated[str | None, typer.Option(help="Name on the account (default: unchanged)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change a provider's bank details: invoices gathered from now on are paid there.
+    """Propose new bank details for a provider; once a second officer confirms them
+    (`ipb payment confirm-bank-details`), invoices gathered from then on are paid there.
 
-    Old and new details are kept with who and why (`ipb payment bank-changes`).
+    Old and new details are kept with who proposed, who confirmed and why (`ipb payment bank-changes`).
 
     Example: ipb provider bank-details acme --sort-code 40-11-23 --account-number 87654322
     --reason "new account, letter of 3 May confirmed by phone"
     """
-    change = returned.change_provider_details(settings.engine, code, sort_code=sort_code,
-                                              account_number=account_number, account_name=account_name,
-                                              reason=reason, actor=settings.who)
+    change = returned.propose_provider_details(settings.engine, code, sort_code=sort_code,
+                                               account_number=account_number, account_name=account_name,
+                                               reason=reason, actor=settings.who)
     _print_change(change, as_json)
 
 
 def _print_change(change: returned.DetailChange, as_json: bool) -> None:
     if as_json:
         emit_json(asdict(change))
-        return
-    out.print(f"{change.payee}: bank details changed from {change.old} to {change.new} (change {change.id})",
-              markup=False)
+    elif change.confirmed_by is None:
+        out.print(f"{change.payee}: change {change.id} of bank details from {change.old} to {change.new} proposed; "
+                  f"it applies once another officer confirms it: ipb payment confirm-bank-details {change.id}",
+                  markup=False)
+    else:
+        out.print(f"{change.payee}: bank details are now {change.new} (change {change.id}, proposed by "
+                  f"{change.changed_by}, confirmed by {change.confirmed_by})", markup=False)
 
 
 # --- schedules, invoices --------------------------------------------------------------
@@ -251,13 +256,14 @@ def schedule_bank_details(
     payee_name: Annotated[str | None, typer.Option(help="Name on the DP account (default: unchanged)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change the DP account a schedule pays into: payments gathered from now on go there.
+    """Propose a new DP account for a schedule; once a second officer confirms it
+    (`ipb payment confirm-bank-details`), payments gathered from then on go there.
 
-    Old and new details are kept with who and why (`ipb payment bank-changes`).
+    Old and new details are kept with who proposed, who confirmed and why (`ipb payment bank-changes`).
     """
-    change = returned.change_schedule_details(settings.engine, schedule, sort_code=sort_code,
-                                              account_number=account_number, payee_name=payee_name,
-                                              reason=reason, actor=settings.who)
+    change = returned.propose_schedule_details(settings.engine, schedule, sort_code=sort_code,
+                                               account_number=account_number, payee_name=payee_name,
+                                               reason=reason, actor=settings.who)
     _print_change(change, as_json)
 
 
@@ -463,19 +469,36 @@ def payment_repay(
               f"run, to {asked.pays_to}{again}", markup=False)
 
 
+@payment_app.command("confirm-bank-details")
+@refusals
+@requires(Permission.APPROVE)
+def payment_confirm_bank_details(
+    change: Annotated[int, typer.Argument(help="The change's id (see `ipb payment bank-changes`)")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Confirm another officer's proposed bank details change: from now on the payee is paid there.
+
+    Check the new details with the payee through contact details you already hold, never those given
+    with the change. Refused for the officer who proposed it, and if the payee's details changed since.
+    """
+    _print_change(returned.confirm_details(settings.engine, change, actor=settings.who), as_json)
+
+
 @payment_app.command("bank-changes")
 @refusals
 @requires(Permission.VIEW_ALL)
 def payment_bank_changes(as_json: JsonFlag = False) -> None:
-    """Every change of a payee's bank details, oldest first: old, new, who and why."""
+    """Every proposed change of a payee's bank details, oldest first: old, new, why, who proposed it and
+    who confirmed it (a change not yet confirmed is not in force)."""
     changes = returned.detail_changes(settings.engine)
     if as_json:
         emit_json([asdict(c) for c in changes])
         return
-    table = Table("id", "payee", "old", "new", "reason", "by", "at (UTC)", title="Bank details changes")
+    table = Table("id", "payee", "old", "new", "reason", "proposed", "confirmed", title="Bank details changes")
     for c in changes:
-        table.add_row(str(c.id), c.payee, str(c.old), str(c.new), Text(c.reason), c.changed_by,
-                      f"{c.changed_at:%Y-%m-%d %H:%M}")
+        confirmed = f"{c.confirmed_by} {c.confirmed_at:%Y-%m-%d %H:%M}" if c.confirmed_at else "awaiting"
+        table.add_row(str(c.id), c.payee, str(c.old), str(c.new), Text(c.reason),
+                      f"{c.changed_by} {c.changed_at:%Y-%m-%d %H:%M}", confirmed)
     out.print(table)
 
 

@@ -349,9 +349,10 @@ class Scenario:
         """The provider whose payment came back sends new bank details; it is paid again in a last run."""
         p, day = self.returned_payment, END - timedelta(days=1)
         assert p is not None and p.payee_kind == "provider"
-        change = returned.change_provider_details(
+        proposed = returned.propose_provider_details(
             self.engine, p.payee, sort_code="30-00-09", account_number="29000001", actor=OFFICER,
             reason="account closed; new details on the provider's letter, confirmed by phone to the known contact")
+        change = returned.confirm_details(self.engine, proposed.id, actor=CHECKER)
         returned.repay(self.engine, p.id, reason="paid again to the provider's new account", actor=OFFICER)
         run = payments.approve(self.engine, payments.gather(self.engine, "main", day, actor=OFFICER).run.id,
                                actor=CHECKER)
@@ -359,8 +360,8 @@ class Scenario:
         payments.submit(self.engine, run.id)
         payments.settle(self.engine, run.id, on=day, actor=OFFICER)
         self.step(f"the returned £{format_amount(p.amount)} to {p.payee} paid again in run {run.id} (approved by a "
-                  f"second officer) after its bank details changed from {change.old} to {change.new}, a change "
-                  "kept with who and why (`ipb payment bank-changes`)")
+                  f"second officer) after its bank details changed from {change.old} to {change.new}, proposed "
+                  "by one officer and confirmed by another (`ipb payment bank-changes`)")
 
     def surpluses(self) -> None:
         found = [f for f in surplus.detect(self.engine, END) if f.decision.surplus > 0]

@@ -159,7 +159,8 @@ class Payment(Base):
 
     `due_key` names what is paid (`dp:<schedule>:<due date>` or `invoice:<id>`); with `attempt`
     it is unique, so gathering twice adds nothing; a failed payment is re-gathered as the next
-    attempt, and so is a returned one once an officer asks for it (`PaymentRepay`). Its journal entries use keys `payment:<id>:hold|settle|void|return`.
+    attempt, and so is a returned one once an officer asks for it (`PaymentRepay`). Its journal
+    entries use keys `payment:<id>:hold|settle|void|return`.
     """
 
     __tablename__ = "payments"
@@ -205,8 +206,9 @@ class Payment(Base):
 
 
 class BankDetailChange(Base):
-    """A payee's bank details changed: old and new, who and why. Kept for ever (append-only), since
-    redirecting payments by changing bank details is the classic payment fraud an auditor looks for."""
+    """A proposed change of a payee's bank details: old and new, who and why; in force once confirmed
+    (`BankDetailConfirmation`). Kept for ever (append-only), since redirecting payments by changing
+    bank details is the classic payment fraud an auditor looks for."""
 
     __tablename__ = "bank_detail_changes"
     __table_args__ = (
@@ -229,6 +231,19 @@ class BankDetailChange(Base):
     reason: Mapped[str] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(80))
     changed_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+
+
+class BankDetailConfirmation(Base):
+    """A second officer confirmed a proposed bank details change, which then took effect. The proposer
+    is copied here so the database itself refuses a confirmation by the same person (maker/checker)."""
+
+    __tablename__ = "bank_detail_confirmations"
+    __table_args__ = (CheckConstraint("confirmed_by <> changed_by", name="maker_is_not_checker"),)
+
+    change_id: Mapped[int] = mapped_column(ForeignKey("bank_detail_changes.id"), primary_key=True)
+    changed_by: Mapped[str] = mapped_column(String(80))
+    confirmed_by: Mapped[str] = mapped_column(String(80))
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
 
 
 class PaymentRepay(Base):

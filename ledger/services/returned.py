@@ -1,25 +1,33 @@
 """After the bank sends a payment back: correct the payee's bank details, then pay it again.
 
 A returned payment (`payments.return_payment`) is not gathered again by itself: somebody must
-look at why it came back. An officer corrects the bank details of the DP schedule or provider
-(each change is kept, old and new, with who and why: changing bank details is the classic way to
-divert payments, so auditors read this history), then asks for the payment again. The next
-`gather` adds it to the draft run as its next attempt, paid to the details in force then, and it
-goes through approval by a second officer like any other payment.
+look at why it came back. An officer proposes new bank details for the DP schedule or provider and
+a second officer confirms them (changing bank details is the classic way to divert payments, so
+it takes two people, and every change is kept, old and new, with who and why). Then an officer
+asks for the payment again: the next `gather` adds it to the draft run as its next attempt, paid
+to the details in force then, and it is approved by a second officer like any other payment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 
 from ledger import store
 from ledger.calendar import utc_now
-from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.errors import ConcurrentUpdate, InvalidInput, NotAllowed, UnknownParty
 from ledger.models import Person
-from ledger.models.payments import BankDetailChange, Payment, PaymentRepay, PaymentSchedule, Provider
+from ledger.models.payments import (
+    BankDetailChange,
+    BankDetailConfirmation,
+    Payment,
+    PaymentRepay,
+    PaymentSchedule,
+    Provider,
+)
 from ledger.payment_files import AccountName, AccountNumber, SortCode
 
 
@@ -42,6 +50,8 @@ class DetailChange:
     reason: str
     changed_by: str
     changed_at: datetime
+    confirmed_by: str | None = None  # the second officer; None while it awaits one (not yet in force)
+    confirmed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,65 +78,120 @@ def _details(name: str, sort_code: str, account_number: str) -> BankDetails:
     return BankDetails(AccountName.fit(name).text, SortCode(sort_code).digits, AccountNumber(account_number).digits)
 
 
-def change_schedule_details(engine: Engine, schedule_id: int, *, sort_code: str, account_number: str,
-                            payee_name: str | None = None, reason: str, actor: str) -> DetailChange:
-    """New bank details for a direct payment schedule: every payment gathered from now on goes there."""
+@dataclass(frozen=True, slots=True)
+class _Payee:
+    label: str  # "schedule 3" or "provider acme"
+    key: dict[str, int]  # {"schedule_id": 3} or {"provider_id": 7}
+    details: BankDetails  # as they are now
+
+
+def _schedule(conn: Connection, schedule_id: int) -> _Payee:
+    row = conn.execute(select(PaymentSchedule).where(PaymentSchedule.id == schedule_id)).first()
+    if row is None:
+        raise UnknownParty(f"no schedule {schedule_id}", schedule=schedule_id)
+    return _Payee(f"schedule {row.id}", {"schedule_id": row.id},
+                  BankDetails(row.payee_name, row.sort_code, row.account_number))
+
+
+def _provider(conn: Connection, where: ColumnElement[bool], shown: object) -> _Payee:
+    row = conn.execute(select(Provider).where(where)).first()
+    if row is None:
+        raise UnknownParty(f"no provider {shown!r}", provider=str(shown))
+    return _Payee(f"provider {row.code}", {"provider_id": row.id},
+                  BankDetails(row.account_name, row.sort_code, row.account_number))
+
+
+def propose_schedule_details(engine: Engine, schedule_id: int, *, sort_code: str, account_number: str,
+                             payee_name: str | None = None, reason: str, actor: str) -> DetailChange:
+    """Propose new bank details for a direct payment schedule; they apply once a second officer confirms."""
+    return _propose(engine, lambda conn: _schedule(conn, schedule_id), sort_code, account_number, payee_name,
+                    reason, actor)
+
+
+def propose_provider_details(engine: Engine, code: str, *, sort_code: str, account_number: str,
+                             account_name: str | None = None, reason: str, actor: str) -> DetailChange:
+    """Propose new bank details for a provider; they apply once a second officer confirms."""
+    return _propose(engine, lambda conn: _provider(conn, Provider.code == code, code), sort_code, account_number,
+                    account_name, reason, actor)
+
+
+def _propose(engine: Engine, find: Callable[[Connection], _Payee], sort_code: str, account_number: str,
+             name: str | None, reason: str, actor: str) -> DetailChange:
     why = _reason(reason, "the bank details change")
     with engine.begin() as conn:
-        row = conn.execute(select(PaymentSchedule).where(PaymentSchedule.id == schedule_id)).first()
-        if row is None:
-            raise UnknownParty(f"no schedule {schedule_id}", schedule=schedule_id)
-        old = BankDetails(row.payee_name, row.sort_code, row.account_number)
-        new = _details(payee_name or row.payee_name, sort_code, account_number)
-        _refuse_no_change(old, new)
-        conn.execute(update(PaymentSchedule).where(PaymentSchedule.id == schedule_id).values(
-            payee_name=new.name, sort_code=new.sort_code, account_number=new.account_number))
-        return _record(conn, f"schedule {schedule_id}", {"schedule_id": schedule_id}, old, new, why, actor)
+        payee = find(conn)
+        old = payee.details
+        new = _details(name or old.name, sort_code, account_number)
+        if old == new:
+            raise InvalidInput(f"the bank details are already {new}: nothing to change")
+        now = utc_now()
+        change_id = conn.execute(insert(BankDetailChange).values(
+            **payee.key, old_name=old.name, old_sort_code=old.sort_code, old_account_number=old.account_number,
+            new_name=new.name, new_sort_code=new.sort_code, new_account_number=new.account_number,
+            reason=why, changed_by=actor, changed_at=now)).inserted_primary_key[0]
+    return DetailChange(change_id, payee.label, old, new, why, actor, now)
 
 
-def change_provider_details(engine: Engine, code: str, *, sort_code: str, account_number: str,
-                            account_name: str | None = None, reason: str, actor: str) -> DetailChange:
-    """New bank details for a provider: every invoice gathered from now on is paid there."""
-    why = _reason(reason, "the bank details change")
+def confirm_details(engine: Engine, change_id: int, *, actor: str) -> DetailChange:
+    """A second officer confirms a proposed change: from now on the payee is paid to the new details.
+
+    Confirming again returns the confirmed change. Refused for the officer who proposed it, and
+    when the payee's details are no longer those the change was proposed against.
+    """
     with engine.begin() as conn:
-        row = conn.execute(select(Provider).where(Provider.code == code)).first()
+        row = conn.execute(select(BankDetailChange).where(BankDetailChange.id == change_id)).first()
         if row is None:
-            raise UnknownParty(f"no provider {code!r}", provider=code)
-        old = BankDetails(row.account_name, row.sort_code, row.account_number)
-        new = _details(account_name or row.account_name, sort_code, account_number)
-        _refuse_no_change(old, new)
-        conn.execute(update(Provider).where(Provider.id == row.id).values(
-            account_name=new.name, sort_code=new.sort_code, account_number=new.account_number))
-        return _record(conn, f"provider {code}", {"provider_id": row.id}, old, new, why, actor)
+            raise UnknownParty(f"no bank details change {change_id}", change=change_id)
+        payee = (_schedule(conn, row.schedule_id) if row.schedule_id is not None
+                 else _provider(conn, Provider.id == row.provider_id, row.provider_id))
+        change = _change_of(row, payee.label)
+        done = conn.execute(select(BankDetailConfirmation)
+                            .where(BankDetailConfirmation.change_id == change_id)).first()
+        if done is not None:
+            return replace(change, confirmed_by=done.confirmed_by, confirmed_at=done.confirmed_at)
+        if actor == row.changed_by:
+            raise NotAllowed(f"maker/checker: {actor} proposed change {change_id}; another officer confirms it",
+                             change=change_id)
+        if payee.details != change.old:
+            raise NotAllowed(f"change {change_id} was proposed against {change.old}, but {payee.label} now has "
+                             f"{payee.details}: propose it again", change=change_id)
+        _set_details(conn, payee, change.old, change.new)
+        now = utc_now()
+        conn.execute(insert(BankDetailConfirmation).values(change_id=change_id, changed_by=row.changed_by,
+                                                           confirmed_by=actor, confirmed_at=now))
+    return replace(change, confirmed_by=actor, confirmed_at=now)
 
 
-def _refuse_no_change(old: BankDetails, new: BankDetails) -> None:
-    if old == new:
-        raise InvalidInput(f"the bank details are already {new}: nothing to change")
+def _set_details(conn: Connection, payee: _Payee, old: BankDetails, new: BankDetails) -> None:
+    if "schedule_id" in payee.key:
+        table, row_id, name = PaymentSchedule, payee.key["schedule_id"], PaymentSchedule.payee_name
+    else:
+        table, row_id, name = Provider, payee.key["provider_id"], Provider.account_name
+    done = conn.execute(update(table).where(
+        table.id == row_id, name == old.name, table.sort_code == old.sort_code,
+        table.account_number == old.account_number,
+    ).values({name.key: new.name, "sort_code": new.sort_code, "account_number": new.account_number}))
+    if done.rowcount != 1:
+        raise ConcurrentUpdate(f"{payee.label}'s bank details changed while confirming; try again")
 
 
-def _record(conn: Connection, payee: str, which: dict[str, int], old: BankDetails, new: BankDetails,
-            reason: str, actor: str) -> DetailChange:
-    now = utc_now()
-    change_id = conn.execute(insert(BankDetailChange).values(
-        **which, old_name=old.name, old_sort_code=old.sort_code, old_account_number=old.account_number,
-        new_name=new.name, new_sort_code=new.sort_code, new_account_number=new.account_number,
-        reason=reason, changed_by=actor, changed_at=now)).inserted_primary_key[0]
-    return DetailChange(change_id, payee, old, new, reason, actor, now)
+def _change_of(row, label: str) -> DetailChange:  # type: ignore[no-untyped-def]
+    return DetailChange(row.id, label, BankDetails(row.old_name, row.old_sort_code, row.old_account_number),
+                        BankDetails(row.new_name, row.new_sort_code, row.new_account_number),
+                        row.reason, row.changed_by, row.changed_at)
 
 
 def detail_changes(engine: Engine) -> list[DetailChange]:
-    """Every bank details change, oldest first."""
+    """Every proposed bank details change, oldest first, with who confirmed it (None: awaiting a second officer)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(BankDetailChange, Provider.code)
+            select(BankDetailChange, Provider.code, BankDetailConfirmation.confirmed_by,
+                   BankDetailConfirmation.confirmed_at)
             .outerjoin(Provider, Provider.id == BankDetailChange.provider_id)
+            .outerjoin(BankDetailConfirmation, BankDetailConfirmation.change_id == BankDetailChange.id)
             .order_by(BankDetailChange.id)).all()
-    return [DetailChange(
-        r.id, f"provider {r.code}" if r.provider_id else f"schedule {r.schedule_id}",
-        BankDetails(r.old_name, r.old_sort_code, r.old_account_number),
-        BankDetails(r.new_name, r.new_sort_code, r.new_account_number),
-        r.reason, r.changed_by, r.changed_at) for r in rows]
+    return [replace(_change_of(r, f"provider {r.code}" if r.provider_id else f"schedule {r.schedule_id}"),
+                    confirmed_by=r.confirmed_by, confirmed_at=r.confirmed_at) for r in rows]
 
 
 def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_details: bool = False) -> RepayRequest:
@@ -158,8 +223,9 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
             command = (f"ipb schedule bank-details {p.schedule_id}" if p.schedule_id
                        else f"ipb provider bank-details {p.payee}")
             raise NotAllowed(f"payment {payment_id} would go to the account the bank returned it from "
-                             f"({returned_from}); correct it with `{command}` first, or pass --same-details "
-                             "if the bank's reason was temporary", payment=payment_id)
+                             f"({returned_from}); correct it first (`{command}`, then a second officer's "
+                             "`ipb payment confirm-bank-details`), or pass --same-details if the bank's reason "
+                             "was temporary", payment=payment_id)
         now = utc_now()
         conn.execute(insert(PaymentRepay).values(payment_id=payment_id, reason=why, requested_by=actor,
                                                  requested_at=now))

@@ -1,6 +1,7 @@
-"""Bank detail changes and requests to pay a returned payment again (issue 5).
+"""Bank detail changes (proposed by one officer, confirmed by another) and requests to pay a returned
+payment again (issue 5).
 
-Both are history: their rows are never updated or deleted (triggers on both engines).
+All three are history: their rows are never updated or deleted (triggers on both engines).
 
 Revision ID: 0007
 Revises: 0006
@@ -18,7 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-HISTORY = ("bank_detail_changes", "payment_repays")
+HISTORY = ("bank_detail_changes", "bank_detail_confirmations", "payment_repays")
 
 
 def upgrade() -> None:
@@ -49,6 +50,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_bank_detail_changes_schedule_id", "bank_detail_changes", ["schedule_id"])
     op.create_index("ix_bank_detail_changes_provider_id", "bank_detail_changes", ["provider_id"])
+    op.create_table(
+        "bank_detail_confirmations",
+        sa.Column("change_id", Id, nullable=False),
+        sa.Column("changed_by", sa.String(length=80), nullable=False),
+        sa.Column("confirmed_by", sa.String(length=80), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint("confirmed_by <> changed_by",
+                           name=op.f("ck_bank_detail_confirmations_maker_is_not_checker")),
+        sa.ForeignKeyConstraint(["change_id"], ["bank_detail_changes.id"],
+                                name=op.f("fk_bank_detail_confirmations_change_id_bank_detail_changes")),
+        sa.PrimaryKeyConstraint("change_id", name=op.f("pk_bank_detail_confirmations")),
+    )
     op.create_table(
         "payment_repays",
         sa.Column("payment_id", Id, nullable=False),
