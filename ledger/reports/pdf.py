@@ -12,7 +12,7 @@ from typing import Any
 
 from ledger.errors import InvalidInput
 from ledger.money import format_amount
-from ledger.reports.render import Document, Table, cell_text, verify_command
+from ledger.reports.render import Document, Table, row_text, verify_command
 
 PAGES = "{pages-in-all}"  # replaced by the page count; as long as the widest count it stands for
 _PLAIN = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2026": "...", "\u2018": "'", "\u2019": "'",
@@ -95,4 +95,4 @@ def _table(pdf: Any, table: Table, face: Any) -> None:
 
 
 def _cells(table: Table, row: tuple[Any, ...]) -> list[str]:
-    return [latin(cell_text(value, column in table.money, format_amount)) for column, value in zip(table.columns, row)]
+    return [latin(cell) for cell in row_text(table, row, format_amount)]

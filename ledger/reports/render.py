@@ -229,6 +229,11 @@ def cell_text(value: Any, money: bool, text: Callable[[int], str]) -> str:
     return text(value) if money and isinstance(value, int) else str(value)
 
 
+def row_text(table: Table, row: tuple[Any, ...], text: Callable[[int], str]) -> list[str]:
+    """A row's cells as text, amounts in the money columns written by `text`."""
+    return [cell_text(value, column in table.money, text) for column, value in zip(table.columns, row)]
+
+
 def to_csv(doc: Document) -> str:
     """One CSV: '#' comment lines with the facts and chain head, then a header and rows.
 
@@ -246,7 +251,7 @@ def to_csv(doc: Document) -> str:
         writer.writerow((["section"] if many else []) + list(table.columns))
         rows = list(table.rows) + ([table.footer] if table.footer else [])
         for row in rows:
-            cells = [cell_text(v, c in table.money, lambda p: decimal_text(p, "GBP")) for c, v in zip(table.columns, row)]
+            cells = row_text(table, row, lambda p: decimal_text(p, "GBP"))
             writer.writerow(([table.title] if many else []) + cells)
     return buffer.getvalue()
 
@@ -302,10 +307,8 @@ def to_rich(doc: Document, console: Any) -> None:
         original = table
         if table.across:
             table = _across(table)
-        cells = [[cell_text(v, c in table.money, format_amount) for c, v in zip(table.columns, row)]
-                 for row in table.rows]
-        footer = None if table.footer is None else [
-            cell_text(v, c in table.money, format_amount) for c, v in zip(table.columns, table.footer)]
+        cells = [row_text(table, row, format_amount) for row in table.rows]
+        footer = None if table.footer is None else row_text(table, table.footer, format_amount)
         rich = RichTable(title=table.title, show_footer=footer is not None)
         for index, column in enumerate(table.columns):
             if column in table.money:  # an amount is never cut short: the text columns give way instead

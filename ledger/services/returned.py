@@ -83,6 +83,7 @@ class _Payee:
     label: str  # "schedule 3" or "provider acme"
     key: dict[str, int]  # {"schedule_id": 3} or {"provider_id": 7}
     details: BankDetails  # as they are now
+    gathered: bool = True  # whether `gather` still pays it (an ended schedule is not)
 
 
 def _schedule(conn: Connection, schedule_id: int) -> _Payee:
@@ -90,7 +91,7 @@ def _schedule(conn: Connection, schedule_id: int) -> _Payee:
     if row is None:
         raise UnknownParty(f"no schedule {schedule_id}", schedule=schedule_id)
     return _Payee(f"schedule {row.id}", {"schedule_id": row.id},
-                  BankDetails(row.payee_name, row.sort_code, row.account_number))
+                  BankDetails(row.payee_name, row.sort_code, row.account_number), row.active)
 
 
 def _provider(conn: Connection, where: ColumnElement[bool], shown: object) -> _Payee:
@@ -208,7 +209,9 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
             raise UnknownParty(f"no payment {payment_id}", payment=payment_id)
         p = found
         returned_from = BankDetails(p.payee_name, p.sort_code, p.account_number)
-        pays_to, active = _payee_details(conn, p)
+        payee = (_schedule(conn, p.schedule_id) if p.schedule_id is not None
+                 else _provider(conn, Provider.code == p.payee, p.payee))
+        pays_to = payee.details
         asked = conn.execute(select(PaymentRepay).where(PaymentRepay.payment_id == payment_id)).first()
         if asked is not None:
             return RepayRequest(p.id, p.ref, p.payee, p.amount, pays_to, returned_from, asked.reason,
@@ -216,7 +219,7 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
         if p.status != "returned":
             raise NotAllowed(f"payment {payment_id} is {p.status}; only a returned payment is paid again this "
                              "way (a failed one is gathered again by itself)", payment=payment_id)
-        if not active:
+        if not payee.gathered:
             raise NotAllowed(f"payment {payment_id}'s schedule {p.schedule_id} has ended: nothing is gathered "
                              "from it", payment=payment_id)
         if pays_to == returned_from and not same_details:
@@ -230,15 +233,6 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
         conn.execute(insert(PaymentRepay).values(payment_id=payment_id, reason=why, requested_by=actor,
                                                  requested_at=now))
         return RepayRequest(p.id, p.ref, p.payee, p.amount, pays_to, returned_from, why, actor, now)
-
-
-def _payee_details(conn: Connection, p) -> tuple[BankDetails, bool]:  # type: ignore[no-untyped-def]
-    """The payee's bank details now, and whether anything is still gathered for them."""
-    if p.schedule_id is not None:
-        s = conn.execute(select(PaymentSchedule).where(PaymentSchedule.id == p.schedule_id)).one()
-        return BankDetails(s.payee_name, s.sort_code, s.account_number), s.active
-    prov = conn.execute(select(Provider).where(Provider.code == p.payee)).one()
-    return BankDetails(prov.account_name, prov.sort_code, prov.account_number), True
 
 
 def repays_asked(conn: Connection, payment_ids: list[int]) -> set[int]:
