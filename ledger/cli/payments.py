@@ -457,8 +457,9 @@ def payment_repay(
     """Pay a returned payment again. The next `ipb run gather` adds it as its next attempt, paid to the
     payee's bank details then, and a second officer approves it like any other payment.
 
-    Refused while the payee's details are the ones the bank returned it from: correct them first with
-    `ipb schedule bank-details` or `ipb provider bank-details`, or pass --same-details.
+    Refused while the payee's details are the ones the bank returned it from: correct them first
+    (`ipb schedule bank-details` or `ipb provider bank-details`, confirmed by a second officer with
+    `ipb payment confirm-bank-details`), or pass --same-details.
     """
     asked = returned.repay(settings.engine, payment, reason=reason, actor=settings.who, same_details=same_details)
     if as_json:
