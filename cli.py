@@ -15,7 +15,8 @@ import typer
 
 from ledger.cli import accounts, audit, bank, budgets, entries, payments, plans, reports, rules, users
 from ledger.cli.common import JsonFlag, emit_json, out, progress, refusals, settings
-from ledger.db import is_current, make_engine, migrate, open_engine
+from ledger.storage.engine import make_engine, open_engine
+from ledger.storage.schema import is_current, migrate
 from ledger.demo import run as run_demo
 
 app = typer.Typer(

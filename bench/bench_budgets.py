@@ -6,7 +6,7 @@
     .venv/bin/python bench/bench_budgets.py --json     # the same figures as one JSON object
 
 bench/README.md says what each figure means and gives measured figures. What runs, in order, into a
-fresh SQLite file (WAL, synchronous=FULL, as ledger.db makes it):
+fresh SQLite file (WAL, synchronous=FULL, as ledger/storage/engine.py makes it):
 
 1. Set-up (not compared): funders icb, council and self; a section 75 pool for FY 2025/26 with icb
    and council as partners, each contributing more than will be allocated from it; N people,
@@ -61,21 +61,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 import sqlalchemy  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 
-from ledger.db import make_engine, open_engine  # noqa: E402
+from ledger import chart
+from ledger.chart import EntryKind
 from ledger.domain import FunderKind, Stream  # noqa: E402
 from ledger.journal import Draft, Line  # noqa: E402
 from ledger.reports.reconcile import reconcile  # noqa: E402
-from ledger.services.budgets import SPEND, Allocation, allocate, available_account, spend, spent_account  # noqa: E402
+from ledger.services.budgets import Allocation, allocate, spend  # noqa: E402
 from ledger.services.journal import post_many  # noqa: E402
 from ledger.services.parties import NewPerson, add_funder, register_people  # noqa: E402
 from ledger.services.pools import contribute, create_pool  # noqa: E402
+from ledger.storage.engine import make_engine, open_engine  # noqa: E402
 
 DEFAULT_PEOPLE = 10_000
 QUICK_PEOPLE = 1_000
 FY = 2025
 FY_START = date(FY, 4, 1)
 POOL = "s75-2025"
-PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL")  # as ledger.db
+PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL")  # as ledger/storage/engine.py
 TARGET_RATIO = 3.0  # reconcile-all within this multiple of the raw baseline
 GBP = 100  # pence
 
@@ -144,9 +146,9 @@ def pool_need(budgets: dict[str, list[Component]]) -> int:
 def spend_draft(ref: str, stream: Stream, amount: int, on: date) -> Draft:
     """What `spend(engine, ref, FY, amount, stream=stream, on=on)` posts (ledger.services.budgets)."""
     return Draft(
-        (Line(spent_account(ref, FY, stream), amount), Line(available_account(ref, FY, stream), -amount)),
+        (Line(chart.stream_spent(ref, FY, stream), amount), Line(chart.stream_available(ref, FY, stream), -amount)),
         on,
-        SPEND,
+        EntryKind.SPEND,
         f"spend for {ref}",
         meta={"person": ref, "fy": str(FY), "amount": str(amount), "attribution": "named",
               "parts": f"{stream}={amount}", "reason": f"the item names the {stream} stream"},

@@ -7,7 +7,7 @@
 
 What runs, in order (see bench/README.md for what each figure means):
 
-1. A fresh, migrated SQLite file (WAL, synchronous=FULL, as ledger.db makes it); a few thousand
+1. A fresh, migrated SQLite file (WAL, synchronous=FULL, as ledger/storage/engine.py makes it); a few thousand
    accounts opened through ledger.services.accounts; then N entries of 2-4 postings each, with
    deterministic pseudo-random amounts, posted through `post_many` in batches. Only the
    `post_many` calls are timed: building the drafts is the caller's work and is left out.
@@ -46,16 +46,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 import sqlalchemy  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 
-from ledger.db import make_engine, open_engine  # noqa: E402
 from ledger.journal import AccountType, Draft, Line  # noqa: E402
 from ledger.reports.balances import account_balance, trial_balance  # noqa: E402
 from ledger.reports.verify import verify  # noqa: E402
 from ledger.services.accounts import AccountSpec, open_in  # noqa: E402
 from ledger.services.journal import post_many  # noqa: E402
+from ledger.storage.engine import make_engine, open_engine  # noqa: E402
 
 DEFAULT_ENTRIES = 333_334  # x 3 postings on average = ~1,000,000 postings
 QUICK_ENTRIES = 20_000
-PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL")  # as ledger.db
+PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL")  # as ledger/storage/engine.py
 TYPES = (AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY, AccountType.INCOME, AccountType.EXPENSE)
 TARGET_RATIO = 0.3
 TARGET_READ_MS = 1.0

@@ -1,4 +1,4 @@
-"""Alembic environment. Called from ledger.db.migrate with an open connection, or from the alembic CLI."""
+"""Alembic environment. Called from ledger.storage.schema.migrate with an open connection, or from the alembic CLI."""
 
 from alembic import context
 from sqlalchemy import Connection
@@ -20,7 +20,7 @@ def _run(connection: Connection) -> None:
 
 
 def run_offline() -> None:
-    from ledger.db import database_url
+    from ledger.storage.engine import database_url
 
     context.configure(url=database_url(config.get_main_option("sqlalchemy.url")), literal_binds=True,
                       target_metadata=target_metadata)
@@ -33,7 +33,7 @@ def run_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from ledger.db import make_engine
+    from ledger.storage.engine import make_engine
 
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.begin() as connection:

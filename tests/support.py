@@ -8,19 +8,20 @@ Copies are cheap, so every test starts from an empty ledger and nothing leaks be
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, text
 from click.testing import Result
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from ledger.db import database_url, make_engine, migrate
 from ledger.models import User
+from ledger.storage.engine import database_url, make_engine
+from ledger.storage.schema import migrate
 
 # Users every test database starts with; CLI tests act as `tester` unless they say otherwise.
 TEST_USERS = {"tester": "officer", "checker": "officer", "admin": "admin", "auditor": "auditor",

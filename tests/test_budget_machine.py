@@ -26,21 +26,15 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from ledger import chart
 from ledger.domain import Attribution, FunderKind, RiskShare, Stream, YearEnd
 from ledger.errors import LedgerError
 from ledger.reports.budgets import budget_view, pool_view
 from ledger.reports.reconcile import reconcile
 from ledger.services import journal
-from ledger.services.budgets import Allocation, allocate, available_account, recover, set_rule, spend, spent_account
+from ledger.services.budgets import Allocation, allocate, recover, set_rule, spend
 from ledger.services.parties import add_funder, register_person
-from ledger.services.pools import (
-    close_year,
-    contribute,
-    contributions_account,
-    create_pool,
-    risk_share_account,
-    unallocated_account,
-)
+from ledger.services.pools import close_year, contribute, create_pool
 from tests import support
 from tests.ledger_state import assert_books_hold, snapshot
 
@@ -201,7 +195,7 @@ class BudgetMachine(RuleBasedStateMachine):
 
     def attribute(self, person: str, fy: int, amount: int, named: Stream | None) -> dict[Stream, int]:
         streams = self.components[(person, fy)]
-        available = {s: self.m.available(available_account(person, fy, s)) for s in streams}
+        available = {s: self.m.available(chart.stream_available(person, fy, s)) for s in streams}
         if named is not None:
             if named not in available or available[named] < amount:
                 raise Refused("the named stream cannot cover it")
@@ -248,7 +242,7 @@ class BudgetMachine(RuleBasedStateMachine):
                     year_end=pool.year_end, allow_overspend=overspend)
         self.pools[code] = pool
         if not overspend:
-            self.m.non_negative.add(unallocated_account(code))
+            self.m.non_negative.add(chart.pool_unallocated(code))
 
     @precondition(lambda self: self.pools)
     @rule(which=pick, partner=st.sampled_from(PARTNERS), amount=st.integers(min_value=1, max_value=50_000))
@@ -259,7 +253,7 @@ class BudgetMachine(RuleBasedStateMachine):
         def predict() -> dict[str, int]:
             if pool.closed or partner not in pool.partners:
                 raise Refused("closed pool, or not a partner")
-            return {unallocated_account(pool.code): amount, contributions_account(pool.code, partner): -amount}
+            return {chart.pool_unallocated(pool.code): amount, chart.pool_contributions(pool.code, partner): -amount}
 
         def act():  # type: ignore[no-untyped-def]
             return contribute(self.engine, pool.code, partner, amount, on=date(pool.fy, 4, 1), actor="m", key=key)
@@ -276,13 +270,13 @@ class BudgetMachine(RuleBasedStateMachine):
     def close_year(self, which, carry):  # type: ignore[no-untyped-def]
         pool = list(self.pools.values())[which % len(self.pools)]
         carry_to = None if carry is None else list(self.pools)[carry % len(self.pools)]
-        unallocated = unallocated_account(pool.code)
+        unallocated = chart.pool_unallocated(pool.code)
 
         def predict():  # type: ignore[no-untyped-def]
             if pool.closed:
                 raise Refused("already closed")
             balance = self.m.bal[unallocated]
-            paid = {p: -self.m.bal[contributions_account(pool.code, p)] for p in sorted(pool.partners)}
+            paid = {p: -self.m.bal[chart.pool_contributions(pool.code, p)] for p in sorted(pool.partners)}
             if pool.rule is RiskShare.FIXED:
                 weights = [pool.bp[p] for p in sorted(pool.partners)]
             else:
@@ -302,10 +296,10 @@ class BudgetMachine(RuleBasedStateMachine):
             lines: dict[str, int] = {}
             if balance:
                 lines[unallocated] = -balance
-                lines |= {risk_share_account(pool.code, p): part for p, part in parts.items() if part}
+                lines |= {chart.pool_risk_share(pool.code, p): part for p, part in parts.items() if part}
                 if target_pool:
-                    lines[unallocated_account(target_pool.code)] = balance
-                    lines |= {contributions_account(target_pool.code, p): -part for p, part in parts.items() if part}
+                    lines[chart.pool_unallocated(target_pool.code)] = balance
+                    lines |= {chart.pool_contributions(target_pool.code, p): -part for p, part in parts.items() if part}
             return balance, parts, lines
 
         def act():  # type: ignore[no-untyped-def]
@@ -346,7 +340,7 @@ class BudgetMachine(RuleBasedStateMachine):
                 return
             source = "pool:" + list(self.pools)[source % len(self.pools)]
         key = self.key()
-        target = available_account(person, fy, stream)
+        target = chart.stream_available(person, fy, stream)
 
         def predict() -> dict[str, int]:
             if source.startswith("pool:"):
@@ -354,7 +348,7 @@ class BudgetMachine(RuleBasedStateMachine):
                 kinds = {FUNDERS[p] for p in pool.partners}
                 if pool.closed or pool.fy != fy:
                     raise Refused("closed pool, or another year's")
-                account = unallocated_account(pool.code)
+                account = chart.pool_unallocated(pool.code)
             else:
                 kinds = {FUNDERS[source]}
                 account = f"funder:{source}:funding"
@@ -394,8 +388,8 @@ class BudgetMachine(RuleBasedStateMachine):
     def outflow_lines(self, person: str, fy: int, parts: dict[Stream, int]) -> dict[str, int]:
         lines: dict[str, int] = {}
         for s, part in parts.items():
-            lines[spent_account(person, fy, s)] = part
-            lines[available_account(person, fy, s)] = -part
+            lines[chart.stream_spent(person, fy, s)] = part
+            lines[chart.stream_available(person, fy, s)] = -part
         return lines
 
     @precondition(lambda self: self.components)
@@ -459,7 +453,7 @@ class BudgetMachine(RuleBasedStateMachine):
             parts = self.attribute(person, fy, amount, named)
             per_stream = []
             for s, part in parts.items():
-                account = available_account(person, fy, s)
+                account = chart.stream_available(person, fy, s)
                 weights = {src: net for src, net in sorted(self.m.sources(account).items()) if net > 0}
                 shares = model_split(part, list(weights.values()))
                 assert sum(shares) == part and all(x >= 0 for x in shares)  # recovery by source is exact
@@ -543,9 +537,9 @@ class BudgetMachine(RuleBasedStateMachine):
         for pool in self.pools.values():
             view = pool_view(self.engine, pool.code)
             assert view.partner_equity == view.unallocated + view.allocated_out - view.recovered_in  # 3
-            unallocated = unallocated_account(pool.code)
+            unallocated = chart.pool_unallocated(pool.code)
             equity = sum(-self.m.bal[f(pool.code, p)] for p in pool.partners
-                         for f in (contributions_account, risk_share_account))
+                         for f in (chart.pool_contributions, chart.pool_risk_share))
             assert (view.unallocated, view.allocated_out, view.recovered_in, view.partner_equity) == (
                 self.m.bal[unallocated], -self.m.by_kind[(unallocated, "allocation")],
                 self.m.by_kind[(unallocated, "recovery")], equity)

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text, update
 
-from ledger import store
+from ledger import chart
 from ledger.domain import Attribution, FunderKind, RiskShare, Stream, YearEnd
 from ledger.errors import (
     AccountClosed,
@@ -28,26 +28,10 @@ from ledger.models import AccountBalance, Person, PersonName
 from ledger.reports.budgets import budget_view, pool_view
 from ledger.reports.reconcile import reconcile
 from ledger.services import journal
-from ledger.services.budgets import (
-    Allocation,
-    allocate,
-    available_account,
-    budget_in,
-    recover,
-    set_rule,
-    spend,
-    spent_account,
-)
+from ledger.services.budgets import Allocation, allocate, budget_in, recover, set_rule, spend
 from ledger.services.parties import add_funder, erase_name, list_funders, register_person
-from ledger.services.pools import (
-    close_year,
-    contribute,
-    contributions_account,
-    create_pool,
-    pool_in,
-    risk_share_account,
-    unallocated_account,
-)
+from ledger.services.pools import close_year, contribute, create_pool, pool_in
+from ledger.storage import reads
 from tests.ledger_state import assert_books_hold, snapshot
 
 FY = 2025
@@ -60,12 +44,12 @@ ANN_NHS = "9434765919"  # 943 476 5919, valid by Modulus 11
 def balance(engine, code: str) -> int:  # type: ignore[no-untyped-def]
     """An account's balance on its natural side (assets debit, equity credit)."""
     with engine.connect() as conn:
-        return store.account_rows(conn, [code])[code][1].normal_balance
+        return reads.account_rows(conn, [code])[code].state.normal_balance
 
 
 def state(engine, code: str):  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        return store.account_rows(conn, [code])[code][1]
+        return reads.account_rows(conn, [code])[code].state
 
 
 def streams(engine, person: str = "P1", fy: int = FY) -> dict:  # type: ignore[no-untyped-def]
@@ -213,9 +197,9 @@ def test_create_pool_opens_its_accounts(people):
     assert info.partners == {"council": 4_000, "icb": 6_000}
     assert info.partner_kinds == {"council": FunderKind.COUNCIL, "icb": FunderKind.ICB}
     with people.connect() as conn:
-        states = {code: row[1] for code, row in store.account_rows(conn, [
-            unallocated_account("bcf"), *(f(("bcf"), p) for p in ("icb", "council")
-                                          for f in (contributions_account, risk_share_account))]).items()}
+        states = {code: row.state for code, row in reads.account_rows(conn, [
+            chart.pool_unallocated("bcf"), *(f(("bcf"), p) for p in ("icb", "council")
+                                          for f in (chart.pool_contributions, chart.pool_risk_share))]).items()}
     assert len(states) == 5
     assert states["pool:bcf:unallocated"].type is AccountType.ASSET and states["pool:bcf:unallocated"].non_negative
     assert states["pool:bcf:partner:icb:contributions"].type is AccountType.EQUITY
@@ -454,7 +438,7 @@ def test_allocation_refusals_write_nothing(pooled):
     spend(pooled, "P1", FY, 30_00, on=DAY, actor="t")
     error = refused(pooled, InsufficientFunds, allocate, pooled,
                     [Allocation("P1", FY, NHS, -70_01, "pool:bcf", DAY)], actor="t")
-    assert (error.details["account"], error.details["available"]) == (available_account("P1", FY, NHS), 70_00)
+    assert (error.details["account"], error.details["available"]) == (chart.stream_available("P1", FY, NHS), 70_00)
     refused(pooled, InvalidInput, allocate, pooled, [Allocation("P1", FY, NHS, 0, "pool:bcf", DAY)], actor="t")
     refused(pooled, UnknownParty, allocate, pooled, [Allocation("P9", FY, NHS, 1_00, "icb", DAY)], actor="t")
     refused(pooled, UnknownParty, allocate, pooled, [Allocation("P1", FY, NHS, 1_00, "nhs-england", DAY)], actor="t")
@@ -490,7 +474,7 @@ def budget(pooled):  # type: ignore[no-untyped-def]
 def test_spend_on_a_named_stream(budget):
     out = spend(budget, "P1", FY, 99_99, on=DAY, actor="t", stream=CARE)
     assert out.attributed.parts == {CARE: 99_99} and out.attributed.rule == "named"
-    assert balance(budget, spent_account("P1", FY, CARE)) == 99_99
+    assert balance(budget, chart.stream_spent("P1", FY, CARE)) == 99_99
     assert streams(budget)[CARE].available == 200_01
     holds(budget)
 
@@ -584,7 +568,7 @@ def test_recovery_goes_back_to_each_source_in_proportion_to_what_it_allocated(bu
     (entry,) = [p.entry for p in out.posted]
     assert entry.kind == "recovery" and entry.meta["stream"] == "care-act"
     assert {line.account: line.amount for line in entry.lines} == {
-        "funder:council:funding": 66_67, "pool:bcf:unallocated": 33_33, available_account("P1", FY, CARE): -100_00}
+        "funder:council:funding": 66_67, "pool:bcf:unallocated": 33_33, chart.stream_available("P1", FY, CARE): -100_00}
     assert balance(budget, "funder:council:funding") == 300_00 - 66_67
     view = streams(budget)[CARE]
     assert (view.allocated, view.recovered, view.available) == (450_00, 100_00, 350_00)
@@ -620,7 +604,7 @@ def test_recovery_after_a_reversed_allocation_follows_the_net_sources(budget):
     journal.reverse(budget, extra, actor="t", effective_date=DAY)
     out = recover(budget, "P1", FY, 60_00, on=DAY, actor="t", stream=NHS)
     assert {line.account: line.amount for line in out.posted[0].entry.lines} == {
-        "pool:bcf:unallocated": 60_00, available_account("P1", FY, NHS): -60_00}  # the icb's net share is nil
+        "pool:bcf:unallocated": 60_00, chart.stream_available("P1", FY, NHS): -60_00}  # the icb's net share is nil
     holds(budget)
 
 
@@ -641,7 +625,7 @@ def test_reconcile_counts_what_it_checked(budget):
 def tamper(engine, code: str, **values) -> None:  # type: ignore[no-untyped-def]
     """Play the attacker: change a maintained balance behind the ledger's back."""
     with engine.begin() as conn:
-        account_id = store.account_rows(conn, [code])[code][0]
+        account_id = reads.account_rows(conn, [code])[code].id
         conn.execute(update(AccountBalance).where(AccountBalance.account_id == account_id).values(**values))
 
 
@@ -662,22 +646,22 @@ def test_reconcile_finds_a_tampered_pool_balance(budget):
 
 def test_reconcile_finds_a_tampered_budget_stream(budget):
     spend(budget, "P1", FY, 10_00, on=DAY, actor="t", stream=S117)
-    tamper(budget, spent_account("P1", FY, S117), balance=AccountBalance.balance - 3)
+    tamper(budget, chart.stream_spent("P1", FY, S117), balance=AccountBalance.balance - 3)
     result = reconcile(budget, person="P1")
     subjects = {(d.subject, d.check): d for d in result.differences}
     found = subjects[(f"P1 {FY} s117", "spent account = spend out of the stream")]
     assert (found.expected, found.actual, found.amount) == (10_00, 9_97, -3)
-    assert found.accounts == (available_account("P1", FY, S117), spent_account("P1", FY, S117))
+    assert found.accounts == (chart.stream_available("P1", FY, S117), chart.stream_spent("P1", FY, S117))
     assert reconcile(budget, pool="bcf").ok
-    tamper(budget, available_account("P1", FY, NHS), pending_credits=5)
+    tamper(budget, chart.stream_available("P1", FY, NHS), pending_credits=5)
     checks = {(d.subject, d.check) for d in reconcile(budget, person="P1").differences}
     assert (f"P1 {FY} nhs-phb", "allocated = spent + recovered + available + held") not in checks  # held counts
-    assert ("ledger", available_account("P1", FY, NHS)) in {(d.scope, d.subject)
+    assert ("ledger", chart.stream_available("P1", FY, NHS)) in {(d.scope, d.subject)
                                                             for d in reconcile(budget).differences}
 
 
 def test_reconcile_flags_postings_that_bypass_the_budget_rules(budget):
-    journal.post(budget, Draft((Line(available_account("P1", FY, NHS), 5_00), Line("funder:edu:funding", -5_00)),
+    journal.post(budget, Draft((Line(chart.stream_available("P1", FY, NHS), 5_00), Line("funder:edu:funding", -5_00)),
                                DAY, kind="manual"), actor="t")
     result = reconcile(budget, person="P1")
     assert {d.check for d in result.differences} == {

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, update
 
-from ledger import store
+from ledger import chart
 from ledger.domain import FunderKind, Stream
 from ledger.errors import InvalidInput
 from ledger.journal import Draft, Line
@@ -15,13 +15,14 @@ from ledger.reports.budgets import budget_view
 from ledger.reports.reconcile import reconcile
 from ledger.reports.verify import BalanceMismatch, verify
 from ledger.services import journal
-from ledger.services.budgets import Allocation, allocate, available_account, spend, spent_account
+from ledger.services.budgets import Allocation, allocate, spend
 from ledger.services.parties import NewPerson, add_funder, register_people
 from ledger.services.pools import contribute, create_pool
+from ledger.storage import reads
 
 FY = 2025
 DAY = date(2025, 4, 1)
-MANY = store.CHUNK + 23  # more people than one IN (...) list holds
+MANY = reads.CHUNK + 23  # more people than one IN (...) list holds
 
 
 def refs(n: int = MANY) -> list[str]:
@@ -113,16 +114,16 @@ def test_reconcile_and_verify_find_what_was_tampered_with(funded) -> None:
     spend(funded, people[2], FY, 70_00, on=DAY, actor="t", hold=True)  # still held
     nhs = Stream.NHS_PHB
     journal.post_many(funded, [  # what spend posts, in bulk (as the bench does)
-        (Draft((Line(spent_account(ref, FY, nhs), 10_00), Line(available_account(ref, FY, nhs), -10_00)), DAY,
+        (Draft((Line(chart.stream_spent(ref, FY, nhs), 10_00), Line(chart.stream_available(ref, FY, nhs), -10_00)), DAY,
                "spend", f"spend for {ref}"), f"s:{ref}")
         for ref in people
     ], actor="t")
     assert reconcile(funded).ok and verify(funded).ok
     assert reconcile(funded, person=people[2]).ok and reconcile(funded, pool="s75").ok
 
-    held, spent = available_account(people[2], FY, nhs), spent_account(people[3], FY, nhs)
+    held, spent = chart.stream_available(people[2], FY, nhs), chart.stream_spent(people[3], FY, nhs)
     with funded.begin() as conn:
-        ids = {code: row[0] for code, row in store.account_rows(conn, [held, spent, "pool:s75:unallocated"]).items()}
+        ids = {code: row.id for code, row in reads.account_rows(conn, [held, spent, "pool:s75:unallocated"]).items()}
         conn.execute(update(AccountBalance).where(AccountBalance.account_id == ids[held])
                      .values(pending_credits=AccountBalance.pending_credits + 1))
         conn.execute(update(AccountBalance).where(AccountBalance.account_id.in_([ids[spent], ids["pool:s75:unallocated"]]))

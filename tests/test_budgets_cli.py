@@ -7,11 +7,10 @@ import json
 import pytest
 from sqlalchemy import select, update
 
-from ledger import store
 from ledger.cli import common
 from ledger.models import AccountBalance, PersonName
+from ledger.storage import reads
 from tests.ledger_state import assert_books_hold, snapshot
-
 
 
 def as_json(result) -> object:  # type: ignore[no-untyped-def]
@@ -319,7 +318,7 @@ def test_reconcile_scopes_and_plain_text(budget):
 
 def test_reconcile_finds_a_tampered_balance_and_exits_1(budget, engine):
     with engine.begin() as conn:
-        account_id = store.account_rows(conn, ["pool:bcf:unallocated"])["pool:bcf:unallocated"][0]
+        account_id = reads.account_rows(conn, ["pool:bcf:unallocated"])["pool:bcf:unallocated"].id
         conn.execute(update(AccountBalance).where(AccountBalance.account_id == account_id)
                      .values(balance=AccountBalance.balance - 7))
     found = as_json(budget("reconcile", "--json", code=1))

@@ -6,7 +6,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from ledger import store
 from ledger.errors import IdempotencyConflict, UnknownAccount
 from ledger.journal import AccountType, Draft, Line
 from ledger.models import JournalEntry, Posting
@@ -14,9 +13,10 @@ from ledger.reports.balances import account_balance, trial_balance
 from ledger.reports.verify import verify
 from ledger.services import journal
 from ledger.services.accounts import AccountSpec, open_account
+from ledger.storage import reads
 
 DAY = date(2025, 4, 1)
-MANY = store.CHUNK * 2 + 7  # more keys than one IN (...) list holds
+MANY = reads.CHUNK * 2 + 7  # more keys than one IN (...) list holds
 
 
 @pytest.fixture

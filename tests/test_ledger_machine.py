@@ -24,11 +24,16 @@ from datetime import date
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
-
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
-from ledger import store
 from ledger.errors import (
     AccountExists,
     AlreadyReversed,
@@ -47,6 +52,7 @@ from ledger.models import LedgerHead
 from ledger.reports.verify import verify
 from ledger.services import journal
 from ledger.services.accounts import AccountSpec, open_account
+from ledger.storage import reads
 from tests import support
 from tests.ledger_state import assert_books_hold, snapshot
 
@@ -657,7 +663,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert head[0] == len(self.model.entries)
             if last is not None:  # the head is the last entry the ledger returned, stored as returned
                 assert head[1] == last.sealed.hash  # type: ignore[union-attr]
-                assert store.load_entry(conn, last.id) == last.sealed
+                assert reads.load_entry(conn, last.id) == last.sealed
 
 
 def test_ledger_machine(databases: support.FreshDatabases) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ledger import store
+from ledger import chart
 from ledger.domain import FunderKind, Stream
 from ledger.models import JournalEntry, Posting
 from ledger.models.payments import Payment
@@ -27,6 +27,7 @@ from ledger.reports.reconcile import reconcile
 from ledger.reports.verify import verify
 from ledger.services import parties, payments
 from ledger.services.budgets import Allocation, allocate
+from ledger.storage import reads
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 12
@@ -101,15 +102,15 @@ def test_killed_runs_pay_everything_exactly_once(world, tmp_path):
             JournalEntry.idempotency_key.like("payment:%"))).scalars().all()
         assert sorted(keys) == sorted(f"payment:{i}:{step}" for i in ids for step in ("hold", "settle"))
         # every settlement has exactly 2 postings to the cash side: payee and bank
-        bank_id = store.account_row(conn, payments.bank_account("council"))[0]
+        bank_id = reads.account_row(conn, chart.bank("council")).id
         bank_postings = conn.execute(select(func.count()).select_from(Posting).where(
             Posting.account_id == bank_id, Posting.pending.is_(False))).scalar_one()
         assert bank_postings == n
         total = sum(p.amount for p in view.payments)
-        assert store.account_row(conn, payments.bank_account("council"))[1].normal_balance == -total
+        assert reads.account_row(conn, chart.bank("council")).state.normal_balance == -total
         for p in view.payments:
             if p.payee_kind == "person":
-                dp = store.account_row(conn, payments.dp_account(p.person))[1]
+                dp = reads.account_row(conn, chart.dp_account(p.person)).state
                 assert dp.normal_balance == 2 * p.amount and dp.pending_debits == 0
     assert verify(engine).ok
     assert reconcile(engine).ok

@@ -10,17 +10,18 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from ledger import store
+from ledger import chart
+from ledger.calendar import parse_period
 from ledger.domain import FunderKind, Stream
 from ledger.errors import InvalidInput, NotAllowed, NotReversible, UnknownParty
-from ledger.calendar import parse_period
 from ledger.models import JournalEntry
 from ledger.reports.reconcile import reconcile
 from ledger.reports.statements import person_statement
 from ledger.reports.verify import verify
 from ledger.rules.surplus import SurplusInput, decide
 from ledger.services import journal, parties, payments, returned, surplus
-from ledger.services.budgets import Allocation, allocate, available_account, spend, spent_account
+from ledger.services.budgets import Allocation, allocate, spend
+from ledger.storage import reads
 
 D0 = date(2025, 4, 7)
 PAY = "council"
@@ -28,12 +29,12 @@ PAY = "council"
 
 def balance(engine, code: str) -> int:
     with engine.connect() as conn:
-        return store.account_rows(conn, [code])[code][1].normal_balance
+        return reads.account_rows(conn, [code])[code].state.normal_balance
 
 
 def available(engine, code: str) -> int:
     with engine.connect() as conn:
-        return store.account_rows(conn, [code])[code][1].available
+        return reads.account_rows(conn, [code])[code].state.available
 
 
 def entry_count(engine) -> int:
@@ -98,8 +99,8 @@ def test_holds_reduce_available_then_settle(world):
     view = payments.approve(world, run.id, actor="checker")
     assert view.status == "approved" and view.count("held") == 2
     # the DP of 400.00 is shared 3:1 (proportional); held, not yet spent
-    assert available(world, available_account("P1", 2025, Stream.CARE_ACT)) == 300_000 - 30_000
-    assert balance(world, available_account("P1", 2025, Stream.CARE_ACT)) == 300_000
+    assert available(world, chart.stream_available("P1", 2025, Stream.CARE_ACT)) == 300_000 - 30_000
+    assert balance(world, chart.stream_available("P1", 2025, Stream.CARE_ACT)) == 300_000
     books_ok(world)
     with pytest.raises(NotAllowed):
         payments.settle(world, run.id, on=D0, actor="tester")  # not submitted yet
@@ -108,11 +109,11 @@ def test_holds_reduce_available_then_settle(world):
     payments.submit(world, run.id)
     view = payments.settle(world, run.id, on=D0, actor="tester")
     assert view.status == "settled" and view.count("settled") == 2
-    assert balance(world, spent_account("P1", 2025, Stream.CARE_ACT)) == 30_000
-    assert balance(world, spent_account("P1", 2025, Stream.NHS_PHB)) == 10_000
-    assert balance(world, payments.dp_account("P1")) == 40_000
-    assert balance(world, payments.provider_paid("acme")) == 12_345
-    assert balance(world, payments.bank_account(PAY)) == -(40_000 + 12_345)
+    assert balance(world, chart.stream_spent("P1", 2025, Stream.CARE_ACT)) == 30_000
+    assert balance(world, chart.stream_spent("P1", 2025, Stream.NHS_PHB)) == 10_000
+    assert balance(world, chart.dp_account("P1")) == 40_000
+    assert balance(world, chart.provider_paid("acme")) == 12_345
+    assert balance(world, chart.bank(PAY)) == -(40_000 + 12_345)
     books_ok(world)
     # settling again does nothing
     again = payments.settle(world, run.id, on=D0, actor="tester")
@@ -125,7 +126,7 @@ def test_failed_at_bank_voids_and_is_gathered_again(world):
     view = full_run(world, D0, failed={invoice.id: "account closed"})
     assert view.status == "settled"
     assert {p.payee: p.status for p in view.payments} == {"P1": "settled", "acme": "failed"}
-    assert available(world, available_account("P2", 2025, Stream.CARE_ACT)) == 50_000
+    assert available(world, chart.stream_available("P2", 2025, Stream.CARE_ACT)) == 50_000
     again = payments.gather(world, PAY, D0, actor="tester")
     assert len(again.added) == 1 and again.run.payments[0].attempt == 2
     books_ok(world)
@@ -148,9 +149,9 @@ def test_returned_payment_reverses_cleanly(world):
     returned = payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed",
                                        actor="tester")
     assert returned.status == "returned" and returned.return_entry
-    assert balance(world, payments.dp_account("P1")) == 0
-    assert balance(world, available_account("P1", 2025, Stream.CARE_ACT)) == 300_000
-    assert balance(world, payments.bank_account(PAY)) == -12_345
+    assert balance(world, chart.dp_account("P1")) == 0
+    assert balance(world, chart.stream_available("P1", 2025, Stream.CARE_ACT)) == 300_000
+    assert balance(world, chart.bank(PAY)) == -12_345
     again = payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="x", actor="tester")
     assert again.return_entry == returned.return_entry
     assert payments.gather(world, PAY, D0, actor="tester").added == ()  # returned: not paid again by itself
@@ -202,11 +203,11 @@ def test_surplus_detect_and_recover_split_exactly(world):
     found = surplus.detect(world, date(2025, 6, 1), weeks=4)
     assert [(f.person, f.decision.surplus) for f in found] == [("P1", 30_000)]
     dry = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, dry_run=True, actor="tester")
-    assert dry.entries == () and balance(world, payments.dp_account("P1")) == 70_000
+    assert dry.entries == () and balance(world, chart.dp_account("P1")) == 70_000
     done = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, actor="tester")
     assert done.finding.decision.parts == {"care-act": 22_500, "nhs-phb": 7_500}
-    assert balance(world, payments.dp_account("P1")) == 40_000
-    assert balance(world, spent_account("P1", 2025, Stream.CARE_ACT)) == 60_000 - 22_500
+    assert balance(world, chart.dp_account("P1")) == 40_000
+    assert balance(world, chart.stream_spent("P1", 2025, Stream.CARE_ACT)) == 60_000 - 22_500
     assert balance(world, "funder:council:funding") == 350_000 - 22_500
     again = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, actor="tester")
     assert again.replayed and again.entries == done.entries
@@ -235,8 +236,8 @@ def test_surplus_refunds_contribution_first(world):
     done = surplus.recover(world, "P1", date(2025, 6, 1), weeks=4, actor="tester")
     d = done.finding.decision
     assert (d.surplus, d.refund, d.recovered) == (42_000, 12_000, 30_000)
-    assert balance(world, payments.dp_contributions("P1")) == 0
-    assert balance(world, payments.dp_account("P1")) == 40_000
+    assert balance(world, chart.dp_contributions("P1")) == 0
+    assert balance(world, chart.dp_account("P1")) == 40_000
     books_ok(world)
 
 
@@ -330,8 +331,8 @@ def test_a_returned_payment_is_paid_again_to_the_corrected_account(world):
     assert payments.gather(world, PAY, D0, actor="tester").added == ()  # asked once, gathered once
     settled = full_run(world, D0)
     assert settled.count("settled") == 1
-    assert balance(world, payments.dp_account("P1")) == 40_000  # paid, returned, paid again: once in all
-    assert balance(world, available_account("P1", 2025, Stream.CARE_ACT)) == 300_000 - 30_000
+    assert balance(world, chart.dp_account("P1")) == 40_000  # paid, returned, paid again: once in all
+    assert balance(world, chart.stream_available("P1", 2025, Stream.CARE_ACT)) == 300_000 - 30_000
     with pytest.raises(NotAllowed, match="is settled"):
         returned.repay(world, new.id, reason="again", actor="tester")
     books_ok(world)

@@ -30,6 +30,7 @@ from ledger.rules.plans import (
     planned_cost,
 )
 from ledger.services import budgets, journal, parties, plans, users
+from ledger.storage.plans import mode_in
 
 FY = 2025
 
@@ -197,9 +198,9 @@ def test_mode_is_set_per_person_and_year_with_history(funded):
     plans.set_mode(funded, "P1", FY, Mode.MANAGED_ACCOUNT, actor="tester")
     plans.set_mode(funded, "P1", FY, Mode.DIRECT_PAYMENT, actor="tester", effective_from=date(2025, 10, 1))
     with funded.connect() as conn:
-        now = plans.mode_in(conn, "P1", FY)
+        now = mode_in(conn, "P1", FY)
         assert now is not None and now.mode is Mode.DIRECT_PAYMENT and now.effective_from == date(2025, 10, 1)
-        assert plans.mode_in(conn, "P2", FY) is None
+        assert mode_in(conn, "P2", FY) is None
     with pytest.raises(Forbidden):
         plans.set_mode(funded, "P1", FY, Mode.COUNCIL_MANAGED, actor="broker")
 

@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 from sqlalchemy import text, update
 
-from ledger import store
 from ledger.calendar import financial_year, month
 from ledger.errors import (
     AccountClosed,
@@ -34,6 +33,7 @@ from ledger.reports.verify import BalanceMismatch, verify
 from ledger.services import journal
 from ledger.services.accounts import AccountSpec, close_account, open_account
 from ledger.services.periods import close_period
+from ledger.storage import reads
 from tests.ledger_state import assert_books_hold, disable_append_only, snapshot
 
 APR, MAY, JUN = date(2025, 4, 10), date(2025, 5, 10), date(2025, 6, 10)
@@ -579,7 +579,7 @@ def test_verify_finds_a_deleted_posting(busy):
 def test_verify_finds_a_rehashed_entry_at_the_next_link(busy):
     """Recomputing the altered entry's own hash does not help: the next entry points at the old one."""
     with busy.begin() as conn:
-        forged = store.load_entry(conn, 6)
+        forged = reads.load_entry(conn, 6)
     forged = replace(forged, memo="forged")
     tamper(busy, "UPDATE journal_entries SET memo = 'forged', hash = :h WHERE id = 6", h=forged.hash)
     result = verify(busy)
@@ -592,7 +592,7 @@ def test_verify_checks_each_entry_sums_to_zero_even_with_a_consistent_hash(busy)
     """An attacker who rewrites the last entry's postings and recomputes its hash and the head."""
     tamper(busy, "UPDATE postings SET amount = 700 WHERE entry_id = 10 AND amount > 0")
     with busy.connect() as conn:
-        forged = store.load_entry(conn, 10)
+        forged = reads.load_entry(conn, 10)
     tamper(busy, "UPDATE journal_entries SET hash = :h WHERE id = 10", h=forged.hash)
     with busy.begin() as conn:
         conn.execute(update(LedgerHead).values(last_hash=forged.hash))
@@ -612,7 +612,7 @@ def test_verify_finds_a_missing_entry(busy):
 
 def test_verify_finds_a_stored_balance_that_was_altered(busy):
     with busy.begin() as conn:  # balances are maintained, so updatable: no trigger needed
-        ids = {code: row[0] for code, row in store.account_rows(conn, ["nhs", "care"]).items()}
+        ids = {code: row.id for code, row in reads.account_rows(conn, ["nhs", "care"]).items()}
         conn.execute(update(AccountBalance).where(AccountBalance.account_id == ids["nhs"])
                      .values(balance=AccountBalance.balance - 1))
         conn.execute(update(AccountBalance).where(AccountBalance.account_id == ids["care"])

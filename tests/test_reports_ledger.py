@@ -12,12 +12,13 @@ from datetime import date
 
 from sqlalchemy import Engine
 
+from ledger import chart
 from ledger.calendar import financial_year
 from ledger.domain import FunderKind, RiskShare, Stream
 from ledger.journal import AccountType, Draft, Line
 from ledger.services import journal
 from ledger.services.accounts import AccountSpec, open_account
-from ledger.services.budgets import Allocation, allocate, available_account, recover, spend
+from ledger.services.budgets import Allocation, allocate, recover, spend
 from ledger.services.parties import add_funder, register_person
 from ledger.services.periods import close_period
 from ledger.services.pools import close_year, contribute, create_pool
@@ -60,7 +61,7 @@ def build(engine: Engine) -> dict[str, int]:
     recover(engine, "p_3", FY, 1_000_00, on=date(2026, 3, 2), actor=ACTOR)  # back into the pool
     # a kind the person statement has no column for: it must show under "other"
     ids["odd"] = journal.post(engine, Draft(
-        (Line(available_account("P1", FY, Stream.PERSONAL_CONTRIBUTION), 50_00), Line("funder:self:funding", -50_00)),
+        (Line(chart.stream_available("P1", FY, Stream.PERSONAL_CONTRIBUTION), 50_00), Line("funder:self:funding", -50_00)),
         date(2025, 9, 1), "top-up-adjustment", "adjustment of a kind from another feature"), actor=ACTOR).entry.id
     # a manual pair of accounts whose codes need mapping for Beancount
     open_account(engine, AccountSpec("bank.main_account", AccountType.ASSET, date(2025, 4, 1)))

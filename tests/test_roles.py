@@ -147,7 +147,7 @@ def test_a_read_only_session_cannot_write_even_by_raw_sql(engine):
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from ledger.db import read_only_sessions
+    from ledger.storage.engine import read_only_sessions
 
     add_funder_and_people(engine)
     read_only_sessions(engine)

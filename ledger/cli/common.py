@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ledger.calendar import parse_period
-from ledger.db import database_url, open_engine, read_only_sessions, write_refused
+from ledger.storage.engine import database_url, open_engine, read_only_sessions, write_refused
 from ledger.errors import InvalidInput, LedgerError, NotAllowed
 from ledger.money import format_amount
 from ledger.roles import Permission, writes

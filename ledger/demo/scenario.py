@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ledger import chart
 from ledger.calendar import financial_year
 from ledger.demo.population import Case, DemoPerson, people
 from ledger.domain import FunderKind, RiskShare, Stream, YearEnd
@@ -130,7 +130,7 @@ class Scenario:
                 direct += self._allocations(person)
                 charge = self.charges.get(person.ref)
                 if charge is not None:
-                    source = f"pool:{POOL}" if person.case is Case.INTEGRATED else "council"
+                    source = chart.pool_source(POOL) if person.case is Case.INTEGRATED else "council"
                     fund_from_assessment(self.engine, person.ref, FY, charge, person.weekly_cost, council=source,
                                          person_funder="self", on=START, actor=OFFICER, key=f"demo:assess:{person.ref}")
                 advance(1)
@@ -151,7 +151,7 @@ class Scenario:
         if p.case is Case.CHC:
             return [component(Stream.NHS_CHC, p.weekly_cost * WEEKS, "icb")]
         if p.case is Case.S117:
-            return [component(Stream.S117, p.weekly_cost * WEEKS, f"pool:{POOL}")]
+            return [component(Stream.S117, p.weekly_cost * WEEKS, chart.pool_source(POOL))]
         if p.case is Case.EHC:
             return [component(Stream.EHC_EDUCATION, p.education_yearly, "education")]
         if p.case is Case.INTEGRATED:

@@ -14,11 +14,12 @@ from datetime import date
 
 from sqlalchemy import Engine, func, select
 
-from ledger.db import READ_ONLY
+from ledger import chart
 from ledger.models import Account, Person, Posting
 from ledger.models.payments import PaymentSchedule
-from ledger.reports.statements import ChainHead, chain_head
-from ledger.services.payments import DP_PERIOD, due_dates, dp_contributions
+from ledger.rules.direct_payments import DP_PERIOD, due_dates
+from ledger.storage.engine import READ_ONLY
+from ledger.storage.reads import ChainHead, chain_head
 
 BUCKETS = ("0-30 days", "31-60 days", "61-90 days", "over 90 days")
 
@@ -84,10 +85,10 @@ def contribution_arrears(engine: Engine, as_of: date) -> ArrearsReport:
         paid = dict(conn.execute(
             select(Account.code, func.coalesce(func.sum(Posting.amount), 0))
             .join(Posting, Posting.account_id == Account.id)
-            .where(Account.code.in_([dp_contributions(ref) for ref in dues]), Posting.pending.is_(False),
+            .where(Account.code.in_([chart.dp_contributions(ref) for ref in dues]), Posting.pending.is_(False),
                    Posting.amount < 0, Posting.effective_date <= as_of)
             .group_by(Account.code)
         ).all()) if dues else {}
-    lines = tuple(ArrearsLine(ref, weekly[ref], age(dues[ref], -int(paid.get(dp_contributions(ref), 0)), as_of))
+    lines = tuple(ArrearsLine(ref, weekly[ref], age(dues[ref], -int(paid.get(chart.dp_contributions(ref), 0)), as_of))
                   for ref in dues)
     return ArrearsReport(as_of, lines, head)

@@ -8,19 +8,19 @@ from datetime import date
 
 from sqlalchemy import Engine, func, select
 
-from ledger import store
-from ledger.db import READ_ONLY
 from ledger.errors import UnknownAccount
 from ledger.journal import AccountState
 from ledger.models import Posting
+from ledger.storage import reads
+from ledger.storage.engine import READ_ONLY
 
 
 def account_balance(engine: Engine, code: str) -> AccountState:
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        found = store.account_row(conn, code)
+        found = reads.account_row(conn, code)
     if found is None:
         raise UnknownAccount(f"no account {code!r}", account=code)
-    return found[1]
+    return found.state
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class TrialBalance:
 def trial_balance(engine: Engine, prefix: str | None = None, as_of: date | None = None) -> TrialBalance:
     """Every account's posted balance. With `as_of`, computed from postings effective up to that day."""
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        rows = store.all_account_states(conn, prefix)
+        rows = reads.all_account_states(conn, prefix)
         if as_of is not None:
             sums = dict(
                 conn.execute(

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
-from ledger import store
-from ledger.db import READ_ONLY
+from ledger import chart
+from ledger.chart import EntryKind
 from ledger.domain import Stream
-from ledger.models import Account, AccountBalance, Budget, BudgetComponent, JournalEntry, Person, Pool, Posting
+from ledger.models import Account, AccountBalance, Budget, BudgetComponent, JournalEntry, Person, Posting
 from ledger.rules.risk_share import share
-from ledger.services.budgets import ALLOCATION, PAYMENT, RECOVERY, SPEND
-from ledger.services.pools import PoolInfo, pool_in
+from ledger.storage import reads
+from ledger.storage.engine import READ_ONLY
+from ledger.storage.lookup import PoolInfo, pool_codes, pool_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +86,9 @@ def stream_figures(conn: Connection, person: str | None = None, fy: int | None =
         by_kind = sums.get(r.available_account_id, {})
         out.append(StreamFigures(
             r.ref, r.fy, Stream(r.stream), r.avail_code, r.spent_code,
-            allocated=by_kind.pop(ALLOCATION, 0),
-            spent=-by_kind.pop(SPEND, 0) - by_kind.pop(PAYMENT, 0),
-            recovered=-by_kind.pop(RECOVERY, 0),
+            allocated=by_kind.pop(EntryKind.ALLOCATION, 0),
+            spent=-by_kind.pop(EntryKind.SPEND, 0) - by_kind.pop(EntryKind.PAYMENT, 0),
+            recovered=-by_kind.pop(EntryKind.RECOVERY, 0),
             other=sum(by_kind.values()),
             spent_balance=r.spent_balance,
             balance=r.balance,
@@ -102,7 +103,7 @@ def _sums_by_kind(conn: Connection, account_ids: list[int], scoped: bool) -> dic
     wanted = set(account_ids)
     if scoped:
         results: Iterable = (conn.execute(_SUMS_BY_KIND_OF, {"accounts": list(part)})
-                             for part in store.chunks(account_ids))
+                             for part in reads.chunks(account_ids))
     else:
         results = [conn.execute(_SUMS_BY_KIND)]
     for result in results:
@@ -140,32 +141,30 @@ class PoolFigures:
     person_side_allocated: int = 0  # the same allocations (less reductions), summed from the people's side
 
 
-POOL_KINDS = {"contribution", "pool-year-end"}
+POOL_KINDS = {EntryKind.CONTRIBUTION, EntryKind.POOL_YEAR_END}
 
 
 def pool_figures(conn: Connection, pool: str | None = None) -> list[PoolFigures]:
-    codes = [pool] if pool else list(conn.execute(select(Pool.code).order_by(Pool.fy, Pool.code)).scalars())
     out = []
-    for code in codes:
+    for code in [pool] if pool else pool_codes(conn):
         info = pool_in(conn, code)
-        unallocated = f"pool:{code}:unallocated"
-        states = store.account_rows(conn, [unallocated] + [
-            f"pool:{code}:partner:{p}:{part}" for p in info.partners for part in ("contributions", "risk-share")])
-        by_kind = _sums_by_kind(conn, [states[unallocated][0]], scoped=True).get(states[unallocated][0], {})
-        allocated_out = -by_kind.pop(ALLOCATION, 0)
-        recovered_in = by_kind.pop(RECOVERY, 0)
+        unallocated = chart.pool_unallocated(code)
+        states = reads.account_rows(conn, [unallocated, *chart.pool_partner_accounts(code, info.partners)])
+        unallocated_id = states[unallocated].id
+        by_kind = _sums_by_kind(conn, [unallocated_id], scoped=True).get(unallocated_id, {})
+        allocated_out = -by_kind.pop(EntryKind.ALLOCATION, 0)
+        recovered_in = by_kind.pop(EntryKind.RECOVERY, 0)
         other = sum(v for k, v in by_kind.items() if k not in POOL_KINDS)
-        contributions = {p: states[f"pool:{code}:partner:{p}:contributions"][1].normal_balance for p in info.partners}
-        risk = {p: states[f"pool:{code}:partner:{p}:risk-share"][1].normal_balance for p in info.partners}
+        contributions = {p: states[chart.pool_contributions(code, p)].state.normal_balance for p in info.partners}
+        risk = {p: states[chart.pool_risk_share(code, p)].state.normal_balance for p in info.partners}
         net_out = allocated_out - recovered_in
-        memo = share(net_out, info.risk_share, contributions,
-                     {p: bp for p, bp in info.partners.items() if bp is not None}) if any(contributions.values()) \
+        memo = share(net_out, info.risk_share, contributions, info.fixed_shares) if any(contributions.values()) \
             else None
         partners = [PartnerFigures(p, contributions[p], risk[p], memo.parts[p] if memo else 0) for p in info.partners]
         out.append(PoolFigures(
-            info, states[unallocated][1].normal_balance, allocated_out, recovered_in,
+            info, states[unallocated].state.normal_balance, allocated_out, recovered_in,
             sum(contributions.values()) + sum(risk.values()), other, partners,
-            _person_side_allocated(conn, states[unallocated][0]),
+            _person_side_allocated(conn, unallocated_id),
         ))
     return out
 
@@ -185,7 +184,7 @@ def _person_side_allocated(conn: Connection, unallocated_id: int) -> int:
               & (person_side.c.account_id != pool_side.c.account_id))
         .join(BudgetComponent, BudgetComponent.available_account_id == person_side.c.account_id)
         .join(JournalEntry, JournalEntry.id == pool_side.c.entry_id)
-        .where(pool_side.c.account_id == unallocated_id, JournalEntry.kind == ALLOCATION,
+        .where(pool_side.c.account_id == unallocated_id, JournalEntry.kind == EntryKind.ALLOCATION,
                pool_side.c.pending.is_(False))
     ).scalar_one()
     return int(total)

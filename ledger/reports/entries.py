@@ -8,16 +8,16 @@ from datetime import date
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import aliased
 
-from ledger import store
-from ledger.db import READ_ONLY
 from ledger.errors import UnknownAccount
 from ledger.journal import AccountState, SealedEntry, hold_total
 from ledger.models import Account, JournalEntry, Posting
+from ledger.storage import reads
+from ledger.storage.engine import READ_ONLY
 
 
 def entry(engine: Engine, entry_id: int) -> SealedEntry:
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        return store.load_entry(conn, entry_id)
+        return reads.load_entry(conn, entry_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +33,18 @@ class Activity:
 def account_activity(engine: Engine, code: str, limit: int = 20) -> tuple[AccountState, list[Activity]]:
     """An account's state and its newest postings, newest first."""
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        found = store.account_rows(conn, [code]).get(code)
+        found = reads.account_rows(conn, [code]).get(code)
         if found is None:
             raise UnknownAccount(f"no account {code!r}", account=code)
         rows = conn.execute(
             select(Posting.entry_id, Posting.effective_date, JournalEntry.kind, JournalEntry.memo,
                    Posting.amount, Posting.pending)
             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-            .where(Posting.account_id == found[0])
+            .where(Posting.account_id == found.id)
             .order_by(Posting.id.desc())
             .limit(limit)
         )
-        return found[1], [Activity(*row) for row in rows]
+        return found.state, [Activity(*row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,6 @@ def open_holds(engine: Engine, account: str | None = None) -> list[OpenHold]:
         )
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         rows = conn.execute(query).all()
-        lines = store.entry_lines(conn, [row.id for row in rows])
-    holds = [store.sealed(row, lines[row.id]) for row in rows]
+        lines = reads.entry_lines(conn, [row.id for row in rows])
+    holds = [reads.sealed(row, lines[row.id]) for row in rows]
     return [OpenHold(hold, hold_total(hold.lines)) for hold in holds]

@@ -24,13 +24,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import Engine, func, select
 
-from ledger import store
 from ledger.calendar import Period
-from ledger.db import READ_ONLY
 from ledger.journal import AccountType, Line
 from ledger.models import Account, JournalEntry, Posting
 from ledger.money import minor_digits
-from ledger.reports.statements import ChainHead, chain_head
+from ledger.storage import reads
+from ledger.storage.engine import READ_ONLY
+from ledger.storage.reads import ChainHead, chain_head
 
 ROOTS = {
     AccountType.ASSET: ("Assets", "A"),
@@ -110,8 +110,8 @@ def export_data(engine: Engine, period: Period) -> ExportData:
                    JournalEntry.phase != "pending")  # a hold moves nothing; its post or void entry may
             .order_by(JournalEntry.id))]
         entries = []
-        for part in store.chunks(ids):
-            for entry in store.load_entries(conn, part).values():
+        for part in reads.chunks(ids):
+            for entry in reads.load_entries(conn, part).values():
                 if entry.lines:  # a void has none
                     entries.append((entry, entry.lines))
         hashes = dict(conn.execute(select(JournalEntry.id, JournalEntry.hash).where(

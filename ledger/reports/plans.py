@@ -17,21 +17,15 @@ from datetime import date
 from sqlalchemy import Connection, Engine, case, exists, func, select
 from sqlalchemy.orm import aliased
 
-from ledger import store
-from ledger.db import READ_ONLY
 from ledger.models import JournalEntry
 from ledger.models.payments import Invoice, Payment
 from ledger.models.plans import CarePlan, PlanCommitment, PlanLine, SpendRecord
-from ledger.reports.statements import ChainHead, chain_head
 from ledger.rules.plans import LineSpec, Position, plan_span, planned_cost
-from ledger.services.plans import (
-    ModeSetting,
-    PlanVersion,
-    current_plan_in,
-    mode_in,
-    person_id_in,
-    plan_history_in,
-)
+from ledger.storage import reads
+from ledger.storage.engine import READ_ONLY
+from ledger.storage.lookup import person_id
+from ledger.storage.plans import ModeSetting, PlanVersion, current_plan_in, mode_in, plan_history_in
+from ledger.storage.reads import ChainHead, chain_head
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +83,14 @@ def plan_view_in(conn: Connection, person: str, fy: int, *, upto: date | None = 
             specs[stored.spec.code] = stored.spec
             if end >= span.start:
                 planned[stored.spec.code] += planned_cost(stored.spec, span.start, end)
-    person_id = person_id_in(conn, person)
+    pid = person_id(conn, person)
     codes = (select(PlanLine.id, PlanLine.code).join(CarePlan, CarePlan.id == PlanLine.plan_id)
-             .where(CarePlan.person_id == person_id, CarePlan.fy == fy).subquery())
+             .where(CarePlan.person_id == pid, CarePlan.fy == fy).subquery())
     actual = {code: (int(total), int(flagged)) for code, total, flagged in conn.execute(
         select(codes.c.code, func.sum(SpendRecord.amount),
                func.sum(case((SpendRecord.flagged_overspend, SpendRecord.amount), else_=0)))
         .join(codes, codes.c.id == SpendRecord.plan_line_id)
-        .where(store.reversing_entry(SpendRecord.entry_id).is_(None))  # a reversed spend is not actual
+        .where(reads.reversing_entry(SpendRecord.entry_id).is_(None))  # a reversed spend is not actual
         .group_by(codes.c.code)
     )}
     resolved = aliased(JournalEntry)
@@ -147,10 +141,10 @@ def spend_list(engine: Engine, person: str, fy: int, *, line: str | None = None)
     """Spend logged for a person's year (optionally one line), oldest first."""
     with engine.connect().execution_options(**READ_ONLY) as conn:
         query = (select(SpendRecord, PlanLine.code, CarePlan.version,
-                        store.reversing_entry(SpendRecord.entry_id).label("reversed_by"))
+                        reads.reversing_entry(SpendRecord.entry_id).label("reversed_by"))
                  .join(PlanLine, PlanLine.id == SpendRecord.plan_line_id)
                  .join(CarePlan, CarePlan.id == PlanLine.plan_id)
-                 .where(SpendRecord.person_id == person_id_in(conn, person), SpendRecord.fy == fy)
+                 .where(SpendRecord.person_id == person_id(conn, person), SpendRecord.fy == fy)
                  .order_by(SpendRecord.spent_on, SpendRecord.id))
         if line is not None:
             query = query.where(PlanLine.code == line)

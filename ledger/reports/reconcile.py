@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from ledger.db import READ_ONLY
+from ledger import chart
 from ledger.reports.budgets import PoolFigures, StreamFigures, pool_figures, stream_figures
 from ledger.reports.verify import balance_mismatches
+from ledger.storage.engine import READ_ONLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +73,8 @@ def reconcile(
 
 def pool_differences(p: PoolFigures) -> list[Difference]:
     code = p.pool.code
-    unallocated = f"pool:{code}:unallocated"
-    partners = tuple(f"pool:{code}:partner:{x.partner}:{part}" for x in p.partners
-                     for part in ("contributions", "risk-share"))
+    unallocated = chart.pool_unallocated(code)
+    partners = tuple(chart.pool_partner_accounts(code, [x.partner for x in p.partners]))
     checks = [
         ("partner contributions + risk share = unallocated + allocated out - recovered in",
          p.partner_equity, p.unallocated + p.allocated_out - p.recovered_in, (unallocated, *partners)),

@@ -19,43 +19,20 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, case, func, select
 
-from ledger import store
+from ledger import chart
 from ledger.calendar import Period, financial_year
-from ledger.db import READ_ONLY
+from ledger.chart import EntryKind
 from ledger.domain import Stream
-from ledger.errors import UnknownParty
-from ledger.journal import GENESIS_HASH, AccountType
-from ledger.models import Account, Budget, BudgetComponent, JournalEntry, LedgerHead, Person, Posting
+from ledger.journal import AccountType
+from ledger.models import Account, Budget, BudgetComponent, JournalEntry, Person, Posting
 from ledger.reports.budgets import pool_figures, stream_figures
 from ledger.reports.reconcile import Difference, pool_differences, stream_differences
 from ledger.reports.verify import balance_mismatches
 from ledger.rules.risk_share import share
-from ledger.services.pools import contributions_account, pool_in, risk_share_account, unallocated_account
-
-
-# --- the chain head ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ChainHead:
-    """The newest entry when a report was produced: its id and hash. `token` is what `--at` takes."""
-
-    entry: int
-    hash: str
-
-    @property
-    def token(self) -> str:
-        return f"{self.entry}:{self.hash}"
-
-
-def chain_head(conn: Connection) -> ChainHead:
-    row = conn.execute(select(LedgerHead.last_entry_id, LedgerHead.last_hash).where(LedgerHead.id == 1)).first()
-    return ChainHead(int(row.last_entry_id), row.last_hash) if row else ChainHead(0, GENESIS_HASH)
-
-
-def _reading(engine: Engine):  # type: ignore[no-untyped-def]
-    return engine.connect().execution_options(**READ_ONLY)
-
+from ledger.storage import lookup, reads
+from ledger.storage.engine import reading
+from ledger.storage.lookup import pool_in
+from ledger.storage.reads import ChainHead, chain_head
 
 # --- sums from postings --------------------------------------------------------------
 
@@ -91,7 +68,7 @@ def _by_account(conn: Connection, query, account_ids: Sequence[int] | None) -> d
 
 
 def _parts(account_ids: Sequence[int] | None) -> Iterable[Sequence[int] | None]:
-    return [None] if account_ids is None else store.chunks(list(account_ids))
+    return [None] if account_ids is None else reads.chunks(list(account_ids))
 
 
 # --- person statement ---------------------------------------------------------------
@@ -100,13 +77,13 @@ def _parts(account_ids: Sequence[int] | None) -> Iterable[Sequence[int] | None]:
 # here (one a later feature adds) lands in "other", so nothing is ever lost from the sum.
 PERSON_COLUMNS = ("allocations", "spend", "payments", "recoveries", "contributions", "other")
 PERSON_KINDS = {
-    "allocation": "allocations",
-    "spend": "spend",  # logged by a broker or an officer
-    "payment": "payments",  # paid by a payment run; returned payments and DP surpluses come back here
-    "recovery": "recoveries",
+    EntryKind.ALLOCATION: "allocations",
+    EntryKind.SPEND: "spend",  # logged by a broker or an officer
+    EntryKind.PAYMENT: "payments",  # paid by a payment run; returned payments and DP surpluses come back here
+    EntryKind.RECOVERY: "recoveries",
 }
 # What funds the personal-contribution stream is the person's own assessed contribution.
-CONTRIBUTION_KINDS = {**PERSON_KINDS, "allocation": "contributions"}
+CONTRIBUTION_KINDS = {**PERSON_KINDS, EntryKind.ALLOCATION: "contributions"}
 
 
 def person_kinds(stream: Stream) -> dict[str, str]:
@@ -170,10 +147,9 @@ def person_statement(engine: Engine, person: str, period: Period, fy: int | None
     Every budget component whose financial year overlaps the period, or that moved in it, is
     shown; `fy` narrows it to one budget year.
     """
-    with _reading(engine) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
-        if conn.execute(select(Person.id).where(Person.ref == person)).first() is None:
-            raise UnknownParty(f"no person {person!r}", person=person)
+        lookup.person_id(conn, person)
         query = (select(Budget.fy, BudgetComponent.stream, BudgetComponent.available_account_id,
                         BudgetComponent.spent_account_id, Account.code, Account.type)
                  .join(Budget, Budget.id == BudgetComponent.budget_id)
@@ -207,8 +183,8 @@ def person_statement(engine: Engine, person: str, period: Period, fy: int | None
 # --- pool statement -----------------------------------------------------------------
 
 POOL_COLUMNS = ("contributions", "allocations", "recoveries", "year_end", "other")
-POOL_KINDS = {"contribution": "contributions", "allocation": "allocations", "recovery": "recoveries",
-              "pool-year-end": "year_end"}
+POOL_KINDS = {EntryKind.CONTRIBUTION: "contributions", EntryKind.ALLOCATION: "allocations",
+              EntryKind.RECOVERY: "recoveries", EntryKind.POOL_YEAR_END: "year_end"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,26 +253,25 @@ class PoolStatement:
 
 def pool_statement(engine: Engine, pool: str, period: Period | None = None) -> PoolStatement:
     """A section 75 pool over `period` (default: the pool's financial year), partner by partner."""
-    with _reading(engine) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
         info = pool_in(conn, pool)
         period = period or financial_year(info.fy)
-        codes = [unallocated_account(pool)] + [code for p in info.partners for code in
-                                               (contributions_account(pool, p), risk_share_account(pool, p))]
-        states = store.account_rows(conn, codes)
-        ids = [states[c][0] for c in codes]
+        codes = [chart.pool_unallocated(pool), *chart.pool_partner_accounts(pool, info.partners)]
+        states = reads.account_rows(conn, codes)
+        ids = [states[c].id for c in codes]
         opening = _opening(conn, period.start, ids)
         moves = _movements(conn, period, ids)
-        before = _net_allocated_before(conn, states[unallocated_account(pool)][0], period.start)
+        before = _net_allocated_before(conn, states[chart.pool_unallocated(pool)].id, period.start)
 
     def figures(code: str) -> tuple[int, dict[str, int]]:
-        account_id, state, _ = states[code]
+        account_id, state = states[code].id, states[code].state
         sign = state.type.normal_sign
         return sign * opening.get(account_id, 0), {k: sign * v for k, v in moves.get(account_id, {}).items()}
 
-    start, kinds = figures(unallocated_account(pool))
+    start, kinds = figures(chart.pool_unallocated(pool))
     columns, others = classify(kinds, POOL_COLUMNS, POOL_KINDS)
-    line = PoolLine(unallocated_account(pool), start, **columns, closing=start + sum(columns.values()),
+    line = PoolLine(chart.pool_unallocated(pool), start, **columns, closing=start + sum(columns.values()),
                     other_kinds=others)
     net_allocated = -(line.allocations + line.recoveries)  # in the period
     # net allocated to period end: what the unallocated account lost to budgets, from all time to period end
@@ -305,11 +280,11 @@ def pool_statement(engine: Engine, pool: str, period: Period | None = None) -> P
     contributions_at_end = {}
     raw = {}
     for p in info.partners:
-        c_open, c_kinds = figures(contributions_account(pool, p))
-        r_open, r_kinds = figures(risk_share_account(pool, p))
+        c_open, c_kinds = figures(chart.pool_contributions(pool, p))
+        r_open, r_kinds = figures(chart.pool_risk_share(pool, p))
         raw[p] = (c_open, sum(c_kinds.values()), r_open, sum(r_kinds.values()))
         contributions_at_end[p] = c_open + sum(c_kinds.values())
-    fixed = {p: bp for p, bp in info.partners.items() if bp is not None}
+    fixed = info.fixed_shares
     memo = None
     if any(contributions_at_end.values()) or fixed:
         memo = share(net_to_end, info.risk_share, contributions_at_end, fixed)
@@ -326,7 +301,7 @@ def _net_allocated_before(conn: Connection, unallocated_id: int, before: date) -
         select(func.coalesce(func.sum(Posting.amount), 0))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .where(Posting.account_id == unallocated_id, Posting.pending.is_(False),
-               Posting.effective_date < before, JournalEntry.kind.in_(["allocation", "recovery"]))
+               Posting.effective_date < before, JournalEntry.kind.in_([EntryKind.ALLOCATION, EntryKind.RECOVERY]))
     ).scalar_one()
     return -int(total)
 
@@ -373,7 +348,7 @@ class TrialBalanceReport:
 
 def trial_balance_report(engine: Engine, period: Period, prefix: str | None = None) -> TrialBalanceReport:
     """Every account with a balance or a movement: opening at period start, period debits and credits, closing."""
-    with _reading(engine) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
         accounts = _accounts(conn, prefix)
         opening = _opening(conn, period.start, None)
@@ -436,7 +411,7 @@ class GeneralLedger:
 
 def general_ledger(engine: Engine, period: Period, prefix: str | None = None) -> GeneralLedger:
     """Every posting of the period, account by account in date and entry order, with a running balance."""
-    with _reading(engine) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
         accounts = _accounts(conn, prefix)
         opening = _opening(conn, period.start, None)
@@ -483,7 +458,7 @@ class ReconciliationReport:
 def reconciliation_report(engine: Engine, *, pool: str | None = None, person: str | None = None) -> ReconciliationReport:
     """`ipb reconcile`'s checks (see ledger/reports/reconcile.py), read in one transaction with the head."""
     everything = pool is None and person is None
-    with _reading(engine) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
         pools = pool_figures(conn, pool) if pool or everything else []
         streams = stream_figures(conn, person) if person or everything else []

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from ledger import store
-from ledger.db import READ_ONLY
 from ledger.journal import GENESIS_HASH, SealedEntry
 from ledger.models import Account, AccountBalance, JournalEntry, LedgerHead, Posting
+from ledger.storage import reads
+from ledger.storage.engine import READ_ONLY
 
 BATCH = 5000
 
@@ -84,9 +84,9 @@ def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None,
         rows = conn.execute(
             select(JournalEntry).where(JournalEntry.id.between(low, high)).order_by(JournalEntry.id)
         ).all()
-        lines = store.entry_lines(conn, [row.id for row in rows])
+        lines = reads.entry_lines(conn, [row.id for row in rows])
         for row in rows:
-            entry = store.sealed(row, lines[row.id])
+            entry = reads.sealed(row, lines[row.id])
             problem = _problem(entry, row.hash, expected_prev, count + 1)
             if problem:
                 return count, expected_prev, Break(row.id, problem)

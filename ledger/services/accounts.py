@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from ledger import store
+from ledger import chart
 from ledger.errors import AccountClosed, AccountExists, InvalidInput, UnknownAccount
 from ledger.journal import AccountState, AccountType
 from ledger.models import Account, AccountBalance
 from ledger.money import currency_of, format_amount
-
-CODE = re.compile(r"[A-Za-z0-9_.\-]+(?::[A-Za-z0-9_.\-]+)*")
+from ledger.storage import reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +25,7 @@ class AccountSpec:
     non_negative: bool = False
 
     def __post_init__(self) -> None:
-        if not CODE.fullmatch(self.code) or len(self.code) > 200:
+        if not chart.is_valid(self.code):
             raise InvalidInput(
                 f"account code {self.code!r} must be colon-separated parts of letters, digits, '.', '_' "
                 "or '-', like person:P1:budget:nhs",
@@ -80,7 +78,7 @@ def _insert_accounts(conn, rows: list[dict[str, object]]) -> dict[str, int]:  # 
 
 def _ids(conn, codes: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
     out: dict[str, int] = {}
-    for part in store.chunks(sorted(set(codes))):
+    for part in reads.chunks(sorted(set(codes))):
         out.update(conn.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
     return out
 
@@ -103,10 +101,10 @@ def close_account(engine: Engine, code: str, on: date) -> None:
 
 
 def close_account_in(conn: Connection, code: str, on: date) -> None:
-    found = store.account_rows(conn, [code]).get(code)
+    found = reads.account_rows(conn, [code]).get(code)
     if found is None:
         raise UnknownAccount(f"no account {code!r}", account=code)
-    account_id, state, _ = found
+    account_id, state = found.id, found.state
     if not state.is_open:
         raise AccountClosed(f"account {code} is already closed", account=code)
     if state.balance or state.pending_debits or state.pending_credits:

@@ -19,7 +19,6 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ledger.calendar import utc_now
-from ledger.db import READ_ONLY
 from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError, UnknownAccount
 from ledger.models import Account
 from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankStatementLine
@@ -27,6 +26,7 @@ from ledger.models.payments import PayingAccount, Payment, PaymentRun
 from ledger.rules import matching
 from ledger.rules.matching import BankLine, Expected, Matching
 from ledger.statement_file import Statement, StatementLine
+from ledger.storage.engine import READ_ONLY
 
 Progress = Callable[[int, int], None] | None
 

@@ -19,8 +19,9 @@ from datetime import date
 from sqlalchemy import Connection, Engine, and_, func, insert, select, tuple_, update
 from sqlalchemy.orm import aliased
 
-from ledger import store
+from ledger import chart
 from ledger.calendar import financial_year
+from ledger.chart import EntryKind
 from ledger.domain import Attribution, Stream
 from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import AccountState, AccountType, Draft, Line, Phase, SealedEntry
@@ -28,23 +29,9 @@ from ledger.models import Account, Budget, BudgetComponent, JournalEntry, Person
 from ledger.rules.attribution import Attributed, attribute
 from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.services.journal import Posted, Request, new_key, replay_of, write_in
-from ledger.services.parties import funder_in, funding_account
-from ledger.services.pools import open_pool_in, unallocated_account
 from ledger.split import split
-
-ALLOCATION, SPEND, PAYMENT, RECOVERY = "allocation", "spend", "payment", "recovery"
-
-
-def fy_tag(fy: int) -> str:
-    return f"{fy}-{(fy + 1) % 100:02d}"
-
-
-def available_account(person: str, fy: int, stream: Stream) -> str:
-    return f"person:{person}:{fy_tag(fy)}:{stream}:available"
-
-
-def spent_account(person: str, fy: int, stream: Stream) -> str:
-    return f"person:{person}:{fy_tag(fy)}:{stream}:spent"
+from ledger.storage import reads
+from ledger.storage.lookup import funder_in, open_pool_in, person_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +54,7 @@ def allocate(engine: Engine, allocations: Sequence[Allocation], *, actor: str) -
 
 
 def allocate_in(conn: Connection, allocations: Sequence[Allocation], *, actor: str) -> list[Posted]:
-    people = _people(conn, {a.person for a in allocations})
+    people = person_ids(conn, (a.person for a in allocations))
     sources = {src: _source_account(conn, src) for src in {a.source for a in allocations}}
     for item in allocations:
         _check_allocation(item, sources[item.source])
@@ -85,11 +72,12 @@ class _Source:
 
 
 def _source_account(conn: Connection, source: str) -> _Source:
-    if source.startswith("pool:"):
-        info = open_pool_in(conn, source.removeprefix("pool:"))
-        return _Source(unallocated_account(info.code), frozenset(info.partner_kinds.values()), info.fy)
+    pool = chart.source_pool(source)
+    if pool is not None:
+        info = open_pool_in(conn, pool)
+        return _Source(chart.pool_unallocated(info.code), frozenset(info.partner_kinds.values()), info.fy)
     funder = funder_in(conn, source)
-    return _Source(funding_account(funder.code), frozenset({funder.kind}), None)
+    return _Source(chart.funding(funder.code), frozenset({funder.kind}), None)
 
 
 def _check_allocation(item: Allocation, source: _Source) -> None:
@@ -109,26 +97,16 @@ def _check_allocation(item: Allocation, source: _Source) -> None:
 
 
 def _allocation_draft(item: Allocation, source_account: str) -> Draft:
-    target = available_account(item.person, item.fy, item.stream)
+    target = chart.stream_available(item.person, item.fy, item.stream)
     what = "allocation" if item.amount > 0 else "reduction"
     return Draft(
         (Line(target, item.amount), Line(source_account, -item.amount)),
         item.on,
-        ALLOCATION,
+        EntryKind.ALLOCATION,
         item.memo or f"{item.stream} {what} {financial_year(item.fy).label} from {item.source}",
         meta={"person": item.person, "fy": str(item.fy), "stream": str(item.stream), "source": item.source,
               **dict(item.meta)},
     )
-
-
-def _people(conn: Connection, refs: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for part in store.chunks(sorted(refs)):
-        found.update(conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(part))).all())
-    missing = sorted(refs - found.keys())
-    if missing:
-        raise UnknownParty(f"no person {missing[0]!r}; register them with `ipb person add`", person=missing[0])
-    return found
 
 
 def _ensure_components(conn: Connection, people: dict[str, int], wanted: Sequence[tuple[str, int, Stream]]) -> None:
@@ -136,17 +114,17 @@ def _ensure_components(conn: Connection, people: dict[str, int], wanted: Sequenc
     specs = []
     for person, fy, stream in wanted:
         opened = financial_year(fy).start
-        specs.append(AccountSpec(available_account(person, fy, stream), AccountType.ASSET, opened, non_negative=True))
-        specs.append(AccountSpec(spent_account(person, fy, stream), AccountType.EXPENSE, opened))
+        specs.append(AccountSpec(chart.stream_available(person, fy, stream), AccountType.ASSET, opened, non_negative=True))
+        specs.append(AccountSpec(chart.stream_spent(person, fy, stream), AccountType.EXPENSE, opened))
     ids = ensure_in(conn, specs)
     rows = [
         {"budget_id": budgets[(people[p], fy)], "stream": str(s),
-         "available_account_id": ids[available_account(p, fy, s)], "spent_account_id": ids[spent_account(p, fy, s)]}
+         "available_account_id": ids[chart.stream_available(p, fy, s)], "spent_account_id": ids[chart.stream_spent(p, fy, s)]}
         for p, fy, s in wanted
     ]
     older = [r for r in rows if r["budget_id"] not in made]  # a budget made just now has no components yet
     existing = set()
-    for part in store.chunks(older):
+    for part in reads.chunks(older):
         existing |= set(conn.execute(
             select(BudgetComponent.available_account_id)
             .where(BudgetComponent.available_account_id.in_([r["available_account_id"] for r in part]))
@@ -160,7 +138,7 @@ def _ensure_budgets(conn: Connection, wanted: set[tuple[int, int]]) -> tuple[dic
     """(person id, fy) -> budget id for each of `wanted`, making those missing; and the ids of those made."""
     def lookup(keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
         found = {}
-        for part in store.chunks(keys):
+        for part in reads.chunks(keys):
             rows = conn.execute(
                 select(Budget.person_id, Budget.fy, Budget.id).where(tuple_(Budget.person_id, Budget.fy).in_(part))
             )
@@ -204,10 +182,10 @@ def budget_in(conn: Connection, person: str, fy: int) -> BudgetInfo:
     streams = [Stream(s) for s in conn.execute(
         select(BudgetComponent.stream).where(BudgetComponent.budget_id == row.id).order_by(BudgetComponent.id)
     ).scalars()]
-    states = store.account_rows(conn, [available_account(person, fy, s) for s in streams])
+    states = reads.account_rows(conn, [chart.stream_available(person, fy, s) for s in streams])
     return BudgetInfo(
         row.id, person, fy, Attribution(row.attribution), tuple(Stream(s) for s in row.priority),
-        {s: states[available_account(person, fy, s)][1] for s in streams},
+        {s: states[chart.stream_available(person, fy, s)].state for s in streams},
     )
 
 
@@ -261,15 +239,15 @@ def spend_in(
     returns the original entry and posts nothing.
     """
     key = key or new_key()
-    replay = replay_of(conn, key, lambda e: _same_outflow(e, SPEND, person, fy, amount))
+    replay = replay_of(conn, key, lambda e: _same_outflow(e, EntryKind.SPEND, person, fy, amount))
     if replay:
         return Outflow([replay], _attribution_of(replay.entry))
     info = budget_in(conn, person, fy)
     attributed = _attribute(info, amount, stream, rule)
     lines = []
     for s, part in attributed.parts.items():
-        lines += [Line(spent_account(person, fy, s), part), Line(available_account(person, fy, s), -part)]
-    draft = Draft(tuple(lines), on, SPEND, memo or f"spend for {person}",
+        lines += [Line(chart.stream_spent(person, fy, s), part), Line(chart.stream_available(person, fy, s), -part)]
+    draft = Draft(tuple(lines), on, EntryKind.SPEND, memo or f"spend for {person}",
                   Phase.PENDING if hold else Phase.POSTED,
                   meta=_outflow_meta(person, fy, amount, attributed, meta))
     return Outflow(write_in(conn, [Request(draft, key)], actor=actor), attributed)
@@ -287,20 +265,20 @@ def recover(
     """
     key = key or new_key()
     with engine.begin() as conn:
-        replay = replay_of(conn, f"{key}:1", lambda e: _same_outflow(e, RECOVERY, person, fy, amount))
+        replay = replay_of(conn, f"{key}:1", lambda e: _same_outflow(e, EntryKind.RECOVERY, person, fy, amount))
         if replay:
             return Outflow([replay], _attribution_of(replay.entry))
         info = budget_in(conn, person, fy)
         attributed = _attribute(info, amount, stream)
         requests = []
         for index, (s, part) in enumerate(attributed.parts.items(), 1):
-            sources = component_sources(conn, available_account(person, fy, s))
+            sources = component_sources(conn, chart.stream_available(person, fy, s))
             weights = {src: net for src, net in sources.items() if net > 0}
             shares = split(part, list(weights.values()))
             lines = [Line(src, share) for src, share in zip(weights, shares) if share]
-            lines.append(Line(available_account(person, fy, s), -part))
+            lines.append(Line(chart.stream_available(person, fy, s), -part))
             meta = _outflow_meta(person, fy, amount, attributed, {"stream": str(s)})
-            draft = Draft(tuple(lines), on, RECOVERY, memo or f"recovery from {person} {s}", meta=meta)
+            draft = Draft(tuple(lines), on, EntryKind.RECOVERY, memo or f"recovery from {person} {s}", meta=meta)
             requests.append(Request(draft, f"{key}:{index}"))
         return Outflow(write_in(conn, requests, actor=actor), attributed)
 
@@ -339,7 +317,7 @@ def component_sources(conn: Connection, available: str) -> dict[str, int]:
         .join(JournalEntry, JournalEntry.id == mine.entry_id)
         .join(other, and_(other.entry_id == mine.entry_id, other.account_id != mine.account_id))
         .join(Account, Account.id == other.account_id)
-        .where(JournalEntry.kind.in_([ALLOCATION, RECOVERY]), mine.pending.is_(False))
+        .where(JournalEntry.kind.in_([EntryKind.ALLOCATION, EntryKind.RECOVERY]), mine.pending.is_(False))
         .group_by(Account.code)
         .order_by(Account.code)
     )

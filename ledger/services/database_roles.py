@@ -1,6 +1,6 @@
 """A PostgreSQL role that may read the ledger and nothing else, for auditors to connect as.
 
-An auditor's ipb session is already read-only (ledger/db.py `read_only_sessions`), but that is a
+An auditor's ipb session is already read-only (ledger/storage/engine.py `read_only_sessions`), but that is a
 setting the session itself makes. Connecting as a role that holds only SELECT puts the limit in
 the server's grants, where no client can lift it. Creating the role (and its password) stays
 with the DBA; this grants what it may read, and refuses a role that could write anyway.

@@ -16,14 +16,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ledger import store
-from ledger.errors import (
-    AlreadyReversed,
-    ConcurrentUpdate,
-    HoldNotPending,
-    IdempotencyConflict,
-    NotReversible,
-)
+from ledger.errors import AlreadyReversed, ConcurrentUpdate, HoldNotPending, IdempotencyConflict, NotReversible
 from ledger.journal import (
     AccountState,
     Draft,
@@ -38,6 +31,7 @@ from ledger.journal import (
     reversal_lines,
 )
 from ledger.models import AccountBalance, JournalEntry, LedgerHead, Posting
+from ledger.storage import reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +58,7 @@ def post(engine: Engine, draft: Draft, *, actor: str, key: str | None = None) ->
     """
     with engine.begin() as conn:
         if "corrects" in draft.meta:
-            store.load_entry(conn, int(draft.meta["corrects"]))
+            reads.load_entry(conn, int(draft.meta["corrects"]))
         return _Writer(conn, actor).write([Request(draft, key or new_key())])[0]
 
 
@@ -98,14 +92,14 @@ def reverse(
         replay = replay_of(conn, key, lambda e: e.reverses == entry_id)
         if replay:
             return replay
-        original = store.load_entry(conn, entry_id)
+        original = reads.load_entry(conn, entry_id)
         _refuse_payment_entry(original, "reversed")
         if original.phase is not Phase.POSTED:
             raise NotReversible(
                 f"entry {entry_id} is {original.phase}; void or post a hold instead of reversing it",
                 entry=entry_id,
             )
-        existing = store.reversal_of(conn, entry_id)
+        existing = reads.reversal_of(conn, entry_id)
         if existing is not None:
             raise AlreadyReversed(
                 f"entry {entry_id} was already reversed by entry {existing}", entry=entry_id, reversal=existing
@@ -135,7 +129,7 @@ def post_hold(
     key = key or f"hold-post:{hold_id}"
     with engine.begin() as conn:
         writer = _Writer(conn, actor)
-        wanted = amount if amount is not None else hold_total(store.load_entry(conn, hold_id).lines)
+        wanted = amount if amount is not None else hold_total(reads.load_entry(conn, hold_id).lines)
         # a replay only if the earlier call posted the amount asked for now
         replay = replay_of(
             conn, key, lambda e: e.completes == hold_id and e.phase is Phase.POSTED and hold_total(e.lines) == wanted
@@ -191,11 +185,11 @@ def void_hold(
 
 
 def _pending_hold(conn: Connection, hold_id: int) -> SealedEntry:
-    hold = store.load_entry(conn, hold_id)
+    hold = reads.load_entry(conn, hold_id)
     _refuse_payment_entry(hold, "posted or voided")
     if hold.phase is not Phase.PENDING:
         raise HoldNotPending(f"entry {hold_id} is not a hold (it is {hold.phase})", entry=hold_id)
-    resolved_by = store.resolution_of(conn, hold_id)
+    resolved_by = reads.resolution_of(conn, hold_id)
     if resolved_by is not None:
         raise HoldNotPending(
             f"hold {hold_id} was already resolved by entry {resolved_by}", entry=hold_id, resolved_by=resolved_by
@@ -217,7 +211,7 @@ class _Writer:
     def write(self, requests: Sequence[Request]) -> list[Posted]:
         """Post each request, or return what its key already posted (a conflict if other content)."""
         content_hashes = [request.draft.content_hash() for request in requests]
-        existing = store.entries_by_keys(self.conn, [request.key for request in requests])
+        existing = reads.entries_by_keys(self.conn, [request.key for request in requests])
         results: list[Posted | None] = [None] * len(requests)
         fresh: dict[str, int] = {}  # key -> index of the request that posts it
         replayed: dict[int, int] = {}  # index -> id of the entry its key posted before
@@ -238,7 +232,7 @@ class _Writer:
             if content_hashes[index] != content_hash:
                 raise _conflict(request.key, entry_id)
             replayed[index] = entry_id
-        originals = store.load_entries(self.conn, replayed.values()) if replayed else {}
+        originals = reads.load_entries(self.conn, replayed.values()) if replayed else {}
         for index, entry_id in replayed.items():
             results[index] = Posted(originals[entry_id], replayed=True)
         todo = list(fresh.values())
@@ -254,9 +248,9 @@ class _Writer:
         if not requests:
             return []
         codes = {line.account for r in requests for line in (*r.draft.lines, *r.released)}
-        loaded = store.account_rows(self.conn, codes)
-        states: dict[str, AccountState] = {code: state for code, (_, state, _) in loaded.items()}
-        closed = store.closed_ranges(self.conn)
+        loaded = reads.account_rows(self.conn, codes)
+        states: dict[str, AccountState] = {code: row.state for code, row in loaded.items()}
+        closed = reads.closed_ranges(self.conn)
         recorded_at = datetime.now(UTC).replace(tzinfo=None)
         entries: list[dict[str, object]] = []
         postings: list[dict[str, object]] = []
@@ -272,7 +266,7 @@ class _Writer:
             postings.extend(
                 {
                     "entry_id": entry.id,
-                    "account_id": loaded[line.account][0],
+                    "account_id": loaded[line.account].id,
                     "amount": line.amount,
                     "effective_date": entry.effective_date,
                     "pending": pending,
@@ -348,10 +342,10 @@ def replay_of(conn: Connection, key: str, same: Callable[[SealedEntry], bool]) -
     """Replay for derived operations (reverse, resolve a hold, attributed spend), whose lines depend
     on the ledger's state at the time: `same` says whether the entry already under `key` did what
     is asked now. None if the key is new."""
-    found = store.entry_by_key(conn, key)
+    found = reads.entry_by_key(conn, key)
     if found is None:
         return None
-    entry = store.load_entry(conn, found[0])
+    entry = reads.load_entry(conn, found[0])
     if not same(entry):
         raise _conflict(key, entry.id)
     return Posted(entry, replayed=True)

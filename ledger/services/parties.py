@@ -5,33 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ledger import store
+from ledger import chart
 from ledger.domain import FunderKind
-from ledger.errors import AccountExists, InvalidInput, UnknownParty
+from ledger.errors import AccountExists, InvalidInput
 from ledger.identifiers import code, nhs_number
 from ledger.journal import AccountType
 from ledger.models import Funder, Person, PersonName
 from ledger.services.accounts import AccountSpec, ensure_in
-
-LEDGER_START = date(2000, 1, 1)  # opening date of accounts the ledger makes for itself
-
-
-@dataclass(frozen=True, slots=True)
-class FunderRow:
-    id: int
-    code: str
-    name: str
-    kind: FunderKind
-    funding_account: str
-
-
-def funding_account(funder: str) -> str:
-    return f"funder:{funder}:funding"
+from ledger.storage import lookup, reads
+from ledger.storage.lookup import FunderRow, funder_row
 
 
 def add_funder(engine: Engine, funder: str, name: str, kind: FunderKind) -> FunderRow:
@@ -40,25 +26,17 @@ def add_funder(engine: Engine, funder: str, name: str, kind: FunderKind) -> Fund
     with engine.begin() as conn:
         if conn.execute(select(Funder.id).where(Funder.code == funder)).first():
             raise AccountExists(f"funder {funder} already exists", funder=funder)
-        account = funding_account(funder)
-        ids = ensure_in(conn, [AccountSpec(account, AccountType.EQUITY, LEDGER_START, name=f"{name} funding")])
+        account = chart.funding(funder)
+        ids = ensure_in(conn, [AccountSpec(account, AccountType.EQUITY, chart.LEDGER_START, name=f"{name} funding")])
         funder_id = conn.execute(
             insert(Funder).values(code=funder, name=name, kind=str(kind), funding_account_id=ids[account])
         ).inserted_primary_key[0]
     return FunderRow(funder_id, funder, name, kind, account)
 
 
-def funder_in(conn: Connection, funder: str) -> FunderRow:
-    row = conn.execute(select(Funder).where(Funder.code == funder)).first()
-    if row is None:
-        raise UnknownParty(f"no funder {funder!r}; add it with `ipb funder add`", funder=funder)
-    return FunderRow(row.id, row.code, row.name, FunderKind(row.kind), funding_account(row.code))
-
-
 def list_funders(engine: Engine) -> list[FunderRow]:
     with engine.connect() as conn:
-        rows = conn.execute(select(Funder).order_by(Funder.code)).all()
-    return [FunderRow(r.id, r.code, r.name, FunderKind(r.kind), funding_account(r.code)) for r in rows]
+        return [funder_row(r) for r in conn.execute(select(Funder).order_by(Funder.code)).all()]
 
 
 def register_person(engine: Engine, ref: str, nhs: str | None = None, display_name: str | None = None) -> int:
@@ -96,7 +74,7 @@ def register_people(engine: Engine, people: Sequence[NewPerson]) -> dict[str, in
     with engine.begin() as conn:
         for column, what in ((Person.ref, "person"), (Person.nhs_number, "NHS number")):
             values = sorted({r[column.key] for r in rows if r[column.key]})
-            for part in store.chunks(values):
+            for part in reads.chunks(values):
                 taken = conn.execute(select(column).where(column.in_(part)).order_by(column)).scalars().first()
                 if taken is not None:
                     raise InvalidInput(f"{what} {taken} is already registered", **{column.key: taken})
@@ -107,7 +85,7 @@ def register_people(engine: Engine, people: Sequence[NewPerson]) -> dict[str, in
         except IntegrityError:  # registered concurrently
             raise InvalidInput("some of these people are already registered") from None
         ids: dict[str, int] = {}
-        for part in store.chunks([r["ref"] for r in rows]):
+        for part in reads.chunks([r["ref"] for r in rows]):
             ids.update({ref: person_id for ref, person_id in
                         conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(part)))})
         names = [{"person_id": ids[p.ref], "display_name": p.display_name} for p in people if p.display_name]
@@ -116,15 +94,8 @@ def register_people(engine: Engine, people: Sequence[NewPerson]) -> dict[str, in
     return ids
 
 
-def person_id_in(conn: Connection, ref: str) -> int:
-    found = conn.execute(select(Person.id).where(Person.ref == ref)).scalar()
-    if found is None:
-        raise UnknownParty(f"no person {ref!r}; register them with `ipb person add`", person=ref)
-    return found
-
-
 def erase_name(engine: Engine, ref: str) -> bool:
     """Erase a person's display name. Entries are untouched: they only ever knew the reference."""
     with engine.begin() as conn:
-        person_id = person_id_in(conn, ref)
+        person_id = lookup.person_id(conn, ref)
         return conn.execute(delete(PersonName).where(PersonName.person_id == person_id)).rowcount > 0

@@ -46,31 +46,18 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from ledger import store
+from ledger import chart
 from ledger.calendar import financial_year_of, utc_now
+from ledger.chart import EntryKind
 from ledger.domain import Stream
-from ledger.errors import (
-    ConcurrentUpdate,
-    IdempotencyConflict,
-    InvalidInput,
-    LedgerError,
-    NotAllowed,
-    UnknownParty,
-)
+from ledger.errors import ConcurrentUpdate, IdempotencyConflict, InvalidInput, LedgerError, NotAllowed, UnknownParty
 from ledger.journal import AccountType, Draft, Line, Phase, reversal_lines
 from ledger.models import Person
-from ledger.models.payments import (
-    Invoice,
-    PayingAccount,
-    Payment,
-    PaymentRun,
-    PaymentSchedule,
-    Provider,
-)
+from ledger.models.payments import Invoice, PayingAccount, Payment, PaymentRun, PaymentSchedule, Provider
 from ledger.models.plans import CarePlan, PlanLine
 from ledger.payment_files import (
     AccountName,
@@ -83,34 +70,14 @@ from ledger.payment_files import (
     to_csv,
 )
 from ledger.rules.attribution import attribute
+from ledger.rules.direct_payments import dp_amount, due_dates
 from ledger.services.accounts import AccountSpec, ensure_in
-from ledger.services.budgets import PAYMENT, available_account, budget_in, spent_account
+from ledger.services.budgets import budget_in
 from ledger.services.journal import Request, write_in
 from ledger.services.returned import repays_asked
+from ledger.storage import lookup, reads
 
-LEDGER_START = date(2000, 1, 1)
-DP_PERIOD = timedelta(weeks=4)
 Tick = Callable[[int, int], None]  # (done, total)
-
-
-def bank_account(code: str) -> str:
-    return f"bank:{code}"
-
-
-def provider_paid(code: str) -> str:
-    return f"provider:{code}:paid"
-
-
-def dp_account(person: str) -> str:
-    return f"person:{person}:dp-account"
-
-
-def dp_spent(person: str) -> str:
-    return f"person:{person}:dp-spent"
-
-
-def dp_contributions(person: str) -> str:
-    return f"person:{person}:dp-contributions"
 
 
 # --- crash points, for the crash test -------------------------------------------------
@@ -151,18 +118,18 @@ def add_paying_account(engine: Engine, code: str, name: str, sort_code: str, acc
     with engine.begin() as conn:
         if conn.execute(select(PayingAccount.id).where(PayingAccount.code == code)).first():
             raise NotAllowed(f"paying account {code} already exists", code=code)
-        ids = ensure_in(conn, [AccountSpec(bank_account(code), AccountType.ASSET, LEDGER_START, name=name)])
+        ids = ensure_in(conn, [AccountSpec(chart.bank(code), AccountType.ASSET, chart.LEDGER_START, name=name)])
         conn.execute(insert(PayingAccount).values(code=code, name=name, sort_code=sc, account_number=an,
                                                   service_user_number=service_user_number,
-                                                  account_id=ids[bank_account(code)]))
-    return PayingAccountRow(code, name, sc, an, service_user_number, bank_account(code))
+                                                  account_id=ids[chart.bank(code)]))
+    return PayingAccountRow(code, name, sc, an, service_user_number, chart.bank(code))
 
 
 def list_paying_accounts(engine: Engine) -> list[PayingAccountRow]:
     with engine.connect() as conn:
         rows = conn.execute(select(PayingAccount).order_by(PayingAccount.code)).all()
     return [PayingAccountRow(r.code, r.name, r.sort_code, r.account_number, r.service_user_number,
-                             bank_account(r.code)) for r in rows]
+                             chart.bank(r.code)) for r in rows]
 
 
 def _paying_account(conn: Connection, code: str):  # type: ignore[no-untyped-def]
@@ -190,7 +157,7 @@ def add_provider(engine: Engine, code: str, name: str, sort_code: str, account_n
     with engine.begin() as conn:
         if conn.execute(select(Provider.id).where(Provider.code == code)).first():
             raise NotAllowed(f"provider {code} already exists", code=code)
-        ensure_in(conn, [AccountSpec(provider_paid(code), AccountType.EXPENSE, LEDGER_START, name=f"paid to {name}")])
+        ensure_in(conn, [AccountSpec(chart.provider_paid(code), AccountType.EXPENSE, chart.LEDGER_START, name=f"paid to {name}")])
         conn.execute(insert(Provider).values(code=code, name=name, sort_code=sc, account_number=an,
                                              account_name=held_name, active=True, added_by=actor, added_at=utc_now()))
     return ProviderRow(code, name, sc, an, held_name, True)
@@ -200,13 +167,6 @@ def list_providers(engine: Engine) -> list[ProviderRow]:
     with engine.connect() as conn:
         rows = conn.execute(select(Provider).order_by(Provider.code)).all()
     return [ProviderRow(r.code, r.name, r.sort_code, r.account_number, r.account_name, r.active) for r in rows]
-
-
-def _person_id(conn: Connection, ref: str) -> int:
-    found = conn.execute(select(Person.id).where(Person.ref == ref)).scalar()
-    if found is None:
-        raise UnknownParty(f"no person {ref!r}; register them with `ipb person add`", person=ref)
-    return int(found)
 
 
 # --- direct payment schedules, invoices ---------------------------------------------------
@@ -230,11 +190,6 @@ class ScheduleRow:
     active: bool
 
 
-def dp_amount(weekly: int, contribution: int, net: bool) -> int:
-    """A 4-weekly direct payment: 4 x the weekly amount, less 4 x the assessed contribution if net."""
-    return 4 * (weekly - (contribution if net else 0))
-
-
 def add_schedule(
     engine: Engine, person: str, *, weekly: int, first_due: date, paying_account: str, payee_name: str,
     sort_code: str, account_number: str, stream: Stream | None = None, contribution: int = 0,
@@ -252,13 +207,13 @@ def add_schedule(
     sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
     name = AccountName.fit(payee_name).text
     with engine.begin() as conn:
-        person_id = _person_id(conn, person)
+        person_id = lookup.person_id(conn, person)
         bank = _paying_account(conn, paying_account)
         ensure_in(conn, [
-            AccountSpec(dp_account(person), AccountType.ASSET, LEDGER_START, non_negative=True,
+            AccountSpec(chart.dp_account(person), AccountType.ASSET, chart.LEDGER_START, non_negative=True,
                         name=f"{person} direct payment account"),
-            AccountSpec(dp_spent(person), AccountType.EXPENSE, LEDGER_START),
-            AccountSpec(dp_contributions(person), AccountType.EQUITY, LEDGER_START),
+            AccountSpec(chart.dp_spent(person), AccountType.EXPENSE, chart.LEDGER_START),
+            AccountSpec(chart.dp_contributions(person), AccountType.EQUITY, chart.LEDGER_START),
         ])
         schedule_id = conn.execute(insert(PaymentSchedule).values(
             kind="direct-payment", person_id=person_id, paying_account_id=bank.id,
@@ -330,7 +285,7 @@ def add_invoice(
             raise UnknownParty(f"no provider {provider!r}; add it with `ipb provider add`", provider=provider)
         if not provider_row.active:
             raise NotAllowed(f"provider {provider} is not active", provider=provider)
-        person_id = _person_id(conn, person)
+        person_id = lookup.person_id(conn, person)
         bank = _paying_account(conn, paying_account)
         if plan_line_id is not None:
             line = conn.execute(select(PlanLine.stream, CarePlan.person_id, CarePlan.fy)
@@ -410,15 +365,6 @@ class Gathered:
     added: tuple[int, ...]  # ids of the payments this call added
 
 
-def due_dates(first: date, ends: date | None, as_of: date) -> list[date]:
-    """The 4-weekly due dates of a schedule, from `first` to `as_of` (and not past `ends`)."""
-    out, day = [], first
-    while day <= as_of and (ends is None or day <= ends):
-        out.append(day)
-        day += DP_PERIOD
-    return out
-
-
 def _reference(text: str) -> str:
     allowed = "".join(ch for ch in text.upper() if ch.isascii() and (ch.isalnum() or ch in " .&/-"))
     return bacs_text(allowed.strip() or "IPB", "reference", truncate=True)
@@ -463,7 +409,7 @@ def gather(engine: Engine, paying_account: str, as_of: date, *, actor: str) -> G
                 payee_name=prov.account_name, sort_code=prov.sort_code, account_number=prov.account_number,
                 amount=inv.amount, reference=_reference(f"INV {inv.number}")))
         attempts: dict[str, list[tuple[int, str, int]]] = {}
-        for part in store.chunks([str(w["due_key"]) for w in wanted]):
+        for part in reads.chunks([str(w["due_key"]) for w in wanted]):
             for key, attempt, status, payment_id in conn.execute(
                     select(Payment.due_key, Payment.attempt, Payment.status, Payment.id)
                     .where(Payment.due_key.in_(part))):
@@ -592,14 +538,14 @@ def _payment_draft(conn: Connection, p, ref: str,  # type: ignore[no-untyped-def
                            rule=info.attribution, priority=info.priority)
     lines = []
     for s, part in attributed.parts.items():
-        lines += [Line(spent_account(ref, p.fy, s), part), Line(available_account(ref, p.fy, s), -part)]
-    payee = dp_account(ref) if p.payee_kind == "person" else provider_paid(p.payee)
-    lines += [Line(payee, p.amount), Line(bank_account(bank), -p.amount)]
+        lines += [Line(chart.stream_spent(ref, p.fy, s), part), Line(chart.stream_available(ref, p.fy, s), -part)]
+    payee = chart.dp_account(ref) if p.payee_kind == "person" else chart.provider_paid(p.payee)
+    lines += [Line(payee, p.amount), Line(chart.bank(bank), -p.amount)]
     what = "direct payment" if p.payee_kind == "person" else f"payment to {p.payee}"
     meta = {"person": ref, "fy": str(p.fy), "amount": str(p.amount), "attribution": attributed.rule,
             "parts": ",".join(f"{s}={v}" for s, v in attributed.parts.items()), "reason": attributed.reason,
             "payment": str(p.id), "run": str(p.run_id), "payee": p.payee, "due": p.due_key}
-    return Draft(tuple(lines), on, PAYMENT, f"{what} {p.reference}", Phase.PENDING, meta=meta)
+    return Draft(tuple(lines), on, EntryKind.PAYMENT, f"{what} {p.reference}", Phase.PENDING, meta=meta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -697,7 +643,7 @@ def _resolve_one(engine: Engine, payment_id: int, *, on: date, actor: str, fail_
         p = conn.execute(select(Payment).where(Payment.id == payment_id)).one()
         if p.status != "held":
             return
-        hold = store.load_entry(conn, p.hold_entry_id)
+        hold = reads.load_entry(conn, p.hold_entry_id)
         if fail_reason is not None:
             draft = Draft((), on, hold.kind, f"void: {fail_reason}"[:200], Phase.VOID, completes=hold.id)
             entry = write_in(conn, [Request(draft, f"payment:{p.id}:void", hold.lines)], actor=actor)[0].entry
@@ -724,7 +670,7 @@ def return_payment(engine: Engine, payment_id: int, *, on: date, reason: str, ac
         if p.status != "settled":
             raise NotAllowed(f"payment {payment_id} is {p.status}; only a settled payment can be returned "
                              "(fail a held one when settling the run)", payment=payment_id)
-        settled = store.load_entry(conn, p.settlement_entry_id)
+        settled = reads.load_entry(conn, p.settlement_entry_id)
         draft = Draft(reversal_lines(settled.lines), on, settled.kind, f"returned: {reason}"[:200],
                       reverses=settled.id, meta={**settled.meta, "returned": reason[:200]})
         entry = write_in(conn, [Request(draft, f"payment:{p.id}:return")], actor=actor)[0].entry

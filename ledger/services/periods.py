@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert
 
-from ledger import store
 from ledger.calendar import Period
 from ledger.errors import ClosedPeriod
 from ledger.models import PeriodClosure
+from ledger.storage import reads
 
 
 def close_period(engine: Engine, period: Period, *, actor: str) -> Period:
     with engine.begin() as conn:
-        for closed in store.closed_periods(conn):
+        for closed in reads.closed_periods(conn):
             if closed.start <= period.start and period.end <= closed.end:
                 raise ClosedPeriod(f"period {period.label} is already closed (by {closed.label})", period=period.label)
         conn.execute(

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Connection, Engine, exists, func, insert, select
 from sqlalchemy.orm import aliased
 
-from ledger import store
 from ledger.calendar import financial_year, utc_now
-from ledger.domain import Attribution, Stream
 from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import Draft, Phase
 from ledger.models import JournalEntry, Person
@@ -34,43 +32,25 @@ from ledger.models.plans import BudgetMode, CarePlan, PlanCommitment, PlanLine, 
 from ledger.money import format_amount
 from ledger.roles import Permission, allows
 from ledger.rules.attribution import Attributed
-from ledger.rules.plans import CapCheck, Frequency, LineSpec, Mode, Unit, cap_window, check_cap, planned_cost
+from ledger.rules.plans import CapCheck, LineSpec, Mode, cap_window, check_cap, planned_cost
 from ledger.services import budgets
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.services.users import Actor, actor_in, check
+from ledger.storage import lookup, reads
+from ledger.storage.plans import (
+    ModeSetting,
+    PlanVersion,
+    StoredLine,
+    current_plan_in,
+    newest_plan,
+    plan_history_in,
+    plan_version,
+)
 
 PLAN_LINE_META = "plan_line"
 
 
 # --- plans -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StoredLine:
-    id: int
-    spec: LineSpec
-
-
-@dataclass(frozen=True, slots=True)
-class PlanVersion:
-    id: int
-    person: str
-    fy: int
-    version: int
-    effective_from: date
-    reason: str
-    created_by: str
-    created_at: datetime
-    lines: tuple[StoredLine, ...]
-
-    def line(self, code: str) -> StoredLine:
-        for stored in self.lines:
-            if stored.spec.code == code:
-                return stored
-        codes = ", ".join(s.spec.code for s in self.lines) or "none"
-        raise UnknownParty(f"line {code!r} is not in {self.person}'s current plan for "
-                           f"{financial_year(self.fy).label} (version {self.version}); its lines are: {codes}",
-                           person=self.person, line=code, version=self.version)
 
 
 def create_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec], *, actor: str,
@@ -81,8 +61,8 @@ def create_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec],
     """
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
-        person_id = person_id_in(conn, person)
-        existing = _newest(conn, person_id, fy)
+        person_id = lookup.person_id(conn, person)
+        existing = newest_plan(conn, person_id, fy)
         if existing is not None:
             raise NotAllowed(f"{person} already has a plan for {financial_year(fy).label} (version "
                              f"{existing.version}); change it with `ipb plan amend`", person=person, fy=fy)
@@ -103,8 +83,8 @@ def amend_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec], 
         raise InvalidInput("an amendment needs a reason (e.g. 'review 12 weeks: more night care')")
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
-        person_id = person_id_in(conn, person)
-        current = _newest(conn, person_id, fy)
+        person_id = lookup.person_id(conn, person)
+        current = newest_plan(conn, person_id, fy)
         if current is None:
             raise UnknownParty(f"{person} has no plan for {financial_year(fy).label}; create one with "
                                f"`ipb plan create`", person=person, fy=fy)
@@ -143,7 +123,7 @@ def _write_version(conn: Connection, person: str, person_id: int, fy: int, versi
         reason=reason, created_by=actor, created_at=utc_now(),
     ).returning(CarePlan.id)).scalar_one()
     conn.execute(insert(PlanLine), [_line_row(plan_id, line) for line in lines])
-    return _version_in(conn, person, plan_id)
+    return plan_version(conn, person, plan_id)
 
 
 def _check_streams(conn: Connection, person: str, fy: int, lines: Sequence[LineSpec]) -> None:
@@ -166,67 +146,9 @@ def _line_row(plan_id: int, line: LineSpec) -> dict[str, object]:
             "attribution": str(line.attribution) if line.attribution else None, "coordinator": line.coordinator}
 
 
-def spec_of(row) -> LineSpec:  # type: ignore[no-untyped-def]
-    return LineSpec(
-        code=row.code, category=row.category, unit=Unit(row.unit), rate=row.rate, quantity=row.quantity,
-        frequency=Frequency(row.frequency), cap=row.cap, cap_period=Frequency(row.cap_period),
-        coordinator=row.coordinator, stream=Stream(row.stream) if row.stream else None,
-        attribution=Attribution(row.attribution) if row.attribution else None, description=row.description,
-    )
-
-
-def _lock_person(conn: Connection, person: str) -> int:
-    """Serialise spend and commitments per person, so two cap checks cannot both pass on stale totals.
-
-    PostgreSQL: a row lock on the person until commit. SQLite: every write transaction
-    already holds the database's write lock from BEGIN IMMEDIATE (FOR UPDATE is not rendered).
-    """
-    found = conn.execute(select(Person.id).where(Person.ref == person).with_for_update()).scalar()
-    if found is None:
-        raise UnknownParty(f"no person {person!r}; register them with `ipb person add`", person=person)
-    return int(found)
-
-
-def person_id_in(conn: Connection, person: str) -> int:
-    found = conn.execute(select(Person.id).where(Person.ref == person)).scalar()
-    if found is None:
-        raise UnknownParty(f"no person {person!r}; register them with `ipb person add`", person=person)
-    return int(found)
-
-
-def _newest(conn: Connection, person_id: int, fy: int):  # type: ignore[no-untyped-def]
-    return conn.execute(
-        select(CarePlan).where(CarePlan.person_id == person_id, CarePlan.fy == fy)
-        .order_by(CarePlan.version.desc()).limit(1)
-    ).first()
-
-
-def _version_in(conn: Connection, person: str, plan_id: int) -> PlanVersion:
-    row = conn.execute(select(CarePlan).where(CarePlan.id == plan_id)).one()
-    lines = conn.execute(select(PlanLine).where(PlanLine.plan_id == plan_id).order_by(PlanLine.id)).all()
-    return PlanVersion(row.id, person, row.fy, row.version, row.effective_from, row.reason, row.created_by,
-                       row.created_at, tuple(StoredLine(r.id, spec_of(r)) for r in lines))
-
-
-def current_plan_in(conn: Connection, person: str, fy: int) -> PlanVersion:
-    row = _newest(conn, person_id_in(conn, person), fy)
-    if row is None:
-        raise UnknownParty(f"{person} has no care and support plan for {financial_year(fy).label}; an officer "
-                           f"creates one with `ipb plan create`", person=person, fy=fy)
-    return _version_in(conn, person, row.id)
-
-
 def current_plan(engine: Engine, person: str, fy: int) -> PlanVersion:
     with engine.connect() as conn:
         return current_plan_in(conn, person, fy)
-
-
-def plan_history_in(conn: Connection, person: str, fy: int) -> list[PlanVersion]:
-    ids = conn.execute(
-        select(CarePlan.id).where(CarePlan.person_id == person_id_in(conn, person), CarePlan.fy == fy)
-        .order_by(CarePlan.version)
-    ).scalars().all()
-    return [_version_in(conn, person, plan_id) for plan_id in ids]
 
 
 def plan_history(engine: Engine, person: str, fy: int) -> list[PlanVersion]:
@@ -237,21 +159,12 @@ def plan_history(engine: Engine, person: str, fy: int) -> list[PlanVersion]:
 # --- management mode ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ModeSetting:
-    person: str
-    fy: int
-    mode: Mode
-    effective_from: date
-    set_by: str
-
-
 def set_mode(engine: Engine, person: str, fy: int, mode: Mode, *, actor: str, effective_from: date | None = None
              ) -> ModeSetting:
     """Record how the person's budget for the year is managed; earlier settings stay as history."""
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
-        person_id = person_id_in(conn, person)
+        person_id = lookup.person_id(conn, person)
         start = effective_from or financial_year(fy).start
         if start not in financial_year(fy):
             raise InvalidInput(f"{start} is not in {financial_year(fy).label}", effective_from=str(start))
@@ -262,15 +175,6 @@ def set_mode(engine: Engine, person: str, fy: int, mode: Mode, *, actor: str, ef
 def _insert_mode(conn: Connection, person_id: int, fy: int, mode: Mode, start: date, actor: str) -> None:
     conn.execute(insert(BudgetMode).values(person_id=person_id, fy=fy, mode=str(mode), effective_from=start,
                                            set_by=actor, set_at=utc_now()))
-
-
-def mode_in(conn: Connection, person: str, fy: int) -> ModeSetting | None:
-    """The management mode in force (the newest setting), or None if none was set."""
-    row = conn.execute(
-        select(BudgetMode).join(Person, Person.id == BudgetMode.person_id)
-        .where(Person.ref == person, BudgetMode.fy == fy).order_by(BudgetMode.id.desc()).limit(1)
-    ).first()
-    return None if row is None else ModeSetting(person, fy, Mode(row.mode), row.effective_from, row.set_by)
 
 
 # --- spend -------------------------------------------------------------------------
@@ -316,7 +220,7 @@ def log_spend(
     with engine.begin() as conn:
         user = actor_in(conn, actor)
         check(user, Permission.SPEND, person)
-        _lock_person(conn, person)
+        lookup.person_id(conn, person, lock=True)
         if key is not None:
             replay = _spend_replay(conn, key, person, fy, line, amount, on, supplier, evidence)
             if replay is not None:
@@ -338,7 +242,7 @@ def log_spend(
         )
         entry_id = outflow.posted[0].entry.id
         record_id = conn.execute(insert(SpendRecord).values(
-            person_id=person_id_in(conn, person), fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
+            person_id=lookup.person_id(conn, person), fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
             supplier=supplier, evidence=evidence, broker=actor, flagged_overspend=flagged,
             allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=utc_now(),
         ).returning(SpendRecord.id)).scalar_one()
@@ -372,14 +276,14 @@ def _spent_in_window(conn: Connection, plan: PlanVersion, code: str, on: date) -
         select(func.coalesce(func.sum(SpendRecord.amount), 0))
         .where(SpendRecord.plan_line_id.in_(_lines_of_code(conn, plan, code)),
                SpendRecord.spent_on >= window.start, SpendRecord.spent_on <= window.end,
-               store.reversing_entry(SpendRecord.entry_id).is_(None))
+               reads.reversing_entry(SpendRecord.entry_id).is_(None))
     ).scalar_one()
     return int(total)
 
 
 def _spend_replay(conn: Connection, key: str, person: str, fy: int, line: str, amount: int, on: date,
                   supplier: str, evidence: str) -> SpendLogged | None:
-    found = store.entry_by_key(conn, key)
+    found = reads.entry_by_key(conn, key)
     if found is None:
         return None
     row = conn.execute(
@@ -393,7 +297,7 @@ def _spend_replay(conn: Connection, key: str, person: str, fy: int, line: str, a
     if row is None or (row.ref, row.fy, row.code, row.amount, row.spent_on, row.supplier, row.evidence) != asked:
         raise IdempotencyConflict(f"key {key!r} was already used by entry {found[0]} for something else; use a new "
                                   f"key for new spend", key=key, entry=found[0])
-    entry = store.load_entry(conn, found[0])
+    entry = reads.load_entry(conn, found[0])
     return SpendLogged(row.id, person, fy, line, row.version, amount, on, supplier, evidence, row.broker,
                        row.flagged_overspend, row.allowed_by, found[0], budgets._attribution_of(entry), None, True)
 
@@ -428,8 +332,8 @@ def commit_planned(engine: Engine, person: str, fy: int, line: str, *, start: da
         raise InvalidInput(f"a commitment must fall inside {year.label}")
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
-        _lock_person(conn, person)
-        if key is not None and (found := store.entry_by_key(conn, key)) is not None:
+        lookup.person_id(conn, person, lock=True)
+        if key is not None and (found := reads.entry_by_key(conn, key)) is not None:
             row = conn.execute(select(PlanCommitment).where(PlanCommitment.hold_entry_id == found[0])).first()
             if row is None or (row.period_start, row.period_end) != (start, end):
                 raise IdempotencyConflict(f"key {key!r} was already used by entry {found[0]} for something else",
@@ -471,7 +375,7 @@ def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: da
             select(CarePlan.fy, Person.ref, PlanLine.code).join(PlanLine, PlanLine.plan_id == CarePlan.id)
             .join(Person, Person.id == CarePlan.person_id).where(PlanLine.id == row.plan_line_id)
         ).one()
-        if store.resolution_of(conn, row.hold_entry_id) is not None:
+        if reads.resolution_of(conn, row.hold_entry_id) is not None:
             raise NotAllowed(f"commitment {commitment_id} is no longer open (spent or released)",
                              commitment=commitment_id)
         _void(conn, row.hold_entry_id, on, f"release:{row.hold_entry_id}", actor, "commitment released")
@@ -479,7 +383,7 @@ def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: da
 
 
 def _void(conn: Connection, hold_id: int, on: date, key: str, actor: str, memo: str) -> Posted:
-    hold = store.load_entry(conn, hold_id)
+    hold = reads.load_entry(conn, hold_id)
     draft = Draft(lines=(), effective_date=max(on, hold.effective_date), kind=hold.kind, memo=memo,
                   phase=Phase.VOID, completes=hold_id)
     return write_in(conn, [Request(draft, key, hold.lines)], actor=actor)[0]
@@ -510,6 +414,6 @@ def _consume_commitments(conn: Connection, plan: PlanVersion, stored: StoredLine
 
 def _commitment(conn: Connection, person: str, fy: int, line: str, row, replayed: bool = False  # type: ignore[no-untyped-def]
                 ) -> Commitment:
-    is_open = store.resolution_of(conn, row.hold_entry_id) is None
+    is_open = reads.resolution_of(conn, row.hold_entry_id) is None
     return Commitment(row.id, person, fy, line, row.period_start, row.period_end, row.amount, row.hold_entry_id,
                       is_open, replayed)

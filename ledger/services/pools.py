@@ -16,46 +16,20 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from ledger import store
+from ledger import chart
 from ledger.calendar import financial_year
 from ledger.domain import FunderKind, RiskShare, YearEnd
-from ledger.errors import AccountExists, InvalidInput, NotAllowed, UnknownParty
+from ledger.errors import AccountExists, InvalidInput, NotAllowed
 from ledger.identifiers import code
 from ledger.journal import AccountType, Draft, Line
-from ledger.models import Funder, Pool, PoolPartner
+from ledger.models import Pool, PoolPartner
 from ledger.rules.risk_share import WHOLE, Shares, share
 from ledger.services.accounts import AccountSpec, close_account_in, ensure_in
 from ledger.services.journal import Posted, Request, new_key, write_in
-from ledger.services.parties import funder_in
+from ledger.storage import reads
+from ledger.storage.lookup import PoolInfo, funder_in, open_pool_in, pool_in
 
 POOL_PARTNER_KINDS = frozenset({FunderKind.ICB, FunderKind.COUNCIL, FunderKind.EDUCATION})
-
-
-def unallocated_account(pool: str) -> str:
-    return f"pool:{pool}:unallocated"
-
-
-def contributions_account(pool: str, partner: str) -> str:
-    return f"pool:{pool}:partner:{partner}:contributions"
-
-
-def risk_share_account(pool: str, partner: str) -> str:
-    return f"pool:{pool}:partner:{partner}:risk-share"
-
-
-@dataclass(frozen=True, slots=True)
-class PoolInfo:
-    id: int
-    code: str
-    name: str
-    fy: int
-    host: str
-    risk_share: RiskShare
-    year_end: YearEnd
-    allow_overspend: bool
-    closed_on: date | None
-    partners: dict[str, int | None]  # partner funder code -> fixed share in basis points (or None)
-    partner_kinds: dict[str, FunderKind]
 
 
 def create_pool(
@@ -89,17 +63,17 @@ def create_pool(
                     f"{partner} is a {funder.kind} funder; section 75 partners are NHS bodies and councils",
                     partner=partner,
                 )
-        specs = [AccountSpec(unallocated_account(pool), AccountType.ASSET, opened, name=f"{name}: unallocated",
+        specs = [AccountSpec(chart.pool_unallocated(pool), AccountType.ASSET, opened, name=f"{name}: unallocated",
                              non_negative=not allow_overspend)]
         for partner in codes:
-            specs.append(AccountSpec(contributions_account(pool, partner), AccountType.EQUITY, opened))
-            specs.append(AccountSpec(risk_share_account(pool, partner), AccountType.EQUITY, opened))
+            specs.append(AccountSpec(chart.pool_contributions(pool, partner), AccountType.EQUITY, opened))
+            specs.append(AccountSpec(chart.pool_risk_share(pool, partner), AccountType.EQUITY, opened))
         ids = ensure_in(conn, specs)
         pool_id = conn.execute(
             insert(Pool).values(
                 code=pool, name=name, fy=fy, host_funder_id=funders[host].id, risk_share=str(risk_share),
                 year_end=str(year_end), allow_overspend=allow_overspend,
-                unallocated_account_id=ids[unallocated_account(pool)],
+                unallocated_account_id=ids[chart.pool_unallocated(pool)],
             )
         ).inserted_primary_key[0]
         conn.execute(
@@ -109,8 +83,8 @@ def create_pool(
                     "pool_id": pool_id,
                     "funder_id": funders[partner].id,
                     "fixed_share_bp": bp,
-                    "contributions_account_id": ids[contributions_account(pool, partner)],
-                    "risk_share_account_id": ids[risk_share_account(pool, partner)],
+                    "contributions_account_id": ids[chart.pool_contributions(pool, partner)],
+                    "risk_share_account_id": ids[chart.pool_risk_share(pool, partner)],
                 }
                 for partner, bp in partners
             ],
@@ -130,31 +104,6 @@ def _check_fixed_shares(rule: RiskShare, partners: Sequence[tuple[str, int | Non
         raise InvalidInput("fixed shares are only for a pool whose risk share is fixed")
 
 
-def pool_in(conn: Connection, pool: str) -> PoolInfo:
-    row = conn.execute(select(Pool).where(Pool.code == pool)).first()
-    if row is None:
-        raise UnknownParty(f"no pool {pool!r}", pool=pool)
-    partners = conn.execute(
-        select(Funder.code, Funder.kind, PoolPartner.fixed_share_bp)
-        .join(PoolPartner, PoolPartner.funder_id == Funder.id)
-        .where(PoolPartner.pool_id == row.id)
-        .order_by(Funder.code)
-    ).all()
-    host = conn.execute(select(Funder.code).where(Funder.id == row.host_funder_id)).scalar_one()
-    return PoolInfo(
-        row.id, row.code, row.name, row.fy, host, RiskShare(row.risk_share), YearEnd(row.year_end),
-        row.allow_overspend, row.closed_on,
-        {p.code: p.fixed_share_bp for p in partners}, {p.code: FunderKind(p.kind) for p in partners},
-    )
-
-
-def open_pool_in(conn: Connection, pool: str) -> PoolInfo:
-    info = pool_in(conn, pool)
-    if info.closed_on is not None:
-        raise NotAllowed(f"pool {pool} closed its year on {info.closed_on}; use the next year's pool", pool=pool)
-    return info
-
-
 def contribute(
     engine: Engine, pool: str, partner: str, amount: int, *, on: date, actor: str, key: str | None = None,
     memo: str = "",
@@ -169,15 +118,15 @@ def contribute(
             raise NotAllowed(f"{partner} is not a partner of pool {pool} ({', '.join(info.partners)})",
                              partner=partner, pool=pool)
         draft = Draft(
-            (Line(unallocated_account(pool), amount), Line(contributions_account(pool, partner), -amount)),
+            (Line(chart.pool_unallocated(pool), amount), Line(chart.pool_contributions(pool, partner), -amount)),
             on, "contribution", memo or f"{partner} contribution to {pool}", meta={"pool": pool, "partner": partner},
         )
         return write_in(conn, [Request(draft, key or new_key())], actor=actor)[0]
 
 
 def partner_contributions(conn: Connection, info: PoolInfo) -> dict[str, int]:
-    states = store.account_rows(conn, [contributions_account(info.code, p) for p in info.partners])
-    return {p: states[contributions_account(info.code, p)][1].normal_balance for p in info.partners}
+    states = reads.account_rows(conn, [chart.pool_contributions(info.code, p) for p in info.partners])
+    return {p: states[chart.pool_contributions(info.code, p)].state.normal_balance for p in info.partners}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +148,12 @@ def close_year(
     """
     with engine.begin() as conn:
         info = open_pool_in(conn, pool)
-        unallocated = store.account_rows(conn, [unallocated_account(pool)])[unallocated_account(pool)][1]
+        unallocated = reads.account_rows(conn, [chart.pool_unallocated(pool)])[chart.pool_unallocated(pool)].state
         if unallocated.held:
             raise NotAllowed(f"pool {pool} has holds open; post or void them before the year end", pool=pool)
         balance = unallocated.normal_balance
         shares = share(balance, info.risk_share, partner_contributions(conn, info),
-                       {p: bp for p, bp in info.partners.items() if bp is not None})
+                       info.fixed_shares)
         target = _carry_target(conn, info, carry_to) if balance > 0 else None
         lines = _year_end_lines(pool, balance, shares, target)
         posted = None
@@ -214,7 +163,7 @@ def close_year(
             posted = write_in(conn, [Request(draft, f"pool-year-end:{pool}")], actor=actor)[0]
         conn.execute(update(Pool).where(Pool.id == info.id).values(closed_on=on))
         # emptied by the year end; closing it refuses anything that would move a closed pool's figures
-        close_account_in(conn, unallocated_account(pool), on)
+        close_account_in(conn, chart.pool_unallocated(pool), on)
     return YearEndResult(pool, balance, shares, posted, target)
 
 
@@ -239,9 +188,9 @@ def _year_end_lines(pool: str, balance: int, shares: Shares, target: str | None)
     """Underspend (balance > 0): debit each partner's risk share, credit the pool. Overspend: the reverse."""
     if balance == 0:
         return ()
-    lines = [Line(unallocated_account(pool), -balance)]
-    lines += [Line(risk_share_account(pool, p), part) for p, part in shares.parts.items() if part]
+    lines = [Line(chart.pool_unallocated(pool), -balance)]
+    lines += [Line(chart.pool_risk_share(pool, p), part) for p, part in shares.parts.items() if part]
     if target:
-        lines.append(Line(unallocated_account(target), balance))
-        lines += [Line(contributions_account(target, p), -part) for p, part in shares.parts.items() if part]
+        lines.append(Line(chart.pool_unallocated(target), balance))
+        lines += [Line(chart.pool_contributions(target, p), -part) for p, part in shares.parts.items() if part]
     return tuple(lines)

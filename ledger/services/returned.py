@@ -16,7 +16,6 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 
-from ledger import store
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, NotAllowed, UnknownParty
 from ledger.models import Person
@@ -29,6 +28,7 @@ from ledger.models.payments import (
     Provider,
 )
 from ledger.payment_files import AccountName, AccountNumber, SortCode
+from ledger.storage import reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +238,6 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
 def repays_asked(conn: Connection, payment_ids: list[int]) -> set[int]:
     """Which of these payments an officer has asked to be paid again."""
     asked: set[int] = set()
-    for part in store.chunks(payment_ids):
+    for part in reads.chunks(payment_ids):
         asked.update(conn.execute(select(PaymentRepay.payment_id).where(PaymentRepay.payment_id.in_(part))).scalars())
     return asked

@@ -23,8 +23,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from ledger import store
+from ledger import chart
 from ledger.calendar import financial_year_of
+from ledger.chart import EntryKind
 from ledger.domain import Stream
 from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import Draft, Line
@@ -32,18 +33,16 @@ from ledger.models import JournalEntry, Person
 from ledger.models.payments import PayingAccount, Payment, PaymentSchedule, SurplusRecovery
 from ledger.rules.params import params_for_year
 from ledger.rules.surplus import SurplusDecision, SurplusInput, decide
-from ledger.services.budgets import PAYMENT, RECOVERY, available_account, component_sources, spent_account
+from ledger.services.budgets import component_sources
 from ledger.services.journal import Posted, Request, new_key, write_in
-from ledger.services.payments import bank_account, dp_account, dp_contributions, dp_spent
 from ledger.split import split
-
-DP_SPEND, DP_CONTRIBUTION, DP_REFUND = "dp-spend", "dp-contribution", "dp-refund"
+from ledger.storage import lookup, reads
 
 
 def _dp_entry(engine: Engine, person: str, lines: tuple[Line, ...], on: date, kind: str, memo: str, actor: str,
               key: str | None) -> Posted:
     with engine.begin() as conn:
-        if store.account_row(conn, dp_account(person)) is None:
+        if reads.account_row(conn, chart.dp_account(person)) is None:
             raise UnknownParty(f"{person} has no direct payment account; add a DP schedule first", person=person)
         draft = Draft(lines, on, kind, memo, meta={"person": person})
         return write_in(conn, [Request(draft, key or new_key())], actor=actor)[0]
@@ -54,8 +53,8 @@ def record_spend(engine: Engine, person: str, amount: int, *, on: date, actor: s
     """What the person reports spending from their DP account (from a monitoring return)."""
     if amount <= 0:
         raise InvalidInput("spend must be more than 0.00")
-    lines = (Line(dp_spent(person), amount), Line(dp_account(person), -amount))
-    return _dp_entry(engine, person, lines, on, DP_SPEND, memo or f"{person} spent from DP account", actor, key)
+    lines = (Line(chart.dp_spent(person), amount), Line(chart.dp_account(person), -amount))
+    return _dp_entry(engine, person, lines, on, EntryKind.DP_SPEND, memo or f"{person} spent from DP account", actor, key)
 
 
 def record_contribution(engine: Engine, person: str, amount: int, *, on: date, actor: str,
@@ -63,8 +62,8 @@ def record_contribution(engine: Engine, person: str, amount: int, *, on: date, a
     """The person paid their own contribution into the DP account."""
     if amount <= 0:
         raise InvalidInput("a contribution must be more than 0.00")
-    lines = (Line(dp_account(person), amount), Line(dp_contributions(person), -amount))
-    return _dp_entry(engine, person, lines, on, DP_CONTRIBUTION, memo or f"{person} contribution paid in", actor,
+    lines = (Line(chart.dp_account(person), amount), Line(chart.dp_contributions(person), -amount))
+    return _dp_entry(engine, person, lines, on, EntryKind.DP_CONTRIBUTION, memo or f"{person} contribution paid in", actor,
                      key)
 
 
@@ -89,11 +88,9 @@ class Recovery:
 
 
 def _finding(conn: Connection, person: str, on: date, weeks: int | None) -> Finding:
-    person_id = conn.execute(select(Person.id).where(Person.ref == person)).scalar()
-    if person_id is None:
-        raise UnknownParty(f"no person {person!r}", person=person)
-    found = store.account_rows(conn, [dp_account(person), dp_contributions(person)])
-    if dp_account(person) not in found:
+    person_id = lookup.person_id(conn, person)
+    found = reads.account_rows(conn, [chart.dp_account(person), chart.dp_contributions(person)])
+    if chart.dp_account(person) not in found:
         raise UnknownParty(f"{person} has no direct payment account", person=person)
     fy = financial_year_of(on).start.year
     if weeks is None:
@@ -107,10 +104,10 @@ def _finding(conn: Connection, person: str, on: date, weeks: int | None) -> Find
         bank = conn.execute(select(PayingAccount.code)
                             .where(PayingAccount.id == schedules[-1].paying_account_id)).scalar_one()
     given = SurplusInput(
-        balance=found[dp_account(person)][1].normal_balance,
+        balance=found[chart.dp_account(person)].state.normal_balance,
         weekly_cost=weekly,
         contingency_weeks=weeks,
-        contributions_held=max(found[dp_contributions(person)][1].normal_balance, 0),
+        contributions_held=max(found[chart.dp_contributions(person)].state.normal_balance, 0),
         stream_weights=_stream_weights(conn, person_id, fy),
     )
     return Finding(person, fy, bank, weeks, decide(given))
@@ -123,7 +120,7 @@ def _stream_weights(conn: Connection, person_id: int, fy: int) -> dict[str, int]
         Payment.person_id == person_id, Payment.fy == fy, Payment.payee_kind == "person",
         Payment.status == "settled")).scalars().all()
     weights: dict[str, int] = defaultdict(int)
-    for entry in store.load_entries(conn, settled).values():
+    for entry in reads.load_entries(conn, settled).values():
         for item in entry.meta.get("parts", "").split(","):
             if item:
                 stream, pence = item.split("=")
@@ -176,7 +173,7 @@ def recover(engine: Engine, person: str, on: date, *, actor: str, dry_run: bool 
         requests = _requests(conn, finding, key, on, keep_in_budget)
         posted = write_in(conn, requests, actor=actor)
         conn.execute(insert(SurplusRecovery).values(
-            idempotency_key=key, person_id=conn.execute(select(Person.id).where(Person.ref == person)).scalar_one(),
+            idempotency_key=key, person_id=lookup.person_id(conn, person),
             fy=finding.fy, recovered_on=on, dp_balance=decision.balance, contingency=decision.contingency,
             surplus=decision.surplus, refund=decision.refund, recovered=decision.recovered,
             parts=dict(decision.parts), reasons=list(decision.reasons),
@@ -191,30 +188,30 @@ def _requests(conn: Connection, finding: Finding, key: str, on: date, keep: bool
             "weeks": str(finding.weeks)}
     requests = []
     if decision.refund:
-        lines = (Line(dp_contributions(person), decision.refund), Line(dp_account(person), -decision.refund))
-        requests.append(Request(Draft(lines, on, DP_REFUND, f"refund of {person}'s over-paid contribution",
+        lines = (Line(chart.dp_contributions(person), decision.refund), Line(chart.dp_account(person), -decision.refund))
+        requests.append(Request(Draft(lines, on, EntryKind.DP_REFUND, f"refund of {person}'s over-paid contribution",
                                       meta=meta), f"{key}:refund"))
     if decision.parts:
         total = decision.recovered
         lines = []
         for stream, part in decision.parts.items():
             s = Stream(stream)
-            lines += [Line(available_account(person, fy, s), part), Line(spent_account(person, fy, s), -part)]
-        lines += [Line(bank_account(finding.bank or ""), total), Line(dp_account(person), -total)]
+            lines += [Line(chart.stream_available(person, fy, s), part), Line(chart.stream_spent(person, fy, s), -part)]
+        lines += [Line(chart.bank(finding.bank or ""), total), Line(chart.dp_account(person), -total)]
         parts = ",".join(f"{s}={p}" for s, p in decision.parts.items())
-        requests.append(Request(Draft(tuple(lines), on, PAYMENT, f"DP surplus returned from {person}",
+        requests.append(Request(Draft(tuple(lines), on, EntryKind.PAYMENT, f"DP surplus returned from {person}",
                                       meta={**meta, "amount": str(-total), "parts": parts}), f"{key}:return"))
         if not keep:
             for stream, part in decision.parts.items():
                 s = Stream(stream)
-                sources = {src: net for src, net in component_sources(conn, available_account(person, fy, s)).items()
+                sources = {src: net for src, net in component_sources(conn, chart.stream_available(person, fy, s)).items()
                            if net > 0}
                 if not sources:
                     continue  # nothing allocated it (should not happen): it stays available
                 shares = split(part, list(sources.values()))
                 rec = [Line(src, share) for src, share in zip(sources, shares) if share]
-                rec.append(Line(available_account(person, fy, s), -part))
-                requests.append(Request(Draft(tuple(rec), on, RECOVERY, f"DP surplus recovered from {person} {s}",
+                rec.append(Line(chart.stream_available(person, fy, s), -part))
+                requests.append(Request(Draft(tuple(rec), on, EntryKind.RECOVERY, f"DP surplus recovered from {person} {s}",
                                               meta={**meta, "stream": stream, "amount": str(part)}),
                                         f"{key}:recover:{stream}"))
     return requests

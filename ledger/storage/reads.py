@@ -1,4 +1,5 @@
-"""Core-SQL reads shared by services and reports: entries, accounts and their states.
+"""Core-SQL reads shared by services and reports: accounts and their states, entries, the chain head,
+closed periods.
 
 No rules and no writes here; use cases decide, this module only fetches.
 """
@@ -6,13 +7,15 @@ No rules and no writes here; use cases decide, this module only fetches.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, select
 
 from ledger.calendar import Period
 from ledger.errors import UnknownEntry
-from ledger.journal import AccountState, AccountType, ClosedRange, Line, Phase, SealedEntry
-from ledger.models import Account, AccountBalance, JournalEntry, PeriodClosure, Posting
+from ledger.journal import GENESIS_HASH, AccountState, AccountType, ClosedRange, Line, Phase, SealedEntry
+from ledger.models import Account, AccountBalance, JournalEntry, LedgerHead, PeriodClosure, Posting
 
 CHUNK = 500  # keeps IN (...) lists well inside every engine's bound-parameter limit
 
@@ -22,24 +25,33 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
-def account_rows(conn: Connection, codes: Iterable[str]) -> dict[str, tuple[int, AccountState, int]]:
-    """code -> (account id, state, balance version) for the accounts that exist."""
-    out: dict[str, tuple[int, AccountState, int]] = {}
+class AccountRow(NamedTuple):
+    """One account as stored: its id, its state for the posting rules, and its balance row's version
+    (the optimistic lock a writer checks when it writes the new balance)."""
+
+    id: int
+    state: AccountState
+    version: int
+
+
+def account_rows(conn: Connection, codes: Iterable[str]) -> dict[str, AccountRow]:
+    """code -> its row, for the accounts that exist."""
+    out: dict[str, AccountRow] = {}
     for part in chunks(sorted(set(codes))):
         rows = conn.execute(_ACCOUNT_STATE.where(Account.code.in_(part)))
         for row in rows:
-            out[row.code] = (row.id, _state(row), row.version)
+            out[row.code] = AccountRow(row.id, _state(row), row.version)
     return out
 
 
-def account_row(conn: Connection, code: str) -> tuple[int, AccountState, int] | None:
-    """(account id, state, balance version) of one account, if it exists.
+def account_row(conn: Connection, code: str) -> AccountRow | None:
+    """One account's row, if it exists.
 
     One prebuilt statement with a plain bind parameter: a balance read is the hot read, and
     reusing the statement object lets SQLAlchemy skip rebuilding and re-adapting it per call.
     """
     row = conn.execute(_ACCOUNT_BY_CODE, {"code": code}).first()
-    return (row.id, _state(row), row.version) if row else None
+    return AccountRow(row.id, _state(row), row.version) if row else None
 
 
 def all_account_states(conn: Connection, prefix: str | None = None) -> list[tuple[int, AccountState]]:
@@ -78,6 +90,23 @@ def _state(row) -> AccountState:  # type: ignore[no-untyped-def]
         pending_debits=row.pending_debits,
         pending_credits=row.pending_credits,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The newest entry when something was read: its id and hash. `token` is what `audit verify --at` takes."""
+
+    entry: int
+    hash: str
+
+    @property
+    def token(self) -> str:
+        return f"{self.entry}:{self.hash}"
+
+
+def chain_head(conn: Connection) -> ChainHead:
+    row = conn.execute(select(LedgerHead.last_entry_id, LedgerHead.last_hash).where(LedgerHead.id == 1)).first()
+    return ChainHead(int(row.last_entry_id), row.last_hash) if row else ChainHead(0, GENESIS_HASH)
 
 
 def closed_ranges(conn: Connection) -> list[ClosedRange]:

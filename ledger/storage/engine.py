@@ -1,25 +1,20 @@
-"""Engines and migrations: embedded SQLite by default, PostgreSQL through IPB_DATABASE_URL.
+"""Engines: embedded SQLite by default, PostgreSQL through IPB_DATABASE_URL.
 
 SQLite is opened in WAL mode with foreign keys on, a busy timeout and full fsync, and
 every write transaction starts with BEGIN IMMEDIATE so two writers queue instead of
-failing half-way. The schema is only ever made by Alembic; `open_engine` brings a
-database up to the newest migration on first use.
+failing half-way. The schema is only ever made by migrations (ledger/storage/schema.py);
+`open_engine` brings a database up to the newest one on first use.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-import migrations
+from ledger.storage import schema
 
 DEFAULT_URL = "sqlite:///ipb.sqlite"
 READ_ONLY = {"ipb_read_only": True}  # execution option: a reading transaction takes no write lock
@@ -94,29 +89,14 @@ def write_refused(exc: DBAPIError) -> str | None:
     return None
 
 
-def alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
-    return config
-
-
-def migrate(engine: Engine) -> None:
-    """Upgrade the database to the newest migration (a no-op when it is already there)."""
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-
-
-def is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+def reading(engine: Engine) -> Connection:
+    """A connection for reads: on SQLite its transactions begin without taking the write lock."""
+    return engine.connect().execution_options(**READ_ONLY)
 
 
 def open_engine(url: str | None = None, *, upgrade: bool = True) -> Engine:
     """An engine on a database at the newest schema, migrating it first if needed."""
     engine = make_engine(url)
-    if upgrade and not is_current(engine):
-        migrate(engine)
+    if upgrade and not schema.is_current(engine):
+        schema.migrate(engine)
     return engine

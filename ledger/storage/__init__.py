@@ -1,0 +1,7 @@
+"""Storage: engines and their settings, the schema's migrations, and the reads that services and reports share.
+
+`engine` opens a database (SQLite by default, PostgreSQL by URL); `schema` brings it to the newest
+migration (Alembic is imported only when a migration runs); `reads`, `parties` and `plans` are Core
+queries returning plain values. Nothing here decides anything: use cases live in ledger/services,
+read-only reports in ledger/reports, and both read through this floor.
+"""

@@ -1,0 +1,106 @@
+"""Care and support plans as stored: each version with its lines, and the budget management mode in force.
+
+Versions are never edited (the tables refuse UPDATE and DELETE); the newest is the current plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, select
+
+from ledger.calendar import financial_year
+from ledger.domain import Attribution, Stream
+from ledger.errors import UnknownParty
+from ledger.models import Person
+from ledger.models.plans import BudgetMode, CarePlan, PlanLine
+from ledger.rules.plans import Frequency, LineSpec, Mode, Unit
+from ledger.storage.lookup import person_id
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    id: int
+    spec: LineSpec
+
+
+@dataclass(frozen=True, slots=True)
+class PlanVersion:
+    id: int
+    person: str
+    fy: int
+    version: int
+    effective_from: date
+    reason: str
+    created_by: str
+    created_at: datetime
+    lines: tuple[StoredLine, ...]
+
+    def line(self, code: str) -> StoredLine:
+        for stored in self.lines:
+            if stored.spec.code == code:
+                return stored
+        codes = ", ".join(s.spec.code for s in self.lines) or "none"
+        raise UnknownParty(f"line {code!r} is not in {self.person}'s current plan for "
+                           f"{financial_year(self.fy).label} (version {self.version}); its lines are: {codes}",
+                           person=self.person, line=code, version=self.version)
+
+
+@dataclass(frozen=True, slots=True)
+class ModeSetting:
+    person: str
+    fy: int
+    mode: Mode
+    effective_from: date
+    set_by: str
+
+
+def spec_of(row) -> LineSpec:  # type: ignore[no-untyped-def]
+    """A plan line row (or any row with its columns) as the pure rules' LineSpec."""
+    return LineSpec(
+        code=row.code, category=row.category, unit=Unit(row.unit), rate=row.rate, quantity=row.quantity,
+        frequency=Frequency(row.frequency), cap=row.cap, cap_period=Frequency(row.cap_period),
+        coordinator=row.coordinator, stream=Stream(row.stream) if row.stream else None,
+        attribution=Attribution(row.attribution) if row.attribution else None, description=row.description,
+    )
+
+
+def newest_plan(conn: Connection, person_id: int, fy: int):  # type: ignore[no-untyped-def]
+    """The newest version's row of a person's plan for the year, or None."""
+    return conn.execute(
+        select(CarePlan).where(CarePlan.person_id == person_id, CarePlan.fy == fy)
+        .order_by(CarePlan.version.desc()).limit(1)
+    ).first()
+
+
+def plan_version(conn: Connection, person: str, plan_id: int) -> PlanVersion:
+    row = conn.execute(select(CarePlan).where(CarePlan.id == plan_id)).one()
+    lines = conn.execute(select(PlanLine).where(PlanLine.plan_id == plan_id).order_by(PlanLine.id)).all()
+    return PlanVersion(row.id, person, row.fy, row.version, row.effective_from, row.reason, row.created_by,
+                       row.created_at, tuple(StoredLine(r.id, spec_of(r)) for r in lines))
+
+
+def current_plan_in(conn: Connection, person: str, fy: int) -> PlanVersion:
+    row = newest_plan(conn, person_id(conn, person), fy)
+    if row is None:
+        raise UnknownParty(f"{person} has no care and support plan for {financial_year(fy).label}; an officer "
+                           f"creates one with `ipb plan create`", person=person, fy=fy)
+    return plan_version(conn, person, row.id)
+
+
+def plan_history_in(conn: Connection, person: str, fy: int) -> list[PlanVersion]:
+    ids = conn.execute(
+        select(CarePlan.id).where(CarePlan.person_id == person_id(conn, person), CarePlan.fy == fy)
+        .order_by(CarePlan.version)
+    ).scalars().all()
+    return [plan_version(conn, person, plan_id) for plan_id in ids]
+
+
+def mode_in(conn: Connection, person: str, fy: int) -> ModeSetting | None:
+    """The management mode in force (the newest setting), or None if none was set."""
+    row = conn.execute(
+        select(BudgetMode).join(Person, Person.id == BudgetMode.person_id)
+        .where(Person.ref == person, BudgetMode.fy == fy).order_by(BudgetMode.id.desc()).limit(1)
+    ).first()
+    return None if row is None else ModeSetting(person, fy, Mode(row.mode), row.effective_from, row.set_by)
