@@ -40,29 +40,39 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
-import shutil
 import sqlite3
-import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-import sqlalchemy  # noqa: E402
+from harness import (  # noqa: E402
+    RULE,
+    compare_row,
+    describe,
+    fmt_ms,
+    fmt_ratio,
+    insert_sql,
+    log,
+    machine,
+    median_ms,
+    paired_ms,
+    raw_connect,
+    render_table,
+    scratch_dir,
+    timed,
+)
 from sqlalchemy import Engine  # noqa: E402
 
-from ledger import chart
-from ledger.chart import EntryKind
+from ledger import chart  # noqa: E402
+from ledger.chart import EntryKind  # noqa: E402
 from ledger.domain import FunderKind, Stream  # noqa: E402
 from ledger.journal import Draft, Line  # noqa: E402
 from ledger.reports.reconcile import reconcile  # noqa: E402
@@ -77,7 +87,6 @@ QUICK_PEOPLE = 1_000
 FY = 2025
 FY_START = date(FY, 4, 1)
 POOL = "s75-2025"
-PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL")  # as ledger/storage/engine.py
 TARGET_RATIO = 3.0  # reconcile-all within this multiple of the raw baseline
 GBP = 100  # pence
 
@@ -160,58 +169,6 @@ def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-# --- timing helpers -----------------------------------------------------------------
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def median_ms(fn: Callable[[], object], runs: int, warmup: int = 1) -> dict[str, float]:
-    for _ in range(warmup):
-        fn()
-    return summary([timed(fn) * 1000 for _ in range(runs)])
-
-
-def paired_ms(ours: Callable[[int], object], raw: Callable[[int], object], runs: int,
-              warmup: int = 1) -> tuple[dict[str, float], dict[str, float]]:
-    """Ours and raw alternately, run i of each given i: both see the same machine at the same moment
-    (other work on a 2-core machine moves single timings a lot)."""
-    for i in range(warmup):
-        ours(-1 - i)
-        raw(-1 - i)
-    a, b = [], []
-    for i in range(runs):
-        a.append(timed(lambda: ours(i)) * 1000)
-        b.append(timed(lambda: raw(i)) * 1000)
-    return summary(a), summary(b)
-
-
-def summary(samples_ms: list[float]) -> dict[str, float]:
-    samples = sorted(samples_ms)
-    runs = len(samples)
-    return {
-        "median_ms": statistics.median(samples),
-        "min_ms": samples[0],
-        "p95_ms": samples[min(len(samples) - 1, int(len(samples) * 0.95))],
-        "runs": runs,
-    }
-
-
-def raw_connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    for pragma in PRAGMAS:
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
-
-
-def log(quiet: bool, message: str) -> None:
-    if not quiet:
-        print(message, file=sys.stderr, flush=True)
-
-
 # --- 1. set-up ------------------------------------------------------------------------
 
 
@@ -247,12 +204,8 @@ class RawMirror:
         self.source.backup(target)  # the migrated schema and the set-up rows
         target.close()
         self.target = raw_connect(target_path)
-        self.sql = {table: self._insert_sql(table) for table in TABLES}
+        self.sql = {table: insert_sql(self.source, table) for table in TABLES}
         self.high = {table: self._max(table) for table in TABLES}
-
-    def _insert_sql(self, table: str) -> str:
-        columns = [row[1] for row in self.source.execute(f"PRAGMA table_info({table})")]
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
     def _max(self, table: str) -> int:
         return self.target.execute(f"SELECT coalesce(max({KEYS[table]}), 0) FROM {table}").fetchone()[0]
@@ -341,7 +294,8 @@ def spend_all(engine: Engine, workload: Workload, plan: list[tuple[int, str, Str
     for n, part in enumerate(batched(rest, workload.spend_batch), 1):
         bulk_seconds += timed(lambda: post_many(engine, part, actor="bench"))
         if n % 10 == 0:
-            log(quiet, f"  {n * workload.spend_batch:,} spend entries: {n * workload.spend_batch / bulk_seconds:,.0f}/s")
+            done = n * workload.spend_batch
+            log(quiet, f"  {done:,} spend entries: {done / bulk_seconds:,.0f}/s")
     return {
         "spend_calls": len(calls),
         "spend_calls_s": call_seconds,
@@ -403,7 +357,8 @@ def _stream_problems(streams: list[tuple[int, int, int, int, int]], by_kind: dic
     return problems
 
 
-def _pool_problems(conn: sqlite3.Connection, pools: list[tuple[int, int, int]], by_kind: dict[int, dict[str, int]]) -> int:
+def _pool_problems(conn: sqlite3.Connection, pools: list[tuple[int, int, int]],
+                   by_kind: dict[int, dict[str, int]]) -> int:
     equity: dict[int, int] = defaultdict(int)
     for pool_id, contributions, risk in conn.execute(PARTNERS):
         equity[pool_id] -= contributions + risk  # equity: credit-normal
@@ -424,7 +379,8 @@ def raw_reconcile_all(conn: sqlite3.Connection, sql: str = BY_KIND) -> tuple[int
     conn.execute("BEGIN")
     by_kind = _by_kind(conn, None, sql)
     held = {a: (d, c) for a, d, c in conn.execute(HELD)}
-    balances = conn.execute("SELECT account_id, balance, pending_debits, pending_credits FROM account_balances").fetchall()
+    balances = conn.execute(
+        "SELECT account_id, balance, pending_debits, pending_credits FROM account_balances").fetchall()
     streams = conn.execute(STREAMS.format(where="")).fetchall()
     pools = conn.execute(POOLS.format(where="")).fetchall()
     problems = _pool_problems(conn, pools, by_kind) + _stream_problems(streams, by_kind)
@@ -491,51 +447,22 @@ def reconcile_all(path: Path, workload: Workload, runs: int, person_runs: int, q
 # --- report -------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "date": datetime.now(UTC).date().isoformat(),
-        "cpus": os.cpu_count(),
-        "cpu": model or platform.processor(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-    }
-
-
-def _ms(value: float) -> str:
-    if value < 10:
-        return f"{value:.2f} ms"
-    if value < 10_000:
-        return f"{value:,.0f} ms"
-    return f"{value / 1000:,.1f} s"
-
-
 def table(results: dict[str, Any]) -> str:
     w, m, a, a_raw = results["workload"], results["machine"], results["allocate"], results["allocate_raw"]
     s, r = results["spend"], results["reconcile"]
-    rows: list[tuple[str, str, str, str] | None] = [
+    rows: list[tuple[str, ...] | str | None] = [
         ("", "ours", "raw sqlite3", "ours / raw"),
+        RULE,
         (f"allocate {a['allocations']:,} stream components ({a['calls']} calls)", f"{a['seconds']:.2f} s",
-         f"{a_raw['seconds']:.2f} s", f"{a['seconds'] / a_raw['seconds']:.2f}x"),
+         f"{a_raw['seconds']:.2f} s", fmt_ratio(a["seconds"], a_raw["seconds"])),
         ("  allocations/s", f"{a['allocations_per_s']:,.0f}", f"{a_raw['allocations_per_s']:,.0f}", ""),
-        ("reconcile everything (median)", _ms(r["all"]["median_ms"]), _ms(r["all_raw"]["median_ms"]),
-         f"{r['all']['median_ms'] / r['all_raw']['median_ms']:.2f}x"),
-        ("  raw grouped by account, then kind", "", _ms(r["all_raw_account_first"]["median_ms"]), ""),
-        ("reconcile one person (median)", _ms(r["person"]["median_ms"]), _ms(r["person_raw"]["median_ms"]),
-         f"{r['person']['median_ms'] / r['person_raw']['median_ms']:.2f}x"),
-        ("reconcile one pool (median)", _ms(r["pool"]["median_ms"]), _ms(r["pool_raw"]["median_ms"]),
-         f"{r['pool']['median_ms'] / r['pool_raw']['median_ms']:.2f}x"),
+        compare_row("reconcile everything (median)", r["all"], r["all_raw"]),
+        ("  raw grouped by account, then kind", "", fmt_ms(r["all_raw_account_first"]["median_ms"]), ""),
+        compare_row("reconcile one person (median)", r["person"], r["person_raw"]),
+        compare_row("reconcile one pool (median)", r["pool"], r["pool_raw"]),
         None,
         ("set-up and volume (ours only)", "", "", ""),
+        RULE,
         (f"register_people, {w['people']:,} in one transaction", f"{results['setup']['register_people_s']:.2f} s",
          "", f"{results['setup']['people_per_s']:,.0f}/s"),
         (f"spend, {s['spend_calls']} calls (one transaction each)", f"{s['spend_calls_s']:.2f} s", "",
@@ -543,20 +470,12 @@ def table(results: dict[str, Any]) -> str:
         (f"post_many, {s['post_many_entries']:,} spend entries", f"{s['post_many_s']:.2f} s", "",
          f"{s['post_many_entries_per_s']:,.0f}/s"),
     ]
-    widths = [max(len(row[i]) for row in rows if row) for i in range(4)]
     lines = [
         f"{w['people']:,} people, {r['streams']:,} streams, {r['entries']:,} entries, {r['postings']:,} postings, "
-        f"{r['accounts']:,} accounts; {m['cpus']} CPUs ({m['cpu']}), SQLite {m['sqlite']}, "
-        f"SQLAlchemy {m['sqlalchemy']}, Python {m['python']}, {m['date']}",
+        f"{r['accounts']:,} accounts; {describe(m)}",
         "",
+        *render_table(rows),
     ]
-    for row in rows:
-        if row is None:
-            lines.append("")
-            continue
-        lines.append("  ".join([row[0].ljust(widths[0]), *(c.rjust(n) for c, n in zip(row[1:], widths[1:]))]))
-        if row[1] == "ours" or row[0].startswith("set-up"):
-            lines.append("  ".join("-" * n for n in widths))
     ratio = results["reconcile_ratio"]
     lines += ["", f"target: reconcile everything within {TARGET_RATIO:g}x raw: "
               f"{'met' if ratio <= TARGET_RATIO else 'MISSED'} ({ratio:.2f}x)"]
@@ -583,14 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     people = args.people or (QUICK_PEOPLE if args.quick else DEFAULT_PEOPLE)
     workload = Workload(people, args.entries_per_person, args.batch, args.spend_batch, args.spend_calls, args.seed)
     quiet = args.json
-    if args.dir:
-        args.dir.mkdir(parents=True, exist_ok=True)
-    directory = Path(tempfile.mkdtemp(prefix="ipb-bench-budgets-", dir=args.dir))
-    try:
+    with scratch_dir("ipb-bench-budgets-", args.dir, args.keep) as directory:
         results = run(workload, directory, args.runs, args.person_runs, quiet)
-    finally:
-        if not args.keep:
-            shutil.rmtree(directory, ignore_errors=True)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -26,24 +26,30 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import random
-import shutil
-import sqlite3
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-import sqlalchemy  # noqa: E402
+from harness import (  # noqa: E402
+    RULE,
+    describe,
+    fmt_ms,
+    insert_sql,
+    log,
+    machine,
+    median_ms,
+    raw_connect,
+    render_table,
+    scratch_dir,
+    timed,
+)
 from sqlalchemy import Engine  # noqa: E402
 
 from ledger.journal import AccountType, Draft, Line  # noqa: E402
@@ -55,7 +61,6 @@ from ledger.storage.engine import make_engine, open_engine  # noqa: E402
 
 DEFAULT_ENTRIES = 333_334  # x 3 postings on average = ~1,000,000 postings
 QUICK_ENTRIES = 20_000
-PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=FULL")  # as ledger/storage/engine.py
 TYPES = (AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY, AccountType.INCOME, AccountType.EXPENSE)
 TARGET_RATIO = 0.3
 TARGET_READ_MS = 1.0
@@ -129,41 +134,12 @@ class Workload:
             yield batch
 
 
-# --- timing helpers -----------------------------------------------------------------
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def median_ms(fn: Callable[[], object], runs: int, warmup: int = 3) -> dict[str, float]:
-    for _ in range(warmup):
-        fn()
-    samples = sorted(timed(fn) * 1000 for _ in range(runs))
-    return {
-        "median_ms": statistics.median(samples),
-        "p95_ms": samples[min(len(samples) - 1, int(len(samples) * 0.95))],
-        "runs": runs,
-    }
-
-
-def raw_connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    for pragma in PRAGMAS:
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
+# --- helpers ------------------------------------------------------------------------
 
 
 def require(condition: bool, failure: str) -> None:
     if not condition:
         raise SystemExit(f"bench: {failure}")
-
-
-def log(quiet: bool, message: str) -> None:
-    if not quiet:
-        print(message, file=sys.stderr, flush=True)
 
 
 # --- 1 and 2. the ledger's bulk path, and the raw baseline, batch by batch ------------
@@ -186,15 +162,11 @@ class RawCopy:
         open_engine(f"sqlite:///{target_path}").dispose()  # the migrations, and nothing else
         self.source, self.target = raw_connect(source_path), raw_connect(target_path)
         tables = ("accounts", "account_balances", "journal_entries", "postings")
-        self.sql = {table: self._insert_sql(table) for table in tables}
+        self.sql = {table: insert_sql(self.source, table) for table in tables}
         self.target.execute("BEGIN IMMEDIATE")  # the accounts are set-up, not timed
         for table in ("accounts", "account_balances"):
             self.target.executemany(self.sql[table], self.source.execute(f"SELECT * FROM {table}").fetchall())
         self.target.execute("COMMIT")
-
-    def _insert_sql(self, table: str) -> str:
-        columns = [row[1] for row in self.source.execute(f"PRAGMA table_info({table})")]
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
     def insert(self, first_id: int, last_id: int) -> tuple[float, int]:
         """Copy entries first_id..last_id and their postings in one transaction: (seconds, postings)."""
@@ -257,7 +229,7 @@ def reads(path: Path, workload: Workload, reads_n: int, heavy_runs: int, quiet: 
     out: dict[str, Any] = {}
 
     log(quiet, "  reads: one account's balance")
-    out["balance"] = median_ms(lambda: account_balance(engine, next(picks)), reads_n)
+    out["balance"] = median_ms(lambda: account_balance(engine, next(picks)), reads_n, warmup=3)
     out["balance_raw"] = median_ms(
         lambda: raw.execute(
             "SELECT b.balance, b.pending_debits, b.pending_credits FROM accounts a "
@@ -265,6 +237,7 @@ def reads(path: Path, workload: Workload, reads_n: int, heavy_runs: int, quiet: 
             (next(picks),),
         ).fetchone(),
         reads_n,
+        warmup=3,
     )
     ids = [row[0] for row in raw.execute("SELECT id FROM accounts")]
     out["balance_raw_sum"] = median_ms(
@@ -273,6 +246,7 @@ def reads(path: Path, workload: Workload, reads_n: int, heavy_runs: int, quiet: 
             (rng.choice(ids),),
         ).fetchone(),
         reads_n,
+        warmup=3,
     )
 
     log(quiet, "  reads: trial balance")
@@ -327,38 +301,20 @@ def reads(path: Path, workload: Workload, reads_n: int, heavy_runs: int, quiet: 
 # --- report -------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "date": datetime.now(UTC).date().isoformat(),
-        "cpus": os.cpu_count(),
-        "cpu": model or platform.processor(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-    }
-
-
 def table(results: dict[str, Any]) -> str:
     ours, raw, r = results["posting"], results["raw"], results["reads"]
     ratio = results["ratio"]
     w = results["workload"]
     m = results["machine"]
-    rows = [
+    rows: list[tuple[str, ...] | str | None] = [
         ("Posting (post_many)", "ours", "raw sqlite3", "ratio"),
+        RULE,
         ("postings/s", f"{ours['postings_per_s']:,.0f}", f"{raw['postings_per_s']:,.0f}", f"{ratio:.2f}"),
         ("entries/s", f"{ours['entries_per_s']:,.0f}", f"{raw['entries_per_s']:,.0f}", ""),
         ("seconds", f"{ours['seconds']:.1f}", f"{raw['seconds']:.1f}", ""),
         None,
         ("Reads (median)", "ours", "raw SQL", ""),
+        RULE,
         ("one account's balance", _ms(r["balance"]), _ms(r["balance_raw"]), "maintained row"),
         ("  (raw sum of its postings)", "", _ms(r["balance_raw_sum"]), "covering index"),
         ("trial balance", _ms(r["trial_balance"]), _ms(r["trial_balance_raw"]), "maintained rows"),
@@ -366,25 +322,13 @@ def table(results: dict[str, Any]) -> str:
          "GROUP BY postings"),
         ("verify (full recompute)", _ms(r["verify"]), _ms(r["verify_raw"]), "one run; raw: GROUP BY only"),
     ]
-    widths = [max(len(row[i]) for row in rows if row) for i in range(4)]
-    rule = "  ".join("-" * width for width in widths)  # the last column is left-aligned, the others right
     lines = [
         f"{w['entries']:,} entries, {ours['postings']:,} postings over {w['accounts']:,} accounts, "
-        f"batches of {w['batch']:,}; {m['cpus']} CPUs ({m['cpu']}), SQLite {m['sqlite']}, "
-        f"SQLAlchemy {m['sqlalchemy']}, Python {m['python']}, {m['date']}",
+        f"batches of {w['batch']:,}; {describe(m)}",
+        "",
+        *render_table(rows, last_left=True),  # the last column (notes) is left-aligned, the others right
         "",
     ]
-    for row in rows:
-        if row is None:
-            lines.append("")
-            continue
-        label, ours_cell, raw_cell, last = row
-        lines.append(
-            "  ".join([label.ljust(widths[0]), ours_cell.rjust(widths[1]), raw_cell.rjust(widths[2]), last]).rstrip()
-        )
-        if row[1] == "ours":
-            lines.append(rule)
-    lines.append("")
     targets = results["targets"]
     lines.append(
         f"targets (for the ~1M-posting default): ratio >= {TARGET_RATIO} {'met' if targets['ratio'] else 'MISSED'}; "
@@ -394,12 +338,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def _ms(sample: dict[str, float]) -> str:
-    value = sample["median_ms"]
-    if value < 10:
-        return f"{value:.3f} ms"
-    if value < 10_000:
-        return f"{value:,.0f} ms"
-    return f"{value / 1000:,.1f} s"
+    return fmt_ms(sample["median_ms"], digits=3)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -418,10 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     entries = args.entries or (QUICK_ENTRIES if args.quick else DEFAULT_ENTRIES)
     workload = Workload(entries=entries, accounts=args.accounts, batch=args.batch, seed=args.seed)
-    workdir = Path(tempfile.mkdtemp(prefix="ipb-bench-", dir=args.dir))
-    ours_path, raw_path = workdir / "ledger.sqlite", workdir / "raw.sqlite"
     quiet = args.json
-    try:
+    with scratch_dir("ipb-bench-", args.dir, args.keep) as workdir:
+        ours_path, raw_path = workdir / "ledger.sqlite", workdir / "raw.sqlite"
         log(quiet, f"ledger: {ours_path}")
         engine = open_engine(f"sqlite:///{ours_path}")
         opened = open_accounts(engine, workload)
@@ -449,9 +387,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ratio": results["ratio"] >= TARGET_RATIO,
             "balance_read": results["reads"]["balance"]["median_ms"] < TARGET_READ_MS,
         }
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
