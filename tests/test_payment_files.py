@@ -14,17 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import InvalidAmount, InvalidInput
-from ledger.payment_files import (
-    AccountName,
-    AccountNumber,
-    Originator,
-    PaymentInstruction,
-    SortCode,
-    parse_bacs18,
-    parse_csv,
-    to_bacs18,
-    to_csv,
-)
+from ledger.formats.bacs18 import Originator, parse_bacs18, to_bacs18
+from ledger.formats.bank_details import AccountName, AccountNumber, PaymentInstruction, SortCode
+from ledger.formats.payment_csv import parse_csv, to_csv
 
 # (field, first position, last position, expected value or None for "checked elsewhere")
 SPEC: dict[str, list[tuple[str, int, int, str | None]]] = {

@@ -21,6 +21,7 @@ from ledger.calendar import financial_year
 from ledger.demo.population import Case, DemoPerson, people
 from ledger.domain import FunderKind, RiskShare, Stream, YearEnd
 from ledger.errors import LedgerError
+from ledger.formats.bank_statements import ColumnMapping, read_statement
 from ledger.money import format_amount
 from ledger.roles import Role
 from ledger.rules.charging import Charge, assess
@@ -33,7 +34,6 @@ from ledger.services.budgets import Allocation, allocate
 from ledger.services.parties import NewPerson, add_funder, register_people
 from ledger.services.periods import close_period
 from ledger.services.pools import close_year, contribute, create_pool
-from ledger.statement_file import ColumnMapping, read_statement
 
 FY = 2025
 START, END = date(2025, 4, 1), date(2026, 3, 31)

@@ -20,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError, UnknownAccount
+from ledger.formats.bank_statements import Statement, StatementLine
 from ledger.models import Account
 from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankStatementLine
 from ledger.models.payments import PayingAccount, Payment, PaymentRun
 from ledger.rules import matching
 from ledger.rules.matching import BankLine, Expected, Matching
-from ledger.statement_file import Statement, StatementLine
 from ledger.storage.engine import READ_ONLY
 
 Progress = Callable[[int, int], None] | None

@@ -30,7 +30,7 @@ A payment's life, one database transaction per step, each keyed:
   approve     the checker (never the maker) approves; then each payment gets a pending hold (the entry
               above, phase pending, key `payment:<id>:hold`) that reduces what is available while the money
               is in flight. A payment the budget cannot cover fails, with the reason; the rest go on.
-  file        CSV or BACS Standard 18 of the held payments (ledger/payment_files.py, pure)
+  file        CSV or BACS Standard 18 of the held payments (ledger/formats/, pure)
   submit      the file has gone to the bank
   settle      the hold is posted (`payment:<id>:settle`), or voided if the bank failed it (`payment:<id>:void`)
   return      a settled payment the bank sent back is reversed (`payment:<id>:return`); once an officer
@@ -55,20 +55,13 @@ from ledger.calendar import financial_year_of, utc_now
 from ledger.chart import EntryKind
 from ledger.domain import Stream
 from ledger.errors import ConcurrentUpdate, IdempotencyConflict, InvalidInput, LedgerError, NotAllowed, UnknownParty
+from ledger.formats.bacs18 import Originator, to_bacs18
+from ledger.formats.bank_details import AccountName, AccountNumber, PaymentInstruction, SortCode, bacs_text
+from ledger.formats.payment_csv import to_csv
 from ledger.journal import AccountType, Draft, Line, Phase, reversal_lines
 from ledger.models import Person
 from ledger.models.payments import Invoice, PayingAccount, Payment, PaymentRun, PaymentSchedule, Provider
 from ledger.models.plans import CarePlan, PlanLine
-from ledger.payment_files import (
-    AccountName,
-    AccountNumber,
-    Originator,
-    PaymentInstruction,
-    SortCode,
-    bacs_text,
-    to_bacs18,
-    to_csv,
-)
 from ledger.rules.attribution import attribute
 from ledger.rules.direct_payments import dp_amount, due_dates
 from ledger.services.accounts import AccountSpec, ensure_in

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, NotAllowed, UnknownParty
+from ledger.formats.bank_details import AccountName, AccountNumber, SortCode
 from ledger.models import Person
 from ledger.models.payments import (
     BankDetailChange,
@@ -27,7 +28,6 @@ from ledger.models.payments import (
     PaymentSchedule,
     Provider,
 )
-from ledger.payment_files import AccountName, AccountNumber, SortCode
 from ledger.storage import reads
 
 

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import InvalidInput
-from ledger.statement_file import ColumnMapping, StatementLine, duplicate_keys, parse_csv, read_mapping, read_statement
+from ledger.formats.bank_statements import (
+    ColumnMapping,
+    StatementLine,
+    duplicate_keys,
+    parse_csv,
+    read_mapping,
+    read_statement,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "bank"
 SIGNED = ColumnMapping(date="Date", amount="Amount", description="Memo", reference="Reference")
