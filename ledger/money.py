@@ -79,6 +79,13 @@ def format_amount(minor_units: int, currency: str = DEFAULT_CURRENCY, symbol: bo
     return f"{sign}{prefix}{body}{suffix}"
 
 
+def decimal_text(minor_units: int, currency: str = DEFAULT_CURRENCY) -> str:
+    """Exact decimal from minor units, for files other programs read: -123456 -> "-1234.56". No float anywhere."""
+    places = minor_digits(currency)
+    units, minor = divmod(abs(minor_units), 10**places)
+    return ("-" if minor_units < 0 else "") + str(units) + (f".{minor:0{places}d}" if places else "")
+
+
 def to_money(minor_units: int, currency: str = DEFAULT_CURRENCY) -> Money:
     if not isinstance(minor_units, int) or isinstance(minor_units, bool):
         raise InvalidAmount(f"amount must be whole minor units, got {minor_units!r}")

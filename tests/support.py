@@ -138,13 +138,13 @@ def ipb_runner(url: str, default_user: str = "tester") -> Callable[..., Result]:
     """
     from typer.testing import CliRunner
 
-    import cli
+    from ledger.cli.app import app
     from ledger.cli import common
 
     runner = CliRunner()
 
     def run(*args: object, code: int = 0, user: str = default_user) -> Result:
-        result = runner.invoke(cli.app, ["--db", url, "--as", user, *map(str, args)])
+        result = runner.invoke(app, ["--db", url, "--as", user, *map(str, args)])
         if common.settings._engine is not None:
             common.settings._engine.dispose()
         if result.exception is not None and not isinstance(result.exception, SystemExit):

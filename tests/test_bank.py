@@ -14,15 +14,15 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
-import cli
+from ledger.cli.app import app
 from tests import support
+from ledger.formats.bank_statements import read_mapping, read_statement
 from ledger.journal import Draft, Line
 from ledger.models import Person
 from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankStatementLine
 from ledger.models.payments import PayingAccount, Payment, PaymentRun, PaymentSchedule
 from ledger.services import bank, journal
 from ledger.services.accounts import AccountSpec, open_account
-from ledger.statement_file import read_mapping, read_statement
 from tests.ledger_state import snapshot
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "bank"
@@ -260,7 +260,7 @@ def test_cli_only_officers_import_and_match(ipb, ledger, user):
 
 
 def test_cli_help_teaches():
-    result = runner.invoke(cli.app, ["statement", "import", "--help"])
+    result = runner.invoke(app, ["statement", "import", "--help"])
     assert result.exit_code == 0
     assert "--mapping" in result.stdout and "--dry-run" in result.stdout and "Examples" in result.stdout
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-import cli
+from ledger.cli.app import app
 from ledger.cli import common
 from tests import support
 from tests.ledger_state import assert_books_hold, disable_append_only, snapshot
@@ -62,12 +62,12 @@ def refused(ipb, engine, *args, code: int) -> str:
 
 def test_init_migrates_once(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.sqlite'}"
-    first = runner.invoke(cli.app, ["--db", url, "init", "--json"])
+    first = runner.invoke(app, ["--db", url, "init", "--json"])
     assert first.exit_code == 0, first.stdout
     assert as_json(first) == {"database": url, "migrated": True}
-    again = runner.invoke(cli.app, ["--db", url, "init", "--json"])
+    again = runner.invoke(app, ["--db", url, "init", "--json"])
     assert as_json(again)["migrated"] is False
-    plain = runner.invoke(cli.app, ["--db", url, "init"])
+    plain = runner.invoke(app, ["--db", url, "init"])
     assert plain.exit_code == 0 and plain.stdout.startswith("up to date")
 
 
@@ -386,7 +386,7 @@ def test_audit_verify(funded, engine):
 def test_demo(tmp_path):
     """The README's first command: a year for 200 people, reconciled, verified, reports written."""
     path, reports = tmp_path / "demo.sqlite", tmp_path / "reports"
-    result = runner.invoke(cli.app, ["demo", "--file", str(path), "--reports", str(reports), "--json"])
+    result = runner.invoke(app, ["demo", "--file", str(path), "--reports", str(reports), "--json"])
     assert result.exit_code == 0, result.stdout + result.stderr
     report = as_json(result)
     assert report["balanced"] is True and report["verified"] is True and report["reconciled"] is True
@@ -401,20 +401,20 @@ def test_demo(tmp_path):
                  "refused, writing nothing"):
         assert told in steps, told
     db = f"sqlite:///{path}"
-    verified = runner.invoke(cli.app, ["--db", db, "--as", "auditor", "audit", "verify", "--json"])
+    verified = runner.invoke(app, ["--db", db, "--as", "auditor", "audit", "verify", "--json"])
     assert verified.exit_code == 0 and as_json(verified)["head_hash"] == report["head_hash"]
     for who, command, code in (("auditor", ["reconcile"], 0), ("auditor", ["balance"], 0),
                                ("auditor", ["budget", "allocate", "P0001", "--fy", "2025/26", "--stream", "nhs-chc",
                                             "--amount", "1.00", "--from", "icb"], 1),
                                ("broker-north", ["plan", "show", "P0002", "--fy", "2025/26"], 0),
                                ("broker-north", ["plan", "show", "P0001", "--fy", "2025/26"], 1)):
-        done = runner.invoke(cli.app, ["--db", db, "--as", who, *command])
+        done = runner.invoke(app, ["--db", db, "--as", who, *command])
         assert done.exit_code == code, (who, command, done.stdout, done.stderr)
     if common.settings._engine is not None:
         common.settings._engine.dispose()
 
 
 def test_no_arguments_shows_help():
-    result = runner.invoke(cli.app, [])
+    result = runner.invoke(app, [])
     assert "post" in result.stdout and "audit" in result.stdout
 

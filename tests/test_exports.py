@@ -25,8 +25,9 @@ import pytest
 
 from ledger.calendar import parse_period
 from ledger.journal import AccountType
+from ledger.money import decimal_text
 from ledger.reports.balances import trial_balance
-from ledger.reports.exports import account_names, decimal_text, export_data, to_beancount, to_hledger
+from ledger.reports.exports import account_names, export_data, to_beancount, to_hledger
 from tests.test_reports_ledger import build
 
 PERIODS = ["2025/26", "2026/27", "2025-05", "2026-04", "2024/25"]

@@ -39,7 +39,7 @@ def ipb(url: str, actor: str, *args: str, crash_after: int | None = None, kill_a
     env.pop("IPB_CRASH_AFTER", None)
     if crash_after is not None:
         env["IPB_CRASH_AFTER"] = str(crash_after)
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "--db", url, "--as", actor, *args], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ledger", "--db", url, "--as", actor, *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if kill_after is not None:
         try:

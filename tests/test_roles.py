@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import cli
+from ledger.cli.app import app
 from ledger.cli import common
 from ledger.errors import Forbidden, InvalidInput
 from ledger.roles import GRANTS, Permission, Role, allows, needs_assignment
@@ -73,7 +73,7 @@ def test_the_first_user_of_a_new_ledger_must_be_an_admin(engine):
 @pytest.fixture
 def ipb_as(db_url):
     def run(user: str, *args: object):
-        result = runner.invoke(cli.app, ["--db", db_url, "--as", user, *map(str, args)])
+        result = runner.invoke(app, ["--db", db_url, "--as", user, *map(str, args)])
         if common.settings._engine is not None:
             common.settings._engine.dispose()
         return result

@@ -1,4 +1,5 @@
-"""What every command shares: the database, the actor, output as Rich or JSON, and refusals."""
+"""What every command shares: the database, the actor, refusals, parsing of typed values, and the options
+every command group spells the same way. Printing lives in ledger/cli/output.py."""
 
 from __future__ import annotations
 
@@ -10,26 +11,34 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ledger.calendar import parse_period
-from ledger.storage.engine import database_url, open_engine, read_only_sessions, write_refused
+from ledger.cli.output import err
 from ledger.errors import InvalidInput, LedgerError, NotAllowed
-from ledger.money import format_amount
+from ledger.money import parse_amount
 from ledger.roles import Permission, writes
 from ledger.services import users
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+from ledger.storage.engine import database_url, open_engine, read_only_sessions, write_refused
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON (amounts in pence).")]
+FyOption = Annotated[str, typer.Option("--fy", help="Financial year, e.g. 2025/26")]
+DateOption = Annotated[str | None, typer.Option("--date", help="Effective date, e.g. 2025-05-06 (default today)")]
+KeyOption = Annotated[str | None, typer.Option(help="Idempotency key: the same key again posts nothing new")]
+PersonArg = Annotated[str, typer.Argument(help="The person's pseudonymous reference, e.g. P0001")]
+PayingOption = Annotated[str, typer.Option("--from", help="Paying account code (see `ipb paying-account list`)")]
+NewSortCode = Annotated[str, typer.Option(help="The new sort code, e.g. 12-34-56")]
+NewAccountNumber = Annotated[str, typer.Option(help="The new account number, 8 digits (7 are padded with a 0)")]
+ChangeReason = Annotated[str, typer.Option(
+    help="Why, and how the new details were confirmed, e.g. 'account closed; confirmed by phone to the known "
+         "contact'")]
 
 
 @dataclass
@@ -109,14 +118,6 @@ def requires(permission: Permission, *, person: str | None = None) -> Callable[[
     return wrap
 
 
-def emit_json(value: Any) -> None:
-    print(json.dumps(value, default=str, indent=2))
-
-
-def money(pence: int, currency: str = "GBP") -> str:
-    return format_amount(pence, currency)
-
-
 def parse_date(text: str | None) -> date:
     if text is None:
         return date.today()
@@ -132,6 +133,25 @@ def parse_fy(text: str) -> int:
     if period.start.month != 4 or period.end.month != 3:
         raise InvalidInput(f"{text!r} is a month; give a financial year like 2025/26")
     return period.start.year
+
+
+def positive_amount(text: str, what: str = "amount") -> int:
+    """A typed amount in pence that must be more than 0.00."""
+    pence = parse_amount(text)
+    if pence <= 0:
+        raise InvalidInput(f"{what} must be positive (more than 0.00), got {text!r}")
+    return pence
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def choice(kind: type[E], text: str, what: str) -> E:
+    """`text` as a member of the enum `kind`, or a refusal listing the choices."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise InvalidInput(f"{what} {text!r} unknown: use one of {', '.join(str(k.value) for k in kind)}") from None
 
 
 def progress() -> Progress:

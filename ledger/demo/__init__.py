@@ -16,8 +16,8 @@ from ledger.calendar import financial_year
 from ledger.demo.scenario import FY, POOL, Progress, Say, Scenario
 from ledger.reports import exports, render, statements
 from ledger.reports.arrears import contribution_arrears
-from ledger.reports.plans import plan_report
 from ledger.reports.balances import TrialBalance, trial_balance
+from ledger.reports.plans import plan_report
 from ledger.reports.reconcile import Reconciliation, reconcile
 from ledger.reports.verify import Verification, verify
 

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, func, select
 from ledger.calendar import Period
 from ledger.journal import AccountType, Line
 from ledger.models import Account, JournalEntry, Posting
-from ledger.money import minor_digits
+from ledger.money import decimal_text, minor_digits
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
 from ledger.storage.reads import ChainHead, chain_head
@@ -127,13 +127,6 @@ def export_data(engine: Engine, period: Period) -> ExportData:
 
 
 # --- text ----------------------------------------------------------------------------
-
-
-def decimal_text(pence: int, currency: str) -> str:
-    """Exact decimal from minor units: -123456 -> "-1234.56". No float anywhere."""
-    places = minor_digits(currency)
-    units, minor = divmod(abs(pence), 10**places)
-    return ("-" if pence < 0 else "") + str(units) + (f".{minor:0{places}d}" if places else "")
 
 
 def _one_line(text: str) -> str:

@@ -19,9 +19,8 @@ from enum import Enum
 from typing import Any
 
 from ledger.calendar import Period
-from ledger.money import format_amount
+from ledger.money import decimal_text, format_amount
 from ledger.reports.arrears import BUCKETS, Aging, ArrearsReport
-from ledger.reports.exports import decimal_text
 from ledger.reports.plans import PlanReport
 from ledger.reports.statements import (
     PERSON_COLUMNS,

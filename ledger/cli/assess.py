@@ -2,25 +2,56 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from ledger.assessment_file import case_from, read_case
-from ledger.cli.common import JsonFlag, emit_json, money, out, parse_date, parse_fy, refusals, requires, settings
+from ledger.cli.common import JsonFlag, parse_date, parse_fy, refusals, requires, settings
+from ledger.cli.output import emit_json, money, out, say
 from ledger.errors import InvalidInput
+from ledger.formats.assessments import AssessmentCase, case_from, read_case
 from ledger.roles import Permission
+from ledger.rules.charging import Charge
 from ledger.rules.charging import assess as assess_charge
-from ledger.rules.eligibility import Setting, decide
+from ledger.rules.eligibility import Eligibility, Setting, decide
 from ledger.rules.params import MigBand
-from ledger.rules.topups import decide_top_up
+from ledger.rules.topups import TopUpDecision, decide_top_up
 from ledger.services.assessments import fund_from_assessment
+from ledger.services.journal import Posted
+
+app = typer.Typer(add_completion=False)
 
 
+class Need(StrEnum):
+    """Findings of the assessments, as flags: --need care-act --need s117 ..."""
+
+    CHC = "chc"
+    S117 = "s117"
+    CARE_ACT = "care-act"
+    PHB = "phb"
+    EHC = "ehc"
+    NURSING = "nursing"
+
+
+NEED_FIELDS = {Need.CHC: "chc_primary_health_need", Need.S117: "s117_aftercare",
+               Need.CARE_ACT: "care_act_eligible_needs", Need.PHB: "health_needs_phb", Need.EHC: "ehc_plan",
+               Need.NURSING: "nursing_needs"}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    eligibility: Eligibility
+    charge: Charge | None
+    top_up: TopUpDecision | None
+    posted: list[Posted]
+
+
+@app.command()
 @refusals
 @requires(Permission.ALLOCATE)
 def assess(
@@ -40,7 +71,8 @@ def assess(
     income: Annotated[list[str], typer.Option(help="Weekly income taken into account, LABEL=AMOUNT (repeatable)",
                                               rich_help_panel="Finances")] = [],  # noqa: B006
     mig_band: Annotated[MigBand, typer.Option(rich_help_panel="Finances")] = MigBand.SINGLE_25_TO_PENSION_AGE,
-    dre: Annotated[str, typer.Option(help="Weekly disability-related expenditure", rich_help_panel="Finances")] = "0.00",
+    dre: Annotated[str, typer.Option(help="Weekly disability-related expenditure",
+                                     rich_help_panel="Finances")] = "0.00",
     housing: Annotated[str, typer.Option(help="Weekly housing costs", rich_help_panel="Finances")] = "0.00",
     allocate: Annotated[str | None, typer.Option(help="Fund this person's budget from the assessment")] = None,
     fy: Annotated[str | None, typer.Option("--fy", help="Budget year for --allocate, e.g. 2025/26")] = None,
@@ -50,9 +82,12 @@ def assess(
 ) -> None:
     """Decide who pays, what the person pays each week, and whether a top-up is allowed; explain why.
 
-    From a file: ipb assess examples/assessments/care-act-at-home.toml. From flags: ipb assess --age 67
-    --need care-act --weekly-cost 350.00 --capital 18,000.00 --income "State pension=230.25"
-    --mig-band single_pension_age. With --allocate P0001 --fy 2025/26 the year's package is allocated:
+    Example, from a file: ipb assess examples/assessments/care-act-at-home.toml
+
+    Example, from flags: ipb assess --age 67 --need care-act --weekly-cost 350.00 --capital 18,000.00
+    --income "State pension=230.25" --mig-band single_pension_age
+
+    With --allocate P0001 --fy 2025/26 the year's package is allocated:
     the contribution to the personal-contribution stream, the rest to the Care Act stream, each entry
     recording the rule and parameter version used.
     """
@@ -65,59 +100,50 @@ def assess(
     else:
         case = case_from(_flags_case(age, setting, need, on, weekly_cost, residential, capital, income, mig_band,
                                      dre, housing), "flags")
-    eligibility = decide(case.circumstances)
-    charge = assess_charge(case.finances) if case.finances else None
-    top_up = decide_top_up(case.top_up) if case.top_up else None
-    posted = []
+    outcome = _decide(case)
     if allocate:
-        if charge is None or case.finances is None or not fy:
+        if outcome.charge is None or case.finances is None or not fy:
             raise InvalidInput("--allocate needs a [finances] section in the file and --fy")
-        posted = fund_from_assessment(settings.engine, allocate, parse_fy(fy), charge, case.finances.weekly_cost_of_care,
-                                      council=council, person_funder=person_funder, on=parse_date(on),
-                                      actor=settings.who)
+        outcome.posted.extend(fund_from_assessment(
+            settings.engine, allocate, parse_fy(fy), outcome.charge, case.finances.weekly_cost_of_care,
+            council=council, person_funder=person_funder, on=parse_date(on), actor=settings.who))
+    _show(outcome, as_json)
+
+
+def _decide(case: AssessmentCase) -> Outcome:
+    return Outcome(decide(case.circumstances), assess_charge(case.finances) if case.finances else None,
+                   decide_top_up(case.top_up) if case.top_up else None, [])
+
+
+def _show(outcome: Outcome, as_json: bool) -> None:
+    charge, top_up = outcome.charge, outcome.top_up
     if as_json:
         emit_json({
-            "eligibility": asdict(eligibility),
+            "eligibility": asdict(outcome.eligibility),
             "charge": None if charge is None else {**asdict(charge), "explanation": charge.explain()},
             "top_up": None if top_up is None else asdict(top_up),
-            "entries": [p.entry.id for p in posted],
+            "entries": [p.entry.id for p in outcome.posted],
         })
         return
     table = Table("need", "stream", "funder", "chargeable", "because", title="Who pays")
-    for f in eligibility.funding:
+    for f in outcome.eligibility.funding:
         table.add_row(f.need, str(f.stream or "outside the budget"), str(f.funder), "yes" if f.chargeable else "no",
-                      "; ".join(f"{r.text} [{r.authority}]" for r in f.reasons))
+                      Text("; ".join(f"{r.text} [{r.authority}]" for r in f.reasons)))
     out.print(table)
-    for r in eligibility.reasons:
-        out.print(f"• {r.text} [{r.authority}]")
+    for r in outcome.eligibility.reasons:
+        say(f"• {r.text} [{r.authority}]")
     if charge:
-        out.print(f"\n[bold]Financial assessment[/] ({charge.rule}, {charge.params_version})")
+        out.print(Text.assemble("\n", ("Financial assessment", "bold"), f" ({charge.rule}, {charge.params_version})"))
         for line in charge.explain():
-            out.print(f"  {line}")
-        out.print(f"[bold]Weekly contribution: £{money(charge.weekly)}[/]")
+            say(f"  {line}")
+        out.print(Text(f"Weekly contribution: £{money(charge.weekly)}", "bold"))
     if top_up:
         verdict = f"allowed: £{money(top_up.weekly)} a week" if top_up.allowed else "not allowed"
-        out.print(f"\n[bold]Top-up[/] {verdict}")
+        out.print(Text.assemble("\n", ("Top-up", "bold"), f" {verdict}"))
         for r in top_up.reasons:
-            out.print(f"  {r.text} [{r.authority}]")
-    for p in posted:
-        out.print(f"entry {p.entry.id}: {p.entry.memo} £{money(p.entry.lines[0].amount)}")
-
-
-class Need(StrEnum):
-    """Findings of the assessments, as flags: --need care-act --need s117 ..."""
-
-    CHC = "chc"
-    S117 = "s117"
-    CARE_ACT = "care-act"
-    PHB = "phb"
-    EHC = "ehc"
-    NURSING = "nursing"
-
-
-NEED_FIELDS = {Need.CHC: "chc_primary_health_need", Need.S117: "s117_aftercare",
-               Need.CARE_ACT: "care_act_eligible_needs", Need.PHB: "health_needs_phb", Need.EHC: "ehc_plan",
-               Need.NURSING: "nursing_needs"}
+            say(f"  {r.text} [{r.authority}]")
+    for p in outcome.posted:
+        say(f"entry {p.entry.id}: {p.entry.memo} £{money(p.entry.lines[0].amount)}")
 
 
 def _flags_case(age: int, setting: Setting, needs: list[Need], on: str | None, weekly_cost: str | None,

@@ -1,4 +1,4 @@
-"""`ipb report ...` and `ipb export ...`: statements and exports auditors can check.
+"""`ipb report ...`: statements auditors can check.
 
 Every report is computed from postings in one read transaction and carries the hash-chain
 head it was produced at; `ipb audit verify --at ENTRY:HASH` later proves it unchanged.
@@ -6,37 +6,34 @@ head it was produced at; `ipb audit verify --at ENTRY:HASH` later proves it unch
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from ledger.calendar import Period, financial_year, parse_period
-from ledger.cli.common import JsonFlag, emit_json, out, parse_date, parse_fy, refusals, requires, settings
+from ledger.calendar import Period, financial_year_of, parse_period
+from ledger.cli.app import summary
+from ledger.cli.common import JsonFlag, parse_date, parse_fy, refusals, requires, settings
+from ledger.cli.output import emit_json, out, say
 from ledger.errors import InvalidInput
-from ledger.reports import exports, render, statements
+from ledger.reports import render, statements
 from ledger.reports.arrears import contribution_arrears
-from ledger.reports.plans import plan_report
 from ledger.reports.pdf import to_pdf
+from ledger.reports.plans import plan_report
 from ledger.roles import Permission
 
-report_app = typer.Typer(
-    help="Statements for auditors, computed from postings, each stamped with the chain head it was produced at.\n\n"
+app = typer.Typer(
+    help=summary("report") + " Every figure is computed from postings.\n\n"
          "Examples:\n\n"
          "  ipb report statement P0001 --period 2025/26\n\n"
          "  ipb report pool bcf-2025 --format html --out pool.html\n\n"
          "  ipb report trial-balance --period 2025-04 --format csv --out tb.csv\n\n"
          "Then, any time later: ipb audit verify --at ENTRY:HASH (printed on the report).",
     no_args_is_help=True,
+    add_completion=False,
 )
-export_app = typer.Typer(
-    help="Export a period for independent tools: opening balances at the period start, then every entry.\n\n"
-         "  ipb export hledger --period 2025/26 --out books.journal && hledger -f books.journal check --strict\n\n"
-         "  ipb export beancount --period 2025/26 --out books.beancount && bean-check books.beancount",
-    no_args_is_help=True,
-)
-
 PeriodOption = Annotated[str | None, typer.Option(
     "--period", help="2025/26 (financial year, 1 April to 31 March) or 2025-04 (a month). Default: this "
                      "financial year.", show_default=False)]
@@ -50,18 +47,8 @@ PrefixOption = Annotated[str | None, typer.Option(
     "--account", help="Only accounts whose code starts with this, e.g. person:P0001 or pool:", show_default=False)]
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `ipb` app."""
-    app.add_typer(report_app, name="report")
-    app.add_typer(export_app, name="export")
-
-
 def _period(text: str | None) -> Period:
-    if text is None:
-        from datetime import date
-
-        return financial_year(date.today().year if date.today().month >= 4 else date.today().year - 1)
-    return parse_period(text)
+    return financial_year_of(date.today()) if text is None else parse_period(text)
 
 
 def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
@@ -89,12 +76,12 @@ def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
         if as_json:
             emit_json(message)
         else:
-            out.print(f"wrote {out_file} ({fmt}); produced at chain head {head.token}", soft_wrap=True)
+            say(f"wrote {out_file} ({fmt}); produced at chain head {head.token}")
     if not render.document(report).ok:
         raise typer.Exit(1)
 
 
-@report_app.command("statement")
+@app.command("statement")
 @refusals
 @requires(Permission.VIEW_PERSON, person="person")
 def statement(
@@ -111,12 +98,14 @@ def statement(
 
     Brokers may run it only for people assigned to them. Kinds of entry without a column of
     their own are shown under "other" and named in the notes, so nothing is left out.
+
+    Example: ipb report statement P0001 --period 2025/26 --format pdf --out p0001.pdf
     """
     report = statements.person_statement(settings.engine, person, _period(period), parse_fy(fy) if fy else None)
     _emit(report, fmt, out_file, as_json)
 
 
-@report_app.command("arrears")
+@app.command("arrears")
 @refusals
 @requires(Permission.VIEW_ALL)
 def arrears(
@@ -127,11 +116,14 @@ def arrears(
     as_json: JsonFlag = False,
 ) -> None:
     """Contribution arrears, aged 0-30, 31-60, 61-90 and over 90 days: for each person paid net of
-    their assessed contribution, what fell due, what they paid into their account, and what is owed."""
+    their assessed contribution, what fell due, what they paid into their account, and what is owed.
+
+    Example: ipb report arrears --as-of 2026-03-31 --format csv
+    """
     _emit(contribution_arrears(settings.engine, parse_date(as_of)), fmt, out_file, as_json)
 
 
-@report_app.command("plan")
+@app.command("plan")
 @refusals
 @requires(Permission.VIEW_PERSON, person="person")
 def plan(
@@ -142,11 +134,14 @@ def plan(
     as_json: JsonFlag = False,
 ) -> None:
     """Plan vs actual: per line of the care plan, planned, committed, actual (with flagged overspend)
-    and what is left. Brokers may run it only for people assigned to them."""
+    and what is left. Brokers may run it only for people assigned to them.
+
+    Example: ipb report plan P0001 --fy 2025/26 --format html --out plan.html
+    """
     _emit(plan_report(settings.engine, person, parse_fy(fy)), fmt, out_file, as_json)
 
 
-@report_app.command("pool")
+@app.command("pool")
 @refusals
 @requires(Permission.VIEW_ALL)
 def pool(
@@ -158,12 +153,15 @@ def pool(
     as_json: JsonFlag = False,
 ) -> None:
     """A section 75 pool: money in, allocated out, recovered, the year end; and per partner the
-    contributions, the risk share and each partner's part of the net allocations under the rule."""
+    contributions, the risk share and each partner's part of the net allocations under the rule.
+
+    Example: ipb report pool bcf-2025 --format html --out pool.html
+    """
     report = statements.pool_statement(settings.engine, code, parse_period(period) if period else None)
     _emit(report, fmt, out_file, as_json)
 
 
-@report_app.command("trial-balance")
+@app.command("trial-balance")
 @refusals
 @requires(Permission.VIEW_ALL)
 def trial_balance(
@@ -174,11 +172,14 @@ def trial_balance(
     as_json: JsonFlag = False,
 ) -> None:
     """Every account with a balance or a movement: opening, period debits and credits, closing;
-    debit and credit totals per currency. Exit 1 if it does not balance."""
+    debit and credit totals per currency. Exit 1 if it does not balance.
+
+    Example: ipb report trial-balance --period 2025-04 --format csv --out tb.csv
+    """
     _emit(statements.trial_balance_report(settings.engine, _period(period), prefix), fmt, out_file, as_json)
 
 
-@report_app.command("ledger")
+@app.command("ledger")
 @refusals
 @requires(Permission.VIEW_ALL)
 def general_ledger(
@@ -189,11 +190,14 @@ def general_ledger(
     as_json: JsonFlag = False,
 ) -> None:
     """The general ledger: every posting of the period, account by account, with a running balance
-    starting from the balance brought forward."""
+    starting from the balance brought forward.
+
+    Example: ipb report ledger --period 2025-04 --account pool:
+    """
     _emit(statements.general_ledger(settings.engine, _period(period), prefix), fmt, out_file, as_json)
 
 
-@report_app.command("reconciliation")
+@app.command("reconciliation")
 @refusals
 @requires(Permission.VIEW_ALL)
 def reconciliation(
@@ -204,42 +208,8 @@ def reconciliation(
     as_json: JsonFlag = False,
 ) -> None:
     """Pools, budgets and balances agree to the penny (the checks of `ipb reconcile`), as a
-    report with its chain head. Exit 1 if any difference is found."""
+    report with its chain head. Exit 1 if any difference is found.
+
+    Example: ipb report reconciliation --pool bcf-2025
+    """
     _emit(statements.reconciliation_report(settings.engine, pool=pool_code, person=person), fmt, out_file, as_json)
-
-
-def _export(kind: str, period: str, out_file: Path, as_json: bool) -> None:
-    data = exports.export_data(settings.engine, parse_period(period))
-    text = exports.to_hledger(data) if kind == "hledger" else exports.to_beancount(data)
-    out_file.write_text(text, encoding="utf-8")
-    check = f"hledger -f {out_file} check --strict" if kind == "hledger" else f"bean-check {out_file}"
-    if as_json:
-        emit_json({"written": str(out_file), "format": kind, "period": data.period.label,
-                   "accounts": len(data.accounts), "entries": len(data.entries), "head": data.head.token,
-                   "check": check})
-    else:
-        out.print(f"wrote {out_file}: {len(data.accounts)} accounts, {len(data.entries)} entries of "
-                  f"{data.period.label}, produced at chain head {data.head.token}", soft_wrap=True)
-        out.print(f"check it: {check}", soft_wrap=True)
-
-
-PeriodRequired = Annotated[str, typer.Option("--period", help="2025/26 (financial year) or 2025-04 (a month)")]
-OutRequired = Annotated[Path, typer.Option("--out", "-o", help="File to write")]
-
-
-@export_app.command("hledger")
-@refusals
-@requires(Permission.VIEW_ALL)
-def export_hledger(period: PeriodRequired, out_file: OutRequired, as_json: JsonFlag = False) -> None:
-    """An hledger journal with typed account and commodity declarations, accepted by
-    `hledger check --strict`; `hledger bal` then equals `ipb report trial-balance` closing balances."""
-    _export("hledger", period, out_file, as_json)
-
-
-@export_app.command("beancount")
-@refusals
-@requires(Permission.VIEW_ALL)
-def export_beancount(period: PeriodRequired, out_file: OutRequired, as_json: JsonFlag = False) -> None:
-    """A Beancount file with an Open directive per account and a closing `balance` assertion for each,
-    so `bean-check` itself proves it adds up to ipb's trial balance at the period end."""
-    _export("beancount", period, out_file, as_json)

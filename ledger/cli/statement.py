@@ -1,42 +1,46 @@
-"""`ipb statement ...` and `ipb surplus ...`: bank statements, matching, and direct payment surplus recovery."""
+"""`ipb statement ...`: bank statements: import them, match their lines to payments, list what is left."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
 
-from ledger.cli.common import JsonFlag, emit_json, err, money, out, progress, refusals, requires, settings
+from ledger.cli.app import summary
+from ledger.cli.common import JsonFlag, progress, refusals, requires, settings
+from ledger.cli.output import Column, Format, FormatOption, emit_json, err, listing, say
 from ledger.errors import InvalidInput
+from ledger.formats.bank_statements import ColumnMapping, StatementLine, read_mapping, read_statement
 from ledger.roles import Permission
 from ledger.services import bank
-from ledger.statement_file import ColumnMapping, StatementLine, read_mapping, read_statement
 
-statement_app = typer.Typer(
-    help="Bank statements: import them (CSV with a column mapping, or OFX), match their lines to payments, "
-         "and list what is left unmatched. Nothing here posts to the ledger.",
+app = typer.Typer(
+    help=summary("statement") + " CSV with a column mapping, or OFX. Nothing here posts to the ledger.\n\n"
+         "Example: ipb statement import april.csv --account dp --mapping examples/bank/barclays-mapping.toml",
     no_args_is_help=True,
+    add_completion=False,
 )
 
 AccountOption = Annotated[str, typer.Option(
     "--account", help="The bank account: a paying account code (e.g. dp) or a ledger asset account (e.g. bank:dp)")]
+AccountFilter = Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")]
+DUPLICATE_COLUMNS = (
+    Column("file line", lambda d: d.line.line),
+    Column("date", lambda d: d.line.posted_on),
+    Column("amount", lambda d: d.line.amount, money=True),
+    Column("description", lambda d: d.line.description),
+    Column("already held as line", lambda d: d.existing_id),
+)
 
 
-def _mapping(mapping: Path | None, date_col: str | None, date_format: str | None, amount_col: str | None,
-             paid_in_col: str | None, paid_out_col: str | None, negate: bool, description_col: str | None,
-             reference_col: str | None, id_col: str | None, delimiter: str | None) -> ColumnMapping | None:
-    flags = {"date": date_col, "date_format": date_format, "amount": amount_col, "paid_in": paid_in_col,
-             "paid_out": paid_out_col, "description": description_col, "reference": reference_col,
-             "bank_id": id_col, "delimiter": delimiter, "negate": negate or None}
+def _mapping(mapping: Path | None, flags: dict[str, Any]) -> ColumnMapping | None:
     given = {k: v for k, v in flags.items() if v is not None}
     if mapping is None and not given:
         return None
     if mapping is not None:
-        base = read_mapping(mapping).model_dump(exclude_unset=True)
-        given = {**base, **given}  # flags override the mapping file
+        given = {**read_mapping(mapping).model_dump(exclude_unset=True), **given}  # flags override the file
     if "date" not in given:
         raise InvalidInput("the column mapping needs --date-col (or `date = \"...\"` in the mapping file)")
     try:
@@ -50,7 +54,7 @@ def _line_json(line: StatementLine) -> dict[str, object]:
             "description": line.description, "reference": line.reference, "bank_id": line.bank_id}
 
 
-@statement_app.command("import")
+@app.command("import")
 @refusals
 @requires(Permission.BANK)
 def statement_import(
@@ -86,8 +90,10 @@ def statement_import(
       ipb statement import april.csv --account dp --date-col Date --date-format %d/%m/%Y --amount-col Amount
       ipb statement import april.ofx --account bank:dp
     """
-    columns = _mapping(mapping, date_col, date_format, amount_col, paid_in_col, paid_out_col, negate,
-                       description_col, reference_col, id_col, delimiter)
+    columns = _mapping(mapping, {
+        "date": date_col, "date_format": date_format, "amount": amount_col, "paid_in": paid_in_col,
+        "paid_out": paid_out_col, "description": description_col, "reference": reference_col, "bank_id": id_col,
+        "delimiter": delimiter, "negate": negate or None})
     statement = read_statement(file, columns)
     with progress() as bar:
         task = bar.add_task(f"importing {file.name}", total=max(1, len(statement.lines)))
@@ -98,30 +104,30 @@ def statement_import(
                    "period": [result.start, result.end], "dry_run": dry_run, "statement": result.statement_id,
                    "same_file_as": result.same_file_as, "new": [_line_json(x) for x in result.new],
                    "duplicates": [{**_line_json(d.line), "existing_line": d.existing_id} for d in result.duplicates]})
-        return
+    else:
+        _print_import(file, result, dry_run)
+
+
+def _print_import(file: Path, result: bank.Imported, dry_run: bool) -> None:
     verb = "would import" if dry_run else "imported"
     where = f" as statement {result.statement_id}" if result.statement_id else ""
-    out.print(f"{file.name} ({result.format}, {result.start} to {result.end}) for {result.account}: "
-              f"{verb} {len(result.new)} new line{'s' if len(result.new) != 1 else ''}{where}, "
-              f"{len(result.duplicates)} duplicate{'s' if len(result.duplicates) != 1 else ''} skipped"
-              + (" (dry run: nothing stored)" if dry_run else ""))
+    say(f"{file.name} ({result.format}, {result.start} to {result.end}) for {result.account}: "
+        f"{verb} {len(result.new)} new line{'s' if len(result.new) != 1 else ''}{where}, "
+        f"{len(result.duplicates)} duplicate{'s' if len(result.duplicates) != 1 else ''} skipped"
+        + (" (dry run: nothing stored)" if dry_run else ""))
     if result.same_file_as:
-        out.print(f"this exact file was imported before as statement {result.same_file_as}")
+        say(f"this exact file was imported before as statement {result.same_file_as}")
     if result.duplicates:
-        table = Table("file line", "date", "amount", "description", "already held as line", title="Duplicates")
-        for d in result.duplicates[:20]:
-            table.add_row(str(d.line.line), str(d.line.posted_on), money(d.line.amount), d.line.description,
-                          str(d.existing_id))
-        out.print(table)
+        listing(result.duplicates[:20], DUPLICATE_COLUMNS, title="Duplicates")
         if len(result.duplicates) > 20:
-            out.print(f"... and {len(result.duplicates) - 20} more (--json lists them all)")
+            say(f"... and {len(result.duplicates) - 20} more (--json lists them all)")
 
 
-@statement_app.command("match")
+@app.command("match")
 @refusals
 @requires(Permission.BANK)
 def statement_match(
-    account: Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")] = None,
+    account: AccountFilter = None,
     tolerance_days: Annotated[int, typer.Option(help="Days a line's date may differ from the payment's pay date")] = 3,
     dry_run: Annotated[bool, typer.Option(help="Show what would match; store nothing")] = False,
     post_returns: Annotated[bool, typer.Option(help="Reverse matched returns through the payments service "
@@ -147,51 +153,82 @@ def statement_match(
     returned = bank.post_returns(settings.engine, actor=settings.who, account=account) \
         if post_returns and not dry_run else []
     if as_json:
-        emit_json({
-            "dry_run": dry_run, "tolerance_days": tolerance_days, "rule_version": result.rule_version,
-            "matches": [{"line": m.line, "match": result.match_ids.get(m.line), "rule": m.rule, "reason": m.reason,
-                         "amount": result.lines[m.line].amount,
-                         "payments": [{"payment": p, "direction": d} for p, d in m.expected]}
-                        for m in result.matches],
-            "unmatched_lines": list(result.unmatched_lines),
-            "unmatched_payments": [{"payment": p, "direction": d} for p, d in result.unmatched_payments],
-            "returns_to_post": list(result.returns_to_post),
-            "returns": [{"payment": r.payment, "line": r.line, "posted": r.posted, "problem": r.problem or None}
-                        for r in returned],
-        })
-        return
+        emit_json(_match_json(result, returned, dry_run, tolerance_days))
+    else:
+        _print_matches(result, returned, dry_run)
+
+
+def _match_json(result: bank.Matched, returned: list[bank.ReturnPosted], dry_run: bool,
+                tolerance_days: int) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run, "tolerance_days": tolerance_days, "rule_version": result.rule_version,
+        "matches": [{"line": m.line, "match": result.match_ids.get(m.line), "rule": m.rule, "reason": m.reason,
+                     "amount": result.lines[m.line].amount,
+                     "payments": [{"payment": p, "direction": d} for p, d in m.expected]}
+                    for m in result.matches],
+        "unmatched_lines": list(result.unmatched_lines),
+        "unmatched_payments": [{"payment": p, "direction": d} for p, d in result.unmatched_payments],
+        "returns_to_post": list(result.returns_to_post),
+        "returns": [{"payment": r.payment, "line": r.line, "posted": r.posted, "problem": r.problem or None}
+                    for r in returned],
+    }
+
+
+def _print_matches(result: bank.Matched, returned: list[bank.ReturnPosted], dry_run: bool) -> None:
     if result.matches:
-        table = Table("line", "date", "amount", "payments", "rule", "reason",
-                      title="Would match" if dry_run else "Matched")
-        for m in result.matches:
-            line = result.lines[m.line]
-            table.add_row(str(m.line), str(line.posted_on), money(line.amount),
-                          ", ".join(f"{p}{' (return)' if d == 'return' else ''}" for p, d in m.expected), m.rule,
-                          m.reason)
-        out.print(table)
-    out.print(f"{'would match' if dry_run else 'matched'} {len(result.matches)} line"
-              f"{'s' if len(result.matches) != 1 else ''}; {len(result.unmatched_lines)} lines and "
-              f"{len(result.unmatched_payments)} payments left unmatched (ipb statement unmatched)"
-              + (" (dry run: nothing stored)" if dry_run else ""))
+        columns = (
+            Column("line", lambda m: m.line),
+            Column("date", lambda m: result.lines[m.line].posted_on),
+            Column("amount", lambda m: result.lines[m.line].amount, money=True),
+            Column("payments", lambda m: ", ".join(f"{p}{' (return)' if d == 'return' else ''}"
+                                                   for p, d in m.expected)),
+            Column("rule", lambda m: m.rule),
+            Column("reason", lambda m: m.reason),
+        )
+        listing(result.matches, columns, title="Would match" if dry_run else "Matched")
+    say(f"{'would match' if dry_run else 'matched'} {len(result.matches)} line"
+        f"{'s' if len(result.matches) != 1 else ''}; {len(result.unmatched_lines)} lines and "
+        f"{len(result.unmatched_payments)} payments left unmatched (ipb statement unmatched)"
+        + (" (dry run: nothing stored)" if dry_run else ""))
     for r in returned:
         if r.posted:
-            out.print(f"payment {r.payment} came back (statement line {r.line}): return posted")
+            say(f"payment {r.payment} came back (statement line {r.line}): return posted")
         else:
             err.print(f"payment {r.payment} came back (statement line {r.line}) but its return is not posted: "
-                      f"{r.problem}")
+                      f"{r.problem}", markup=False)
     if not returned:
         for pid in result.returns_to_post:
-            err.print(f"payment {pid} came back from the bank: its return is not posted yet")
+            err.print(f"payment {pid} came back from the bank: its return is not posted yet", markup=False)
 
 
-@statement_app.command("unmatched")
+LINE_COLUMNS = (
+    Column("line", lambda x: x.id),
+    Column("account", lambda x: x.account),
+    Column("date", lambda x: x.posted_on),
+    Column("amount", lambda x: x.amount, money=True),
+    Column("description", lambda x: x.description),
+    Column("reference", lambda x: x.reference),
+)
+EXPECTED_COLUMNS = (
+    Column("payment", lambda p: p.id),
+    Column("run", lambda p: p.run_id),
+    Column("account", lambda p: p.account),
+    Column("pay date", lambda p: p.pay_date),
+    Column("amount", lambda p: -p.amount if p.direction == "out" else p.amount, money=True),
+    Column("reference", lambda p: p.reference),
+    Column("payee", lambda p: p.payee),
+    Column("expected", lambda p: "going out" if p.direction == "out" else f"coming back ({p.status})"),
+)
+
+
+@app.command("unmatched")
 @refusals
 @requires(Permission.VIEW_ALL)
-def statement_unmatched(
-    account: Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Statement lines matched to no payment, and payments sent but not yet seen on a statement."""
+def statement_unmatched(account: AccountFilter = None, as_json: JsonFlag = False) -> None:
+    """Statement lines matched to no payment, and payments sent but not yet seen on a statement.
+
+    Example: ipb statement unmatched --account dp
+    """
     found = bank.unmatched(settings.engine, account)
     if as_json:
         emit_json({"lines": [{"line": x.id, "account": x.account, "statement": x.statement_id, "date": x.posted_on,
@@ -201,41 +238,32 @@ def statement_unmatched(
                                  "pay_date": p.pay_date, "amount": p.amount, "reference": p.reference,
                                  "payee": p.payee, "status": p.status} for p in found.payments]})
         return
-    lines = Table("line", "account", "date", "amount", "description", "reference", title="Unmatched statement lines")
-    for x in found.lines:
-        lines.add_row(str(x.id), x.account, str(x.posted_on), money(x.amount), x.description, x.reference)
-    payments = Table("payment", "run", "account", "pay date", "amount", "reference", "payee", "expected",
-                     title="Payments not seen on a statement")
-    for p in found.payments:
-        payments.add_row(str(p.id), str(p.run_id), p.account, str(p.pay_date),
-                         money(-p.amount if p.direction == "out" else p.amount), p.reference, p.payee,
-                         "going out" if p.direction == "out" else f"coming back ({p.status})")
-    out.print(lines)
-    out.print(payments)
+    listing(found.lines, LINE_COLUMNS, title="Unmatched statement lines")
+    listing(found.payments, EXPECTED_COLUMNS, title="Payments not seen on a statement")
 
 
-@statement_app.command("list")
+STATEMENT_COLUMNS = (
+    Column("statement", lambda r: r.id),
+    Column("account", lambda r: r.account),
+    Column("file", lambda r: Path(r.source).name),
+    Column("period", lambda r: f"{r.period_start}…{r.period_end}"),
+    Column("lines", lambda r: r.lines),
+    Column("duplicates", lambda r: r.duplicates),
+    Column("matched", lambda r: r.matched),
+    Column("imported by", lambda r: r.imported_by),
+)
+
+
+@app.command("list")
 @refusals
 @requires(Permission.VIEW_ALL)
-def statement_list(
-    account: Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Imported statements: account, period, lines stored, duplicates skipped, lines matched."""
-    rows = bank.list_statements(settings.engine, account)
-    if as_json:
-        emit_json([{"statement": r.id, "account": r.account, "file": r.source, "format": r.format,
-                    "period": [r.period_start, r.period_end], "lines": r.lines, "duplicates": r.duplicates,
-                    "matched": r.matched, "imported_by": r.imported_by, "imported_at": r.imported_at} for r in rows])
-        return
-    table = Table("statement", "account", "file", "period", "lines", "duplicates", "matched", "imported by",
-                  title="Bank statements")
-    for r in rows:
-        table.add_row(str(r.id), r.account, Path(r.source).name, f"{r.period_start}…{r.period_end}", str(r.lines),
-                      str(r.duplicates), str(r.matched), r.imported_by)
-    out.print(table)
+def statement_list(account: AccountFilter = None, fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
+    """Imported statements: account, period, lines stored, duplicates skipped, lines matched.
 
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `ipb` app."""
-    app.add_typer(statement_app, name="statement")
+    Example: ipb statement list --account dp
+    """
+    listing(bank.list_statements(settings.engine, account), STATEMENT_COLUMNS, title="Bank statements", fmt=fmt,
+            as_json=as_json, to_json=lambda r: {
+                "statement": r.id, "account": r.account, "file": r.source, "format": r.format,
+                "period": [r.period_start, r.period_end], "lines": r.lines, "duplicates": r.duplicates,
+                "matched": r.matched, "imported_by": r.imported_by, "imported_at": r.imported_at})

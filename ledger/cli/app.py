@@ -1,0 +1,148 @@
+"""The `ipb` command: global options, and the commands, each loaded only when it runs.
+
+Every top-level command `ipb NAME` lives in `ledger/cli/NAME.py` (dashes become underscores) as a
+Typer app called `app`: a group of subcommands, or a single command. `COMMANDS` below is the one
+registration: name, module, and the line `ipb --help` shows, so that listing the commands imports
+none of them (tests/test_cli_app.py keeps those lines equal to each command's own help).
+Start-up matters: a broker logging twenty spends starts Python twenty times.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, MutableMapping
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+import ledger
+
+# name -> (panel, one-line help). Modules are ledger/cli/<name with _ for ->.py.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("Start", "Create the database, or bring it up to the newest schema."),
+    "demo": ("Start", "A year of a council, an ICB and a section 75 pool around 200 people, end to end."),
+    "user": ("Start", "Users and roles: who may use the ledger, in which role, and whom each broker serves."),
+    "funder": ("Funding and budgets", "Funders: ICBs, councils, education, the person, third parties."),
+    "person": ("Funding and budgets", "People, by pseudonymous reference."),
+    "pool": ("Funding and budgets", "Section 75 pooled budgets (e.g. the Better Care Fund)."),
+    "budget": ("Funding and budgets", "Integrated personal budgets: allocate, spend, recover, view."),
+    "assess": ("Funding and budgets", "Decide who pays, what the person pays each week, and whether a top-up is "
+                                      "allowed; explain why."),
+    "plan": ("Care plans and spend", "Care and support plans: versioned lines, the management mode, "
+                                     "commitments, and planned vs committed vs actual."),
+    "spend": ("Care plans and spend", "Spend logged against a line of a person's current plan."),
+    "paying-account": ("Payments", "Council bank accounts payments are made from."),
+    "provider": ("Payments", "Care providers paid on invoice."),
+    "schedule": ("Payments", "Direct payment schedules: 4-weekly, in advance, into the person's DP account."),
+    "invoice": ("Payments", "Provider invoices, paid by the next run from the person's budget."),
+    "run": ("Payments", "Payment runs: gather, approve (a second officer), file, submit, settle."),
+    "payment": ("Payments", "Single payments: list, returns, paying a returned one again, bank details changes."),
+    "dp": ("Payments", "A person's direct payment account: their spend and contributions."),
+    "surplus": ("Payments", "Direct payment surpluses above the contingency, recovered to the funders."),
+    "statement": ("Payments", "Bank statements: import, match lines to payments, list what is unmatched."),
+    "report": ("Reports and audit", "Statements for auditors, each stamped with the chain head it was produced at."),
+    "export": ("Reports and audit", "Export a period for hledger or Beancount to check independently."),
+    "reconcile": ("Reports and audit", "Check pooled totals, budgets and balances agree to the penny."),
+    "audit": ("Reports and audit", "Prove the books are unchanged: hash chain and balances."),
+    "period": ("Reports and audit", "Close financial years and months to posting."),
+    "account": ("Ledger: accounts and corrections", "Open, list, show and close ledger accounts."),
+    "post": ("Ledger: accounts and corrections", "Post a balanced entry, from flags or a file."),
+    "reverse": ("Ledger: accounts and corrections", "Post the mirror image of an entry."),
+    "entry": ("Ledger: accounts and corrections", "Look at posted entries."),
+    "hold": ("Ledger: accounts and corrections", "Two-phase holds: reserve funds now, post or void later."),
+    "balance": ("Ledger: accounts and corrections", "An account's balance, or the trial balance."),
+}
+
+
+def summary(name: str) -> str:
+    """The one line `ipb --help` shows for command `name`; a group's own help starts with it."""
+    return COMMANDS[name][1]
+
+
+def module_of(name: str) -> str:
+    return f"ledger.cli.{name.replace('-', '_')}"
+
+
+def load(name: str) -> typer.core.TyperCommand | TyperGroup:
+    """The click command of `ipb NAME`, built from its module's Typer app."""
+    command = typer.main.get_command(importlib.import_module(module_of(name)).app)
+    command.name = name
+    return command
+
+
+class _Commands(MutableMapping[str, Any]):
+    """The root's commands by name, each imported and built on first use."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded[name] = load(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("commands are registered in ledger/cli/app.py COMMANDS")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: commands come from COMMANDS on demand; its help lists them without loading any."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands()
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        return list(COMMANDS)
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:  # type: ignore[override]
+        from ledger.cli.root_help import render
+
+        render(self, ctx)
+
+
+app = typer.Typer(
+    name="ipb",
+    cls=LazyGroup,
+    help="Integrated personal budgets: a double-entry ledger for NHS, social care and pooled money.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ipb {ledger.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    db: Annotated[str | None, typer.Option(
+        metavar="URL", help="Database URL (default: IPB_DATABASE_URL or ./ipb.sqlite)", show_default=False)] = None,
+    actor: Annotated[str | None, typer.Option(
+        "--as", metavar="USER", help="Who is acting (default: IPB_USER or your login)", show_default=False)] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    from ledger.cli.common import settings
+
+    settings.db, settings.actor, settings.user, settings._engine = db, actor, None, None
+
+
+def main() -> None:
+    """The console script `ipb` and `python -m ledger`."""
+    app(prog_name="ipb")

@@ -1,0 +1,175 @@
+"""`ipb budget ...`: integrated personal budgets: allocate, set the rule, spend, recover, show."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from ledger.calendar import financial_year
+from ledger.cli.app import summary
+from ledger.cli.common import (
+    DateOption,
+    FyOption,
+    JsonFlag,
+    KeyOption,
+    PersonArg,
+    choice,
+    parse_date,
+    parse_fy,
+    positive_amount,
+    refusals,
+    requires,
+    settings,
+)
+from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
+from ledger.cli.views import entry_json
+from ledger.domain import Attribution, Stream
+from ledger.money import parse_amount
+from ledger.reports.budgets import budget_view
+from ledger.roles import Permission
+from ledger.services import budgets
+
+app = typer.Typer(
+    help=summary("budget") + "\n\nExample: ipb budget show P0001 --fy 2025/26",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+StreamOption = Annotated[str | None, typer.Option(help="The stream that pays (default: the budget's rule)")]
+MemoOption = Annotated[str, typer.Option(help="What it is for")]
+BUDGET_COLUMNS = (
+    Column("FY", lambda r: financial_year(r.fy).label),
+    Column("stream", lambda r: r.stream),
+    Column("allocated", lambda r: r.allocated, money=True),
+    Column("spent", lambda r: r.spent, money=True),
+    Column("recovered", lambda r: r.recovered, money=True),
+    Column("held", lambda r: r.held, money=True),
+    Column("available", lambda r: r.available, money=True),
+)
+
+
+def _stream(text: str | None) -> Stream | None:
+    return choice(Stream, text, "stream") if text else None
+
+
+@app.command("allocate")
+@refusals
+@requires(Permission.ALLOCATE)
+def budget_allocate(
+    person: PersonArg,
+    fy: FyOption,
+    stream: Annotated[str, typer.Option(help=", ".join(s.value for s in Stream))],
+    amount: Annotated[str, typer.Option(help="Amount; negative reduces the budget")],
+    source: Annotated[str, typer.Option("--from", help="Funder code, or pool:<code>")],
+    on: DateOption = None,
+    key: KeyOption = None,
+    memo: MemoOption = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Allocate (or, with a negative amount, reduce) a stream of a person's budget from a funder or pool.
+
+    Example: ipb budget allocate P0001 --fy 2025/26 --stream nhs-phb --amount 12,480.00 --from pool:bcf-2025
+    """
+    item = budgets.Allocation(person, parse_fy(fy), choice(Stream, stream, "stream"), parse_amount(amount), source,
+                              parse_date(on), key, memo)
+    posted = budgets.allocate(settings.engine, [item], actor=settings.who)[0]
+    emit_json(entry_json(posted.entry, posted.replayed)) if as_json else say(
+        f"entry {posted.entry.id}: {person} {item.stream} {money(item.amount)} from {source}"
+        f"{' (already posted under this key)' if posted.replayed else ''}")
+
+
+@app.command("rule")
+@refusals
+@requires(Permission.ALLOCATE)
+def budget_rule(
+    person: PersonArg,
+    fy: FyOption,
+    waterfall: Annotated[str | None, typer.Option(help="Streams in priority order, comma-separated")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set how spend that names no stream is shared: proportional (default) or a priority waterfall.
+
+    Example: ipb budget rule P0001 --fy 2025/26 --waterfall care-act,nhs-phb
+    """
+    priority = [choice(Stream, s.strip(), "stream") for s in waterfall.split(",")] if waterfall else []
+    rule = Attribution.WATERFALL if priority else Attribution.PROPORTIONAL
+    info = budgets.set_rule(settings.engine, person, parse_fy(fy), rule, priority)
+    emit_json({"person": person, "fy": info.fy, "attribution": info.attribution, "priority": info.priority}) \
+        if as_json else say(f"{person}: {info.attribution}{' ' + ' > '.join(info.priority) if priority else ''}")
+
+
+@app.command("spend")
+@refusals
+@requires(Permission.SPEND, person="person")
+def budget_spend(
+    person: PersonArg,
+    fy: FyOption,
+    amount: Annotated[str, typer.Option(help="Amount spent")],
+    stream: StreamOption = None,
+    on: DateOption = None,
+    hold: Annotated[bool, typer.Option(help="Commit the money as a pending hold instead")] = False,
+    key: KeyOption = None,
+    memo: MemoOption = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Spend from a budget; the named stream pays, or the budget's rule shares it exactly.
+
+    Example: ipb budget spend P0001 --fy 2025/26 --amount 120.00 --stream care-act --memo "respite night"
+    """
+    result = budgets.spend(settings.engine, person, parse_fy(fy), positive_amount(amount), on=parse_date(on),
+                           actor=settings.who, stream=_stream(stream), key=key, memo=memo, hold=hold)
+    _print_outflow(result, as_json)
+
+
+@app.command("recover")
+@refusals
+@requires(Permission.ALLOCATE)
+def budget_recover(
+    person: PersonArg,
+    fy: FyOption,
+    amount: Annotated[str, typer.Option(help="Amount to return to the funders")],
+    stream: Annotated[str | None, typer.Option(help="The stream to recover from (default: the budget's rule)")] = None,
+    on: DateOption = None,
+    key: KeyOption = None,
+    memo: MemoOption = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Return unspent money to where it came from, split exactly by what each source allocated.
+
+    Example: ipb budget recover P0001 --fy 2025/26 --amount 500.00 --memo "unspent at review"
+    """
+    result = budgets.recover(settings.engine, person, parse_fy(fy), positive_amount(amount), on=parse_date(on),
+                             actor=settings.who, stream=_stream(stream), key=key, memo=memo)
+    _print_outflow(result, as_json)
+
+
+def _print_outflow(result: budgets.Outflow, as_json: bool) -> None:
+    if as_json:
+        emit_json({"entries": [entry_json(p.entry, p.replayed) for p in result.posted],
+                   "attribution": result.attributed.rule, "reason": result.attributed.reason,
+                   "parts": {str(s): p for s, p in result.attributed.parts.items()}})
+        return
+    ids = ", ".join(str(p.entry.id) for p in result.posted)
+    say(f"entry {ids}: {result.attributed.reason}")
+    for stream, part in result.attributed.parts.items():
+        say(f"  {stream}: {money(part)}")
+
+
+@app.command("show")
+@refusals
+@requires(Permission.VIEW_PERSON, person="person")
+def budget_show(
+    person: PersonArg,
+    fy: Annotated[str | None, typer.Option("--fy", help="Financial year (default: all)")] = None,
+    fmt: FormatOption = Format.TABLE,
+    as_json: JsonFlag = False,
+) -> None:
+    """A person's budget per stream: allocated, spent, recovered, held, available.
+
+    Example: ipb budget show P0001 --fy 2025/26
+    """
+    rows = budget_view(settings.engine, person, parse_fy(fy) if fy else None)
+    listing(rows, BUDGET_COLUMNS, title=f"Budget of {person}", fmt=fmt, as_json=as_json,
+            to_json=lambda r: {**asdict(r), "available": r.available})

@@ -1,0 +1,62 @@
+"""`ipb demo`: a council's year around 200 people, end to end, then reconciled, verified and reported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import JsonFlag, progress, refusals
+from ledger.cli.output import emit_json, say
+from ledger.demo import run as run_demo
+from ledger.storage.engine import open_engine
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+@refusals
+def demo(
+    path: Annotated[Path, typer.Option("--file", help="SQLite file to build the demo in (replaced)")] = Path(
+        "ipb-demo.sqlite"),
+    reports: Annotated[Path, typer.Option(help="Folder for the auditors' reports")] = Path("ipb-demo-reports"),
+    as_json: JsonFlag = False,
+) -> None:
+    """A year of a council, an ICB and a section 75 pool around 200 people, end to end.
+
+    Then the books are reconciled and verified. Users and roles, eligibility and financial assessments, pooled and direct allocations, care
+    plans, broker spend, 26 payment runs with maker/checker approval and BACS files, a bank
+    statement imported and matched, direct payment surpluses recovered, the pool's year-end
+    risk share; then reconcile, audit verify and the reports, written to --reports.
+
+    Example: ipb demo --file demo.sqlite --reports demo-reports
+    """
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = open_engine(f"sqlite:///{path}")
+    with progress() as bar:
+        def track(what: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(what, total=total)
+            return lambda done: bar.advance(task, done)
+
+        result = run_demo(engine, reports, say=(lambda _: None) if as_json else (lambda text: say(f"• {text}")),
+                          track=track)
+    trial, check, books = result.trial, result.verification, result.reconciliation
+    assert trial is not None and check is not None and books is not None
+    ok = trial.balanced and check.ok and books.ok
+    if as_json:
+        emit_json({"database": str(path), "steps": result.steps, "balanced": trial.balanced,
+                   "reconciled": books.ok, "differences": len(books.differences), "verified": check.ok,
+                   "entries": check.entries, "head_hash": check.head_hash,
+                   "reports": [str(r) for r in result.reports]})
+    else:
+        say(f"reconcile: {'every pool, stream and balance agrees' if books.ok else 'DIFFERENCES FOUND'} "
+            f"({books.pools} pools, {books.streams} streams); trial balance: "
+            f"{'balanced' if trial.balanced else 'NOT BALANCED'}; audit verify: "
+            f"{'ok' if check.ok else 'FAILED'} over {check.entries} entries, head {check.head_hash[:16]}…")
+        say(f"reports written to {reports}/: {', '.join(r.name for r in result.reports)}")
+        say(f"explore it: ipb --db sqlite:///{path} --as auditor report statement P0001 --period 2025/26")
+    if not ok:
+        raise typer.Exit(1)

@@ -1,0 +1,194 @@
+"""`ipb run ...`: payment runs. A month's work: `gather` (the maker) collects what is due into a draft run;
+a second officer `approve`s it, which holds the money in each budget; `file` writes the bank file;
+`submit` records it went; `settle` posts what the bank paid (`--failed ID=reason` for those it did not).
+Every step can be run again after a crash: nothing is ever paid twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ledger.cli.app import summary
+from ledger.cli.common import DateOption, JsonFlag, PayingOption, parse_date, progress, refusals, requires, settings
+from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
+from ledger.errors import InvalidInput
+from ledger.roles import Permission
+from ledger.services import payments
+
+app = typer.Typer(
+    help=summary("run") + "\n\nExample: ipb run gather --from main --date 2025-05-06",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+RunArg = Annotated[int, typer.Argument(help="The run's number (see `ipb run list`)")]
+PAYMENT_COLUMNS = (
+    Column("id", lambda p: p.id),
+    Column("payee", lambda p: p.payee),
+    Column("person", lambda p: p.person),
+    Column("amount", lambda p: p.amount, money=True),
+    Column("reference", lambda p: p.reference),
+    Column("status", lambda p: p.status),
+    Column("hold", lambda p: p.hold_entry),
+    Column("settled", lambda p: p.settlement_entry),
+    Column("note", lambda p: p.failure_reason),
+)
+RUN_COLUMNS = (
+    Column("run", lambda v: v.id),
+    Column("from", lambda v: v.paying_account),
+    Column("pay date", lambda v: v.pay_date),
+    Column("status", lambda v: v.status),
+    Column("maker", lambda v: v.maker),
+    Column("checker", lambda v: v.checker),
+    Column("payments", lambda v: len(v.payments)),
+    Column("total", lambda v: v.total, money=True),
+)
+
+
+def run_json(view: payments.RunView) -> dict[str, Any]:
+    return {**asdict(view), "total": view.total}
+
+
+def _print_run(view: payments.RunView) -> None:
+    listing(view.payments, PAYMENT_COLUMNS,
+            title=f"Run {view.id} from {view.paying_account}, pay date {view.pay_date}: {view.status}")
+    say(f"maker {view.maker}, checker {view.checker or '-'}; total {money(view.total)}; "
+        + ", ".join(f"{s} {view.count(s)}" for s in ("pending", "held", "settled", "failed", "returned")
+                    if view.count(s)))
+
+
+def _show(view: payments.RunView, as_json: bool) -> None:
+    emit_json(run_json(view)) if as_json else _print_run(view)
+
+
+def _with_bar(label: str, work: Callable[[Callable[[int, int], None]], payments.RunView]) -> payments.RunView:
+    with progress() as bar:
+        task = bar.add_task(label, total=None)
+        return work(lambda done, total: bar.update(task, completed=done, total=total))
+
+
+@app.command("gather")
+@refusals
+@requires(Permission.PAY)
+def run_gather(
+    paying_account: PayingOption,
+    as_of: Annotated[str | None, typer.Option("--date", help="Pay everything due on or before this date")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Gather what is due (DP dates, invoices) into the draft run. You become its maker. Safe to repeat.
+
+    Example: ipb run gather --from main --date 2025-05-06
+    """
+    got = payments.gather(settings.engine, paying_account, parse_date(as_of), actor=settings.who)
+    if as_json:
+        emit_json({"added": list(got.added), "run": run_json(got.run) if got.run else None})
+        return
+    if got.run is None:
+        say("nothing is due")
+        return
+    say(f"gathered {len(got.added)} new payment(s) into run {got.run.id}")
+    _print_run(got.run)
+
+
+@app.command("approve")
+@refusals
+@requires(Permission.APPROVE)
+def run_approve(run: RunArg, as_json: JsonFlag = False) -> None:
+    """Approve a run as the checker (not its maker) and hold each payment's money. Re-run to resume.
+
+    Example: ipb --as checker run approve 1
+    """
+    view = _with_bar(f"holding run {run}", lambda tick: payments.approve(settings.engine, run, actor=settings.who,
+                                                                         tick=tick))
+    _show(view, as_json)
+
+
+@app.command("file")
+@refusals
+@requires(Permission.PAY)
+def run_file(
+    run: RunArg,
+    output: Annotated[Path, typer.Option("--out", "-o", help="Where to write the file")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or bacs18")] = "csv",
+    serial: Annotated[str | None, typer.Option(help="Bacs submission serial (default: the run id)")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the bank file of an approved run's held payments (CSV or BACS Standard 18).
+
+    Example: ipb run file 1 --format bacs18 --out run1.txt
+    """
+    made = payments.payment_file(settings.engine, run, fmt, serial=serial)
+    output.write_text(made.text, newline="")
+    data = {"run": run, "format": made.format, "count": made.count, "total": made.total, "sha256": made.sha256,
+            "path": str(output)}
+    emit_json(data) if as_json else say(
+        f"wrote {made.count} payment(s), {money(made.total)}, to {output} ({made.format})")
+
+
+@app.command("submit")
+@refusals
+@requires(Permission.PAY)
+def run_submit(run: RunArg, as_json: JsonFlag = False) -> None:
+    """Record that the run's file went to the bank.
+
+    Example: ipb run submit 1
+    """
+    view = payments.submit(settings.engine, run)
+    emit_json(run_json(view)) if as_json else say(f"run {run} submitted at {view.submitted_at}")
+
+
+@app.command("settle")
+@refusals
+@requires(Permission.BANK)
+def run_settle(
+    run: RunArg,
+    on: DateOption = None,
+    failed: Annotated[list[str] | None, typer.Option("--failed", help="PAYMENT_ID=reason the bank did not pay")]
+    = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Post the payments the bank made; void those it failed. Re-run to resume after a crash.
+
+    Example: ipb run settle 1 --date 2025-05-08 --failed 9="account closed"
+    """
+    fails = _failures(failed or [])
+    view = _with_bar(f"settling run {run}", lambda tick: payments.settle(
+        settings.engine, run, on=parse_date(on), actor=settings.who, failed=fails, tick=tick))
+    _show(view, as_json)
+
+
+def _failures(items: list[str]) -> dict[int, str]:
+    fails: dict[int, str] = {}
+    for item in items:
+        ident, _, reason = item.partition("=")
+        if not ident.strip().isdigit():
+            raise InvalidInput(f"--failed {item!r} must be PAYMENT_ID=reason")
+        fails[int(ident)] = reason.strip() or "failed at the bank"
+    return fails
+
+
+@app.command("show")
+@refusals
+@requires(Permission.VIEW_ALL)
+def run_show(run: RunArg, as_json: JsonFlag = False) -> None:
+    """A run and its payments.
+
+    Example: ipb run show 1
+    """
+    _show(payments.run_view(settings.engine, run), as_json)
+
+
+@app.command("list")
+@refusals
+@requires(Permission.VIEW_ALL)
+def run_list(fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
+    """All runs.
+
+    Example: ipb run list --format csv
+    """
+    listing(payments.list_runs(settings.engine), RUN_COLUMNS, title="Payment runs", fmt=fmt, as_json=as_json,
+            to_json=lambda v: {k: x for k, x in run_json(v).items() if k != "payments"} | {"count": len(v.payments)})

@@ -1,0 +1,123 @@
+"""`ipb user ...`: who may use the ledger, in which role, and which people each broker serves."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ledger.cli.app import summary
+from ledger.cli.common import JsonFlag, refusals, requires, settings
+from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
+from ledger.roles import GRANTS, Permission, Role
+from ledger.services import database_roles, users
+
+app = typer.Typer(
+    help=summary("user") + " Roles: officer (finance: allocate, pay, reconcile), broker (log spend and "
+         "view assigned people only), auditor (read-only: reports and verify), admin (users only). "
+         "The first user of a new ledger must be an admin.\n\n"
+         "Example: ipb user add ada --role admin",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+USER_COLUMNS = (
+    Column("user", lambda r: r.name),
+    Column("role", lambda r: r.role),
+    Column("active", lambda r: "yes" if r.active else "no"),
+    Column("may", lambda r: ", ".join(sorted(GRANTS[r.role]))),
+    Column("assigned people", lambda r: ", ".join(r.people)),
+)
+
+
+@app.command("add")
+@refusals
+def add(name: Annotated[str, typer.Argument(help="Login name, e.g. jsmith")],
+        role: Annotated[Role, typer.Option(help="officer, broker, auditor or admin")],
+        as_json: JsonFlag = False) -> None:
+    """Add a user. An admin adds users; on a new ledger the first user (an admin) adds themselves.
+
+    Example: ipb --as ada user add olu --role officer
+    """
+    row = users.add_user(settings.engine, name, role, actor=settings.who)
+    if as_json:
+        emit_json({"user": row.name, "role": str(row.role)})
+    else:
+        say(f"added {row.name} as {row.role}")
+
+
+@app.command("list")
+@refusals
+@requires(Permission.VIEW_ALL)
+def list_(fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
+    """Every user, their role, whether active, and a broker's assigned people.
+
+    Example: ipb user list --format csv
+    """
+    listing(users.list_users(settings.engine), USER_COLUMNS, title="Users", fmt=fmt, as_json=as_json,
+            to_json=lambda r: {"user": r.name, "role": str(r.role), "active": r.active, "people": list(r.people)})
+
+
+@app.command("deactivate")
+@refusals
+def deactivate(name: Annotated[str, typer.Argument(help="The user's login name")], as_json: JsonFlag = False) -> None:
+    """Stop a user acting. Their past entries keep their name as actor.
+
+    Example: ipb user deactivate bea
+    """
+    users.set_active(settings.engine, name, False, actor=settings.who)
+    emit_json({"user": name, "active": False}) if as_json else say(f"deactivated {name}")
+
+
+@app.command("activate")
+@refusals
+def activate(name: Annotated[str, typer.Argument(help="The user's login name")], as_json: JsonFlag = False) -> None:
+    """Let a deactivated user act again.
+
+    Example: ipb user activate bea
+    """
+    users.set_active(settings.engine, name, True, actor=settings.who)
+    emit_json({"user": name, "active": True}) if as_json else say(f"activated {name}")
+
+
+@app.command("assign")
+@refusals
+def assign(broker: Annotated[str, typer.Argument(help="The broker's login name")],
+           people: Annotated[list[str], typer.Argument(help="Person references")],
+           remove: Annotated[bool, typer.Option("--remove", help="Take these people from the broker")] = False,
+           as_json: JsonFlag = False) -> None:
+    """Assign people to a broker (or take them away with --remove).
+
+    Example: ipb user assign bea P0001 P0002
+    """
+    users.assign(settings.engine, broker, people, actor=settings.who, remove=remove)
+    if as_json:
+        emit_json({"broker": broker, "people": people, "removed": remove})
+    else:
+        say(f"{'took' if remove else 'assigned'} {', '.join(people)} {'from' if remove else 'to'} {broker}")
+
+
+@app.command("read-only-role")
+@refusals
+@requires(Permission.USERS)
+def read_only_role(role: Annotated[str, typer.Argument(help="An existing PostgreSQL role, e.g. ipb_auditor")],
+                   as_json: JsonFlag = False) -> None:
+    """PostgreSQL: let a database role read the ledger and nothing else, for auditors to connect as.
+
+    The DBA creates the role (CREATE ROLE ipb_auditor LOGIN PASSWORD '...'); this grants it SELECT on
+    every ledger table, now and after later migrations, and refuses a role that could write anyway
+    (a superuser, a table owner, or one already granted a write). Auditors then connect as it:
+
+        ipb --db postgresql://ipb_auditor@host/ipb --as AUDITOR report trial-balance
+
+    A write through that connection is refused by the server itself, whatever the client does.
+
+    Example: ipb user read-only-role ipb_auditor
+    """
+    statements = database_roles.grant_read_only(settings.engine, role)
+    if as_json:
+        emit_json({"role": role, "statements": statements})
+        return
+    say(f"database role {role} may now read the ledger and nothing else:")
+    for statement in statements:
+        say(f"  {statement}")
