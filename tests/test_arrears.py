@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ledger.domain import FunderKind, Stream
 from ledger.reports.arrears import age, contribution_arrears
-from ledger.services import parties, payments, surplus
+from ledger.services import parties, payees, surplus
 from ledger.services.budgets import Allocation, allocate
 
 AS_OF = date(2025, 12, 1)
@@ -54,12 +54,12 @@ def test_the_report_ages_what_each_person_paid_net_of_a_contribution_still_owes(
         parties.register_person(engine, ref)
         allocate(engine, [Allocation(ref, 2025, Stream.CARE_ACT, 1_000_000, "council", date(2025, 4, 1))],
                  actor="tester")
-    payments.add_paying_account(engine, "dp", "DP account", "20-00-00", "12345678", "123456")
+    payees.add_paying_account(engine, "dp", "DP account", "20-00-00", "12345678", "123456")
     first = date(2025, 4, 1)
     for ref, net in (("P1", True), ("P2", True), ("P3", False)):
-        payments.add_schedule(engine, ref, weekly=20_000, contribution=5_000, net_of_contribution=net,
-                              first_due=first, paying_account="dp", payee_name=ref, sort_code="30-00-00",
-                              account_number="11112222", actor="tester")
+        payees.add_schedule(engine, ref, weekly=20_000, contribution=5_000, net_of_contribution=net,
+                            first_due=first, paying_account="dp", payee_name=ref, sort_code="30-00-00",
+                            account_number="11112222", actor="tester")
     for k in range(3):  # P1 pays in its first three contributions; P2 pays nothing
         surplus.record_contribution(engine, "P1", 20_000, on=first + timedelta(weeks=4 * k), actor="tester")
     report = contribution_arrears(engine, date(2025, 7, 1))  # dues 1 Apr, 29 Apr, 27 May, 24 Jun

@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from ledger.cli.app import app
-from tests import support
 from ledger.formats.bank_statements import read_mapping, read_statement
 from ledger.journal import Draft, Line
 from ledger.models import Person
@@ -23,6 +22,7 @@ from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankS
 from ledger.models.payments import PayingAccount, Payment, PaymentRun, PaymentSchedule
 from ledger.services import bank, journal
 from ledger.services.accounts import AccountSpec, open_account
+from tests import support
 from tests.ledger_state import snapshot
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "bank"
@@ -174,13 +174,13 @@ def test_tolerance_days_decide(ledger):
 
 def test_returns_are_posted_by_the_payments_service(ledger, monkeypatch):
     calls = []
-    fake = types.ModuleType("ledger.services.payments")
+    fake = types.ModuleType("ledger.services.payment_settlement")
 
     def return_payment(engine, payment_id, *, on, reason, actor):
         calls.append((payment_id, on, actor, reason))
 
     fake.return_payment = return_payment  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "ledger.services.payments", fake)
+    monkeypatch.setitem(sys.modules, "ledger.services.payment_settlement", fake)
     imported(ledger, "april.csv")
     bank.match_statements(ledger, actor="tester")
     done = bank.post_returns(ledger, actor="tester")

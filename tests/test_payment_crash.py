@@ -25,7 +25,7 @@ from ledger.models import JournalEntry, Posting
 from ledger.models.payments import Payment
 from ledger.reports.reconcile import reconcile
 from ledger.reports.verify import verify
-from ledger.services import parties, payments
+from ledger.services import parties, payees, payment_runs
 from ledger.services.budgets import Allocation, allocate
 from ledger.storage import reads
 
@@ -59,15 +59,15 @@ def world(engine):
         parties.register_person(engine, ref)
     allocate(engine, [Allocation(r, 2025, s, 500_000, f, D0) for r in refs
                       for s, f in ((Stream.CARE_ACT, "council"), (Stream.NHS_PHB, "icb"))], actor="tester")
-    payments.add_paying_account(engine, "council", "Council payments", "200000", "12345678", "123456")
-    payments.add_provider(engine, "acme", "Acme Care", "401122", "87654321", actor="tester")
+    payees.add_paying_account(engine, "council", "Council payments", "200000", "12345678", "123456")
+    payees.add_provider(engine, "acme", "Acme Care", "401122", "87654321", actor="tester")
     for i, ref in enumerate(refs):
-        payments.add_schedule(engine, ref, weekly=10_000 + 37 * i, first_due=D0, paying_account="council",
-                              payee_name=f"DP {ref}", sort_code="300000", account_number=f"{11110000 + i}",
-                              actor="tester")
-        payments.add_invoice(engine, "acme", f"A-{i}", ref, 5_001 + i, invoice_date=D0, paying_account="council",
-                             actor="tester")
-    run = payments.gather(engine, "council", date(2025, 5, 5), actor="tester").run
+        payees.add_schedule(engine, ref, weekly=10_000 + 37 * i, first_due=D0, paying_account="council",
+                            payee_name=f"DP {ref}", sort_code="300000", account_number=f"{11110000 + i}",
+                            actor="tester")
+        payees.add_invoice(engine, "acme", f"A-{i}", ref, 5_001 + i, invoice_date=D0, paying_account="council",
+                           actor="tester")
+    run = payment_runs.gather(engine, "council", date(2025, 5, 5), actor="tester").run
     assert len(run.payments) == 3 * PEOPLE  # two DPs and an invoice each
     return engine, run.id
 
@@ -93,7 +93,7 @@ def test_killed_runs_pay_everything_exactly_once(world, tmp_path):
         ipb(url, "tester", "run", "settle", str(run), "--date", "2025-05-05", kill_after=rng.uniform(0.8, 2.5))
     assert ipb(url, "tester", "run", "settle", str(run), "--date", "2025-05-05") == 0
 
-    view = payments.run_view(engine, run)
+    view = payment_runs.run_view(engine, run)
     assert view.status == "settled" and view.count("settled") == n
     with engine.connect() as conn:
         ids = conn.execute(select(Payment.id)).scalars().all()

@@ -19,7 +19,7 @@ from ledger.reports.reconcile import reconcile
 from ledger.reports.statements import person_statement
 from ledger.reports.verify import verify
 from ledger.rules.surplus import SurplusInput, decide
-from ledger.services import journal, parties, payments, returned, surplus
+from ledger.services import journal, parties, payees, payment_runs, payment_settlement, returned, surplus
 from ledger.services.budgets import Allocation, allocate, spend
 from ledger.storage import reads
 
@@ -59,55 +59,55 @@ def world(engine):
         Allocation("P1", 2025, Stream.NHS_PHB, 100_000, "icb", D0),
         Allocation("P2", 2025, Stream.CARE_ACT, 50_000, "council", D0),
     ], actor="tester")
-    payments.add_paying_account(engine, PAY, "Council payments", "20-00-00", "12345678", "123456")
-    payments.add_provider(engine, "acme", "Acme Care Ltd", "40-11-22", "87654321", actor="tester")
-    payments.add_schedule(engine, "P1", weekly=10_000, first_due=D0, paying_account=PAY, payee_name="P One",
-                          sort_code="30-00-00", account_number="11112222", actor="tester")
-    payments.add_invoice(engine, "acme", "INV-1", "P2", 12_345, invoice_date=D0, paying_account=PAY,
-                         stream=Stream.CARE_ACT, actor="tester")
+    payees.add_paying_account(engine, PAY, "Council payments", "20-00-00", "12345678", "123456")
+    payees.add_provider(engine, "acme", "Acme Care Ltd", "40-11-22", "87654321", actor="tester")
+    payees.add_schedule(engine, "P1", weekly=10_000, first_due=D0, paying_account=PAY, payee_name="P One",
+                        sort_code="30-00-00", account_number="11112222", actor="tester")
+    payees.add_invoice(engine, "acme", "INV-1", "P2", 12_345, invoice_date=D0, paying_account=PAY,
+                       stream=Stream.CARE_ACT, actor="tester")
     return engine
 
 
 def full_run(engine, as_of=date(2025, 5, 5), failed=None):
-    run = payments.gather(engine, PAY, as_of, actor="tester").run
-    payments.approve(engine, run.id, actor="checker")
-    payments.payment_file(engine, run.id, "csv")
-    payments.submit(engine, run.id)
-    return payments.settle(engine, run.id, on=as_of, actor="tester", failed=failed)
+    run = payment_runs.gather(engine, PAY, as_of, actor="tester").run
+    payment_runs.approve(engine, run.id, actor="checker")
+    payment_settlement.payment_file(engine, run.id, "csv")
+    payment_settlement.submit(engine, run.id)
+    return payment_settlement.settle(engine, run.id, on=as_of, actor="tester", failed=failed)
 
 
 def test_gather_is_idempotent(world):
-    first = payments.gather(world, PAY, date(2025, 5, 5), actor="tester")
+    first = payment_runs.gather(world, PAY, date(2025, 5, 5), actor="tester")
     # DP due 7 Apr and 5 May, and the invoice
     assert len(first.added) == 3
     assert {p.amount for p in first.run.payments} == {40_000, 12_345}
-    again = payments.gather(world, PAY, date(2025, 5, 5), actor="tester")
+    again = payment_runs.gather(world, PAY, date(2025, 5, 5), actor="tester")
     assert again.added == () and again.run.id == first.run.id and len(again.run.payments) == 3
 
 
 def test_maker_cannot_check(world):
-    run = payments.gather(world, PAY, D0, actor="tester").run
+    run = payment_runs.gather(world, PAY, D0, actor="tester").run
     before = entry_count(world)
     with pytest.raises(NotAllowed, match="maker/checker"):
-        payments.approve(world, run.id, actor="tester")
-    assert payments.run_view(world, run.id).status == "draft"
+        payment_runs.approve(world, run.id, actor="tester")
+    assert payment_runs.run_view(world, run.id).status == "draft"
     assert entry_count(world) == before
 
 
 def test_holds_reduce_available_then_settle(world):
-    run = payments.gather(world, PAY, D0, actor="tester").run
-    view = payments.approve(world, run.id, actor="checker")
+    run = payment_runs.gather(world, PAY, D0, actor="tester").run
+    view = payment_runs.approve(world, run.id, actor="checker")
     assert view.status == "approved" and view.count("held") == 2
     # the DP of 400.00 is shared 3:1 (proportional); held, not yet spent
     assert available(world, chart.stream_available("P1", 2025, Stream.CARE_ACT)) == 300_000 - 30_000
     assert balance(world, chart.stream_available("P1", 2025, Stream.CARE_ACT)) == 300_000
     books_ok(world)
     with pytest.raises(NotAllowed):
-        payments.settle(world, run.id, on=D0, actor="tester")  # not submitted yet
-    made = payments.payment_file(world, run.id, "bacs18", created=D0)
+        payment_settlement.settle(world, run.id, on=D0, actor="tester")  # not submitted yet
+    made = payment_settlement.payment_file(world, run.id, "bacs18", created=D0)
     assert made.count == 2 and made.total == 52_345 and made.text.startswith("VOL1")
-    payments.submit(world, run.id)
-    view = payments.settle(world, run.id, on=D0, actor="tester")
+    payment_settlement.submit(world, run.id)
+    view = payment_settlement.settle(world, run.id, on=D0, actor="tester")
     assert view.status == "settled" and view.count("settled") == 2
     assert balance(world, chart.stream_spent("P1", 2025, Stream.CARE_ACT)) == 30_000
     assert balance(world, chart.stream_spent("P1", 2025, Stream.NHS_PHB)) == 10_000
@@ -116,25 +116,25 @@ def test_holds_reduce_available_then_settle(world):
     assert balance(world, chart.bank(PAY)) == -(40_000 + 12_345)
     books_ok(world)
     # settling again does nothing
-    again = payments.settle(world, run.id, on=D0, actor="tester")
+    again = payment_settlement.settle(world, run.id, on=D0, actor="tester")
     assert [p.settlement_entry for p in again.payments] == [p.settlement_entry for p in view.payments]
 
 
 def test_failed_at_bank_voids_and_is_gathered_again(world):
-    run = payments.gather(world, PAY, D0, actor="tester").run
+    run = payment_runs.gather(world, PAY, D0, actor="tester").run
     invoice = next(p for p in run.payments if p.payee == "acme")
     view = full_run(world, D0, failed={invoice.id: "account closed"})
     assert view.status == "settled"
     assert {p.payee: p.status for p in view.payments} == {"P1": "settled", "acme": "failed"}
     assert available(world, chart.stream_available("P2", 2025, Stream.CARE_ACT)) == 50_000
-    again = payments.gather(world, PAY, D0, actor="tester")
+    again = payment_runs.gather(world, PAY, D0, actor="tester")
     assert len(again.added) == 1 and again.run.payments[0].attempt == 2
     books_ok(world)
 
 
 def test_partial_run_budget_cannot_cover_one(world):
-    payments.add_invoice(world, "acme", "INV-2", "P2", 40_000, invoice_date=D0, paying_account=PAY,
-                         stream=Stream.CARE_ACT, actor="tester")
+    payees.add_invoice(world, "acme", "INV-2", "P2", 40_000, invoice_date=D0, paying_account=PAY,
+                       stream=Stream.CARE_ACT, actor="tester")
     view = full_run(world, D0)
     statuses = sorted((p.reference, p.status) for p in view.payments)
     assert statuses == [("DP P1 070425", "settled"), ("INV INV-1", "settled"), ("INV INV-2", "failed")]
@@ -146,15 +146,15 @@ def test_partial_run_budget_cannot_cover_one(world):
 def test_returned_payment_reverses_cleanly(world):
     view = full_run(world, D0)
     dp = next(p for p in view.payments if p.payee == "P1")
-    returned = payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed",
-                                       actor="tester")
+    returned = payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed",
+                                                 actor="tester")
     assert returned.status == "returned" and returned.return_entry
     assert balance(world, chart.dp_account("P1")) == 0
     assert balance(world, chart.stream_available("P1", 2025, Stream.CARE_ACT)) == 300_000
     assert balance(world, chart.bank(PAY)) == -12_345
-    again = payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="x", actor="tester")
+    again = payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="x", actor="tester")
     assert again.return_entry == returned.return_entry
-    assert payments.gather(world, PAY, D0, actor="tester").added == ()  # returned: not paid again by itself
+    assert payment_runs.gather(world, PAY, D0, actor="tester").added == ()  # returned: not paid again by itself
     # on P1's statement the payment and its return cancel out, in the payments column
     lines = person_statement(world, "P1", parse_period("2025/26")).lines
     assert {(line.stream, line.payments, line.spend) for line in lines} == {
@@ -163,15 +163,15 @@ def test_returned_payment_reverses_cleanly(world):
 
 
 def test_a_payments_entries_move_only_by_its_own_steps(world):
-    run = payments.gather(world, PAY, D0, actor="tester").run
-    held = payments.approve(world, run.id, actor="checker").payments[0]
+    run = payment_runs.gather(world, PAY, D0, actor="tester").run
+    held = payment_runs.approve(world, run.id, actor="checker").payments[0]
     before = entry_count(world)
     for move in (journal.post_hold, journal.void_hold):
         with pytest.raises(NotReversible, match=f"belongs to payment {held.id}.*--failed {held.id}=reason"):
             move(world, held.hold_entry, actor="tester", effective_date=D0)
-    payments.payment_file(world, run.id, "csv")
-    payments.submit(world, run.id)
-    settled = payments.settle(world, run.id, on=D0, actor="tester").payments[0]
+    payment_settlement.payment_file(world, run.id, "csv")
+    payment_settlement.submit(world, run.id)
+    settled = payment_settlement.settle(world, run.id, on=D0, actor="tester").payments[0]
     with pytest.raises(NotReversible, match=f"ipb payment return {settled.id}"):
         journal.reverse(world, settled.settlement_entry, actor="tester", effective_date=D0)
     assert entry_count(world) == before + 2  # the two settlements, nothing by hand
@@ -180,13 +180,13 @@ def test_a_payments_entries_move_only_by_its_own_steps(world):
 
 def test_net_of_contribution_and_bad_bank_details(world):
     with pytest.raises(InvalidInput, match="sort code"):
-        payments.add_provider(world, "bad", "Bad", "12-34", "12345678", actor="tester")
+        payees.add_provider(world, "bad", "Bad", "12-34", "12345678", actor="tester")
     with pytest.raises(InvalidInput, match="8"):
-        payments.add_schedule(world, "P2", weekly=100, first_due=D0, paying_account=PAY, payee_name="X",
-                              sort_code="123456", account_number="123", actor="tester")
-    row = payments.add_schedule(world, "P2", weekly=10_000, contribution=2_500, net_of_contribution=True,
-                                first_due=D0, paying_account=PAY, payee_name="P Two", sort_code="123456",
-                                account_number="1234567", actor="tester")
+        payees.add_schedule(world, "P2", weekly=100, first_due=D0, paying_account=PAY, payee_name="X",
+                            sort_code="123456", account_number="123", actor="tester")
+    row = payees.add_schedule(world, "P2", weekly=10_000, contribution=2_500, net_of_contribution=True,
+                              first_due=D0, paying_account=PAY, payee_name="P Two", sort_code="123456",
+                              account_number="1234567", actor="tester")
     assert row.four_weekly == 30_000 and row.account_number == "01234567"
 
 
@@ -281,15 +281,15 @@ def test_an_invoice_paid_against_a_plan_line_is_committed_in_flight_then_actual(
     line = LineSpec("home-care", "personal care", Unit.HOUR, 2_000, 500, Frequency.WEEK, 40_000, Frequency.FOUR_WEEKS,
                     "coordinator-1")
     plan = plans.create_plan(world, "P2", 2025, [line], actor="tester", effective_from=D0)
-    payments.add_invoice(world, "acme", "INV-2", "P2", 9_000, invoice_date=D0, paying_account=PAY,
-                         plan_line_id=plan.line("home-care").id, actor="tester")
-    run = payments.gather(world, PAY, date(2025, 5, 5), actor="tester").run
-    payments.approve(world, run.id, actor="checker")
+    payees.add_invoice(world, "acme", "INV-2", "P2", 9_000, invoice_date=D0, paying_account=PAY,
+                       plan_line_id=plan.line("home-care").id, actor="tester")
+    run = payment_runs.gather(world, PAY, date(2025, 5, 5), actor="tester").run
+    payment_runs.approve(world, run.id, actor="checker")
     held = plan_view(world, "P2", 2025).lines[0].position
     assert (held.committed, held.actual) == (9_000, 0)
-    payments.payment_file(world, run.id, "bacs18", serial="000001", created=date(2025, 5, 1))
-    payments.submit(world, run.id)
-    payments.settle(world, run.id, on=date(2025, 5, 5), actor="tester")
+    payment_settlement.payment_file(world, run.id, "bacs18", serial="000001", created=date(2025, 5, 1))
+    payment_settlement.submit(world, run.id)
+    payment_settlement.settle(world, run.id, on=date(2025, 5, 5), actor="tester")
     paid = plan_view(world, "P2", 2025).lines[0].position
     assert (paid.committed, paid.actual) == (0, 9_000), "INV-1 names no plan line, so only INV-2 counts"
     books_ok(world)
@@ -305,12 +305,12 @@ def repays(engine) -> list[tuple]:
 
 def test_a_returned_payment_is_paid_again_to_the_corrected_account(world):
     dp = next(p for p in full_run(world, D0).payments if p.payee == "P1")
-    payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed", actor="tester")
+    payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed", actor="tester")
     before = entry_count(world)
     with pytest.raises(NotAllowed, match=r"returned it from \(P ONE 30-00-00 11112222\).*schedule bank-details"):
         returned.repay(world, dp.id, reason="pay it", actor="tester")
     assert repays(world) == [] and entry_count(world) == before
-    (schedule,) = payments.list_schedules(world, "P1")
+    (schedule,) = payees.list_schedules(world, "P1")
     change = returned.propose_schedule_details(world, schedule.id, sort_code="30-00-01", account_number="9998888",
                                                reason="new DP account, confirmed by phone", actor="tester")
     assert (str(change.old), str(change.new), change.confirmed_by) == (
@@ -324,11 +324,11 @@ def test_a_returned_payment_is_paid_again_to_the_corrected_account(world):
     assert again.replayed and (again.reason, again.requested_by) == ("new DP account", "tester")
     assert repays(world) == [(dp.id, "new DP account", "tester")]
 
-    gathered = payments.gather(world, PAY, D0, actor="tester")
+    gathered = payment_runs.gather(world, PAY, D0, actor="tester")
     (new,) = [p for p in gathered.run.payments if p.id in gathered.added]
     assert (new.due_key, new.attempt, new.amount) == (dp.due_key, 2, 40_000)
     assert (new.sort_code, new.account_number) == ("300001", "09998888")
-    assert payments.gather(world, PAY, D0, actor="tester").added == ()  # asked once, gathered once
+    assert payment_runs.gather(world, PAY, D0, actor="tester").added == ()  # asked once, gathered once
     settled = full_run(world, D0)
     assert settled.count("settled") == 1
     assert balance(world, chart.dp_account("P1")) == 40_000  # paid, returned, paid again: once in all
@@ -340,10 +340,11 @@ def test_a_returned_payment_is_paid_again_to_the_corrected_account(world):
 
 def test_repay_to_the_same_account_when_the_banks_reason_was_temporary(world):
     invoice = next(p for p in full_run(world, D0).payments if p.payee == "acme")
-    payments.return_payment(world, invoice.id, on=date(2025, 4, 10), reason="bank system fault", actor="tester")
+    payment_settlement.return_payment(world, invoice.id, on=date(2025, 4, 10), reason="bank system fault",
+                                      actor="tester")
     asked = returned.repay(world, invoice.id, reason="bank fault cleared", actor="tester", same_details=True)
     assert asked.pays_to == asked.returned_from
-    (new,) = [p for p in payments.gather(world, PAY, D0, actor="tester").run.payments if p.status == "pending"]
+    (new,) = [p for p in payment_runs.gather(world, PAY, D0, actor="tester").run.payments if p.status == "pending"]
     assert (new.payee, new.attempt, new.amount, new.sort_code) == ("acme", 2, 12_345, "401122")
 
 
@@ -354,21 +355,21 @@ def test_repay_refusals_write_nothing(world):
         returned.repay(world, 999, reason="x", actor="tester")
     with pytest.raises(NotAllowed, match="is settled; only a returned payment"):
         returned.repay(world, dp.id, reason="x", actor="tester", same_details=True)
-    payments.return_payment(world, dp.id, on=date(2025, 4, 10), reason="deceased", actor="tester")
+    payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="deceased", actor="tester")
     with pytest.raises(InvalidInput, match="say why"):
         returned.repay(world, dp.id, reason="  ", actor="tester", same_details=True)
-    payments.end_schedule(world, payments.list_schedules(world, "P1")[0].id)
+    payees.end_schedule(world, payees.list_schedules(world, "P1")[0].id)
     with pytest.raises(NotAllowed, match="has ended"):
         returned.repay(world, dp.id, reason="x", actor="tester", same_details=True)
     assert repays(world) == []
-    assert payments.gather(world, PAY, D0, actor="tester").added == ()
+    assert payment_runs.gather(world, PAY, D0, actor="tester").added == ()
     books_ok(world)
 
 
 def test_a_bank_details_change_takes_a_second_officer(world):
     proposed = returned.propose_provider_details(world, "acme", sort_code="401123", account_number="87654322",
                                                  reason="new account", actor="tester")
-    assert payments.list_providers(world)[0].sort_code == "401122"  # not in force yet
+    assert payees.list_providers(world)[0].sort_code == "401122"  # not in force yet
     with pytest.raises(NotAllowed, match="maker/checker: tester proposed change 1"):
         returned.confirm_details(world, proposed.id, actor="tester")
     with pytest.raises(UnknownParty):
@@ -376,7 +377,7 @@ def test_a_bank_details_change_takes_a_second_officer(world):
     rival = returned.propose_provider_details(world, "acme", sort_code="401199", account_number="11111111",
                                               reason="letter (unverified)", actor="tester")
     first = returned.confirm_details(world, proposed.id, actor="checker")
-    assert (first.confirmed_by, payments.list_providers(world)[0].sort_code) == ("checker", "401123")
+    assert (first.confirmed_by, payees.list_providers(world)[0].sort_code) == ("checker", "401123")
     assert returned.confirm_details(world, proposed.id, actor="admin") == first  # confirming again: the same
     with pytest.raises(NotAllowed, match="was proposed against ACME CARE LTD 40-11-22 87654321, but provider "
                                          "acme now has ACME CARE LTD 40-11-23 87654322: propose it again"):
@@ -417,7 +418,7 @@ def test_bank_detail_changes_are_kept_and_checked(world):
     history = returned.detail_changes(world)
     assert [(c.payee, c.reason, c.changed_by) for c in history] == [
         ("provider acme", "new account", "tester"), ("provider acme", "renamed", "checker")]
-    assert payments.list_providers(world)[0].account_name == "ACME CARE NORTH"
+    assert payees.list_providers(world)[0].account_name == "ACME CARE NORTH"
 
 
 @pytest.mark.parametrize("statement", ["UPDATE bank_detail_changes SET new_account_number = '11111111'",
@@ -427,7 +428,7 @@ def test_bank_detail_changes_are_kept_and_checked(world):
                                        "DELETE FROM bank_detail_confirmations"])
 def test_bank_detail_history_cannot_be_rewritten(world, statement):
     invoice = next(p for p in full_run(world, D0).payments if p.payee == "acme")
-    payments.return_payment(world, invoice.id, on=date(2025, 4, 10), reason="closed", actor="tester")
+    payment_settlement.return_payment(world, invoice.id, on=date(2025, 4, 10), reason="closed", actor="tester")
     change = returned.propose_provider_details(world, "acme", sort_code="401123", account_number="87654322",
                                                reason="new account", actor="tester")
     returned.confirm_details(world, change.id, actor="checker")

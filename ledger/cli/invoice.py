@@ -22,7 +22,7 @@ from ledger.cli.common import (
 from ledger.cli.output import emit_json, money, say
 from ledger.domain import Stream
 from ledger.roles import Permission
-from ledger.services import payments
+from ledger.services import payees
 
 app = typer.Typer(
     help=summary("invoice") + "\n\n"
@@ -60,7 +60,7 @@ def invoice_add(
 
     Example: ipb invoice add acme INV-2291 --person P0001 --amount 344.00 --from main --date 2025-05-01
     """
-    row = payments.add_invoice(
+    row = payees.add_invoice(
         settings.engine, provider, number, person, positive_amount(amount), invoice_date=parse_date(invoice_date),
         due_date=parse_date(due) if due else None, paying_account=paying_account,
         fy=parse_fy(fy) if fy else None, stream=choice(Stream, stream, "stream") if stream else None,

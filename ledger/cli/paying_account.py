@@ -11,7 +11,7 @@ from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, refusals, requires, settings
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
 from ledger.roles import Permission
-from ledger.services import payments
+from ledger.services import payees
 
 app = typer.Typer(
     help=summary("paying-account") + " Each has its ledger account bank:<code>.\n\n"
@@ -46,7 +46,7 @@ def paying_add(
 
     Example: ipb paying-account add dp --sort-code 20-00-00 --account-number 87654321 --name "NORTHSHIRE DP"
     """
-    row = payments.add_paying_account(settings.engine, code, name, sort_code, account_number, sun)
+    row = payees.add_paying_account(settings.engine, code, name, sort_code, account_number, sun)
     emit_json(asdict(row)) if as_json else say(f"added paying account {row.code} ({row.account})")
 
 
@@ -58,5 +58,5 @@ def paying_list(fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> 
 
     Example: ipb paying-account list --format csv
     """
-    listing(payments.list_paying_accounts(settings.engine), PAYING_COLUMNS, title="Paying accounts", fmt=fmt,
+    listing(payees.list_paying_accounts(settings.engine), PAYING_COLUMNS, title="Paying accounts", fmt=fmt,
             as_json=as_json)

@@ -13,7 +13,7 @@ from ledger.cli.common import DateOption, JsonFlag, parse_date, refusals, requir
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
 from ledger.cli.views import show_change
 from ledger.roles import Permission
-from ledger.services import payments, returned
+from ledger.services import payment_runs, payment_settlement, returned
 
 app = typer.Typer(
     help=summary("payment") + " A bank details change takes a second officer to confirm.\n\n"
@@ -59,7 +59,8 @@ def payment_return(
 
     Example: ipb payment return 17 --reason "account closed" --date 2025-05-12
     """
-    row = payments.return_payment(settings.engine, payment, on=parse_date(on), reason=reason, actor=settings.who)
+    row = payment_settlement.return_payment(settings.engine, payment, on=parse_date(on), reason=reason,
+                                            actor=settings.who)
     emit_json(asdict(row)) if as_json else say(
         f"payment {row.id} returned ({money(row.amount)} back to {row.person}'s budget), entry {row.return_entry}")
 
@@ -133,5 +134,5 @@ def payment_list(person: Annotated[str | None, typer.Option(help="Only this pers
 
     Example: ipb payment list --person P0001 --status settled
     """
-    listing(payments.payments_of(settings.engine, person=person, status=status), PAYMENT_COLUMNS, title="Payments",
+    listing(payment_runs.payments_of(settings.engine, person=person, status=status), PAYMENT_COLUMNS, title="Payments",
             fmt=fmt, as_json=as_json)

@@ -12,7 +12,7 @@ from ledger.cli.common import ChangeReason, JsonFlag, NewAccountNumber, NewSortC
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
 from ledger.cli.views import show_change
 from ledger.roles import Permission
-from ledger.services import payments, returned
+from ledger.services import payees, returned
 
 app = typer.Typer(
     help=summary("provider") + " Each has its ledger account provider:<code>:paid.\n\n"
@@ -47,8 +47,8 @@ def provider_add(
 
     Example: ipb provider add acme --name "Acme Care Ltd" --sort-code 40-11-22 --account-number 12345678
     """
-    row = payments.add_provider(settings.engine, code, name, sort_code, account_number, account_name,
-                                actor=settings.who)
+    row = payees.add_provider(settings.engine, code, name, sort_code, account_number, account_name,
+                              actor=settings.who)
     emit_json(asdict(row)) if as_json else say(f"added provider {row.code} ({row.account_name})")
 
 
@@ -60,7 +60,7 @@ def provider_list(fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -
 
     Example: ipb provider list --format csv
     """
-    listing(payments.list_providers(settings.engine), PROVIDER_COLUMNS, title="Providers", fmt=fmt,
+    listing(payees.list_providers(settings.engine), PROVIDER_COLUMNS, title="Providers", fmt=fmt,
             as_json=as_json)
 
 

@@ -17,7 +17,7 @@ from ledger.cli.common import DateOption, JsonFlag, PayingOption, parse_date, pr
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
 from ledger.errors import InvalidInput
 from ledger.roles import Permission
-from ledger.services import payments
+from ledger.services import payment_runs, payment_settlement
 
 app = typer.Typer(
     help=summary("run") + "\n\nExample: ipb run gather --from main --date 2025-05-06",
@@ -49,11 +49,11 @@ RUN_COLUMNS = (
 )
 
 
-def run_json(view: payments.RunView) -> dict[str, Any]:
+def run_json(view: payment_runs.RunView) -> dict[str, Any]:
     return {**asdict(view), "total": view.total}
 
 
-def _print_run(view: payments.RunView) -> None:
+def _print_run(view: payment_runs.RunView) -> None:
     listing(view.payments, PAYMENT_COLUMNS,
             title=f"Run {view.id} from {view.paying_account}, pay date {view.pay_date}: {view.status}")
     say(f"maker {view.maker}, checker {view.checker or '-'}; total {money(view.total)}; "
@@ -61,11 +61,11 @@ def _print_run(view: payments.RunView) -> None:
                     if view.count(s)))
 
 
-def _show(view: payments.RunView, as_json: bool) -> None:
+def _show(view: payment_runs.RunView, as_json: bool) -> None:
     emit_json(run_json(view)) if as_json else _print_run(view)
 
 
-def _with_bar(label: str, work: Callable[[Callable[[int, int], None]], payments.RunView]) -> payments.RunView:
+def _with_bar(label: str, work: Callable[[Callable[[int, int], None]], payment_runs.RunView]) -> payment_runs.RunView:
     with progress() as bar:
         task = bar.add_task(label, total=None)
         return work(lambda done, total: bar.update(task, completed=done, total=total))
@@ -83,7 +83,7 @@ def run_gather(
 
     Example: ipb run gather --from main --date 2025-05-06
     """
-    got = payments.gather(settings.engine, paying_account, parse_date(as_of), actor=settings.who)
+    got = payment_runs.gather(settings.engine, paying_account, parse_date(as_of), actor=settings.who)
     if as_json:
         emit_json({"added": list(got.added), "run": run_json(got.run) if got.run else None})
         return
@@ -102,8 +102,8 @@ def run_approve(run: RunArg, as_json: JsonFlag = False) -> None:
 
     Example: ipb --as checker run approve 1
     """
-    view = _with_bar(f"holding run {run}", lambda tick: payments.approve(settings.engine, run, actor=settings.who,
-                                                                         tick=tick))
+    view = _with_bar(f"holding run {run}", lambda tick: payment_runs.approve(settings.engine, run, actor=settings.who,
+                                                                             tick=tick))
     _show(view, as_json)
 
 
@@ -121,7 +121,7 @@ def run_file(
 
     Example: ipb run file 1 --format bacs18 --out run1.txt
     """
-    made = payments.payment_file(settings.engine, run, fmt, serial=serial)
+    made = payment_settlement.payment_file(settings.engine, run, fmt, serial=serial)
     output.write_text(made.text, newline="")
     data = {"run": run, "format": made.format, "count": made.count, "total": made.total, "sha256": made.sha256,
             "path": str(output)}
@@ -137,7 +137,7 @@ def run_submit(run: RunArg, as_json: JsonFlag = False) -> None:
 
     Example: ipb run submit 1
     """
-    view = payments.submit(settings.engine, run)
+    view = payment_settlement.submit(settings.engine, run)
     emit_json(run_json(view)) if as_json else say(f"run {run} submitted at {view.submitted_at}")
 
 
@@ -156,7 +156,7 @@ def run_settle(
     Example: ipb run settle 1 --date 2025-05-08 --failed 9="account closed"
     """
     fails = _failures(failed or [])
-    view = _with_bar(f"settling run {run}", lambda tick: payments.settle(
+    view = _with_bar(f"settling run {run}", lambda tick: payment_settlement.settle(
         settings.engine, run, on=parse_date(on), actor=settings.who, failed=fails, tick=tick))
     _show(view, as_json)
 
@@ -179,7 +179,7 @@ def run_show(run: RunArg, as_json: JsonFlag = False) -> None:
 
     Example: ipb run show 1
     """
-    _show(payments.run_view(settings.engine, run), as_json)
+    _show(payment_runs.run_view(settings.engine, run), as_json)
 
 
 @app.command("list")
@@ -190,5 +190,5 @@ def run_list(fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> Non
 
     Example: ipb run list --format csv
     """
-    listing(payments.list_runs(settings.engine), RUN_COLUMNS, title="Payment runs", fmt=fmt, as_json=as_json,
+    listing(payment_runs.list_runs(settings.engine), RUN_COLUMNS, title="Payment runs", fmt=fmt, as_json=as_json,
             to_json=lambda v: {k: x for k, x in run_json(v).items() if k != "payments"} | {"count": len(v.payments)})

@@ -27,7 +27,7 @@ from ledger.cli.views import show_change
 from ledger.domain import Stream
 from ledger.money import parse_amount
 from ledger.roles import Permission
-from ledger.services import payments, returned
+from ledger.services import payees, returned
 
 app = typer.Typer(
     help=summary("schedule") + "\n\nExample: ipb schedule list --person P0001",
@@ -71,7 +71,7 @@ def schedule_add(
     Example: ipb schedule add P0001 --weekly 350.00 --first-due 2025-04-07 --from dp --payee-name "J SMITH DP"
     --sort-code 20-00-00 --account-number 11112222
     """
-    row = payments.add_schedule(
+    row = payees.add_schedule(
         settings.engine, person, weekly=positive_amount(weekly, "weekly amount"), first_due=parse_date(first_due),
         paying_account=paying_account, payee_name=payee_name, sort_code=sort_code, account_number=account_number,
         stream=choice(Stream, stream, "stream") if stream else None, contribution=parse_amount(contribution),
@@ -91,7 +91,7 @@ def schedule_list(person: Annotated[str | None, typer.Option(help="Only this per
 
     Example: ipb schedule list --person P0001
     """
-    listing(payments.list_schedules(settings.engine, person), SCHEDULE_COLUMNS, title="Direct payment schedules",
+    listing(payees.list_schedules(settings.engine, person), SCHEDULE_COLUMNS, title="Direct payment schedules",
             fmt=fmt, as_json=as_json)
 
 
@@ -104,7 +104,7 @@ def schedule_end(schedule: Annotated[int, typer.Argument(help="Schedule id (see 
 
     Example: ipb schedule end 4
     """
-    payments.end_schedule(settings.engine, schedule)
+    payees.end_schedule(settings.engine, schedule)
     emit_json({"schedule": schedule, "active": False}) if as_json else say(f"schedule {schedule} ended")
 
 

@@ -28,7 +28,7 @@ from ledger.rules.charging import Charge, assess
 from ledger.rules.eligibility import Setting, decide
 from ledger.rules.params import params_for_year
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit
-from ledger.services import bank, payments, plans, returned, surplus, users
+from ledger.services import bank, payees, payment_runs, payment_settlement, plans, returned, surplus, users
 from ledger.services.assessments import fund_from_assessment
 from ledger.services.budgets import Allocation, allocate
 from ledger.services.parties import NewPerson, add_funder, register_people
@@ -65,7 +65,7 @@ class Scenario:
     charges: dict[str, Charge] = field(default_factory=dict)
     plan_cache: dict[str, plans.PlanVersion] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
-    returned_payment: payments.PaymentRow | None = None  # by the bank, in `bank_statement`
+    returned_payment: payment_runs.PaymentRow | None = None  # by the bank, in `bank_statement`
 
     def step(self, text: str) -> None:
         self.steps.append(text)
@@ -176,20 +176,20 @@ class Scenario:
     # --- payments ------------------------------------------------------------------------------------
 
     def payment_set_up(self) -> None:
-        payments.add_paying_account(self.engine, "main", "Council main payments account", "20-00-00", "10000001",
-                                    "123456")
-        payments.add_paying_account(self.engine, "dp", "Direct payments account", "20-00-00", "10000002", "123457")
+        payees.add_paying_account(self.engine, "main", "Council main payments account", "20-00-00", "10000001",
+                                  "123456")
+        payees.add_paying_account(self.engine, "dp", "Direct payments account", "20-00-00", "10000002", "123457")
         for code, name, sort_code, account in PROVIDERS:
-            payments.add_provider(self.engine, code, name, sort_code, account, actor=OFFICER)
+            payees.add_provider(self.engine, code, name, sort_code, account, actor=OFFICER)
         dp_people = [p for p in self.cohort if self.paid_direct(p)]
         for person in dp_people:
             weekly, stream = self._dp_weekly(person)
             contribution = self.charges[person.ref].weekly if person.ref in self.charges else 0
-            payments.add_schedule(self.engine, person.ref, weekly=weekly, first_due=START, paying_account="dp",
-                                  payee_name=person.name, sort_code="40-11-62",
-                                  account_number=f"{int(person.ref[1:]):08d}", stream=stream,
-                                  contribution=min(contribution, weekly), net_of_contribution=contribution > 0,
-                                  ends_on=PERIODS[-1], actor=OFFICER)
+            payees.add_schedule(self.engine, person.ref, weekly=weekly, first_due=START, paying_account="dp",
+                                payee_name=person.name, sort_code="40-11-62",
+                                account_number=f"{int(person.ref[1:]):08d}", stream=stream,
+                                contribution=min(contribution, weekly), net_of_contribution=contribution > 0,
+                                ends_on=PERIODS[-1], actor=OFFICER)
         self.step(f"paying accounts main and dp, {len(PROVIDERS)} providers, and 4-weekly direct payments in "
                   f"advance for {len(dp_people)} people (net of their assessed contribution where they have one)")
 
@@ -228,10 +228,10 @@ class Scenario:
                 if line.code == "equipment" or (line.frequency is Frequency.YEAR and number != 1):
                     continue
                 amount = line.cap if line.frequency is not Frequency.YEAR else line.rate
-                payments.add_invoice(self.engine, provider_for(person, line), f"{person.ref}-{line.code}-{number:02d}",
-                                     person.ref, amount, invoice_date=start, due_date=start + timedelta(days=3),
-                                     paying_account="main", fy=FY, stream=line.stream, plan_line_id=stored.id,
-                                     actor=OFFICER)
+                payees.add_invoice(self.engine, provider_for(person, line), f"{person.ref}-{line.code}-{number:02d}",
+                                   person.ref, amount, invoice_date=start, due_date=start + timedelta(days=3),
+                                   paying_account="main", fy=FY, stream=line.stream, plan_line_id=stored.id,
+                                   actor=OFFICER)
                 count += 1
         return count
 
@@ -282,16 +282,16 @@ class Scenario:
     def _pay(self, number: int, start: date) -> int:
         runs = 0
         for account in ("main", "dp"):
-            gathered = payments.gather(self.engine, account, start + timedelta(days=3), actor=OFFICER)
+            gathered = payment_runs.gather(self.engine, account, start + timedelta(days=3), actor=OFFICER)
             if gathered.run is None or not gathered.run.payments:
                 continue
-            run = payments.approve(self.engine, gathered.run.id, actor=CHECKER)
-            payments.payment_file(self.engine, run.id, "bacs18", serial=f"{number:02d}{account.upper():0<4}"[:6],
-                                  created=start)
-            payments.submit(self.engine, run.id)
+            run = payment_runs.approve(self.engine, gathered.run.id, actor=CHECKER)
+            payment_settlement.payment_file(self.engine, run.id, "bacs18",
+                                            serial=f"{number:02d}{account.upper():0<4}"[:6], created=start)
+            payment_settlement.submit(self.engine, run.id)
             held = [p for p in run.payments if p.status == "held"]
             failed = {held[0].id: "account closed (ARUCS code 1)"} if number == 5 and account == "main" else {}
-            payments.settle(self.engine, run.id, on=start + timedelta(days=3), actor=OFFICER, failed=failed)
+            payment_settlement.settle(self.engine, run.id, on=start + timedelta(days=3), actor=OFFICER, failed=failed)
             runs += 1
         return runs
 
@@ -323,11 +323,11 @@ class Scenario:
 
     def bank_statement(self, folder: Path) -> None:
         """The main account's statement for the year as the bank sends it (CSV), imported and matched."""
-        runs = [r for r in payments.list_runs(self.engine) if r.paying_account == "main"]
+        runs = [r for r in payment_runs.list_runs(self.engine) if r.paying_account == "main"]
         paid = [(r.pay_date, p) for r in runs for p in r.payments if p.status == "settled"]
         returned = paid[-7][1]
-        payments.return_payment(self.engine, returned.id, on=END - timedelta(days=2), reason="payee account closed",
-                                actor=OFFICER)
+        payment_settlement.return_payment(self.engine, returned.id, on=END - timedelta(days=2),
+                                          reason="payee account closed", actor=OFFICER)
         self.returned_payment = returned
         rows = [f"{day:%d/%m/%Y},-{plain(p.amount)},BACS {p.reference},{p.reference}" for day, p in paid[:-1]]
         rows.append(f"{END - timedelta(days=2):%d/%m/%Y},{plain(returned.amount)},"
@@ -354,11 +354,11 @@ class Scenario:
             reason="account closed; new details on the provider's letter, confirmed by phone to the known contact")
         change = returned.confirm_details(self.engine, proposed.id, actor=CHECKER)
         returned.repay(self.engine, p.id, reason="paid again to the provider's new account", actor=OFFICER)
-        run = payments.approve(self.engine, payments.gather(self.engine, "main", day, actor=OFFICER).run.id,
-                               actor=CHECKER)
-        payments.payment_file(self.engine, run.id, "bacs18", serial="27MAIN", created=day)
-        payments.submit(self.engine, run.id)
-        payments.settle(self.engine, run.id, on=day, actor=OFFICER)
+        run = payment_runs.approve(self.engine, payment_runs.gather(self.engine, "main", day, actor=OFFICER).run.id,
+                                   actor=CHECKER)
+        payment_settlement.payment_file(self.engine, run.id, "bacs18", serial="27MAIN", created=day)
+        payment_settlement.submit(self.engine, run.id)
+        payment_settlement.settle(self.engine, run.id, on=day, actor=OFFICER)
         self.step(f"the returned £{format_amount(p.amount)} to {p.payee} paid again in run {run.id} (approved by a "
                   f"second officer) after its bank details changed from {change.old} to {change.new}, proposed "
                   "by one officer and confirmed by another (`ipb payment bank-changes`)")
@@ -367,7 +367,8 @@ class Scenario:
         found = [f for f in surplus.detect(self.engine, END) if f.decision.surplus > 0]
         total = 0
         for finding in found:
-            done = surplus.recover(self.engine, finding.person, END, actor=OFFICER, key=f"demo:surplus:{finding.person}")
+            done = surplus.recover(self.engine, finding.person, END, actor=OFFICER,
+                                   key=f"demo:surplus:{finding.person}")
             total += done.finding.decision.refund + done.finding.decision.recovered
         self.step(f"direct payment surpluses above {params_for_year(FY).contingency().value} weeks' contingency: "
                   f"{len(found)} found, £{format_amount(total)} recovered, split exactly back to the streams "

@@ -308,7 +308,7 @@ def post_returns(engine: Engine, *, actor: str, account: str | None = None) -> l
     """
     todo = returns_to_post(engine, account)
     try:
-        from ledger.services.payments import return_payment
+        from ledger.services.payment_settlement import return_payment
     except ImportError:  # the payments service is not there: report them for an officer to post
         return [ReturnPosted(pid, line.id, False, "no payments service to post the return") for pid, line in todo]
     done = []

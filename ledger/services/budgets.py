@@ -5,7 +5,7 @@ Accounts of person P's budget for financial year 2025/26, stream S:
   person:P:2025-26:S:spent        expense: what the stream has paid for
 Entry kinds keep the story: "allocation" (from a funder's funding account or a pool's
 unallocated account; a negative allocation reduces the budget), "spend" (logged against the budget),
-"payment" (paid out of it by a payment run: ledger/services/payments.py), "recovery".
+"payment" (paid out of it by a payment run: ledger/services/payment_runs.py), "recovery".
 Spend and payments both leave the budget through the spent account, so for every stream:
 allocated = spent + recovered + available + held.
 """
@@ -114,12 +114,14 @@ def _ensure_components(conn: Connection, people: dict[str, int], wanted: Sequenc
     specs = []
     for person, fy, stream in wanted:
         opened = financial_year(fy).start
-        specs.append(AccountSpec(chart.stream_available(person, fy, stream), AccountType.ASSET, opened, non_negative=True))
+        specs.append(AccountSpec(chart.stream_available(person, fy, stream), AccountType.ASSET, opened,
+                                 non_negative=True))
         specs.append(AccountSpec(chart.stream_spent(person, fy, stream), AccountType.EXPENSE, opened))
     ids = ensure_in(conn, specs)
     rows = [
         {"budget_id": budgets[(people[p], fy)], "stream": str(s),
-         "available_account_id": ids[chart.stream_available(p, fy, s)], "spent_account_id": ids[chart.stream_spent(p, fy, s)]}
+         "available_account_id": ids[chart.stream_available(p, fy, s)],
+         "spent_account_id": ids[chart.stream_spent(p, fy, s)]}
         for p, fy, s in wanted
     ]
     older = [r for r in rows if r["budget_id"] not in made]  # a budget made just now has no components yet
@@ -149,7 +151,8 @@ def _ensure_budgets(conn: Connection, wanted: set[tuple[int, int]]) -> tuple[dic
     missing = sorted(wanted - found.keys())
     if not missing:
         return found, set()
-    rows = [{"person_id": p, "fy": fy, "attribution": str(Attribution.PROPORTIONAL), "priority": []} for p, fy in missing]
+    rows = [{"person_id": p, "fy": fy, "attribution": str(Attribution.PROPORTIONAL), "priority": []}
+            for p, fy in missing]
     if conn.dialect.insert_executemany_returning:  # SQLite 3.35+, PostgreSQL: the ids come back with the insert
         made = {(r.person_id, r.fy): r.id
                 for r in conn.execute(insert(Budget).returning(Budget.person_id, Budget.fy, Budget.id), rows)}
@@ -199,7 +202,8 @@ def set_rule(engine: Engine, person: str, fy: int, rule: Attribution, priority: 
         if unknown:
             raise InvalidInput(f"{person}'s budget has no stream {unknown[0]}; it has {', '.join(info.streams)}")
         conn.execute(
-            update(Budget).where(Budget.id == info.id).values(attribution=str(rule), priority=[str(s) for s in priority])
+            update(Budget).where(Budget.id == info.id)
+            .values(attribution=str(rule), priority=[str(s) for s in priority])
         )
         return budget_in(conn, person, fy)
 

@@ -1,6 +1,6 @@
 """After the bank sends a payment back: correct the payee's bank details, then pay it again.
 
-A returned payment (`payments.return_payment`) is not gathered again by itself: somebody must
+A returned payment (`payment_settlement.return_payment`) is not gathered again by itself: somebody must
 look at why it came back. An officer proposes new bank details for the DP schedule or provider and
 a second officer confirms them (changing bank details is the classic way to divert payments, so
 it takes two people, and every change is kept, old and new, with who and why). Then an officer

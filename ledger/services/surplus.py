@@ -1,6 +1,6 @@
 """Direct payment accounts: what the person pays in and spends, and recovering a surplus.
 
-Accounts are those of ledger/services/payments.py (person:P:dp-account, dp-spent, dp-contributions).
+Accounts are those of ledger/chart.py (person:P:dp-account, dp-spent, dp-contributions).
 The rule is ledger/rules/surplus.py; this module gathers its inputs and posts its decision, in one
 transaction, keyed (`surplus:<person>:<date>` unless a key is given), and records it in
 `surplus_recoveries`. A recovery posts, all or nothing:
@@ -54,7 +54,8 @@ def record_spend(engine: Engine, person: str, amount: int, *, on: date, actor: s
     if amount <= 0:
         raise InvalidInput("spend must be more than 0.00")
     lines = (Line(chart.dp_spent(person), amount), Line(chart.dp_account(person), -amount))
-    return _dp_entry(engine, person, lines, on, EntryKind.DP_SPEND, memo or f"{person} spent from DP account", actor, key)
+    return _dp_entry(engine, person, lines, on, EntryKind.DP_SPEND, memo or f"{person} spent from DP account", actor,
+                     key)
 
 
 def record_contribution(engine: Engine, person: str, amount: int, *, on: date, actor: str,
@@ -63,8 +64,8 @@ def record_contribution(engine: Engine, person: str, amount: int, *, on: date, a
     if amount <= 0:
         raise InvalidInput("a contribution must be more than 0.00")
     lines = (Line(chart.dp_account(person), amount), Line(chart.dp_contributions(person), -amount))
-    return _dp_entry(engine, person, lines, on, EntryKind.DP_CONTRIBUTION, memo or f"{person} contribution paid in", actor,
-                     key)
+    return _dp_entry(engine, person, lines, on, EntryKind.DP_CONTRIBUTION, memo or f"{person} contribution paid in",
+                     actor, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,8 @@ def _requests(conn: Connection, finding: Finding, key: str, on: date, keep: bool
             "weeks": str(finding.weeks)}
     requests = []
     if decision.refund:
-        lines = (Line(chart.dp_contributions(person), decision.refund), Line(chart.dp_account(person), -decision.refund))
+        lines = (Line(chart.dp_contributions(person), decision.refund),
+                 Line(chart.dp_account(person), -decision.refund))
         requests.append(Request(Draft(lines, on, EntryKind.DP_REFUND, f"refund of {person}'s over-paid contribution",
                                       meta=meta), f"{key}:refund"))
     if decision.parts:
@@ -204,14 +206,15 @@ def _requests(conn: Connection, finding: Finding, key: str, on: date, keep: bool
         if not keep:
             for stream, part in decision.parts.items():
                 s = Stream(stream)
-                sources = {src: net for src, net in component_sources(conn, chart.stream_available(person, fy, s)).items()
-                           if net > 0}
+                available = chart.stream_available(person, fy, s)
+                sources = {src: net for src, net in component_sources(conn, available).items() if net > 0}
                 if not sources:
                     continue  # nothing allocated it (should not happen): it stays available
                 shares = split(part, list(sources.values()))
                 rec = [Line(src, share) for src, share in zip(sources, shares) if share]
                 rec.append(Line(chart.stream_available(person, fy, s), -part))
-                requests.append(Request(Draft(tuple(rec), on, EntryKind.RECOVERY, f"DP surplus recovered from {person} {s}",
+                requests.append(Request(Draft(tuple(rec), on, EntryKind.RECOVERY,
+                                              f"DP surplus recovered from {person} {s}",
                                               meta={**meta, "stream": stream, "amount": str(part)}),
                                         f"{key}:recover:{stream}"))
     return requests

@@ -1,0 +1,238 @@
+"""Who is paid, from where, and what falls due: the council's paying accounts, providers, direct payment
+schedules and providers' invoices. A payment run (ledger/services/payment_runs.py) gathers what is due
+from the schedules and invoices here and pays it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from ledger import chart
+from ledger.calendar import financial_year_of, utc_now
+from ledger.domain import Stream
+from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.formats.bank_details import AccountName, AccountNumber, SortCode
+from ledger.journal import AccountType
+from ledger.models import Person
+from ledger.models.payments import Invoice, PayingAccount, PaymentSchedule, Provider
+from ledger.models.plans import CarePlan, PlanLine
+from ledger.rules.direct_payments import dp_amount
+from ledger.services.accounts import AccountSpec, ensure_in
+from ledger.storage import lookup
+
+# --- paying accounts, providers ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PayingAccountRow:
+    code: str
+    name: str
+    sort_code: str
+    account_number: str
+    service_user_number: str
+    account: str
+
+
+def add_paying_account(engine: Engine, code: str, name: str, sort_code: str, account_number: str,
+                       service_user_number: str = "") -> PayingAccountRow:
+    """A council bank account to pay from; opens its ledger account bank:<code>."""
+    sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
+    if service_user_number and not (len(service_user_number) == 6 and service_user_number.isdigit()):
+        raise InvalidInput(f"service user number {service_user_number!r} must be 6 digits")
+    AccountName.fit(name)
+    with engine.begin() as conn:
+        if conn.execute(select(PayingAccount.id).where(PayingAccount.code == code)).first():
+            raise NotAllowed(f"paying account {code} already exists", code=code)
+        ids = ensure_in(conn, [AccountSpec(chart.bank(code), AccountType.ASSET, chart.LEDGER_START, name=name)])
+        conn.execute(insert(PayingAccount).values(code=code, name=name, sort_code=sc, account_number=an,
+                                                  service_user_number=service_user_number,
+                                                  account_id=ids[chart.bank(code)]))
+    return PayingAccountRow(code, name, sc, an, service_user_number, chart.bank(code))
+
+
+def list_paying_accounts(engine: Engine) -> list[PayingAccountRow]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(PayingAccount).order_by(PayingAccount.code)).all()
+    return [PayingAccountRow(r.code, r.name, r.sort_code, r.account_number, r.service_user_number,
+                             chart.bank(r.code)) for r in rows]
+
+
+def paying_account_in(conn: Connection, code: str):  # type: ignore[no-untyped-def]
+    """The paying account `code`'s row; refused if there is none."""
+    row = conn.execute(select(PayingAccount).where(PayingAccount.code == code)).first()
+    if row is None:
+        raise UnknownParty(f"no paying account {code!r}; add it with `ipb paying-account add`", code=code)
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRow:
+    code: str
+    name: str
+    sort_code: str
+    account_number: str
+    account_name: str
+    active: bool
+
+
+def add_provider(engine: Engine, code: str, name: str, sort_code: str, account_number: str,
+                 account_name: str | None = None, *, actor: str) -> ProviderRow:
+    """A provider paid on invoice; opens provider:<code>:paid. Bank details are checked for format."""
+    sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
+    held_name = AccountName.fit(account_name or name).text
+    with engine.begin() as conn:
+        if conn.execute(select(Provider.id).where(Provider.code == code)).first():
+            raise NotAllowed(f"provider {code} already exists", code=code)
+        ensure_in(conn, [AccountSpec(chart.provider_paid(code), AccountType.EXPENSE, chart.LEDGER_START,
+                                     name=f"paid to {name}")])
+        conn.execute(insert(Provider).values(code=code, name=name, sort_code=sc, account_number=an,
+                                             account_name=held_name, active=True, added_by=actor, added_at=utc_now()))
+    return ProviderRow(code, name, sc, an, held_name, True)
+
+
+def list_providers(engine: Engine) -> list[ProviderRow]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Provider).order_by(Provider.code)).all()
+    return [ProviderRow(r.code, r.name, r.sort_code, r.account_number, r.account_name, r.active) for r in rows]
+
+
+# --- direct payment schedules, invoices ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    id: int
+    person: str
+    paying_account: str
+    stream: str | None
+    weekly_amount: int
+    weekly_contribution: int
+    net_of_contribution: bool
+    four_weekly: int  # what each payment is
+    first_due: date
+    ends_on: date | None
+    payee_name: str
+    sort_code: str
+    account_number: str
+    active: bool
+
+
+def add_schedule(
+    engine: Engine, person: str, *, weekly: int, first_due: date, paying_account: str, payee_name: str,
+    sort_code: str, account_number: str, stream: Stream | None = None, contribution: int = 0,
+    net_of_contribution: bool = False, ends_on: date | None = None, actor: str,
+) -> ScheduleRow:
+    """A 4-weekly direct payment in advance to the person's DP account; opens the person's DP accounts."""
+    if weekly <= 0:
+        raise InvalidInput("the weekly amount of a direct payment must be more than 0.00")
+    if contribution < 0:
+        raise InvalidInput("an assessed contribution cannot be negative")
+    if net_of_contribution and contribution >= weekly:
+        raise InvalidInput("paid net of a contribution as large as the payment, nothing would be paid")
+    if ends_on is not None and ends_on < first_due:
+        raise InvalidInput("a schedule cannot end before its first payment")
+    sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
+    name = AccountName.fit(payee_name).text
+    with engine.begin() as conn:
+        person_id = lookup.person_id(conn, person)
+        bank = paying_account_in(conn, paying_account)
+        ensure_in(conn, [
+            AccountSpec(chart.dp_account(person), AccountType.ASSET, chart.LEDGER_START, non_negative=True,
+                        name=f"{person} direct payment account"),
+            AccountSpec(chart.dp_spent(person), AccountType.EXPENSE, chart.LEDGER_START),
+            AccountSpec(chart.dp_contributions(person), AccountType.EQUITY, chart.LEDGER_START),
+        ])
+        schedule_id = conn.execute(insert(PaymentSchedule).values(
+            kind="direct-payment", person_id=person_id, paying_account_id=bank.id,
+            stream=str(stream) if stream else None, weekly_amount=weekly, weekly_contribution=contribution,
+            net_of_contribution=net_of_contribution, first_due=first_due, ends_on=ends_on, payee_name=name,
+            sort_code=sc, account_number=an, active=True, created_by=actor, created_at=utc_now(),
+        )).inserted_primary_key[0]
+    return ScheduleRow(schedule_id, person, paying_account, str(stream) if stream else None, weekly, contribution,
+                       net_of_contribution, dp_amount(weekly, contribution, net_of_contribution), first_due,
+                       ends_on, name, sc, an, True)
+
+
+def list_schedules(engine: Engine, person: str | None = None) -> list[ScheduleRow]:
+    with engine.connect() as conn:
+        query = (select(PaymentSchedule, Person.ref, PayingAccount.code)
+                 .join(Person, Person.id == PaymentSchedule.person_id)
+                 .join(PayingAccount, PayingAccount.id == PaymentSchedule.paying_account_id)
+                 .order_by(PaymentSchedule.id))
+        if person:
+            query = query.where(Person.ref == person)
+        rows = conn.execute(query).all()
+    out = []
+    for s in rows:
+        out.append(ScheduleRow(s.id, s.ref, s.code, s.stream, s.weekly_amount, s.weekly_contribution,
+                               s.net_of_contribution, dp_amount(s.weekly_amount, s.weekly_contribution,
+                                                                s.net_of_contribution),
+                               s.first_due, s.ends_on, s.payee_name, s.sort_code, s.account_number, s.active))
+    return out
+
+
+def end_schedule(engine: Engine, schedule_id: int) -> None:
+    """Stop a schedule: nothing more is gathered from it."""
+    with engine.begin() as conn:
+        if conn.execute(update(PaymentSchedule).where(PaymentSchedule.id == schedule_id)
+                        .values(active=False)).rowcount == 0:
+            raise UnknownParty(f"no schedule {schedule_id}", schedule=schedule_id)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    id: int
+    provider: str
+    number: str
+    person: str
+    fy: int
+    stream: str | None
+    plan_line_id: int | None
+    amount: int
+    invoice_date: date
+    due_date: date
+
+
+def add_invoice(
+    engine: Engine, provider: str, number: str, person: str, amount: int, *, invoice_date: date,
+    due_date: date | None = None, paying_account: str, fy: int | None = None, stream: Stream | None = None,
+    plan_line_id: int | None = None, actor: str,
+) -> InvoiceRow:
+    """A provider's invoice for a person's care, to be paid by a run from the person's budget.
+
+    With a plan line, the line must be on the person's plan for that year; its stream pays (if it names one).
+    """
+    if amount <= 0:
+        raise InvalidInput("an invoice must be for more than 0.00")
+    fy = fy if fy is not None else financial_year_of(invoice_date).start.year
+    due_date = due_date or invoice_date
+    with engine.begin() as conn:
+        provider_row = conn.execute(select(Provider).where(Provider.code == provider)).first()
+        if provider_row is None:
+            raise UnknownParty(f"no provider {provider!r}; add it with `ipb provider add`", provider=provider)
+        if not provider_row.active:
+            raise NotAllowed(f"provider {provider} is not active", provider=provider)
+        person_id = lookup.person_id(conn, person)
+        bank = paying_account_in(conn, paying_account)
+        if plan_line_id is not None:
+            line = conn.execute(select(PlanLine.stream, CarePlan.person_id, CarePlan.fy)
+                                .join(CarePlan, CarePlan.id == PlanLine.plan_id)
+                                .where(PlanLine.id == plan_line_id)).first()
+            if line is None or line.person_id != person_id or line.fy != fy:
+                raise InvalidInput(f"plan line {plan_line_id} is not on {person}'s plan for that year",
+                                   plan_line=plan_line_id)
+            if stream is None and line.stream:
+                stream = Stream(line.stream)
+        if conn.execute(select(Invoice.id).where(Invoice.provider_id == provider_row.id,
+                                                 Invoice.number == number)).first():
+            raise NotAllowed(f"{provider} invoice {number} is already recorded", provider=provider, number=number)
+        invoice_id = conn.execute(insert(Invoice).values(
+            provider_id=provider_row.id, number=number, person_id=person_id, fy=fy,
+            stream=str(stream) if stream else None, plan_line_id=plan_line_id, paying_account_id=bank.id,
+            amount=amount, invoice_date=invoice_date, due_date=due_date, added_by=actor, added_at=utc_now(),
+        )).inserted_primary_key[0]
+    return InvoiceRow(invoice_id, provider, number, person, fy, str(stream) if stream else None, plan_line_id,
+                      amount, invoice_date, due_date)

@@ -1,0 +1,343 @@
+"""Payment runs: what is due is gathered into a draft run, approved by a second officer, and held in
+each budget while the money is in flight. The run at the bank (its file, submission, settlement, and a
+payment the bank returns) is ledger/services/payment_settlement.py; who is paid and what falls due (paying
+accounts, providers, DP schedules, invoices) is ledger/services/payees.py.
+
+The cash side of the chart of accounts
+--------------------------------------
+Budgets (ledger/services/budgets.py) say whose money it is: `person:P:<fy>:<stream>:available`
+(asset) and `...:spent` (expense). Payments add where the cash is: the council's paying accounts
+(`bank:<code>`), what providers were paid (`provider:<code>:paid`), and each person's direct payment
+account (`person:P:dp-account`, with `dp-spent` and `dp-contributions`); ledger/chart.py lists them all.
+A paying account's funding (the council's own treasury moves) is outside ipb, so `bank:<code>` runs
+below zero: its balance is the net cash paid out through ipb, which bank statement matching compares
+line by line.
+
+A payment is one entry of kind "payment" with two zero-sum halves, the budget half and the cash half:
+
+  Dr person:P:<fy>:<S>:spent  x_S   Cr person:P:<fy>:<S>:available  x_S    (per stream S, attributed)
+  Dr provider:<code>:paid (or person:P:dp-account)  X                    Cr bank:<code>  X
+
+So every budget invariant holds as for `ipb budget spend` (allocated = spent + recovered + available +
+held; reconcile counts a payment as spent), statements show it apart from logged spend, and the cash
+half says where the money went.
+
+A payment's life, one database transaction per step, each keyed:
+  gather      a `payments` row per thing due (`due_key` + `attempt` unique: gathering twice adds nothing)
+  approve     the checker (never the maker) approves; then each payment gets a pending hold (the entry
+              above, phase pending, key `payment:<id>:hold`) that reduces what is available while the money
+              is in flight. A payment the budget cannot cover fails, with the reason; the rest go on.
+  file        CSV or BACS Standard 18 of the held payments (ledger/formats/, pure)
+  submit      the file has gone to the bank
+  settle      the hold is posted (`payment:<id>:settle`), or voided if the bank failed it (`payment:<id>:void`)
+  return      a settled payment the bank sent back is reversed (`payment:<id>:return`); once an officer
+              corrects the payee's details and asks (ledger/services/returned.py), it is gathered again
+Each step commits the journal entry and the payment's new status together, so a process killed at any
+point leaves each payment either before or after a step, never half-way; running the step again skips
+what is done. Journal keys are unique, so even a bug could not post a step twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from ledger import chart
+from ledger.calendar import financial_year_of, utc_now
+from ledger.chart import EntryKind
+from ledger.domain import Stream
+from ledger.errors import ConcurrentUpdate, IdempotencyConflict, LedgerError, NotAllowed, UnknownParty
+from ledger.formats.bank_details import bacs_text
+from ledger.journal import Draft, Line, Phase
+from ledger.models import Person
+from ledger.models.payments import Invoice, PayingAccount, Payment, PaymentRun, PaymentSchedule, Provider
+from ledger.rules.attribution import attribute
+from ledger.rules.direct_payments import dp_amount, due_dates
+from ledger.services.budgets import budget_in
+from ledger.services.crash_points import step_done
+from ledger.services.journal import Request, write_in
+from ledger.services.payees import paying_account_in
+from ledger.services.returned import repays_asked
+from ledger.storage import reads
+
+Tick = Callable[[int, int], None]  # (done, total)
+
+
+# --- payment runs -----------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    id: int
+    run: int
+    due_key: str
+    attempt: int
+    person: str
+    fy: int
+    payee_kind: str
+    payee: str
+    payee_name: str
+    sort_code: str
+    account_number: str
+    amount: int
+    reference: str
+    status: str
+    due_date: date
+    hold_entry: int | None
+    settlement_entry: int | None
+    void_entry: int | None
+    return_entry: int | None
+    failure_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    id: int
+    paying_account: str
+    pay_date: date
+    status: str
+    maker: str
+    checker: str | None
+    created_at: datetime
+    approved_at: datetime | None
+    submitted_at: datetime | None
+    settled_at: datetime | None
+    file_format: str | None
+    file_sha256: str | None
+    payments: tuple[PaymentRow, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(p.amount for p in self.payments if p.status != "failed")
+
+    def count(self, status: str) -> int:
+        return sum(1 for p in self.payments if p.status == status)
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    run: RunView | None  # None: nothing due and no draft run open
+    added: tuple[int, ...]  # ids of the payments this call added
+
+
+def _reference(text: str) -> str:
+    allowed = "".join(ch for ch in text.upper() if ch.isascii() and (ch.isalnum() or ch in " .&/-"))
+    return bacs_text(allowed.strip() or "IPB", "reference", truncate=True)
+
+
+def gather(engine: Engine, paying_account: str, as_of: date, *, actor: str) -> Gathered:
+    """Gather everything due by `as_of` from this paying account into its draft run (made if none is open).
+
+    Due: each 4-weekly date of an active DP schedule up to `as_of`, and each invoice due by then, not
+    already in a run (a payment that failed is gathered again as its next attempt; one the bank
+    returned only once an officer asks for it: ledger/services/returned.py). Gathering twice adds nothing.
+    """
+    with engine.begin() as conn:
+        bank = paying_account_in(conn, paying_account)
+        wanted = _due_from_schedules(conn, bank.id, as_of) + _due_from_invoices(conn, bank.id, as_of)
+        return _into_draft_run(conn, bank.id, as_of, _new_attempts(conn, wanted), actor=actor)
+
+
+def _due_from_schedules(conn: Connection, bank_id: int, as_of: date) -> list[dict[str, object]]:
+    """A payment for each 4-weekly date up to `as_of` of each active DP schedule paid from this account."""
+    wanted: list[dict[str, object]] = []
+    schedules = conn.execute(
+        select(PaymentSchedule, Person.ref).join(Person, Person.id == PaymentSchedule.person_id)
+        .where(PaymentSchedule.paying_account_id == bank_id, PaymentSchedule.active.is_(True))
+        .order_by(PaymentSchedule.id)).all()
+    for s in schedules:
+        ref = s.ref
+        for day in due_dates(s.first_due, s.ends_on, as_of):
+            wanted.append(dict(
+                due_key=f"dp:{s.id}:{day.isoformat()}", schedule_id=s.id, invoice_id=None,
+                person_id=s.person_id, fy=financial_year_of(day).start.year, stream=s.stream, due_date=day,
+                payee_kind="person", payee=ref, payee_name=s.payee_name, sort_code=s.sort_code,
+                account_number=s.account_number,
+                amount=dp_amount(s.weekly_amount, s.weekly_contribution, s.net_of_contribution),
+                reference=_reference(f"DP {ref} {day:%d%m%y}")))
+    return wanted
+
+
+def _due_from_invoices(conn: Connection, bank_id: int, as_of: date) -> list[dict[str, object]]:
+    """A payment for each invoice due by `as_of` and paid from this account."""
+    invoices = conn.execute(
+        select(Invoice.id, Invoice.person_id, Invoice.fy, Invoice.stream, Invoice.due_date, Invoice.amount,
+               Invoice.number, Provider.code, Provider.account_name, Provider.sort_code,
+               Provider.account_number, Person.ref)
+        .join(Provider, Provider.id == Invoice.provider_id)
+        .join(Person, Person.id == Invoice.person_id)
+        .where(Invoice.paying_account_id == bank_id, Invoice.due_date <= as_of).order_by(Invoice.id)).all()
+    wanted: list[dict[str, object]] = []
+    for inv in invoices:
+        prov = inv
+        wanted.append(dict(
+            due_key=f"invoice:{inv.id}", schedule_id=None, invoice_id=inv.id, person_id=inv.person_id,
+            fy=inv.fy, stream=inv.stream, due_date=inv.due_date, payee_kind="provider", payee=prov.code,
+            payee_name=prov.account_name, sort_code=prov.sort_code, account_number=prov.account_number,
+            amount=inv.amount, reference=_reference(f"INV {inv.number}")))
+    return wanted
+
+
+def _new_attempts(conn: Connection, wanted: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Those not already in a run, each as its next attempt: a due payment is gathered again only if every
+    earlier attempt failed, or the bank returned it and an officer asked for it again."""
+    attempts: dict[str, list[tuple[int, str, int]]] = {}
+    for part in reads.chunks([str(w["due_key"]) for w in wanted]):
+        for key, attempt, status, payment_id in conn.execute(
+                select(Payment.due_key, Payment.attempt, Payment.status, Payment.id)
+                .where(Payment.due_key.in_(part))):
+            attempts.setdefault(key, []).append((attempt, status, payment_id))
+    repay = repays_asked(conn, [i for tries in attempts.values() for _, status, i in tries if status == "returned"])
+    new = []
+    for item in wanted:
+        earlier = attempts.get(str(item["due_key"]), [])
+        if any(status != "failed" and i not in repay for _, status, i in earlier):
+            continue
+        new.append({**item, "attempt": 1 + max((a for a, _, _ in earlier), default=0)})
+    return new
+
+
+def _into_draft_run(conn: Connection, bank_id: int, as_of: date, new: list[dict[str, object]], *,
+                    actor: str) -> Gathered:
+    """Add the new payments to the account's open draft run, made if none is open."""
+    run_id = conn.execute(select(PaymentRun.id).where(PaymentRun.paying_account_id == bank_id,
+                                                      PaymentRun.status == "draft")
+                          .order_by(PaymentRun.id)).scalar()
+    if not new:
+        return Gathered(run_view_in(conn, run_id) if run_id else None, ())
+    if run_id is None:
+        run_id = conn.execute(insert(PaymentRun).values(
+            paying_account_id=bank_id, pay_date=as_of, status="draft", maker=actor, created_at=utc_now(),
+        )).inserted_primary_key[0]
+    else:  # the draft's maker is whoever gathers into it last: the checker must be someone else
+        conn.execute(update(PaymentRun).where(PaymentRun.id == run_id).values(maker=actor, pay_date=as_of))
+    added = []
+    for item in new:
+        added.append(conn.execute(insert(Payment).values(
+            run_id=run_id, status="pending", failure_reason="", **item)).inserted_primary_key[0])
+    return Gathered(run_view_in(conn, run_id), tuple(added))
+
+
+def run_row_in(conn: Connection, run_id: int):  # type: ignore[no-untyped-def]
+    row = conn.execute(select(PaymentRun).where(PaymentRun.id == run_id)).first()
+    if row is None:
+        raise UnknownParty(f"no payment run {run_id}", run=run_id)
+    return row
+
+
+def run_view_in(conn: Connection, run_id: int) -> RunView:
+    run = run_row_in(conn, run_id)
+    code = conn.execute(select(PayingAccount.code).where(PayingAccount.id == run.paying_account_id)).scalar_one()
+    rows = conn.execute(select(Payment, Person.ref).join(Person, Person.id == Payment.person_id)
+                        .where(Payment.run_id == run_id).order_by(Payment.id)).all()
+    return RunView(run.id, code, run.pay_date, run.status, run.maker, run.checker, run.created_at, run.approved_at,
+                   run.submitted_at, run.settled_at, run.file_format, run.file_sha256,
+                   tuple(payment_row(r, r.ref) for r in rows))
+
+
+def payment_row(p, ref: str) -> PaymentRow:  # type: ignore[no-untyped-def]
+    return PaymentRow(p.id, p.run_id, p.due_key, p.attempt, ref, p.fy, p.payee_kind, p.payee, p.payee_name,
+                      p.sort_code, p.account_number, p.amount, p.reference, p.status, p.due_date, p.hold_entry_id,
+                      p.settlement_entry_id, p.void_entry_id, p.return_entry_id, p.failure_reason)
+
+
+def run_view(engine: Engine, run_id: int) -> RunView:
+    with engine.connect() as conn:
+        return run_view_in(conn, run_id)
+
+
+def list_runs(engine: Engine) -> list[RunView]:
+    with engine.connect() as conn:
+        ids = conn.execute(select(PaymentRun.id).order_by(PaymentRun.id)).scalars().all()
+        return [run_view_in(conn, i) for i in ids]
+
+
+def payments_of(engine: Engine, *, person: str | None = None, status: str | None = None) -> list[PaymentRow]:
+    with engine.connect() as conn:
+        query = select(Payment, Person.ref).join(Person, Person.id == Payment.person_id).order_by(Payment.id)
+        if person:
+            query = query.where(Person.ref == person)
+        if status:
+            query = query.where(Payment.status == status)
+        return [payment_row(r, r.ref) for r in conn.execute(query).all()]
+
+
+def count_payments(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(Payment)).scalar_one())
+
+
+def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None) -> RunView:
+    """Approve a draft run as its checker, then hold the funds of each payment while it is in flight.
+
+    The checker must not be the run's maker. Approving an approved run again resumes placing holds
+    (after a crash, say); payments already held are left alone.
+    """
+    with engine.begin() as conn:
+        run = run_row_in(conn, run_id)
+        if run.maker == actor:
+            raise NotAllowed(f"{actor} made run {run_id}; a second officer must approve it (maker/checker)",
+                             run=run_id, maker=run.maker)
+        if run.status == "draft":
+            if not conn.execute(select(Payment.id).where(Payment.run_id == run_id)).first():
+                raise NotAllowed(f"run {run_id} has no payments to approve", run=run_id)
+            conn.execute(update(PaymentRun).where(PaymentRun.id == run_id, PaymentRun.status == "draft")
+                         .values(status="approved", checker=actor, approved_at=utc_now()))
+        elif run.status != "approved":
+            raise NotAllowed(f"run {run_id} is {run.status}; only a draft run is approved", run=run_id)
+    step_done()
+    return _hold_all(engine, run_id, actor=actor, tick=tick)
+
+
+def _hold_all(engine: Engine, run_id: int, *, actor: str, tick: Tick | None) -> RunView:
+    with engine.connect() as conn:
+        todo = conn.execute(select(Payment.id).where(Payment.run_id == run_id, Payment.status == "pending")
+                            .order_by(Payment.id)).scalars().all()
+    for done, payment_id in enumerate(todo, 1):
+        _hold_one(engine, payment_id, actor=actor)
+        step_done()
+        if tick:
+            tick(done, len(todo))
+    return run_view(engine, run_id)
+
+
+def _hold_one(engine: Engine, payment_id: int, *, actor: str) -> None:
+    with engine.begin() as conn:
+        p = conn.execute(select(Payment, Person.ref).join(Person, Person.id == Payment.person_id)
+                         .where(Payment.id == payment_id)).one()
+        ref = p.ref
+        if p.status != "pending":
+            return
+        run = run_row_in(conn, p.run_id)
+        bank = conn.execute(select(PayingAccount.code).where(PayingAccount.id == run.paying_account_id)).scalar_one()
+        try:
+            draft = _payment_draft(conn, p, ref, bank, run.pay_date)
+            entry = write_in(conn, [Request(draft, f"payment:{p.id}:hold")], actor=actor)[0].entry
+        except (ConcurrentUpdate, IdempotencyConflict):
+            raise  # not this payment's fault: nothing is committed, run again
+        except LedgerError as exc:  # the budget cannot cover it, or there is no budget: this one fails
+            # (every such refusal is raised before anything is written in this transaction)
+            conn.execute(update(Payment).where(Payment.id == p.id)
+                         .values(status="failed", failure_reason=exc.reason[:500]))
+            return
+        conn.execute(update(Payment).where(Payment.id == p.id, Payment.status == "pending")
+                     .values(status="held", hold_entry_id=entry.id))
+
+
+def _payment_draft(conn: Connection, p, ref: str,  # type: ignore[no-untyped-def]
+                   bank: str, on: date) -> Draft:
+    info = budget_in(conn, ref, p.fy)
+    available = {s: st.available for s, st in info.streams.items()}
+    attributed = attribute(p.amount, available, named=Stream(p.stream) if p.stream else None,
+                           rule=info.attribution, priority=info.priority)
+    lines = []
+    for s, part in attributed.parts.items():
+        lines += [Line(chart.stream_spent(ref, p.fy, s), part), Line(chart.stream_available(ref, p.fy, s), -part)]
+    payee = chart.dp_account(ref) if p.payee_kind == "person" else chart.provider_paid(p.payee)
+    lines += [Line(payee, p.amount), Line(chart.bank(bank), -p.amount)]
+    what = "direct payment" if p.payee_kind == "person" else f"payment to {p.payee}"
+    meta = {"person": ref, "fy": str(p.fy), "amount": str(p.amount), "attribution": attributed.rule,
+            "parts": ",".join(f"{s}={v}" for s, v in attributed.parts.items()), "reason": attributed.reason,
+            "payment": str(p.id), "run": str(p.run_id), "payee": p.payee, "due": p.due_key}
+    return Draft(tuple(lines), on, EntryKind.PAYMENT, f"{what} {p.reference}", Phase.PENDING, meta=meta)
