@@ -31,7 +31,7 @@ from ledger.formats.plans import PlanIn, pence, read_plan_file
 from ledger.reports.plans import PlanView, plan_view
 from ledger.roles import Permission
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit, format_quantity, parse_quantity
-from ledger.services import plans
+from ledger.services import plan_spend, plans
 
 app = typer.Typer(
     help=summary("plan") + " A line says what, how often, at what rate, within what cap, paid by whom.\n\n"
@@ -357,8 +357,8 @@ def plan_commit(
     Spend logged on the line inside the period uses the commitment up; `ipb plan release` frees it.
     """
     held = pence(amount, "amount") if amount is not None else None
-    c = plans.commit_planned(settings.engine, person, parse_fy(fy), line, start=parse_date(start),
-                             end=parse_date(end), actor=settings.who, amount=held, key=key)
+    c = plan_spend.commit_planned(settings.engine, person, parse_fy(fy), line, start=parse_date(start),
+                                  end=parse_date(end), actor=settings.who, amount=held, key=key)
     _print_commitment(c, as_json)
 
 
@@ -374,11 +374,11 @@ def plan_release(
 
     Example: ipb plan release 3 --date 2025-04-20
     """
-    c = plans.release_commitment(settings.engine, commitment, actor=settings.who, on=parse_date(on))
+    c = plan_spend.release_commitment(settings.engine, commitment, actor=settings.who, on=parse_date(on))
     _print_commitment(c, as_json)
 
 
-def _print_commitment(c: plans.Commitment, as_json: bool) -> None:
+def _print_commitment(c: plan_spend.Commitment, as_json: bool) -> None:
     if as_json:
         emit_json({"id": c.id, "person": c.person, "fy": c.fy, "line": c.line, "from": c.start, "to": c.end,
                    "amount": c.amount, "hold": c.hold_entry_id, "open": c.open, "replayed": c.replayed})

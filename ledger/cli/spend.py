@@ -23,7 +23,7 @@ from ledger.cli.common import (
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, out, say
 from ledger.reports.plans import spend_list
 from ledger.roles import Permission
-from ledger.services import plans
+from ledger.services import plan_spend
 
 app = typer.Typer(
     help=summary("spend") + " Brokers log spend for their assigned people only.\n\n"
@@ -71,16 +71,16 @@ def spend_log(
     the current plan, or the spend would take the line over its cap for the period. The line's
     stream pays, or its rule (else the budget's) shares the amount exactly between streams.
     """
-    logged = plans.log_spend(settings.engine, person, parse_fy(fy), line, positive_amount(amount),
-                             on=parse_date(on), supplier=supplier, evidence=evidence, actor=settings.who, key=key,
-                             allow_overspend=allow_overspend, memo=memo)
+    logged = plan_spend.log_spend(settings.engine, person, parse_fy(fy), line, positive_amount(amount),
+                                  on=parse_date(on), supplier=supplier, evidence=evidence, actor=settings.who, key=key,
+                                  allow_overspend=allow_overspend, memo=memo)
     if as_json:
         emit_json(_logged_json(logged))
     else:
         _print_logged(logged)
 
 
-def _logged_json(logged: plans.SpendLogged) -> dict[str, object]:
+def _logged_json(logged: plan_spend.SpendLogged) -> dict[str, object]:
     return {
         "id": logged.id, "person": logged.person, "fy": logged.fy, "line": logged.line,
         "plan_version": logged.version, "amount": logged.amount, "date": logged.on, "supplier": logged.supplier,
@@ -93,7 +93,7 @@ def _logged_json(logged: plans.SpendLogged) -> dict[str, object]:
     }
 
 
-def _print_logged(logged: plans.SpendLogged) -> None:
+def _print_logged(logged: plan_spend.SpendLogged) -> None:
     if logged.replayed:
         say(f"spend {logged.id} (entry {logged.entry_id}) was already logged under this key; nothing new")
         return

@@ -28,7 +28,7 @@ from ledger.rules.charging import Charge, assess
 from ledger.rules.eligibility import Setting, decide
 from ledger.rules.params import params_for_year
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit
-from ledger.services import bank, payees, payment_runs, payment_settlement, plans, returned, surplus, users
+from ledger.services import bank, payees, payment_runs, payment_settlement, plan_spend, plans, returned, surplus, users
 from ledger.services.assessments import fund_from_assessment
 from ledger.services.budgets import Allocation, allocate
 from ledger.services.parties import NewPerson, add_funder, register_people
@@ -251,10 +251,10 @@ class Scenario:
             plan = self._plan(person)
             for stored in plan.lines:
                 if stored.spec.code == "equipment":
-                    plans.log_spend(self.engine, person.ref, FY, "equipment", stored.spec.cap * 9 // 10,
-                                    on=start + timedelta(days=10), supplier="Northshire Mobility Ltd",
-                                    evidence=f"receipt {person.ref}-{number:02d}", actor=self.broker_of(person),
-                                    key=f"demo:spend:{person.ref}:{number}")
+                    plan_spend.log_spend(self.engine, person.ref, FY, "equipment", stored.spec.cap * 9 // 10,
+                                         on=start + timedelta(days=10), supplier="Northshire Mobility Ltd",
+                                         evidence=f"receipt {person.ref}-{number:02d}", actor=self.broker_of(person),
+                                         key=f"demo:spend:{person.ref}:{number}")
                     count += 1
         return count
 
@@ -304,18 +304,18 @@ class Scenario:
         on, extra = start + timedelta(days=12), line.cap // 5
         refused = []
         for attempt in (
-            lambda: plans.log_spend(self.engine, other.ref, FY, "personal-care", 1_000, on=on, supplier="x",
-                                    evidence="x", actor=BROKERS[0]),
-            lambda: plans.log_spend(self.engine, person.ref, FY, "equipment", extra, on=on,
-                                    supplier="Northshire Mobility Ltd", evidence="invoice 991", actor=BROKERS[0]),
+            lambda: plan_spend.log_spend(self.engine, other.ref, FY, "personal-care", 1_000, on=on, supplier="x",
+                                         evidence="x", actor=BROKERS[0]),
+            lambda: plan_spend.log_spend(self.engine, person.ref, FY, "equipment", extra, on=on,
+                                         supplier="Northshire Mobility Ltd", evidence="invoice 991", actor=BROKERS[0]),
         ):
             try:
                 attempt()
             except LedgerError as exc:
                 refused.append(exc.reason)
-        flagged = plans.log_spend(self.engine, person.ref, FY, "equipment", extra, on=on,
-                                  supplier="Northshire Mobility Ltd", evidence="invoice 991", actor=OFFICER,
-                                  allow_overspend=True, key="demo:overspend")
+        flagged = plan_spend.log_spend(self.engine, person.ref, FY, "equipment", extra, on=on,
+                                       supplier="Northshire Mobility Ltd", evidence="invoice 991", actor=OFFICER,
+                                       allow_overspend=True, key="demo:overspend")
         self.step("refused, writing nothing: " + "; ".join(refused) +
                   f"; an officer then allowed £{format_amount(flagged.amount)} as flagged overspend")
 

@@ -1,54 +1,27 @@
-"""Care and support plans, budget management modes, commitments and broker spend. One transaction each.
+"""Care and support plans and budget management modes. One transaction each.
 
 A plan is versioned per person and financial year: `create_plan` writes version 1,
 `amend_plan` writes version n+1 superseding n with its complete set of lines; nothing
 is ever edited (the tables refuse UPDATE and DELETE). The newest version is the current
-plan, and spend may only be logged against a line of it.
-
-`log_spend` checks, inside its transaction, that the acting user may spend for the
-person (a broker only for people assigned to them), that the line is in the current
-plan, and that the line's cap for the period holds; an officer may record spend over
-the cap as a flagged overspend with an explicit flag. It then spends from the budget
-through `budgets.spend_in` (the line's stream pays, or the line's or the budget's rule
-shares it out, exact to the penny) and records who, what, where and the evidence.
-If planned care on that line was committed (held) for a period covering the spend date,
-the spend consumes the commitment: the hold is released and what is left is held again.
+plan, and spend may only be logged against a line of it (ledger/services/plan_spend.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, Engine, exists, func, insert, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, Engine, insert
 
 from ledger.calendar import financial_year, utc_now
-from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
-from ledger.journal import Draft, Phase
-from ledger.models import JournalEntry, Person
-from ledger.models.plans import BudgetMode, CarePlan, PlanCommitment, PlanLine, SpendRecord
-from ledger.money import format_amount
-from ledger.roles import Permission, allows
-from ledger.rules.attribution import Attributed
-from ledger.rules.plans import CapCheck, LineSpec, Mode, cap_window, check_cap, planned_cost
+from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.models.plans import BudgetMode, CarePlan, PlanLine
+from ledger.roles import Permission
+from ledger.rules.plans import LineSpec, Mode
 from ledger.services import budgets
-from ledger.services.journal import Posted, Request, new_key, write_in
-from ledger.services.users import Actor, actor_in, check
-from ledger.storage import lookup, reads
-from ledger.storage.plans import (
-    ModeSetting,
-    PlanVersion,
-    StoredLine,
-    current_plan_in,
-    newest_plan,
-    plan_history_in,
-    plan_version,
-)
-
-PLAN_LINE_META = "plan_line"
-
+from ledger.services.users import actor_in, check
+from ledger.storage import lookup
+from ledger.storage.plans import ModeSetting, PlanVersion, current_plan_in, newest_plan, plan_history_in, plan_version
 
 # --- plans -------------------------------------------------------------------------
 
@@ -175,245 +148,3 @@ def set_mode(engine: Engine, person: str, fy: int, mode: Mode, *, actor: str, ef
 def _insert_mode(conn: Connection, person_id: int, fy: int, mode: Mode, start: date, actor: str) -> None:
     conn.execute(insert(BudgetMode).values(person_id=person_id, fy=fy, mode=str(mode), effective_from=start,
                                            set_by=actor, set_at=utc_now()))
-
-
-# --- spend -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SpendLogged:
-    id: int
-    person: str
-    fy: int
-    line: str
-    version: int
-    amount: int
-    on: date
-    supplier: str
-    evidence: str
-    broker: str
-    flagged_overspend: bool
-    allowed_by: str | None
-    entry_id: int
-    attributed: Attributed
-    cap: CapCheck | None  # None on a replay
-    replayed: bool
-
-
-def log_spend(
-    engine: Engine, person: str, fy: int, line: str, amount: int, *, on: date, supplier: str, evidence: str,
-    actor: str, key: str | None = None, allow_overspend: bool = False, memo: str = "",
-) -> SpendLogged:
-    """Log spend against a line of the person's current plan and spend it from their budget.
-
-    Refused (nothing written) if the actor may not spend for the person, the line is not in
-    the current plan, or the line's cap would be exceeded — unless an officer passes
-    `allow_overspend`, which records it as a flagged overspend naming them. The same `key`
-    again returns the original record and posts nothing.
-    """
-    if amount <= 0:
-        raise InvalidInput(f"spend must be more than 0.00, got {format_amount(amount)}", amount=amount)
-    if not supplier.strip():
-        raise InvalidInput("name the supplier paid (a provider, a personal assistant, a shop)")
-    if not evidence.strip():
-        raise InvalidInput("give an evidence reference (receipt, invoice or timesheet number)")
-    with engine.begin() as conn:
-        user = actor_in(conn, actor)
-        check(user, Permission.SPEND, person)
-        lookup.person_id(conn, person, lock=True)
-        if key is not None:
-            replay = _spend_replay(conn, key, person, fy, line, amount, on, supplier, evidence)
-            if replay is not None:
-                return replay
-        key = key or new_key()
-        if on not in financial_year(fy):
-            raise InvalidInput(f"{on} is not in {financial_year(fy).label}", on=str(on))
-        plan = current_plan_in(conn, person, fy)
-        stored = plan.line(line)
-        cap = check_cap(stored.spec, _spent_in_window(conn, plan, line, on), amount, on)
-        flagged = _overspend_decision(user, cap, allow_overspend)
-        _consume_commitments(conn, plan, stored, amount, on, key, actor)
-        meta = {PLAN_LINE_META: line, "plan_line_id": str(stored.id), "plan_version": str(plan.version),
-                "supplier": supplier, "evidence": evidence, "flagged_overspend": "yes" if flagged else "no"}
-        outflow = budgets.spend_in(
-            conn, person, fy, amount, on=on, actor=actor, stream=stored.spec.stream, key=key,
-            memo=memo or f"{stored.spec.category} ({line}) for {person} from {supplier}", meta=meta,
-            rule=stored.spec.attribution,
-        )
-        entry_id = outflow.posted[0].entry.id
-        record_id = conn.execute(insert(SpendRecord).values(
-            person_id=lookup.person_id(conn, person), fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
-            supplier=supplier, evidence=evidence, broker=actor, flagged_overspend=flagged,
-            allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=utc_now(),
-        ).returning(SpendRecord.id)).scalar_one()
-        return SpendLogged(record_id, person, fy, line, plan.version, amount, on, supplier, evidence, actor, flagged,
-                           actor if flagged else None, entry_id, outflow.attributed, cap, False)
-
-
-def _overspend_decision(user: Actor, cap: CapCheck, allow_overspend: bool) -> bool:
-    """True when the spend goes over the cap and an officer allowed it; refused when over and not allowed."""
-    if cap.within:
-        return False
-    if not allow_overspend:
-        raise NotAllowed(f"{cap.reason}; an officer may record it as a flagged overspend with --allow-overspend",
-                         line=cap.line, cap=cap.cap, spent=cap.spent, requested=cap.amount, over_by=cap.over_by)
-    if not allows(user.role, Permission.PLAN):
-        raise Forbidden(f"{cap.reason}; only an officer may allow an overspend, and {user.name} is a {user.role}",
-                        user=user.name, line=cap.line, over_by=cap.over_by)
-    return True
-
-
-def _lines_of_code(conn: Connection, plan: PlanVersion, code: str):  # type: ignore[no-untyped-def]
-    """Ids of the line called `code` in every version of the plan (a cap follows the line across versions)."""
-    return (select(PlanLine.id).join(CarePlan, CarePlan.id == PlanLine.plan_id)
-            .where(CarePlan.person_id == select(CarePlan.person_id).where(CarePlan.id == plan.id).scalar_subquery(),
-                   CarePlan.fy == plan.fy, PlanLine.code == code))
-
-
-def _spent_in_window(conn: Connection, plan: PlanVersion, code: str, on: date) -> int:
-    window = cap_window(plan.line(code).spec.cap_period, on)
-    total = conn.execute(
-        select(func.coalesce(func.sum(SpendRecord.amount), 0))
-        .where(SpendRecord.plan_line_id.in_(_lines_of_code(conn, plan, code)),
-               SpendRecord.spent_on >= window.start, SpendRecord.spent_on <= window.end,
-               reads.reversing_entry(SpendRecord.entry_id).is_(None))
-    ).scalar_one()
-    return int(total)
-
-
-def _spend_replay(conn: Connection, key: str, person: str, fy: int, line: str, amount: int, on: date,
-                  supplier: str, evidence: str) -> SpendLogged | None:
-    found = reads.entry_by_key(conn, key)
-    if found is None:
-        return None
-    row = conn.execute(
-        select(SpendRecord, PlanLine.code, CarePlan.version, Person.ref)
-        .join(PlanLine, PlanLine.id == SpendRecord.plan_line_id)
-        .join(CarePlan, CarePlan.id == PlanLine.plan_id)
-        .join(Person, Person.id == SpendRecord.person_id)
-        .where(SpendRecord.entry_id == found[0])
-    ).first()
-    asked = (person, fy, line, amount, on, supplier, evidence)
-    if row is None or (row.ref, row.fy, row.code, row.amount, row.spent_on, row.supplier, row.evidence) != asked:
-        raise IdempotencyConflict(f"key {key!r} was already used by entry {found[0]} for something else; use a new "
-                                  f"key for new spend", key=key, entry=found[0])
-    entry = reads.load_entry(conn, found[0])
-    return SpendLogged(row.id, person, fy, line, row.version, amount, on, supplier, evidence, row.broker,
-                       row.flagged_overspend, row.allowed_by, found[0], budgets._attribution_of(entry), None, True)
-
-
-# --- commitments -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Commitment:
-    id: int
-    person: str
-    fy: int
-    line: str
-    start: date
-    end: date
-    amount: int
-    hold_entry_id: int
-    open: bool
-    replayed: bool = False
-
-
-def commit_planned(engine: Engine, person: str, fy: int, line: str, *, start: date, end: date, actor: str,
-                   amount: int | None = None, key: str | None = None) -> Commitment:
-    """Hold the planned cost of a line for `start`..`end` (or `amount`), so it shows as committed.
-
-    The hold reduces what the budget has available until spend consumes it or it is released.
-    """
-    if end < start:
-        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
-    year = financial_year(fy)
-    if start not in year or end not in year:
-        raise InvalidInput(f"a commitment must fall inside {year.label}")
-    with engine.begin() as conn:
-        check(actor_in(conn, actor), Permission.PLAN)
-        lookup.person_id(conn, person, lock=True)
-        if key is not None and (found := reads.entry_by_key(conn, key)) is not None:
-            row = conn.execute(select(PlanCommitment).where(PlanCommitment.hold_entry_id == found[0])).first()
-            if row is None or (row.period_start, row.period_end) != (start, end):
-                raise IdempotencyConflict(f"key {key!r} was already used by entry {found[0]} for something else",
-                                          key=key, entry=found[0])
-            return _commitment(conn, person, fy, line, row, replayed=True)
-        plan = current_plan_in(conn, person, fy)
-        stored = plan.line(line)
-        value = planned_cost(stored.spec, start, end) if amount is None else amount
-        if value <= 0:
-            raise InvalidInput(f"line {line} plans {format_amount(value)} for {start} to {end}: nothing to commit")
-        return _hold(conn, plan, stored, start, end, value, key or new_key(), actor, None)
-
-
-def _hold(conn: Connection, plan: PlanVersion, stored: StoredLine, start: date, end: date, amount: int, key: str,
-          actor: str, came_from: int | None) -> Commitment:
-    meta = {PLAN_LINE_META: stored.spec.code, "plan_line_id": str(stored.id), "plan_version": str(plan.version),
-            "commitment": f"{start.isoformat()}..{end.isoformat()}"}
-    outflow = budgets.spend_in(
-        conn, plan.person, plan.fy, amount, on=start, actor=actor, stream=stored.spec.stream, key=key, hold=True,
-        memo=f"planned {stored.spec.category} ({stored.spec.code}) for {plan.person}, {start} to {end}",
-        meta=meta, rule=stored.spec.attribution,
-    )
-    hold_id = outflow.posted[0].entry.id
-    commitment_id = conn.execute(insert(PlanCommitment).values(
-        plan_line_id=stored.id, period_start=start, period_end=end, amount=amount, hold_entry_id=hold_id,
-        from_commitment_id=came_from, created_by=actor, created_at=utc_now(),
-    ).returning(PlanCommitment.id)).scalar_one()
-    return Commitment(commitment_id, plan.person, plan.fy, stored.spec.code, start, end, amount, hold_id, True)
-
-
-def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: date) -> Commitment:
-    """Release a commitment's hold without spending it (the care was not needed)."""
-    with engine.begin() as conn:
-        check(actor_in(conn, actor), Permission.PLAN)
-        row = conn.execute(select(PlanCommitment).where(PlanCommitment.id == commitment_id)).first()
-        if row is None:
-            raise UnknownParty(f"no commitment {commitment_id}", commitment=commitment_id)
-        plan_row = conn.execute(
-            select(CarePlan.fy, Person.ref, PlanLine.code).join(PlanLine, PlanLine.plan_id == CarePlan.id)
-            .join(Person, Person.id == CarePlan.person_id).where(PlanLine.id == row.plan_line_id)
-        ).one()
-        if reads.resolution_of(conn, row.hold_entry_id) is not None:
-            raise NotAllowed(f"commitment {commitment_id} is no longer open (spent or released)",
-                             commitment=commitment_id)
-        _void(conn, row.hold_entry_id, on, f"release:{row.hold_entry_id}", actor, "commitment released")
-        return _commitment(conn, plan_row.ref, plan_row.fy, plan_row.code, row)
-
-
-def _void(conn: Connection, hold_id: int, on: date, key: str, actor: str, memo: str) -> Posted:
-    hold = reads.load_entry(conn, hold_id)
-    draft = Draft(lines=(), effective_date=max(on, hold.effective_date), kind=hold.kind, memo=memo,
-                  phase=Phase.VOID, completes=hold_id)
-    return write_in(conn, [Request(draft, key, hold.lines)], actor=actor)[0]
-
-
-def _consume_commitments(conn: Connection, plan: PlanVersion, stored: StoredLine, amount: int, on: date, key: str,
-                         actor: str) -> None:
-    """Spend on a committed line uses the commitment: release the hold, hold again what is left."""
-    resolved = aliased(JournalEntry)
-    rows = conn.execute(
-        select(PlanCommitment)
-        .where(PlanCommitment.plan_line_id.in_(_lines_of_code(conn, plan, stored.spec.code)),
-               PlanCommitment.period_start <= on, PlanCommitment.period_end >= on,
-               ~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
-        .order_by(PlanCommitment.id)
-    ).all()
-    left = amount
-    for row in rows:
-        if left <= 0:
-            break
-        _void(conn, row.hold_entry_id, on, f"{key}:release:{row.id}", actor, f"consumed by spend ({key})")
-        used = min(left, row.amount)
-        left -= used
-        if row.amount - used > 0:
-            _hold(conn, plan, stored, row.period_start, row.period_end, row.amount - used, f"{key}:rehold:{row.id}",
-                  actor, row.id)
-
-
-def _commitment(conn: Connection, person: str, fy: int, line: str, row, replayed: bool = False  # type: ignore[no-untyped-def]
-                ) -> Commitment:
-    is_open = reads.resolution_of(conn, row.hold_entry_id) is None
-    return Commitment(row.id, person, fy, line, row.period_start, row.period_end, row.amount, row.hold_entry_id,
-                      is_open, replayed)
