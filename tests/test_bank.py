@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from ledger.cli.app import app
 from ledger.formats.bank_statements import read_mapping, read_statement
 from ledger.journal import Draft, Line
-from ledger.models import Person
+from ledger.models import Account, Person
 from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankStatementLine
 from ledger.models.payments import PayingAccount, Payment, PaymentRun, PaymentSchedule
-from ledger.services import bank, journal
+from ledger.services import journal, statement_import, statement_matching
 from ledger.services.accounts import AccountSpec, open_account
 from tests import support
 from tests.ledger_state import snapshot
@@ -56,7 +56,7 @@ def ledger(engine: Engine) -> Engine:
         actor="tests")]
     bank_details = {"sort_code": "200000", "account_number": "12345678"}
     with engine.begin() as conn:
-        account_id = conn.execute(select(bank.Account.id).where(bank.Account.code == "bank:dp")).scalar_one()
+        account_id = conn.execute(select(Account.id).where(Account.code == "bank:dp")).scalar_one()
         paying = conn.execute(insert(PayingAccount).values(code="dp", name="DP account", service_user_number="",
                                                            account_id=account_id, **bank_details)
                               .returning(PayingAccount.id)).scalar_one()
@@ -83,9 +83,9 @@ def ledger(engine: Engine) -> Engine:
     return engine
 
 
-def imported(engine: Engine, name: str, *, dry_run: bool = False) -> bank.Imported:
+def imported(engine: Engine, name: str, *, dry_run: bool = False) -> statement_import.Imported:
     statement = read_statement(EXAMPLES / name, read_mapping(MAPPING))
-    return bank.import_statement(engine, statement, "dp", actor="tester", dry_run=dry_run)
+    return statement_import.import_statement(engine, statement, "dp", actor="tester", dry_run=dry_run)
 
 
 # --- services --------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_import_stores_new_lines_once_and_recognises_duplicates(ledger):
     overlap = imported(ledger, "may-overlap.csv")
     assert [x.bank_id for x in overlap.new] == ["T0006"]
     assert [(d.line.bank_id, d.existing_id) for d in overlap.duplicates] == [("T0004", 4), ("T0005", 5)]
-    listed = bank.list_statements(ledger)
+    listed = statement_import.list_statements(ledger)
     assert [(s.id, s.lines, s.duplicates) for s in listed] == [(1, 5, 0), (2, 1, 2)]
 
 
@@ -135,9 +135,9 @@ def test_database_refuses_a_line_twice_and_a_line_in_two_matches(ledger):
 def test_match_one_to_one_one_to_many_and_returns(ledger):
     imported(ledger, "april.csv")
     before = state(ledger)
-    preview = bank.match_statements(ledger, actor="tester", dry_run=True)
+    preview = statement_matching.match_statements(ledger, actor="tester", dry_run=True)
     assert state(ledger) == before
-    result = bank.match_statements(ledger, actor="tester")
+    result = statement_matching.match_statements(ledger, actor="tester")
     assert [(m.line, m.expected, m.rule) for m in result.matches] == \
         [(m.line, m.expected, m.rule) for m in preview.matches] == [
         (1, ((1, "out"),), "reference"),
@@ -148,18 +148,18 @@ def test_match_one_to_one_one_to_many_and_returns(ledger):
     assert result.unmatched_lines == (5,) and result.unmatched_payments == ()
     assert result.returns_to_post == (2,)
     assert snapshot(ledger) == before[0], "matching posts nothing to the journal"
-    again = bank.match_statements(ledger, actor="tester")
+    again = statement_matching.match_statements(ledger, actor="tester")
     assert again.matches == () and again.unmatched_lines == (5,)
-    left = bank.unmatched(ledger)
+    left = statement_matching.unmatched(ledger)
     assert [x.id for x in left.lines] == [5] and left.payments == ()
-    assert [s.matched for s in bank.list_statements(ledger)] == [4]
+    assert [s.matched for s in statement_import.list_statements(ledger)] == [4]
 
 
 def test_unmatched_lists_payments_not_yet_on_a_statement(ledger):
     statement = read_statement(EXAMPLES / "april.ofx")  # has no line for payment 2 nor its return
-    bank.import_statement(ledger, statement, "bank:dp", actor="tester")
-    bank.match_statements(ledger, actor="tester", tolerance_days=0)
-    left = bank.unmatched(ledger, "dp")
+    statement_import.import_statement(ledger, statement, "bank:dp", actor="tester")
+    statement_matching.match_statements(ledger, actor="tester", tolerance_days=0)
+    left = statement_matching.unmatched(ledger, "dp")
     assert [(p.id, p.direction) for p in left.payments] == [(2, "out")]
     assert [x.amount for x in left.lines] == [2500000]
 
@@ -167,9 +167,9 @@ def test_unmatched_lists_payments_not_yet_on_a_statement(ledger):
 def test_tolerance_days_decide(ledger):
     imported(ledger, "april.csv")
     # every outgoing line is on its run's pay date, so no tolerance is needed; the return allows late days
-    assert len(bank.match_statements(ledger, actor="tester", dry_run=True, tolerance_days=0).matches) == 4
+    assert len(statement_matching.match_statements(ledger, actor="tester", dry_run=True, tolerance_days=0).matches) == 4
     with pytest.raises(Exception, match="between 0 and 60"):
-        bank.match_statements(ledger, actor="tester", tolerance_days=-1)
+        statement_matching.match_statements(ledger, actor="tester", tolerance_days=-1)
 
 
 def test_returns_are_posted_by_the_payments_service(ledger, monkeypatch):
@@ -182,8 +182,8 @@ def test_returns_are_posted_by_the_payments_service(ledger, monkeypatch):
     fake.return_payment = return_payment  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "ledger.services.payment_settlement", fake)
     imported(ledger, "april.csv")
-    bank.match_statements(ledger, actor="tester")
-    done = bank.post_returns(ledger, actor="tester")
+    statement_matching.match_statements(ledger, actor="tester")
+    done = statement_matching.post_returns(ledger, actor="tester")
     assert [(r.payment, r.line, r.posted) for r in done] == [(2, 4, True)]
     assert calls[0][:3] == (2, date(2025, 4, 7), "tester") and "statement line 4" in calls[0][3]
 
@@ -191,9 +191,9 @@ def test_returns_are_posted_by_the_payments_service(ledger, monkeypatch):
 def test_statement_currency_and_account_are_checked(ledger):
     statement = read_statement(EXAMPLES / "april.csv", read_mapping(MAPPING))
     with pytest.raises(Exception, match="no paying account or ledger account"):
-        bank.import_statement(ledger, statement, "nowhere", actor="tester")
+        statement_import.import_statement(ledger, statement, "nowhere", actor="tester")
     with pytest.raises(Exception, match="asset account"):
-        bank.import_statement(ledger, statement, "funder:icb", actor="tester")
+        statement_import.import_statement(ledger, statement, "funder:icb", actor="tester")
 
 
 # --- CLI -------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from ledger.cli.output import Column, Format, FormatOption, emit_json, err, list
 from ledger.errors import InvalidInput
 from ledger.formats.bank_statements import ColumnMapping, StatementLine, read_mapping, read_statement
 from ledger.roles import Permission
-from ledger.services import bank
+from ledger.services import statement_import as importing  # the command below is called statement_import
+from ledger.services import statement_matching as matching
 
 app = typer.Typer(
     help=summary("statement") + " CSV with a column mapping, or OFX. Nothing here posts to the ledger.\n\n"
@@ -97,8 +98,9 @@ def statement_import(
     statement = read_statement(file, columns)
     with progress() as bar:
         task = bar.add_task(f"importing {file.name}", total=max(1, len(statement.lines)))
-        result = bank.import_statement(settings.engine, statement, account, actor=settings.who, dry_run=dry_run,
-                                       on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+        result = importing.import_statement(
+            settings.engine, statement, account, actor=settings.who, dry_run=dry_run,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total))
     if as_json:
         emit_json({"file": str(file), "account": result.account, "format": result.format, "sha256": result.sha256,
                    "period": [result.start, result.end], "dry_run": dry_run, "statement": result.statement_id,
@@ -108,7 +110,7 @@ def statement_import(
         _print_import(file, result, dry_run)
 
 
-def _print_import(file: Path, result: bank.Imported, dry_run: bool) -> None:
+def _print_import(file: Path, result: importing.Imported, dry_run: bool) -> None:
     verb = "would import" if dry_run else "imported"
     where = f" as statement {result.statement_id}" if result.statement_id else ""
     say(f"{file.name} ({result.format}, {result.start} to {result.end}) for {result.account}: "
@@ -147,10 +149,10 @@ def statement_match(
     """
     with progress() as bar:
         task = bar.add_task("matching", total=None)
-        result = bank.match_statements(settings.engine, actor=settings.who, account=account,
-                                       tolerance_days=tolerance_days, dry_run=dry_run,
-                                       on_progress=lambda done, total: bar.update(task, completed=done, total=total))
-    returned = bank.post_returns(settings.engine, actor=settings.who, account=account) \
+        result = matching.match_statements(
+            settings.engine, actor=settings.who, account=account, tolerance_days=tolerance_days, dry_run=dry_run,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    returned = matching.post_returns(settings.engine, actor=settings.who, account=account) \
         if post_returns and not dry_run else []
     if as_json:
         emit_json(_match_json(result, returned, dry_run, tolerance_days))
@@ -158,7 +160,7 @@ def statement_match(
         _print_matches(result, returned, dry_run)
 
 
-def _match_json(result: bank.Matched, returned: list[bank.ReturnPosted], dry_run: bool,
+def _match_json(result: matching.Matched, returned: list[matching.ReturnPosted], dry_run: bool,
                 tolerance_days: int) -> dict[str, Any]:
     return {
         "dry_run": dry_run, "tolerance_days": tolerance_days, "rule_version": result.rule_version,
@@ -174,7 +176,7 @@ def _match_json(result: bank.Matched, returned: list[bank.ReturnPosted], dry_run
     }
 
 
-def _print_matches(result: bank.Matched, returned: list[bank.ReturnPosted], dry_run: bool) -> None:
+def _print_matches(result: matching.Matched, returned: list[matching.ReturnPosted], dry_run: bool) -> None:
     if result.matches:
         columns = (
             Column("line", lambda m: m.line),
@@ -229,7 +231,7 @@ def statement_unmatched(account: AccountFilter = None, as_json: JsonFlag = False
 
     Example: ipb statement unmatched --account dp
     """
-    found = bank.unmatched(settings.engine, account)
+    found = matching.unmatched(settings.engine, account)
     if as_json:
         emit_json({"lines": [{"line": x.id, "account": x.account, "statement": x.statement_id, "date": x.posted_on,
                               "amount": x.amount, "description": x.description, "reference": x.reference,
@@ -262,7 +264,7 @@ def statement_list(account: AccountFilter = None, fmt: FormatOption = Format.TAB
 
     Example: ipb statement list --account dp
     """
-    listing(bank.list_statements(settings.engine, account), STATEMENT_COLUMNS, title="Bank statements", fmt=fmt,
+    listing(importing.list_statements(settings.engine, account), STATEMENT_COLUMNS, title="Bank statements", fmt=fmt,
             as_json=as_json, to_json=lambda r: {
                 "statement": r.id, "account": r.account, "file": r.source, "format": r.format,
                 "period": [r.period_start, r.period_end], "lines": r.lines, "duplicates": r.duplicates,

@@ -28,7 +28,18 @@ from ledger.rules.charging import Charge, assess
 from ledger.rules.eligibility import Setting, decide
 from ledger.rules.params import params_for_year
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit
-from ledger.services import bank, payees, payment_runs, payment_settlement, plan_spend, plans, returned, surplus, users
+from ledger.services import (
+    payees,
+    payment_runs,
+    payment_settlement,
+    plan_spend,
+    plans,
+    returned,
+    statement_import,
+    statement_matching,
+    surplus,
+    users,
+)
 from ledger.services.assessments import fund_from_assessment
 from ledger.services.budgets import Allocation, allocate
 from ledger.services.parties import NewPerson, add_funder, register_people
@@ -336,10 +347,10 @@ class Scenario:
         path.write_text("Date,Amount,Description,Reference\n" + "\n".join(rows) + "\n")
         statement = read_statement(path, ColumnMapping(date="Date", date_format="%d/%m/%Y", amount="Amount",
                                                        description="Description", reference="Reference"))
-        imported = bank.import_statement(self.engine, statement, "main", actor=OFFICER)
-        again = bank.import_statement(self.engine, statement, "main", actor=OFFICER, dry_run=True)
-        matched = bank.match_statements(self.engine, actor=OFFICER, account="main")
-        left = bank.unmatched(self.engine, "main")
+        imported = statement_import.import_statement(self.engine, statement, "main", actor=OFFICER)
+        again = statement_import.import_statement(self.engine, statement, "main", actor=OFFICER, dry_run=True)
+        matched = statement_matching.match_statements(self.engine, actor=OFFICER, account="main")
+        left = statement_matching.unmatched(self.engine, "main")
         self.step(f"bank statement for the main account imported ({len(imported.new)} lines; importing it again "
                   f"finds {len(again.duplicates)} duplicates and writes nothing) and matched: "
                   f"{len(matched.matches)} matches, one a returned payment; left unmatched: "

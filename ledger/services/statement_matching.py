@@ -1,144 +1,34 @@
-"""Bank statements: import with duplicate detection, matching to payments, and what is left unmatched.
+"""Bank statement lines matched to payments, and what is left unmatched.
 
-Nothing here posts to the journal. A statement records what the bank says; a match links a
-statement line to the payments it shows (one, or a whole run paid as one bulk debit). When a
-line is the return of a failed payment, the reversal is the payments service's to post: the
-match result lists those payments so the caller can have them reversed.
-
-The bank account is named by a paying account's code (its ledger account is bank:<code>) or
-by a ledger account code; it must be an asset account in the statement's currency.
+Nothing here posts to the journal. A match links a statement line (imported by
+ledger/services/statement_import.py) to the payments it shows (one, or a whole run paid as one
+bulk debit). When a line is the return of a failed payment, the reversal is the payments service's
+to post: the match result lists those payments so the caller can have them reversed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select
+from sqlalchemy import Connection, Engine, and_, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ledger.calendar import utc_now
-from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError, UnknownAccount
-from ledger.formats.bank_statements import Statement, StatementLine
+from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError
 from ledger.models import Account
-from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankStatementLine
+from ledger.models.bank import BankMatch, BankMatchPayment, BankStatementLine
 from ledger.models.payments import PayingAccount, Payment, PaymentRun
 from ledger.rules import matching
 from ledger.rules.matching import BankLine, Expected, Matching
+from ledger.services.statement_import import CHUNK, BankAccount, Progress, bank_account
 from ledger.storage.engine import READ_ONLY
 
-Progress = Callable[[int, int], None] | None
-
-CHUNK = 500  # keys per IN (...) query and rows per insert
 RETURN_DAYS = 21  # a returned payment may come back this many days after the pay date (plus the tolerance)
 RUNS_ON_BANK = ("submitted", "settled")  # runs whose payments have gone to the bank
 OUT_STATUSES = ("held", "settled", "returned")  # sent to the bank and not voided ("failed" never left)
 RETURN_STATUSES = ("settled", "returned")  # "returned": known to come back; "settled": may, by reference only
-
-
-@dataclass(frozen=True, slots=True)
-class BankAccount:
-    id: int
-    code: str  # ledger account code
-    currency: str
-
-
-def bank_account(conn: Connection, name: str) -> BankAccount:
-    """A paying account code (e.g. `dp`) or a ledger account code (e.g. `bank:dp`), as a ledger asset account."""
-    row = conn.execute(
-        select(Account.id, Account.code, Account.currency, Account.type)
-        .join(PayingAccount, PayingAccount.account_id == Account.id).where(PayingAccount.code == name)
-    ).first() or conn.execute(select(Account.id, Account.code, Account.currency, Account.type)
-                              .where(Account.code == name)).first()
-    if row is None:
-        raise UnknownAccount(f"no paying account or ledger account {name!r}; see `ipb account list`", account=name)
-    if row.type != "asset":
-        raise InvalidInput(f"account {row.code} is {row.type}; a bank statement belongs to an asset account",
-                           account=row.code)
-    return BankAccount(row.id, row.code, row.currency)
-
-
-# --- import --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Duplicate:
-    line: StatementLine
-    existing_id: int  # the stored line it duplicates
-
-
-@dataclass(frozen=True)
-class Imported:
-    account: str
-    source: str
-    sha256: str
-    format: str
-    start: date | None
-    end: date | None
-    new: tuple[StatementLine, ...]
-    duplicates: tuple[Duplicate, ...]
-    dry_run: bool
-    statement_id: int | None = None  # None for a dry run, or when nothing was new
-    same_file_as: int | None = None  # an earlier statement of exactly this file
-
-
-def import_statement(engine: Engine, statement: Statement, account: str, *, actor: str, dry_run: bool = False,
-                     on_progress: Progress = None) -> Imported:
-    """Store a statement's new lines; lines already held for the account are reported as duplicates.
-
-    A dry run reads only. Lines are stored in one transaction: all of the new ones, or none.
-    """
-    if dry_run:
-        with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-            return _import_in(conn, statement, account, actor=actor, dry_run=True, on_progress=on_progress)
-    try:
-        with engine.begin() as conn:
-            return _import_in(conn, statement, account, actor=actor, dry_run=False, on_progress=on_progress)
-    except IntegrityError as exc:
-        raise ConcurrentUpdate(f"another import of account {account} stored some of these lines at the same time; "
-                               "run the import again to skip them as duplicates", account=account) from exc
-
-
-def _import_in(conn: Connection, statement: Statement, account: str, *, actor: str, dry_run: bool,
-               on_progress: Progress) -> Imported:
-    bank = bank_account(conn, account)
-    if statement.currency != bank.currency:
-        raise InvalidInput(f"{statement.source} is in {statement.currency} but {bank.code} is in {bank.currency}",
-                           account=bank.code)
-    same_file = conn.execute(select(BankStatement.id).where(
-        BankStatement.account_id == bank.id, BankStatement.file_sha256 == statement.sha256)).scalar()
-    total = len(statement.lines) * (1 if dry_run else 2)
-    existing: dict[str, int] = {}
-    keys = [line.key for line in statement.lines]
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
-        existing.update((key, line_id) for key, line_id in conn.execute(
-            select(BankStatementLine.dedupe_key, BankStatementLine.id).where(
-                BankStatementLine.account_id == bank.id, BankStatementLine.dedupe_key.in_(chunk))))
-        if on_progress:
-            on_progress(start + len(chunk), total)
-    new = tuple(line for line in statement.lines if line.key not in existing)
-    duplicates = tuple(Duplicate(line, existing[line.key]) for line in statement.lines if line.key in existing)
-    result = Imported(bank.code, statement.source, statement.sha256, statement.format, statement.start,
-                      statement.end, new, duplicates, dry_run, None, same_file)
-    if dry_run or not new:
-        return result
-    assert statement.start is not None and statement.end is not None  # there are lines
-    statement_id = conn.execute(insert(BankStatement).values(
-        account_id=bank.id, source_name=statement.source[-255:], file_sha256=statement.sha256,
-        format=statement.format, period_start=statement.start, period_end=statement.end, line_count=len(new),
-        duplicate_count=len(duplicates), imported_by=actor, imported_at=utc_now(),
-    ).returning(BankStatement.id)).scalar_one()
-    rows = [{"statement_id": statement_id, "account_id": bank.id, "file_line": line.line,
-             "posted_on": line.posted_on, "amount": line.amount, "currency": statement.currency,
-             "description": line.description[:500], "reference": line.reference[:140], "bank_id": line.bank_id,
-             "dedupe_key": line.key} for line in new]
-    for start in range(0, len(rows), CHUNK):
-        conn.execute(insert(BankStatementLine), rows[start:start + CHUNK])
-        if on_progress:
-            on_progress(len(statement.lines) + start + len(rows[start:start + CHUNK]), total)
-    return replace(result, statement_id=statement_id)
 
 
 # --- matching ------------------------------------------------------------------------------
@@ -362,40 +252,6 @@ def unmatched(engine: Engine, account: str | None = None) -> Unmatched:
 def _expected_back(p: PaymentView) -> bool:
     """A settled payment may come back, but is not expected to: not listed as missing from a statement."""
     return not (p.direction == "return" and p.status == "settled")
-
-
-@dataclass(frozen=True, slots=True)
-class StatementView:
-    id: int
-    account: str
-    source: str
-    format: str
-    period_start: date
-    period_end: date
-    lines: int
-    duplicates: int
-    matched: int
-    imported_by: str
-    imported_at: datetime
-
-
-def list_statements(engine: Engine, account: str | None = None) -> list[StatementView]:
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        matched = (select(BankStatementLine.statement_id, func.count(BankMatch.id).label("n"))
-                   .join(BankMatch, BankMatch.line_id == BankStatementLine.id)
-                   .group_by(BankStatementLine.statement_id).subquery())
-        query = (
-            select(BankStatement.id, Account.code, BankStatement.source_name, BankStatement.format,
-                   BankStatement.period_start, BankStatement.period_end, BankStatement.line_count,
-                   BankStatement.duplicate_count, func.coalesce(matched.c.n, 0), BankStatement.imported_by,
-                   BankStatement.imported_at)
-            .join(Account, Account.id == BankStatement.account_id)
-            .outerjoin(matched, matched.c.statement_id == BankStatement.id)
-            .order_by(BankStatement.id)
-        )
-        if account:
-            query = query.where(Account.id == bank_account(conn, account).id)
-        return [StatementView(*row) for row in conn.execute(query)]
 
 
 def matches_of(engine: Engine, line_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
