@@ -15,13 +15,9 @@ from ledger.calendar import parse_period
 from ledger.domain import Stream
 from ledger.reports import render
 from ledger.reports.balances import trial_balance
-from ledger.reports.statements import (
-    general_ledger,
-    person_statement,
-    pool_statement,
-    reconciliation_report,
-    trial_balance_report,
-)
+from ledger.reports.books import general_ledger, trial_balance_report
+from ledger.reports.reconcile import reconciliation_report
+from ledger.reports.statements import person_statement, pool_statement
 from ledger.reports.verify import verify_at
 from ledger.services.budgets import spend
 from tests.ledger_state import disable_append_only
@@ -102,7 +98,8 @@ def test_pool_statement_per_partner_with_the_risk_share(books) -> None:
     parts = {p.partner: p for p in pool.partners}
     assert parts["icb"].contributions_in == 600_000_00 and parts["council"].contributions_in == 400_000_00
     # the year end returned the underspend 60:40, and the statement shows it on both sides
-    assert sum(p.risk_share_movement for p in pool.partners) == u.year_end == -(1_000_000_00 - 50_999_99 - 1_000_00 + 1_000_00)
+    assert (sum(p.risk_share_movement for p in pool.partners) == u.year_end
+            == -(1_000_000_00 - 50_999_99 - 1_000_00 + 1_000_00))
     assert sum(p.share_of_net_allocations for p in pool.partners) == pool.net_allocated == 50_999_99
     for p in pool.partners:
         opening, _, closing = sql_sums(books, f"pool:bcf-2025:partner:{p.partner}:risk-share", pool.period.start,

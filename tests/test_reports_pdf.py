@@ -13,9 +13,10 @@ from pypdf import PdfReader
 from ledger.calendar import parse_period
 from ledger.errors import InvalidInput
 from ledger.money import format_amount
+from ledger.reports.books import trial_balance_report
 from ledger.reports.pdf import latin, to_pdf
 from ledger.reports.render import document
-from ledger.reports.statements import person_statement, pool_statement, trial_balance_report
+from ledger.reports.statements import person_statement, pool_statement
 from tests import support
 from tests.test_reports_ledger import build
 

@@ -18,7 +18,7 @@ from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, parse_date, parse_fy, refusals, requires, settings
 from ledger.cli.output import emit_json, out, say
 from ledger.errors import InvalidInput
-from ledger.reports import render, statements
+from ledger.reports import books, reconcile, render, statements
 from ledger.reports.arrears import contribution_arrears
 from ledger.reports.pdf import to_pdf
 from ledger.reports.plans import plan_report
@@ -176,7 +176,7 @@ def trial_balance(
 
     Example: ipb report trial-balance --period 2025-04 --format csv --out tb.csv
     """
-    _emit(statements.trial_balance_report(settings.engine, _period(period), prefix), fmt, out_file, as_json)
+    _emit(books.trial_balance_report(settings.engine, _period(period), prefix), fmt, out_file, as_json)
 
 
 @app.command("ledger")
@@ -194,7 +194,7 @@ def general_ledger(
 
     Example: ipb report ledger --period 2025-04 --account pool:
     """
-    _emit(statements.general_ledger(settings.engine, _period(period), prefix), fmt, out_file, as_json)
+    _emit(books.general_ledger(settings.engine, _period(period), prefix), fmt, out_file, as_json)
 
 
 @app.command("reconciliation")
@@ -212,4 +212,4 @@ def reconciliation(
 
     Example: ipb report reconciliation --pool bcf-2025
     """
-    _emit(statements.reconciliation_report(settings.engine, pool=pool_code, person=person), fmt, out_file, as_json)
+    _emit(reconcile.reconciliation_report(settings.engine, pool=pool_code, person=person), fmt, out_file, as_json)

@@ -14,11 +14,11 @@ from sqlalchemy import Engine
 
 from ledger.calendar import financial_year
 from ledger.demo.scenario import FY, POOL, Progress, Say, Scenario
-from ledger.reports import exports, render, statements
+from ledger.reports import books, exports, render, statements
 from ledger.reports.arrears import contribution_arrears
 from ledger.reports.balances import TrialBalance, trial_balance
 from ledger.reports.plans import plan_report
-from ledger.reports.reconcile import Reconciliation, reconcile
+from ledger.reports.reconcile import Reconciliation, reconcile, reconciliation_report
 from ledger.reports.verify import Verification, verify
 
 
@@ -61,10 +61,10 @@ def write_reports(engine: Engine, folder: Path, people: list[str]) -> list[Path]
     """What an auditor would ask for at year end, each stamped with the chain head it was made at."""
     year = financial_year(FY)
     written: dict[str, str] = {
-        "trial-balance-2025-26.html": render.render(statements.trial_balance_report(engine, year), "html"),
-        "trial-balance-2025-26.csv": render.render(statements.trial_balance_report(engine, year), "csv"),
+        "trial-balance-2025-26.html": render.render(books.trial_balance_report(engine, year), "html"),
+        "trial-balance-2025-26.csv": render.render(books.trial_balance_report(engine, year), "csv"),
         f"pool-{POOL}.html": render.render(statements.pool_statement(engine, POOL, year), "html"),
-        "reconciliation.html": render.render(statements.reconciliation_report(engine), "html"),
+        "reconciliation.html": render.render(reconciliation_report(engine), "html"),
         "contribution-arrears.html": render.render(contribution_arrears(engine, year.end), "html"),
         "ledger-2025-26.journal": exports.hledger_journal(engine, year),
         "ledger-2025-26.beancount": exports.beancount_file(engine, year),

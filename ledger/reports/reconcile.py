@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from ledger import chart
 from ledger.reports.budgets import PoolFigures, StreamFigures, pool_figures, stream_figures
 from ledger.reports.verify import balance_mismatches
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import READ_ONLY, reading
+from ledger.storage.reads import ChainHead, chain_head
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +54,23 @@ def reconcile(
     progress: Callable[[str], None] | None = None,
 ) -> Reconciliation:
     """Reconcile one pool, one person, or (neither given) everything."""
-    everything = pool is None and person is None
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        pools = pool_figures(conn, pool) if pool or everything else []
-        if progress:
-            progress("pools")
-        streams = stream_figures(conn, person) if person or everything else []
-        if progress:
-            progress("budgets")
-        ledger = balance_mismatches(conn) if everything else []
+        return reconcile_in(conn, pool=pool, person=person, progress=progress)
+
+
+def reconcile_in(
+    conn: Connection, *, pool: str | None = None, person: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Reconciliation:
+    """The checks, read on `conn`: `reconcile` and the reconciliation report both run them."""
+    everything = pool is None and person is None
+    pools = pool_figures(conn, pool) if pool or everything else []
+    if progress:
+        progress("pools")
+    streams = stream_figures(conn, person) if person or everything else []
+    if progress:
+        progress("budgets")
+    ledger = balance_mismatches(conn) if everything else []
     differences = [d for p in pools for d in pool_differences(p)]
     differences += [d for s in streams for d in stream_differences(s)]
     differences += [
@@ -97,3 +106,31 @@ def stream_differences(s: StreamFigures) -> list[Difference]:
     ]
     return [Difference("person", subject, check, expected, actual, accounts)
             for check, expected, actual, accounts in checks if expected != actual]
+
+
+# --- the report -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationReport:
+    head: ChainHead
+    scope: str
+    pools: int
+    streams: int
+    accounts_checked: bool
+    differences: tuple[Difference, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def reconciliation_report(engine: Engine, *, pool: str | None = None, person: str | None = None
+                          ) -> ReconciliationReport:
+    """`ipb reconcile`'s checks, read in one transaction with the chain head, for the renderers."""
+    with reading(engine) as conn, conn.begin():
+        head = chain_head(conn)
+        found = reconcile_in(conn, pool=pool, person=person)
+    scope = f"pool {pool}" if pool else f"person {person}" if person else "everything"
+    return ReconciliationReport(head, scope, found.pools, found.streams, found.accounts_checked,
+                                tuple(found.differences))

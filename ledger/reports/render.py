@@ -1,6 +1,6 @@
 """Renderers for the statements: Rich on screen, CSV, JSON and HTML. Nothing here queries.
 
-A report (a frozen dataclass from ledger/reports/statements.py) becomes a `Document`: a
+A report (a frozen dataclass from ledger/reports/statements.py, books.py, reconcile.py ...) becomes a `Document`: a
 title, facts (period, person, the chain head ...) and tables whose money columns hold pence.
 Each format renders a Document; JSON renders the report itself, amounts in pence.
 Every format prints the chain head and the command that proves the figures unchanged.
@@ -21,17 +21,11 @@ from typing import Any
 from ledger.calendar import Period
 from ledger.money import decimal_text, format_amount
 from ledger.reports.arrears import BUCKETS, Aging, ArrearsReport
+from ledger.reports.books import GeneralLedger, TrialBalanceReport
 from ledger.reports.plans import PlanReport
-from ledger.reports.statements import (
-    PERSON_COLUMNS,
-    POOL_COLUMNS,
-    ChainHead,
-    GeneralLedger,
-    PersonStatement,
-    PoolStatement,
-    ReconciliationReport,
-    TrialBalanceReport,
-)
+from ledger.reports.reconcile import ReconciliationReport
+from ledger.reports.statements import PERSON_COLUMNS, POOL_COLUMNS, PersonStatement, PoolStatement
+from ledger.storage.reads import ChainHead
 
 FORMATS = ("table", "csv", "json", "html")
 
@@ -333,7 +327,8 @@ def _across(table: Table) -> Table:
     rows = list(table.rows) + ([table.footer] if table.footer else [])
     texts = [i for i, c in enumerate(table.columns) if c not in table.money]
     heads = tuple("\n".join(str(row[i]) for i in texts if row[i] not in ("", None)) for row in rows)
-    lines = tuple((column, *(row[i] for row in rows)) for i, column in enumerate(table.columns) if column in table.money)
+    lines = tuple((column, *(row[i] for row in rows)) for i, column in enumerate(table.columns)
+                  if column in table.money)
     extra = tuple((table.columns[i], *(row[i] for row in rows)) for i in texts if table.columns[i] not in
                   ("budget", "stream", "partner") and any(row[i] not in ("", None) for row in rows))
     return Table(table.title, ("", *heads), frozenset(heads), extra + lines)

@@ -1,4 +1,6 @@
-"""Statements auditors trust: read-only queries that return frozen dataclasses, nothing rendered.
+"""Statements auditors trust, of a person's budget and of a pool: read-only queries that return frozen
+dataclasses, nothing rendered. The trial balance and the general ledger are ledger/reports/books.py;
+the reconciliation report is ledger/reports/reconcile.py.
 
 Every statement is computed from postings (never from the maintained balances alone) inside
 one read transaction, and carries the hash-chain head it was produced at: `ipb audit verify
@@ -12,12 +14,11 @@ Holds (pending entries) move no balance and appear in no statement.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from ledger import chart
 from ledger.calendar import Period, financial_year
@@ -25,51 +26,12 @@ from ledger.chart import EntryKind
 from ledger.domain import Stream
 from ledger.journal import AccountType
 from ledger.models import Account, Budget, BudgetComponent, JournalEntry, Person, Posting
-from ledger.reports.budgets import pool_figures, stream_figures
-from ledger.reports.reconcile import Difference, pool_differences, stream_differences
-from ledger.reports.verify import balance_mismatches
+from ledger.reports import sums
 from ledger.rules.risk_share import share
 from ledger.storage import lookup, reads
 from ledger.storage.engine import reading
 from ledger.storage.lookup import pool_in
 from ledger.storage.reads import ChainHead, chain_head
-
-# --- sums from postings --------------------------------------------------------------
-
-
-def _opening(conn: Connection, before: date, account_ids: Sequence[int] | None) -> dict[int, int]:
-    """account id -> signed sum of posted amounts effective before `before`."""
-    query = (select(Posting.account_id, func.sum(Posting.amount))
-             .where(Posting.pending.is_(False), Posting.effective_date < before)
-             .group_by(Posting.account_id))
-    return _by_account(conn, query, account_ids)
-
-
-def _movements(conn: Connection, period: Period, account_ids: Sequence[int] | None) -> dict[int, dict[str, int]]:
-    """account id -> entry kind -> signed sum of posted amounts effective inside `period`."""
-    query = (select(Posting.account_id, JournalEntry.kind, func.sum(Posting.amount))
-             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-             .where(Posting.pending.is_(False), Posting.effective_date.between(period.start, period.end))
-             .group_by(Posting.account_id, JournalEntry.kind))
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for part in _parts(account_ids):
-        scoped = query if part is None else query.where(Posting.account_id.in_(part))
-        for account_id, kind, total in conn.execute(scoped):
-            out[account_id][kind] = int(total)
-    return out
-
-
-def _by_account(conn: Connection, query, account_ids: Sequence[int] | None) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    out: dict[int, int] = {}
-    for part in _parts(account_ids):
-        scoped = query if part is None else query.where(Posting.account_id.in_(part))
-        out.update((account_id, int(total)) for account_id, total in conn.execute(scoped))
-    return out
-
-
-def _parts(account_ids: Sequence[int] | None) -> Iterable[Sequence[int] | None]:
-    return [None] if account_ids is None else reads.chunks(list(account_ids))
-
 
 # --- person statement ---------------------------------------------------------------
 
@@ -91,7 +53,8 @@ def person_kinds(stream: Stream) -> dict[str, str]:
     return CONTRIBUTION_KINDS if stream == Stream.PERSONAL_CONTRIBUTION else PERSON_KINDS
 
 
-def classify(kinds: dict[str, int], columns: Sequence[str], mapping: dict[str, str]) -> tuple[dict[str, int], tuple[str, ...]]:
+def classify(kinds: dict[str, int], columns: Sequence[str], mapping: dict[str, str]
+             ) -> tuple[dict[str, int], tuple[str, ...]]:
     """Sum kind totals into columns; unknown kinds go to "other". Also the kinds that went there."""
     totals = dict.fromkeys(columns, 0)
     others = []
@@ -161,8 +124,8 @@ def person_statement(engine: Engine, person: str, period: Period, fy: int | None
             query = query.where(Budget.fy == fy)
         rows = conn.execute(query).all()
         ids = [r.available_account_id for r in rows] + [r.spent_account_id for r in rows]
-        opening = _opening(conn, period.start, ids)
-        moves = _movements(conn, period, ids)
+        opening = sums.opening(conn, period.start, ids)
+        moves = sums.movements(conn, period, ids)
     lines, spent = [], {}
     for r in rows:
         sign = AccountType(r.type).normal_sign
@@ -260,8 +223,8 @@ def pool_statement(engine: Engine, pool: str, period: Period | None = None) -> P
         codes = [chart.pool_unallocated(pool), *chart.pool_partner_accounts(pool, info.partners)]
         states = reads.account_rows(conn, codes)
         ids = [states[c].id for c in codes]
-        opening = _opening(conn, period.start, ids)
-        moves = _movements(conn, period, ids)
+        opening = sums.opening(conn, period.start, ids)
+        moves = sums.movements(conn, period, ids)
         before = _net_allocated_before(conn, states[chart.pool_unallocated(pool)].id, period.start)
 
     def figures(code: str) -> tuple[int, dict[str, int]]:
@@ -304,168 +267,3 @@ def _net_allocated_before(conn: Connection, unallocated_id: int, before: date) -
                Posting.effective_date < before, JournalEntry.kind.in_([EntryKind.ALLOCATION, EntryKind.RECOVERY]))
     ).scalar_one()
     return -int(total)
-
-
-# --- trial balance ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TrialLine:
-    """One account over the period, signed debit-positive as posted: opening + debits - credits = closing."""
-
-    account: str
-    type: str
-    currency: str
-    opening: int
-    debits: int  # >= 0
-    credits: int  # >= 0
-    closing: int
-
-
-@dataclass(frozen=True, slots=True)
-class TrialBalanceReport:
-    period: Period
-    head: ChainHead
-    lines: tuple[TrialLine, ...]
-
-    def totals(self) -> dict[str, dict[str, int]]:
-        """Per currency: debit and credit closing balances, and period debits and credits."""
-        out: dict[str, dict[str, int]] = {}
-        for line in self.lines:
-            t = out.setdefault(line.currency, dict.fromkeys(("debit_balances", "credit_balances", "debits",
-                                                              "credits"), 0))
-            t["debit_balances"] += max(line.closing, 0)
-            t["credit_balances"] += max(-line.closing, 0)
-            t["debits"] += line.debits
-            t["credits"] += line.credits
-        return out
-
-    @property
-    def balanced(self) -> bool:
-        return all(t["debit_balances"] == t["credit_balances"] and t["debits"] == t["credits"]
-                   for t in self.totals().values())
-
-
-def trial_balance_report(engine: Engine, period: Period, prefix: str | None = None) -> TrialBalanceReport:
-    """Every account with a balance or a movement: opening at period start, period debits and credits, closing."""
-    with reading(engine) as conn, conn.begin():
-        head = chain_head(conn)
-        accounts = _accounts(conn, prefix)
-        opening = _opening(conn, period.start, None)
-        sides = conn.execute(
-            select(Posting.account_id,
-                   func.sum(case((Posting.amount > 0, Posting.amount), else_=0)),
-                   func.sum(case((Posting.amount < 0, Posting.amount), else_=0)))
-            .where(Posting.pending.is_(False), Posting.effective_date.between(period.start, period.end))
-            .group_by(Posting.account_id)
-        ).all()
-    moved = {account_id: (int(d or 0), -int(c or 0)) for account_id, d, c in sides}
-    lines = []
-    for account_id, code, kind, currency in accounts:
-        start = opening.get(account_id, 0)
-        debits, credits = moved.get(account_id, (0, 0))
-        if start or debits or credits:
-            lines.append(TrialLine(code, kind, currency, start, debits, credits, start + debits - credits))
-    return TrialBalanceReport(period, head, tuple(lines))
-
-
-def _accounts(conn: Connection, prefix: str | None) -> list[tuple[int, str, str, str]]:
-    query = select(Account.id, Account.code, Account.type, Account.currency).order_by(Account.code)
-    if prefix:
-        query = query.where(Account.code.startswith(prefix, autoescape=True))
-    return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
-
-
-# --- general ledger -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerPosting:
-    effective_date: date
-    entry: int
-    kind: str
-    memo: str
-    amount: int  # signed, debit positive
-    balance: int  # running, debit positive
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerAccount:
-    account: str
-    type: str
-    currency: str
-    opening: int
-    postings: tuple[LedgerPosting, ...]
-
-    @property
-    def closing(self) -> int:
-        return self.postings[-1].balance if self.postings else self.opening
-
-
-@dataclass(frozen=True, slots=True)
-class GeneralLedger:
-    period: Period
-    head: ChainHead
-    accounts: tuple[LedgerAccount, ...]
-
-
-def general_ledger(engine: Engine, period: Period, prefix: str | None = None) -> GeneralLedger:
-    """Every posting of the period, account by account in date and entry order, with a running balance."""
-    with reading(engine) as conn, conn.begin():
-        head = chain_head(conn)
-        accounts = _accounts(conn, prefix)
-        opening = _opening(conn, period.start, None)
-        query = (select(Posting.account_id, Posting.effective_date, Posting.entry_id, JournalEntry.kind,
-                        JournalEntry.memo, Posting.amount)
-                 .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-                 .where(Posting.pending.is_(False), Posting.effective_date.between(period.start, period.end))
-                 .order_by(Posting.account_id, Posting.effective_date, Posting.entry_id, Posting.id))
-        if prefix:
-            query = query.join(Account, Account.id == Posting.account_id).where(
-                Account.code.startswith(prefix, autoescape=True))
-        postings: dict[int, list] = defaultdict(list)
-        for row in conn.execute(query):
-            postings[row.account_id].append(row)
-    out = []
-    for account_id, code, kind, currency in accounts:
-        balance = opening.get(account_id, 0)
-        rows = []
-        for r in postings.get(account_id, []):
-            balance += r.amount
-            rows.append(LedgerPosting(r.effective_date, r.entry_id, r.kind, r.memo, r.amount, balance))
-        if rows or opening.get(account_id, 0):
-            out.append(LedgerAccount(code, kind, currency, opening.get(account_id, 0), tuple(rows)))
-    return GeneralLedger(period, head, tuple(out))
-
-
-# --- reconciliation -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ReconciliationReport:
-    head: ChainHead
-    scope: str
-    pools: int
-    streams: int
-    accounts_checked: bool
-    differences: tuple[Difference, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-
-def reconciliation_report(engine: Engine, *, pool: str | None = None, person: str | None = None) -> ReconciliationReport:
-    """`ipb reconcile`'s checks (see ledger/reports/reconcile.py), read in one transaction with the head."""
-    everything = pool is None and person is None
-    with reading(engine) as conn, conn.begin():
-        head = chain_head(conn)
-        pools = pool_figures(conn, pool) if pool or everything else []
-        streams = stream_figures(conn, person) if person or everything else []
-        ledger = balance_mismatches(conn) if everything else []
-    differences = [d for p in pools for d in pool_differences(p)]
-    differences += [d for s in streams for d in stream_differences(s)]
-    differences += [Difference("ledger", m.account, f"stored {m.field} = sum of postings", m.recomputed, m.stored,
-                               (m.account,)) for m in ledger]
-    scope = f"pool {pool}" if pool else f"person {person}" if person else "everything"
-    return ReconciliationReport(head, scope, len(pools), len(streams), everything, tuple(differences))
