@@ -3,10 +3,10 @@
 from alembic import context
 from sqlalchemy import Connection
 
-from ledger.models import Base
+from ledger.models import all_tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_tables()
 
 
 def _run(connection: Connection) -> None:

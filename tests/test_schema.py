@@ -3,10 +3,18 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ledger.models import Base
+from ledger.models import all_tables
 
 
 def test_models_match_the_migrated_schema(engine):
     with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        differences = compare_metadata(MigrationContext.configure(conn), all_tables())
     assert differences == []
+
+
+def test_every_name_the_models_package_offers_is_a_table_of_the_schema():
+    import ledger.models as models
+
+    tables = all_tables().tables
+    offered = [name for name in models.__all__ if name not in ("Base", "all_tables")]
+    assert offered and all(getattr(models, name).__table__.name in tables for name in offered)

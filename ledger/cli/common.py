@@ -12,11 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -27,6 +26,9 @@ from ledger.money import parse_amount
 from ledger.roles import Permission, writes
 from ledger.services import users
 from ledger.storage.engine import database_url, open_engine, read_only_sessions, write_refused
+
+if TYPE_CHECKING:
+    from rich.progress import Progress  # imported only by the commands that show a bar
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON (amounts in pence).")]
 FyOption = Annotated[str, typer.Option("--fy", help="Financial year, e.g. 2025/26")]
@@ -93,7 +95,7 @@ def _refuse(exc: LedgerError, as_json: bool) -> None:
     if as_json:
         print(json.dumps(exc.as_dict(), default=str))
     else:
-        err.print(f"[bold red]refused:[/] {escape(exc.reason)}", soft_wrap=True)
+        err.print(Text.assemble(("refused:", "bold red"), " ", exc.reason), soft_wrap=True)
     raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
 
 
@@ -156,6 +158,8 @@ def choice(kind: type[E], text: str, what: str) -> E:
 
 def progress() -> Progress:
     """A progress bar for long work, on stderr so --json output stays clean."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

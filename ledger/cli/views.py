@@ -4,13 +4,16 @@ as JSON, wherever a command prints one."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from ledger.cli.output import emit_json, money, out, say
 from ledger.journal import AccountState, SealedEntry
-from ledger.services.returned import DetailChange
+
+if TYPE_CHECKING:
+    from ledger.services.returned import DetailChange
 
 
 def entry_json(entry: SealedEntry, replayed: bool | None = None) -> dict[str, object]:
