@@ -1,7 +1,8 @@
 """`ipb demo`: a year of a council, an ICB and a section 75 pool around 200 people, end to end.
 
-The scenario (ledger/demo/scenario.py) runs through the services as the users whose job each
-step is; then the books are reconciled and verified, and the auditors' reports are written.
+The scenario (ledger/demo/set_up.py, then ledger/demo/scenario.py) runs through the services as
+the users whose job each step is; then the books are reconciled and verified, and the auditors'
+reports are written.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from ledger.calendar import financial_year
-from ledger.demo.scenario import FY, POOL, Progress, Say, Scenario
+from ledger.demo.scenario import Scenario
+from ledger.demo.set_up import FY, POOL, Progress, Say
 from ledger.reports import books, exports, render, statements
 from ledger.reports.arrears import contribution_arrears
 from ledger.reports.balances import TrialBalance, trial_balance
