@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -109,81 +109,117 @@ def match(lines: Iterable[BankLine], expected: Iterable[Expected], *, tolerance_
         raise ValueError("statement line ids must be unique")
     if len({e.key for e in wanted}) != len(wanted):
         raise ValueError("expected payments must be unique by (payment, direction)")
-    open_lines: dict[int, BankLine] = {x.id: x for x in todo}
-    open_wanted: dict[tuple[int, str], Expected] = {e.key: e for e in wanted}
-    by_amount: dict[int, list[Expected]] = defaultdict(list)
-    for e in wanted:
-        by_amount[e.amount].append(e)
-    lines_by_amount: dict[int, list[BankLine]] = defaultdict(list)
-    for x in todo:
-        lines_by_amount[x.amount].append(x)
-    found: list[Match] = []
-    total, done = len(todo) * 3, 0
+    left = _Open.of(todo, wanted, tolerance_days, _Progress(len(todo) * 3, on_progress))
+    _by_reference(left, todo)
+    _by_run_total(left, todo, wanted)
+    _by_amount_and_date(left, todo)
+    left.progress.finish()
+    left.found.sort(key=lambda m: m.line)
+    return Matching(tuple(left.found), tuple(sorted(left.lines)), tuple(sorted(left.wanted)))
 
-    def near(line: BankLine) -> list[Expected]:
-        return [e for e in by_amount.get(line.amount, ()) if e.key in open_wanted
-                and fits(line.on, e, tolerance_days)]
 
-    def take(line: BankLine, items: list[Expected], rule: Rule, reason: str) -> None:
-        del open_lines[line.id]
+@dataclass
+class _Progress:
+    """Three ticks per line, one in each pass; reported every 200 and at the end."""
+
+    total: int
+    report: Callable[[int, int], None] | None
+    done: int = 0
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.report and (self.done % 200 == 0 or self.done == self.total):
+            self.report(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.report:
+            self.report(self.total, self.total)
+
+
+@dataclass
+class _Open:
+    """What the passes have left unmatched so far, and the matches they made."""
+
+    lines: dict[int, BankLine]
+    wanted: dict[tuple[int, str], Expected]
+    by_amount: dict[int, list[Expected]]  # every expectation, matched or not, by amount
+    lines_by_amount: dict[int, list[BankLine]]  # every line, matched or not, by amount
+    tolerance_days: int
+    progress: _Progress
+    found: list[Match] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, todo: list[BankLine], wanted: list[Expected], tolerance_days: int, progress: _Progress) -> _Open:
+        by_amount: dict[int, list[Expected]] = defaultdict(list)
+        for e in wanted:
+            by_amount[e.amount].append(e)
+        lines_by_amount: dict[int, list[BankLine]] = defaultdict(list)
+        for x in todo:
+            lines_by_amount[x.amount].append(x)
+        return cls({x.id: x for x in todo}, {e.key: e for e in wanted}, by_amount, lines_by_amount, tolerance_days,
+                   progress)
+
+    def near(self, line: BankLine) -> list[Expected]:
+        return [e for e in self.by_amount.get(line.amount, ()) if e.key in self.wanted
+                and fits(line.on, e, self.tolerance_days)]
+
+    def take(self, line: BankLine, items: list[Expected], rule: Rule, reason: str) -> None:
+        del self.lines[line.id]
         for e in items:
-            del open_wanted[e.key]
-        found.append(Match(line.id, tuple(sorted(e.key for e in items)), rule, reason))
+            del self.wanted[e.key]
+        self.found.append(Match(line.id, tuple(sorted(e.key for e in items)), rule, reason))
 
-    def tick() -> None:
-        nonlocal done
-        done += 1
-        if on_progress and (done % 200 == 0 or done == total):
-            on_progress(done, total)
 
-    # 1. reference
+def _by_reference(left: _Open, todo: list[BankLine]) -> None:
+    """1. Same amount within the tolerance, and the payment's reference on the line; the nearest date wins."""
     for line in todo:
-        tick()
+        left.progress.tick()
         text = normalise(line.reference) + "|" + normalise(line.description)
-        hits = [e for e in near(line) if normalise(e.reference) and normalise(e.reference) in text]
+        hits = [e for e in left.near(line) if normalise(e.reference) and normalise(e.reference) in text]
         if hits:
             best = min(hits, key=lambda e: (_days(line.on, e.on), e.on, e.key))
-            take(line, [best], "reference",
-                 f"reference {best.reference} and amount {format_amount(line.amount)}, {_when(line, best.on)}")
+            left.take(line, [best], "reference",
+                      f"reference {best.reference} and amount {format_amount(line.amount)}, {_when(line, best.on)}")
 
-    # 2. run total
+
+def _by_run_total(left: _Open, todo: list[BankLine], wanted: list[Expected]) -> None:
+    """2. One line paying several payments of one run (a bulk debit) that add up to it exactly."""
     runs: dict[str, list[Expected]] = defaultdict(list)
     for e in wanted:
         if e.run is not None:
             runs[e.run].append(e)
     for line in todo:
-        tick()
-        if line.id not in open_lines:
+        left.progress.tick()
+        if line.id not in left.lines:
             continue
         text = normalise(line.reference) + "|" + normalise(line.description)
         options = []
         for run in sorted(runs):
-            members = [e for e in runs[run] if e.key in open_wanted and fits(line.on, e, tolerance_days)]
+            members = [e for e in runs[run] if e.key in left.wanted and fits(line.on, e, left.tolerance_days)]
             if len(members) >= 2 and sum(e.amount for e in members) == line.amount:
                 by_ref = bool(normalise(run)) and normalise(run) in text
                 options.append((not by_ref, run, members))
         if options:
             options.sort(key=lambda o: (o[0], o[1]))
             missing_ref, run, members = options[0]
-            take(line, members, "run-total",
-                 f"{len(members)} payments of run {run} total {format_amount(line.amount)}"
-                 f"{'' if missing_ref else ', reference ' + run}, within {tolerance_days} days")
+            left.take(line, members, "run-total",
+                      f"{len(members)} payments of run {run} total {format_amount(line.amount)}"
+                      f"{'' if missing_ref else ', reference ' + run}, within {left.tolerance_days} days")
 
-    # 3. amount and date, only when unambiguous on both sides
+
+def _by_amount_and_date(left: _Open, todo: list[BankLine]) -> None:
+    """3. Same amount within the tolerance, only when unambiguous on both sides."""
     for line in todo:
-        tick()
-        if line.id not in open_lines:
+        left.progress.tick()
+        if line.id not in left.lines:
             continue
-        hits = near(line)
+        hits = left.near(line)
         if len(hits) != 1 or hits[0].reference_only:
             continue
         only = hits[0]
-        rivals = [x for x in lines_by_amount[only.amount] if x.id in open_lines and fits(x.on, only, tolerance_days)]
+        rivals = [x for x in left.lines_by_amount[only.amount]
+                  if x.id in left.lines and fits(x.on, only, left.tolerance_days)]
         if len(rivals) == 1:
-            take(line, [only], "amount-date",
-                 f"the only payment of {format_amount(line.amount)} within {tolerance_days} days "
-                 f"({_when(line, only.on)}); no reference matched")
-    if on_progress:
-        on_progress(total, total)
-    found.sort(key=lambda m: m.line)
-    return Matching(tuple(found), tuple(sorted(open_lines)), tuple(sorted(open_wanted)))
+            left.take(line, [only], "amount-date",
+                      f"the only payment of {format_amount(line.amount)} within {left.tolerance_days} days "
+                      f"({_when(line, only.on)}); no reference matched")
