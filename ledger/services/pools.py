@@ -27,7 +27,7 @@ from ledger.rules.risk_share import WHOLE, Shares, share
 from ledger.services.accounts import AccountSpec, close_account_in, ensure_in
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.storage import reads
-from ledger.storage.lookup import PoolInfo, funder_in, open_pool_in, pool_in
+from ledger.storage.lookup import FunderRow, PoolInfo, funder_in, open_pool_in, pool_in
 
 POOL_PARTNER_KINDS = frozenset({FunderKind.ICB, FunderKind.COUNCIL, FunderKind.EDUCATION})
 
@@ -46,29 +46,14 @@ def create_pool(
 ) -> PoolInfo:
     """Create a pool for financial year `fy` (starting 1 April fy) hosted by one of its partners."""
     code(pool, "pool code")
-    codes = [p for p, _ in partners]
-    if len(set(codes)) != len(codes) or not codes:
-        raise InvalidInput(f"a pool needs partners, each named once; got {codes}")
-    if host not in codes:
-        raise InvalidInput(f"the host {host} must be one of the partners {codes}", host=host)
+    codes = _partner_codes(host, partners)
     _check_fixed_shares(risk_share, partners)
     opened = financial_year(fy).start
     with engine.begin() as conn:
         if conn.execute(select(Pool.id).where(Pool.code == pool)).first():
             raise AccountExists(f"pool {pool} already exists", pool=pool)
-        funders = {p: funder_in(conn, p) for p in codes}
-        for partner, funder in funders.items():
-            if funder.kind not in POOL_PARTNER_KINDS:
-                raise NotAllowed(
-                    f"{partner} is a {funder.kind} funder; section 75 partners are NHS bodies and councils",
-                    partner=partner,
-                )
-        specs = [AccountSpec(chart.pool_unallocated(pool), AccountType.ASSET, opened, name=f"{name}: unallocated",
-                             non_negative=not allow_overspend)]
-        for partner in codes:
-            specs.append(AccountSpec(chart.pool_contributions(pool, partner), AccountType.EQUITY, opened))
-            specs.append(AccountSpec(chart.pool_risk_share(pool, partner), AccountType.EQUITY, opened))
-        ids = ensure_in(conn, specs)
+        funders = _partner_funders(conn, codes)
+        ids = _open_pool_accounts(conn, pool, name, codes, opened, allow_overspend)
         pool_id = conn.execute(
             insert(Pool).values(
                 code=pool, name=name, fy=fy, host_funder_id=funders[host].id, risk_share=str(risk_share),
@@ -76,20 +61,59 @@ def create_pool(
                 unallocated_account_id=ids[chart.pool_unallocated(pool)],
             )
         ).inserted_primary_key[0]
-        conn.execute(
-            insert(PoolPartner),
-            [
-                {
-                    "pool_id": pool_id,
-                    "funder_id": funders[partner].id,
-                    "fixed_share_bp": bp,
-                    "contributions_account_id": ids[chart.pool_contributions(pool, partner)],
-                    "risk_share_account_id": ids[chart.pool_risk_share(pool, partner)],
-                }
-                for partner, bp in partners
-            ],
-        )
+        _add_partners(conn, pool, pool_id, partners, funders, ids)
         return pool_in(conn, pool)
+
+
+def _partner_codes(host: str, partners: Sequence[tuple[str, int | None]]) -> list[str]:
+    """The partners' funder codes: at least one, each named once, the host among them."""
+    codes = [p for p, _ in partners]
+    if len(set(codes)) != len(codes) or not codes:
+        raise InvalidInput(f"a pool needs partners, each named once; got {codes}")
+    if host not in codes:
+        raise InvalidInput(f"the host {host} must be one of the partners {codes}", host=host)
+    return codes
+
+
+def _partner_funders(conn: Connection, codes: list[str]) -> dict[str, FunderRow]:
+    """Each partner's funder, which must be one a section 75 agreement can be made with."""
+    funders = {p: funder_in(conn, p) for p in codes}
+    for partner, funder in funders.items():
+        if funder.kind not in POOL_PARTNER_KINDS:
+            raise NotAllowed(
+                f"{partner} is a {funder.kind} funder; section 75 partners are NHS bodies and councils",
+                partner=partner,
+            )
+    return funders
+
+
+def _open_pool_accounts(conn: Connection, pool: str, name: str, codes: list[str], opened: date,
+                        allow_overspend: bool) -> dict[str, int]:
+    """The pool's unallocated account and each partner's contributions and risk-share accounts: code -> id."""
+    specs = [AccountSpec(chart.pool_unallocated(pool), AccountType.ASSET, opened, name=f"{name}: unallocated",
+                         non_negative=not allow_overspend)]
+    for partner in codes:
+        specs.append(AccountSpec(chart.pool_contributions(pool, partner), AccountType.EQUITY, opened))
+        specs.append(AccountSpec(chart.pool_risk_share(pool, partner), AccountType.EQUITY, opened))
+    return ensure_in(conn, specs)
+
+
+def _add_partners(conn: Connection, pool: str, pool_id: int, partners: Sequence[tuple[str, int | None]],
+                  funders: dict[str, FunderRow], ids: dict[str, int]) -> None:
+    """A row per partner: its funder, its fixed share (if any) and its two accounts."""
+    conn.execute(
+        insert(PoolPartner),
+        [
+            {
+                "pool_id": pool_id,
+                "funder_id": funders[partner].id,
+                "fixed_share_bp": bp,
+                "contributions_account_id": ids[chart.pool_contributions(pool, partner)],
+                "risk_share_account_id": ids[chart.pool_risk_share(pool, partner)],
+            }
+            for partner, bp in partners
+        ],
+    )
 
 
 def _check_fixed_shares(rule: RiskShare, partners: Sequence[tuple[str, int | None]]) -> None:
