@@ -73,6 +73,17 @@ def plan_view_in(conn: Connection, person: str, fy: int, *, upto: date | None = 
     history = plan_history_in(conn, person, fy)
     if not history:
         current_plan_in(conn, person, fy)  # raises the "no plan" refusal, naming how to make one
+    planned, specs = _planned(history, fy, upto)
+    codes = _line_codes(conn, person, fy)
+    actual = _spent(conn, codes)
+    committed = _held(conn, codes)
+    _add_invoice_payments(conn, codes, actual, committed)
+    lines = _line_views(history[-1], specs, planned, committed, actual)
+    return PlanView(history[-1], len(history), mode_in(conn, person, fy), lines)
+
+
+def _planned(history: list[PlanVersion], fy: int, upto: date | None) -> tuple[dict[str, int], dict[str, LineSpec]]:
+    """Line code -> planned cost over the days each version is in force (to `upto`), and the newest spec."""
     planned: dict[str, int] = defaultdict(int)
     specs: dict[str, LineSpec] = {}
     for index, version in enumerate(history):
@@ -83,23 +94,41 @@ def plan_view_in(conn: Connection, person: str, fy: int, *, upto: date | None = 
             specs[stored.spec.code] = stored.spec
             if end >= span.start:
                 planned[stored.spec.code] += planned_cost(stored.spec, span.start, end)
+    return planned, specs
+
+
+def _line_codes(conn: Connection, person: str, fy: int):  # type: ignore[no-untyped-def]
+    """Every line of every version of the person's plan for the year: (id, code), as a subquery."""
     pid = person_id(conn, person)
-    codes = (select(PlanLine.id, PlanLine.code).join(CarePlan, CarePlan.id == PlanLine.plan_id)
-             .where(CarePlan.person_id == pid, CarePlan.fy == fy).subquery())
-    actual = {code: (int(total), int(flagged)) for code, total, flagged in conn.execute(
+    return (select(PlanLine.id, PlanLine.code).join(CarePlan, CarePlan.id == PlanLine.plan_id)
+            .where(CarePlan.person_id == pid, CarePlan.fy == fy).subquery())
+
+
+def _spent(conn: Connection, codes) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Line code -> (spend logged, of which flagged overspend)."""
+    return {code: (int(total), int(flagged)) for code, total, flagged in conn.execute(
         select(codes.c.code, func.sum(SpendRecord.amount),
                func.sum(case((SpendRecord.flagged_overspend, SpendRecord.amount), else_=0)))
         .join(codes, codes.c.id == SpendRecord.plan_line_id)
         .where(reads.reversing_entry(SpendRecord.entry_id).is_(None))  # a reversed spend is not actual
         .group_by(codes.c.code)
     )}
+
+
+def _held(conn: Connection, codes) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Line code -> commitments whose hold is still open."""
     resolved = aliased(JournalEntry)
-    committed = {code: int(total) for code, total in conn.execute(
+    return {code: int(total) for code, total in conn.execute(
         select(codes.c.code, func.sum(PlanCommitment.amount))
         .join(codes, codes.c.id == PlanCommitment.plan_line_id)
         .where(~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
         .group_by(codes.c.code)
     )}
+
+
+def _add_invoice_payments(conn: Connection, codes, actual: dict[str, tuple[int, int]],  # type: ignore[no-untyped-def]
+                          committed: dict[str, int]) -> None:
+    """Invoice payments against a line: settled ones are actual, held ones (in flight) committed."""
     for code, settled, in_flight in conn.execute(
         select(codes.c.code, func.sum(case((Payment.status == "settled", Payment.amount), else_=0)),
                func.sum(case((Payment.status == "held", Payment.amount), else_=0)))
@@ -109,16 +138,19 @@ def plan_view_in(conn: Connection, person: str, fy: int, *, upto: date | None = 
         spent, flagged = actual.get(code, (0, 0))
         actual[code] = (spent + int(settled), flagged)
         committed[code] = committed.get(code, 0) + int(in_flight)
-    current = history[-1]
+
+
+def _line_views(current: PlanVersion, specs: dict[str, LineSpec], planned: dict[str, int],
+                committed: dict[str, int], actual: dict[str, tuple[int, int]]) -> tuple[LineView, ...]:
+    """The current version's lines in its order, then lines only earlier versions had, by code."""
     current_codes = [s.spec.code for s in current.lines]
     order = current_codes + sorted(set(specs) - set(current_codes))
-    lines = tuple(
+    return tuple(
         LineView(specs[code], code in current_codes,
                  Position(code, planned[code], committed.get(code, 0), actual.get(code, (0, 0))[0],
                           actual.get(code, (0, 0))[1]))
         for code in order
     )
-    return PlanView(current, len(history), mode_in(conn, person, fy), lines)
 
 
 @dataclass(frozen=True, slots=True)
