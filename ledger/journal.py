@@ -168,7 +168,7 @@ def check_entry(
     _check_lines(draft.lines, accounts)
     _check_zero_sum(draft.lines)
     if draft.phase is Phase.PENDING and len({line.currency for line in draft.lines}) > 1:
-        raise InvalidInput("a hold must be in one currency", currencies=sorted({l.currency for l in draft.lines}))
+        raise InvalidInput("a hold must be in one currency", currencies=sorted({line.currency for line in draft.lines}))
     changes = _changes(draft, released)
     _check_limits(changes, accounts)
     return changes
@@ -262,7 +262,8 @@ def check_hold_sides(lines: Sequence[Line]) -> None:
     """Refuse a hold that debits and credits one account. Stored held figures are kept per side and
     audited from the postings side by side, but a Change nets one account's lines, so such a hold
     would store figures that differ from its postings (and fail `audit verify`)."""
-    both = sorted({l.account for l in lines if l.amount > 0} & {l.account for l in lines if l.amount < 0})
+    debited = {line.account for line in lines if line.amount > 0}
+    both = sorted(debited & {line.account for line in lines if line.amount < 0})
     if both:
         raise InvalidInput(f"a hold cannot debit and credit the same account: {', '.join(both)}", accounts=both)
 

@@ -26,7 +26,7 @@ def demo(
 ) -> None:
     """A year of a council, an ICB and a section 75 pool around 200 people, end to end.
 
-    Then the books are reconciled and verified. Users and roles, eligibility and financial assessments, pooled and direct allocations, care
+    Users and roles, eligibility and financial assessments, pooled and direct allocations, care
     plans, broker spend, 26 payment runs with maker/checker approval and BACS files, a bank
     statement imported and matched, direct payment surpluses recovered, the pool's year-end
     risk share; then reconcile, audit verify and the reports, written to --reports.

@@ -30,7 +30,8 @@ def entry_json(entry: SealedEntry, replayed: bool | None = None) -> dict[str, ob
         "completes": entry.completes,
         "hash": entry.hash,
         "prev_hash": entry.prev_hash,
-        "postings": [{"account": l.account, "amount": l.amount, "currency": l.currency} for l in entry.lines],
+        "postings": [{"account": line.account, "amount": line.amount, "currency": line.currency}
+                     for line in entry.lines],
         "meta": dict(entry.meta),
     }
     if replayed is not None:

@@ -3,7 +3,8 @@
 A direct payment paid net of the assessed contribution leaves the person to pay 4 weeks of
 their contribution into the DP account each period. What they paid in (the credits to their
 DP contributions account; a surplus refund later is not a missed payment) settles the oldest
-dues first; each due still unpaid is aged by the days since it fell due. `age` is pure; `contribution_arrears` reads the ledger.
+dues first; each due still unpaid is aged by the days since it fell due. `age` is pure;
+`contribution_arrears` reads the ledger.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from ledger import chart
 from ledger.calendar import financial_year_of, utc_now
@@ -263,9 +263,6 @@ def payments_of(engine: Engine, *, person: str | None = None, status: str | None
             query = query.where(Payment.status == status)
         return [payment_row(r, r.ref) for r in conn.execute(query).all()]
 
-
-def count_payments(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(Payment)).scalar_one())
 
 
 def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None) -> RunView:
