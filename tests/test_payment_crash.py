@@ -1,7 +1,7 @@
 """Kill a payment run with SIGKILL at exact and at random points, run it again, and prove that every
 payment was held once and paid once: by journal keys, by postings, by balances, and by `audit verify`.
 
-Exact points: IPB_CRASH_AFTER=N makes the service SIGKILL itself after its Nth committed step.
+Exact points: tests/crash_ipb.py runs ipb with a hook that SIGKILLs it after its Nth committed step.
 Random points: the process is killed from outside after a random delay.
 Runs on both engines: on PostgreSQL the server rolls back what a killed client left open.
 """
@@ -36,10 +36,8 @@ D0 = date(2025, 4, 7)
 
 def ipb(url: str, actor: str, *args: str, crash_after: int | None = None, kill_after: float | None = None) -> int:
     env = {**os.environ, "IPB_USER": actor}
-    env.pop("IPB_CRASH_AFTER", None)
-    if crash_after is not None:
-        env["IPB_CRASH_AFTER"] = str(crash_after)
-    proc = subprocess.Popen([sys.executable, "-m", "ledger", "--db", url, "--as", actor, *args], cwd=ROOT, env=env,
+    entry = ["-m", "ledger"] if crash_after is None else [str(ROOT / "tests" / "crash_ipb.py"), str(crash_after)]
+    proc = subprocess.Popen([sys.executable, *entry, "--db", url, "--as", actor, *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if kill_after is not None:
         try:
@@ -124,3 +122,15 @@ def test_killed_runs_pay_everything_exactly_once(world, tmp_path):
 def _entries(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(JournalEntry)).scalar_one()
+
+
+def test_no_environment_variable_makes_an_installed_ipb_stop_half_way(world, tmp_path):
+    """The kill switch lives in tests/crash_ipb.py only: the old IPB_CRASH_AFTER does nothing to ipb."""
+    engine, run = world
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    env = {**os.environ, "IPB_USER": "checker", "IPB_CRASH_AFTER": "1"}
+    done = subprocess.run([sys.executable, "-m", "ledger", "--db", url, "--as", "checker", "run", "approve", str(run)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert payment_runs.run_view(engine, run).count("held") == 3 * PEOPLE
