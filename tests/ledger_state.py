@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, func, select, text
 
-from ledger.models import Account, AccountBalance, JournalEntry, LedgerHead, PeriodClosure, Posting
+from ledger.models import account_balances, accounts, journal_entries, ledger_head, period_closures, postings
 
 
 @dataclass(frozen=True)
@@ -33,28 +33,31 @@ class Snapshot:
 def snapshot(engine: Engine) -> Snapshot:
     with engine.connect() as conn:
         return Snapshot(
-            accounts=tuple(conn.execute(select(Account.id, Account.code, Account.closed_on).order_by(Account.id))),
+            accounts=tuple(conn.execute(
+                select(accounts.c.id, accounts.c.code, accounts.c.closed_on).order_by(accounts.c.id))),
             balances=tuple(
                 conn.execute(
                     select(
-                        AccountBalance.account_id,
-                        AccountBalance.balance,
-                        AccountBalance.pending_debits,
-                        AccountBalance.pending_credits,
-                        AccountBalance.version,
-                    ).order_by(AccountBalance.account_id)
+                        account_balances.c.account_id,
+                        account_balances.c.balance,
+                        account_balances.c.pending_debits,
+                        account_balances.c.pending_credits,
+                        account_balances.c.version,
+                    ).order_by(account_balances.c.account_id)
                 )
             ),
             entries=tuple(
                 conn.execute(
-                    select(JournalEntry.id, JournalEntry.idempotency_key, JournalEntry.hash).order_by(JournalEntry.id)
+                    select(journal_entries.c.id, journal_entries.c.idempotency_key, journal_entries.c.hash)
+                    .order_by(journal_entries.c.id)
                 )
             ),
             postings=tuple(
-                conn.execute(select(Posting.id, Posting.entry_id, Posting.account_id, Posting.amount).order_by(Posting.id))
+                conn.execute(select(postings.c.id, postings.c.entry_id, postings.c.account_id, postings.c.amount)
+                             .order_by(postings.c.id))
             ),
-            head=tuple(conn.execute(select(LedgerHead.last_entry_id, LedgerHead.last_hash)).one()),
-            periods=tuple(conn.execute(select(PeriodClosure.label).order_by(PeriodClosure.label))),
+            head=tuple(conn.execute(select(ledger_head.c.last_entry_id, ledger_head.c.last_hash)).one()),
+            periods=tuple(conn.execute(select(period_closures.c.label).order_by(period_closures.c.label))),
         )
 
 
@@ -82,10 +85,10 @@ class Figures:
 
 def figures(conn: Connection) -> dict[str, Figures]:
     """Stored balances next to sums of postings (posted ones; held ones of holds not yet resolved)."""
-    accounts = conn.execute(
-        select(Account.id, Account.code, Account.type, Account.currency, Account.non_negative,
-               AccountBalance.balance, AccountBalance.pending_debits, AccountBalance.pending_credits)
-        .join(AccountBalance, AccountBalance.account_id == Account.id)
+    account_rows = conn.execute(
+        select(accounts.c.id, accounts.c.code, accounts.c.type, accounts.c.currency, accounts.c.non_negative,
+               account_balances.c.balance, account_balances.c.pending_debits, account_balances.c.pending_credits)
+        .join(account_balances, account_balances.c.account_id == accounts.c.id)
     ).all()
     resolved = {row[0] for row in conn.execute(text(
         "SELECT completes_id FROM journal_entries WHERE completes_id IS NOT NULL"))}
@@ -106,17 +109,17 @@ def figures(conn: Connection) -> dict[str, Figures]:
         row.code: Figures(row.code, row.type, row.currency, bool(row.non_negative), int(row.balance),
                           int(row.pending_debits), int(row.pending_credits), posted[row.id],
                           held_debits[row.id], held_credits[row.id])
-        for row in accounts
+        for row in account_rows
     }
 
 
 def entry_sums(conn: Connection) -> list[tuple[int, str, int]]:
     """(entry, currency, sum) for every entry whose postings do not sum to zero in a currency."""
     return [tuple(row) for row in conn.execute(
-        select(Posting.entry_id, Account.currency, func.sum(Posting.amount))
-        .join(Account, Account.id == Posting.account_id)
-        .group_by(Posting.entry_id, Account.currency)
-        .having(func.sum(Posting.amount) != 0)
+        select(postings.c.entry_id, accounts.c.currency, func.sum(postings.c.amount))
+        .join(accounts, accounts.c.id == postings.c.account_id)
+        .group_by(postings.c.entry_id, accounts.c.currency)
+        .having(func.sum(postings.c.amount) != 0)
     )]
 
 

@@ -19,7 +19,7 @@ from click.testing import Result
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from ledger.models import User
+from ledger.models import users
 from ledger.storage.engine import database_url, make_engine
 from ledger.storage.schema import migrate
 
@@ -117,8 +117,8 @@ class FreshDatabases:
 
 def seed_users(engine: Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(User), [{"name": name, "role": role, "active": True, "added_by": "tests",
-                                     "added_at": datetime(2025, 4, 1)} for name, role in TEST_USERS.items()])
+        conn.execute(insert(users), [{"name": name, "role": role, "active": True, "added_by": "tests",
+                                      "added_at": datetime(2025, 4, 1)} for name, role in TEST_USERS.items()])
 
 
 _databases: FreshDatabases | None = None
@@ -138,8 +138,8 @@ def ipb_runner(url: str, default_user: str = "tester") -> Callable[..., Result]:
     """
     from typer.testing import CliRunner
 
-    from ledger.cli.app import app
     from ledger.cli import common
+    from ledger.cli.app import app
 
     runner = CliRunner()
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.domain import FunderKind
-from ledger.models import JournalEntry
+from ledger.models import journal_entries
 from ledger.rules.params import params_for_year
 from ledger.services.parties import add_funder, register_person
 from tests.ledger_state import snapshot
@@ -50,7 +50,7 @@ def test_allocating_from_an_assessment_records_the_rule_version(ipb, engine):
     charge = decided["charge"]
     weeks = params_for_year(2025).weeks_in_year.value
     with engine.connect() as conn:
-        rows = conn.execute(select(JournalEntry).where(JournalEntry.id.in_(decided["entries"]))).all()
+        rows = conn.execute(select(journal_entries).where(journal_entries.c.id.in_(decided["entries"]))).all()
     by_stream = {r.meta["stream"]: r for r in rows}
     assert set(by_stream) == {"care-act", "personal-contribution"}
     for row in rows:

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from ledger.cli.app import app
 from ledger.formats.bank_statements import read_mapping, read_statement
 from ledger.journal import Draft, Line
-from ledger.models import Account, Person
-from ledger.models.bank import BankMatch, BankMatchPayment, BankStatement, BankStatementLine
-from ledger.models.payments import PayingAccount, Payment, PaymentRun, PaymentSchedule
+from ledger.models import accounts, people
+from ledger.models.bank import bank_match_payments, bank_matches, bank_statement_lines, bank_statements
+from ledger.models.payments import paying_accounts, payment_runs, payment_schedules, payments
 from ledger.services import journal, statement_import, statement_matching
 from ledger.services.accounts import AccountSpec, open_account
 from tests import support
@@ -34,8 +34,8 @@ NOW = datetime(2025, 4, 1, 9, 0)
 def bank_rows(engine: Engine) -> tuple:
     """Everything a bank write can change."""
     with engine.connect() as conn:
-        return tuple(tuple(conn.execute(select(table).order_by(*table.__table__.primary_key.columns)))
-                     for table in (BankStatement, BankStatementLine, BankMatch, BankMatchPayment))
+        return tuple(tuple(conn.execute(select(table).order_by(*table.primary_key.columns)))
+                     for table in (bank_statements, bank_statement_lines, bank_matches, bank_match_payments))
 
 
 def state(engine: Engine) -> tuple:
@@ -56,26 +56,27 @@ def ledger(engine: Engine) -> Engine:
         actor="tests")]
     bank_details = {"sort_code": "200000", "account_number": "12345678"}
     with engine.begin() as conn:
-        account_id = conn.execute(select(Account.id).where(Account.code == "bank:dp")).scalar_one()
-        paying = conn.execute(insert(PayingAccount).values(code="dp", name="DP account", service_user_number="",
-                                                           account_id=account_id, **bank_details)
-                              .returning(PayingAccount.id)).scalar_one()
-        people = [conn.execute(insert(Person).values(ref=f"P000{n}").returning(Person.id)).scalar_one()
-                  for n in range(1, 6)]
-        schedule = conn.execute(insert(PaymentSchedule).values(
-            kind="direct-payment", person_id=people[0], paying_account_id=paying, weekly_amount=30000,
+        account_id = conn.execute(select(accounts.c.id).where(accounts.c.code == "bank:dp")).scalar_one()
+        paying = conn.execute(insert(paying_accounts).values(code="dp", name="DP account", service_user_number="",
+                                                             account_id=account_id, **bank_details)
+                              .returning(paying_accounts.c.id)).scalar_one()
+        person_ids = [conn.execute(insert(people).values(ref=f"P000{n}").returning(people.c.id)).scalar_one()
+                      for n in range(1, 6)]
+        schedule = conn.execute(insert(payment_schedules).values(
+            kind="direct-payment", person_id=person_ids[0], paying_account_id=paying, weekly_amount=30000,
             weekly_contribution=0, net_of_contribution=False, first_due=date(2025, 4, 1), payee_name="P0001",
-            active=True, created_by="tests", created_at=NOW, **bank_details).returning(PaymentSchedule.id)).scalar_one()
-        runs = [conn.execute(insert(PaymentRun).values(
+            active=True, created_by="tests", created_at=NOW, **bank_details)
+            .returning(payment_schedules.c.id)).scalar_one()
+        runs = [conn.execute(insert(payment_runs).values(
             paying_account_id=paying, pay_date=on, status="submitted", maker="tester", created_at=NOW,
-            checker="checker", approved_at=NOW, submitted_at=NOW).returning(PaymentRun.id)).scalar_one()
+            checker="checker", approved_at=NOW, submitted_at=NOW).returning(payment_runs.c.id)).scalar_one()
             for on in (date(2025, 4, 1), date(2025, 4, 3))]
-        payments = [(runs[0], 120000, "IPB-P0001-0401", "held"), (runs[0], 84550, "IPB-P0002-0401", "settled"),
-                    (runs[1], 100000, "IPB-P0003-0403", "held"), (runs[1], 200000, "IPB-P0004-0403", "held"),
-                    (runs[1], 15000, "IPB-P0005-0403", "held")]
-        for n, (run, amount, ref, status) in enumerate(payments):
-            conn.execute(insert(Payment).values(
-                run_id=run, due_key=f"dp:{schedule}:{n}", attempt=1, schedule_id=schedule, person_id=people[n],
+        specs = [(runs[0], 120000, "IPB-P0001-0401", "held"), (runs[0], 84550, "IPB-P0002-0401", "settled"),
+                 (runs[1], 100000, "IPB-P0003-0403", "held"), (runs[1], 200000, "IPB-P0004-0403", "held"),
+                 (runs[1], 15000, "IPB-P0005-0403", "held")]
+        for n, (run, amount, ref, status) in enumerate(specs):
+            conn.execute(insert(payments).values(
+                run_id=run, due_key=f"dp:{schedule}:{n}", attempt=1, schedule_id=schedule, person_id=person_ids[n],
                 fy=2025, due_date=date(2025, 4, 1), payee_kind="person", payee=f"P000{n + 1}",
                 payee_name=f"P000{n + 1}", amount=amount, reference=ref, status=status, failure_reason="",
                 hold_entry_id=entries[n], settlement_entry_id=entries[5] if status == "settled" else None,
@@ -114,20 +115,20 @@ def test_dry_run_import_writes_nothing(ledger):
 def test_database_refuses_a_line_twice_and_a_line_in_two_matches(ledger):
     imported(ledger, "april.csv")
     with ledger.connect() as conn:
-        table = BankStatementLine.__table__
-        copy = conn.execute(select(table).where(table.c.id == 1)).one()._asdict()
+        copy = conn.execute(select(bank_statement_lines).where(bank_statement_lines.c.id == 1)).one()._asdict()
         del copy["id"]
     with pytest.raises(IntegrityError), ledger.begin() as conn:
-        conn.execute(insert(BankStatementLine).values(**copy))
+        conn.execute(insert(bank_statement_lines).values(**copy))
     row = {"line_id": 1, "rule": "reference", "reason": "r", "rule_version": "v", "tolerance_days": 0,
            "matched_by": "tester", "matched_at": NOW}
     with ledger.begin() as conn:
-        conn.execute(insert(BankMatch).values(**row))
+        conn.execute(insert(bank_matches).values(**row))
     with pytest.raises(IntegrityError), ledger.begin() as conn:
-        conn.execute(insert(BankMatch).values(**row))
+        conn.execute(insert(bank_matches).values(**row))
     with pytest.raises(IntegrityError), ledger.begin() as conn:  # payment 1 going out, on two lines
-        other = conn.execute(insert(BankMatch).values(**{**row, "line_id": 2}).returning(BankMatch.id)).scalar_one()
-        conn.execute(insert(BankMatchPayment), [
+        other = conn.execute(insert(bank_matches).values(**{**row, "line_id": 2})
+                             .returning(bank_matches.c.id)).scalar_one()
+        conn.execute(insert(bank_match_payments), [
             {"match_id": 1, "payment_id": 1, "line_id": 1, "direction": "out", "amount": 120000},
             {"match_id": other, "payment_id": 1, "line_id": 2, "direction": "out", "amount": 120000}])
 
@@ -268,4 +269,4 @@ def test_cli_help_teaches():
 def test_statement_lines_count_in_db(ledger):
     imported(ledger, "april.csv")
     with ledger.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(BankStatementLine)).scalar_one() == 5
+        assert conn.execute(select(func.count()).select_from(bank_statement_lines)).scalar_one() == 5

@@ -24,7 +24,7 @@ from ledger.errors import (
     UnknownParty,
 )
 from ledger.journal import AccountType, Draft, Line, Phase
-from ledger.models import AccountBalance, Person, PersonName
+from ledger.models import account_balances, people, person_names
 from ledger.reports.budgets import budget_view, pool_view
 from ledger.reports.reconcile import reconcile
 from ledger.services import journal
@@ -82,20 +82,20 @@ def funders(engine):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def people(funders):  # type: ignore[no-untyped-def]
+def registered(funders):  # type: ignore[no-untyped-def]
     register_person(funders, "P1", "943 476 5919", "Ann Example")
     register_person(funders, "P2")
     return funders
 
 
 @pytest.fixture
-def pooled(people):  # type: ignore[no-untyped-def]
+def pooled(registered):  # type: ignore[no-untyped-def]
     """Pool bcf (2025/26, proportional, return): icb paid 600.00, council 400.00."""
-    create_pool(people, "bcf", name="Better Care Fund", fy=FY, host="council",
+    create_pool(registered, "bcf", name="Better Care Fund", fy=FY, host="council",
                 partners=[("icb", None), ("council", None)])
-    contribute(people, "bcf", "icb", 600_00, on=DAY, actor="t")
-    contribute(people, "bcf", "council", 400_00, on=DAY, actor="t")
-    return people
+    contribute(registered, "bcf", "icb", 600_00, on=DAY, actor="t")
+    contribute(registered, "bcf", "council", 400_00, on=DAY, actor="t")
+    return registered
 
 
 # --- funders -----------------------------------------------------------------------------
@@ -117,27 +117,27 @@ def test_funder_refusals_write_nothing(funders):
     refused(funders, InvalidInput, add_funder, funders, "", "Empty", FunderKind.ICB)
 
 
-def test_each_stream_is_funded_only_by_its_funders(people):
+def test_each_stream_is_funded_only_by_its_funders(registered):
     ok = [("icb", NHS), ("icb", Stream.NHS_CHC), ("icb", S117), ("council", S117), ("council", CARE),
           ("edu", Stream.EHC_EDUCATION), ("self", Stream.PERSONAL_CONTRIBUTION), ("gran", Stream.THIRD_PARTY_TOPUP)]
-    allocate(people, [Allocation("P1", FY, stream, 1_00, funder, DAY) for funder, stream in ok], actor="t")
+    allocate(registered, [Allocation("P1", FY, stream, 1_00, funder, DAY) for funder, stream in ok], actor="t")
     expected = {stream: 1_00 for _, stream in ok} | {S117: 2_00}  # s117 from the icb and the council
-    assert {s: f.allocated for s, f in streams(people).items()} == expected
+    assert {s: f.allocated for s, f in streams(registered).items()} == expected
     for funder, stream in [("council", NHS), ("icb", CARE), ("self", NHS), ("gran", Stream.PERSONAL_CONTRIBUTION),
                            ("edu", CARE), ("council", Stream.EHC_EDUCATION)]:
-        error = refused(people, NotAllowed, allocate, people, [Allocation("P2", FY, stream, 1_00, funder, DAY)],
+        error = refused(registered, NotAllowed, allocate, registered, [Allocation("P2", FY, stream, 1_00, funder, DAY)],
                         actor="t")
         assert f"{funder} cannot fund the {stream} stream" in error.reason
-    holds(people)
+    holds(registered)
 
 
 # --- people ------------------------------------------------------------------------------
 
 
-def test_a_person_is_a_reference_with_a_checked_nhs_number_and_a_name_kept_apart(people):
-    with people.connect() as conn:
-        rows = {r.ref: r.nhs_number for r in conn.execute(select(Person.ref, Person.nhs_number))}
-        names = conn.execute(select(PersonName.display_name)).scalars().all()
+def test_a_person_is_a_reference_with_a_checked_nhs_number_and_a_name_kept_apart(registered):
+    with registered.connect() as conn:
+        rows = {r.ref: r.nhs_number for r in conn.execute(select(people.c.ref, people.c.nhs_number))}
+        names = conn.execute(select(person_names.c.display_name)).scalars().all()
     assert rows == {"P1": ANN_NHS, "P2": None}  # stored as its ten digits
     assert names == ["Ann Example"]
 
@@ -153,16 +153,16 @@ def test_a_person_is_a_reference_with_a_checked_nhs_number_and_a_name_kept_apart
         ("P 3", None, InvalidInput),
     ],
 )
-def test_person_refusals_write_nothing(people, ref, nhs, error):
-    before = snapshot(people)
-    with people.connect() as conn:
-        count = conn.execute(select(func.count()).select_from(Person)).scalar_one()
+def test_person_refusals_write_nothing(registered, ref, nhs, error):
+    before = snapshot(registered)
+    with registered.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(people)).scalar_one()
     with pytest.raises(error):
-        register_person(people, ref, nhs, "Someone")
-    with people.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Person)).scalar_one() == count
-        assert conn.execute(select(func.count()).select_from(PersonName)).scalar_one() == 1
-    assert snapshot(people) == before
+        register_person(registered, ref, nhs, "Someone")
+    with registered.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(people)).scalar_one() == count
+        assert conn.execute(select(func.count()).select_from(person_names)).scalar_one() == 1
+    assert snapshot(registered) == before
 
 
 def test_erasing_a_name_leaves_every_entry_untouched(pooled):
@@ -176,8 +176,8 @@ def test_erasing_a_name_leaves_every_entry_untouched(pooled):
     assert erase_name(pooled, "P1") is True
     assert snapshot(pooled) == before  # entries, postings, balances and the hash chain as they were
     with pooled.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(PersonName)).scalar_one() == 0
-        assert conn.execute(select(Person.nhs_number).where(Person.ref == "P1")).scalar_one() == ANN_NHS
+        assert conn.execute(select(func.count()).select_from(person_names)).scalar_one() == 0
+        assert conn.execute(select(people.c.nhs_number).where(people.c.ref == "P1")).scalar_one() == ANN_NHS
     assert erase_name(pooled, "P1") is False  # nothing left to erase
     assert erase_name(pooled, "P2") is False
     spend(pooled, "P1", FY, 5_00, on=DAY, actor="t")  # the budget carries on under the reference
@@ -189,14 +189,15 @@ def test_erasing_a_name_leaves_every_entry_untouched(pooled):
 # --- pools -------------------------------------------------------------------------------
 
 
-def test_create_pool_opens_its_accounts(people):
-    info = create_pool(people, "bcf", name="BCF", fy=FY, host="council", partners=[("icb", 6_000), ("council", 4_000)],
-                       risk_share=RiskShare.FIXED, year_end=YearEnd.CARRY_FORWARD)
+def test_create_pool_opens_its_accounts(registered):
+    info = create_pool(registered, "bcf", name="BCF", fy=FY, host="council",
+                       partners=[("icb", 6_000), ("council", 4_000)], risk_share=RiskShare.FIXED,
+                       year_end=YearEnd.CARRY_FORWARD)
     assert (info.code, info.fy, info.host, info.risk_share, info.year_end, info.closed_on) == (
         "bcf", FY, "council", RiskShare.FIXED, YearEnd.CARRY_FORWARD, None)
     assert info.partners == {"council": 4_000, "icb": 6_000}
     assert info.partner_kinds == {"council": FunderKind.COUNCIL, "icb": FunderKind.ICB}
-    with people.connect() as conn:
+    with registered.connect() as conn:
         states = {code: row.state for code, row in reads.account_rows(conn, [
             chart.pool_unallocated("bcf"), *(f(("bcf"), p) for p in ("icb", "council")
                                           for f in (chart.pool_contributions, chart.pool_risk_share))]).items()}
@@ -204,8 +205,8 @@ def test_create_pool_opens_its_accounts(people):
     assert states["pool:bcf:unallocated"].type is AccountType.ASSET and states["pool:bcf:unallocated"].non_negative
     assert states["pool:bcf:partner:icb:contributions"].type is AccountType.EQUITY
     assert states["pool:bcf:partner:council:risk-share"].type is AccountType.EQUITY
-    over = create_pool(people, "over", name="O", fy=FY, host="icb", partners=[("icb", None)], allow_overspend=True)
-    assert over.allow_overspend and not state(people, "pool:over:unallocated").non_negative
+    over = create_pool(registered, "over", name="O", fy=FY, host="icb", partners=[("icb", None)], allow_overspend=True)
+    assert over.allow_overspend and not state(registered, "pool:over:unallocated").non_negative
 
 
 @pytest.mark.parametrize(
@@ -273,12 +274,12 @@ def test_allocating_from_a_pool_is_limited_to_what_it_holds(pooled):
     holds(pooled)
 
 
-def test_an_overspend_pool_may_allocate_beyond_its_contributions(people):
-    create_pool(people, "over", name="O", fy=FY, host="icb", partners=[("icb", None)], allow_overspend=True)
-    contribute(people, "over", "icb", 10_00, on=DAY, actor="t")
-    allocate(people, [Allocation("P1", FY, NHS, 25_00, "pool:over", DAY)], actor="t")
-    assert balance(people, "pool:over:unallocated") == -15_00
-    holds(people)
+def test_an_overspend_pool_may_allocate_beyond_its_contributions(registered):
+    create_pool(registered, "over", name="O", fy=FY, host="icb", partners=[("icb", None)], allow_overspend=True)
+    contribute(registered, "over", "icb", 10_00, on=DAY, actor="t")
+    allocate(registered, [Allocation("P1", FY, NHS, 25_00, "pool:over", DAY)], actor="t")
+    assert balance(registered, "pool:over:unallocated") == -15_00
+    holds(registered)
 
 
 def test_pool_allocation_refusals(pooled):
@@ -324,42 +325,42 @@ def test_year_end_returns_an_underspend_in_proportion_to_contributions(pooled):
     refused(pooled, AccountClosed, journal.reverse, pooled, contribution, actor="t", effective_date=YEAR_END)
 
 
-def test_year_end_shares_an_overspend_by_fixed_percentages(people):
-    create_pool(people, "fix", name="F", fy=FY, host="icb", partners=[("icb", 6_000), ("council", 4_000)],
+def test_year_end_shares_an_overspend_by_fixed_percentages(registered):
+    create_pool(registered, "fix", name="F", fy=FY, host="icb", partners=[("icb", 6_000), ("council", 4_000)],
                 risk_share=RiskShare.FIXED, allow_overspend=True)
-    contribute(people, "fix", "icb", 500_00, on=DAY, actor="t")
-    contribute(people, "fix", "council", 500_00, on=DAY, actor="t")  # equal contributions; the shares still 60:40
-    allocate(people, [Allocation("P1", FY, CARE, 1_100_01, "pool:fix", DAY)], actor="t")
-    result = close_year(people, "fix", on=YEAR_END, actor="t")
+    contribute(registered, "fix", "icb", 500_00, on=DAY, actor="t")
+    contribute(registered, "fix", "council", 500_00, on=DAY, actor="t")  # equal contributions; the shares still 60:40
+    allocate(registered, [Allocation("P1", FY, CARE, 1_100_01, "pool:fix", DAY)], actor="t")
+    result = close_year(registered, "fix", on=YEAR_END, actor="t")
     # overspend 100.01 at 60:40 is -60.006 and -40.004
     assert result.balance == -100_01
     assert result.shares.parts == {"council": -40_00, "icb": -60_01}
-    assert balance(people, "pool:fix:unallocated") == 0
-    assert balance(people, "pool:fix:partner:icb:risk-share") == 60_01  # credited: icb meets its part
-    assert balance(people, "pool:fix:partner:council:risk-share") == 40_00
-    holds(people)
+    assert balance(registered, "pool:fix:unallocated") == 0
+    assert balance(registered, "pool:fix:partner:icb:risk-share") == 60_01  # credited: icb meets its part
+    assert balance(registered, "pool:fix:partner:council:risk-share") == 40_00
+    holds(registered)
 
 
-def test_year_end_carries_an_underspend_into_next_years_pool(people):
-    create_pool(people, "y1", name="Y1", fy=FY, host="council", partners=[("icb", None), ("council", None)],
+def test_year_end_carries_an_underspend_into_next_years_pool(registered):
+    create_pool(registered, "y1", name="Y1", fy=FY, host="council", partners=[("icb", None), ("council", None)],
                 year_end=YearEnd.CARRY_FORWARD)
-    create_pool(people, "y2", name="Y2", fy=FY + 1, host="council",
+    create_pool(registered, "y2", name="Y2", fy=FY + 1, host="council",
                 partners=[("icb", None), ("council", None), ("edu", None)])
-    contribute(people, "y1", "icb", 100_00, on=DAY, actor="t")
-    contribute(people, "y1", "council", 200_00, on=DAY, actor="t")
-    contribute(people, "y2", "edu", 50_00, on=date(2026, 4, 1), actor="t")
-    allocate(people, [Allocation("P1", FY, S117, 200_00, "pool:y1", DAY)], actor="t")
-    result = close_year(people, "y1", on=YEAR_END, actor="t", carry_to="y2")
+    contribute(registered, "y1", "icb", 100_00, on=DAY, actor="t")
+    contribute(registered, "y1", "council", 200_00, on=DAY, actor="t")
+    contribute(registered, "y2", "edu", 50_00, on=date(2026, 4, 1), actor="t")
+    allocate(registered, [Allocation("P1", FY, S117, 200_00, "pool:y1", DAY)], actor="t")
+    result = close_year(registered, "y1", on=YEAR_END, actor="t", carry_to="y2")
     # 100.00 at 1:2 is 33.33... and 66.66...: remainders 1/3 and 2/3, the odd penny to council
     assert result.carried_to == "y2" and result.shares.parts == {"council": 66_67, "icb": 33_33}
-    assert balance(people, "pool:y1:unallocated") == 0
-    assert balance(people, "pool:y2:unallocated") == 150_00
-    assert balance(people, "pool:y2:partner:council:contributions") == 66_67
-    assert balance(people, "pool:y2:partner:icb:contributions") == 33_33
-    assert balance(people, "pool:y1:partner:council:risk-share") == -66_67
-    assert {p.partner: p.contributed for p in pool_view(people, "y2").partners} == {
+    assert balance(registered, "pool:y1:unallocated") == 0
+    assert balance(registered, "pool:y2:unallocated") == 150_00
+    assert balance(registered, "pool:y2:partner:council:contributions") == 66_67
+    assert balance(registered, "pool:y2:partner:icb:contributions") == 33_33
+    assert balance(registered, "pool:y1:partner:council:risk-share") == -66_67
+    assert {p.partner: p.contributed for p in pool_view(registered, "y2").partners} == {
         "council": 66_67, "edu": 50_00, "icb": 33_33}
-    holds(people)
+    holds(registered)
 
 
 def test_a_balanced_pool_closes_without_an_entry(pooled):
@@ -372,15 +373,15 @@ def test_a_balanced_pool_closes_without_an_entry(pooled):
     assert pool_view(pooled, "bcf").pool.closed_on == YEAR_END
 
 
-def test_year_end_refusals_write_nothing_and_leave_the_pool_open(people):
-    create_pool(people, "cf", name="CF", fy=FY, host="council", partners=[("icb", None), ("council", None)],
+def test_year_end_refusals_write_nothing_and_leave_the_pool_open(registered):
+    create_pool(registered, "cf", name="CF", fy=FY, host="council", partners=[("icb", None), ("council", None)],
                 year_end=YearEnd.CARRY_FORWARD)
-    create_pool(people, "ret", name="R", fy=FY, host="council", partners=[("icb", None), ("council", None)])
-    create_pool(people, "same-year", name="S", fy=FY, host="council", partners=[("icb", None), ("council", None)])
-    create_pool(people, "icb-only", name="I", fy=FY + 1, host="icb", partners=[("icb", None)])
-    create_pool(people, "next", name="N", fy=FY + 1, host="council", partners=[("icb", None), ("council", None)])
+    create_pool(registered, "ret", name="R", fy=FY, host="council", partners=[("icb", None), ("council", None)])
+    create_pool(registered, "same-year", name="S", fy=FY, host="council", partners=[("icb", None), ("council", None)])
+    create_pool(registered, "icb-only", name="I", fy=FY + 1, host="icb", partners=[("icb", None)])
+    create_pool(registered, "next", name="N", fy=FY + 1, host="council", partners=[("icb", None), ("council", None)])
     for pool in ("cf", "ret"):
-        contribute(people, pool, "icb", 10_00, on=DAY, actor="t")
+        contribute(registered, pool, "icb", 10_00, on=DAY, actor="t")
     cases = [
         ("cf", None, InvalidInput, "name the next year's pool"),
         ("cf", "same-year", NotAllowed, "not the year after"),
@@ -389,12 +390,12 @@ def test_year_end_refusals_write_nothing_and_leave_the_pool_open(people):
         ("ret", "next", NotAllowed, "does not carry forward"),
     ]
     for pool, carry_to, error, says in cases:
-        assert says in refused(people, error, close_year, people, pool, on=YEAR_END, actor="t",
+        assert says in refused(registered, error, close_year, registered, pool, on=YEAR_END, actor="t",
                                carry_to=carry_to).reason
-        with people.connect() as conn:
+        with registered.connect() as conn:
             assert pool_in(conn, pool).closed_on is None
-    close_year(people, "next", on=date(2027, 3, 31), actor="t")
-    assert "closed its year" in refused(people, NotAllowed, close_year, people, "cf", on=YEAR_END, actor="t",
+    close_year(registered, "next", on=date(2027, 3, 31), actor="t")
+    assert "closed its year" in refused(registered, NotAllowed, close_year, registered, "cf", on=YEAR_END, actor="t",
                                         carry_to="next").reason
 
 
@@ -562,7 +563,8 @@ def test_a_reversed_spend_goes_back_to_its_streams(budget):
 
 
 def test_recovery_goes_back_to_each_source_in_proportion_to_what_it_allocated(budget):
-    allocate(budget, [Allocation("P1", FY, CARE, 150_00, "pool:bcf", DAY)], actor="t")  # care-act: 300 council, 150 pool
+    # after this, the care-act stream holds 300.00 from the council and 150.00 from the pool
+    allocate(budget, [Allocation("P1", FY, CARE, 150_00, "pool:bcf", DAY)], actor="t")
     out = recover(budget, "P1", FY, 100_00, on=date(2025, 9, 1), actor="t", stream=CARE)
     # 100.00 at council 300 : pool 150 is 66.666... and 33.333...: the odd penny to the council
     (entry,) = [p.entry for p in out.posted]
@@ -626,11 +628,11 @@ def tamper(engine, code: str, **values) -> None:  # type: ignore[no-untyped-def]
     """Play the attacker: change a maintained balance behind the ledger's back."""
     with engine.begin() as conn:
         account_id = reads.account_rows(conn, [code])[code].id
-        conn.execute(update(AccountBalance).where(AccountBalance.account_id == account_id).values(**values))
+        conn.execute(update(account_balances).where(account_balances.c.account_id == account_id).values(**values))
 
 
 def test_reconcile_finds_a_tampered_pool_balance(budget):
-    tamper(budget, "pool:bcf:unallocated", balance=AccountBalance.balance + 1)
+    tamper(budget, "pool:bcf:unallocated", balance=account_balances.c.balance + 1)
     result = reconcile(budget, pool="bcf")
     assert not result.ok
     (difference,) = result.differences
@@ -646,7 +648,7 @@ def test_reconcile_finds_a_tampered_pool_balance(budget):
 
 def test_reconcile_finds_a_tampered_budget_stream(budget):
     spend(budget, "P1", FY, 10_00, on=DAY, actor="t", stream=S117)
-    tamper(budget, chart.stream_spent("P1", FY, S117), balance=AccountBalance.balance - 3)
+    tamper(budget, chart.stream_spent("P1", FY, S117), balance=account_balances.c.balance - 3)
     result = reconcile(budget, person="P1")
     subjects = {(d.subject, d.check): d for d in result.differences}
     found = subjects[(f"P1 {FY} s117", "spent account = spend out of the stream")]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from ledger.cli import common
-from ledger.models import AccountBalance, PersonName
+from ledger.models import account_balances, person_names
 from ledger.storage import reads
 from tests.ledger_state import assert_books_hold, snapshot
 
@@ -102,7 +102,7 @@ def test_erase_name_needs_the_users_permission_and_touches_no_entry(pooled, engi
     assert as_json(pooled("person", "erase-name", "P1", "--json", user="admin")) == {"ref": "P1", "erased": True}
     assert snapshot(engine) == before
     with engine.connect() as conn:
-        assert conn.execute(select(PersonName)).all() == []
+        assert conn.execute(select(person_names)).all() == []
     assert "no name held for P1" in pooled("person", "erase-name", "P1", user="admin").stdout
     assert "no person 'P9'" in refused(pooled, engine, "person", "erase-name", "P9", code=1, user="admin")
 
@@ -319,8 +319,8 @@ def test_reconcile_scopes_and_plain_text(budget):
 def test_reconcile_finds_a_tampered_balance_and_exits_1(budget, engine):
     with engine.begin() as conn:
         account_id = reads.account_rows(conn, ["pool:bcf:unallocated"])["pool:bcf:unallocated"].id
-        conn.execute(update(AccountBalance).where(AccountBalance.account_id == account_id)
-                     .values(balance=AccountBalance.balance - 7))
+        conn.execute(update(account_balances).where(account_balances.c.account_id == account_id)
+                     .values(balance=account_balances.c.balance - 7))
     found = as_json(budget("reconcile", "--json", code=1))
     assert found["ok"] is False
     by_scope = {d["scope"]: d for d in found["differences"]}

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ledger.errors import IdempotencyConflict, UnknownAccount
 from ledger.journal import AccountType, Draft, Line
-from ledger.models import JournalEntry, Posting
+from ledger.models import journal_entries, postings
 from ledger.reports.balances import account_balance, trial_balance
 from ledger.reports.verify import verify
 from ledger.services import journal
@@ -34,8 +34,8 @@ def fund(pence: int, memo: str = "") -> Draft:
 def counts(engine) -> tuple[int, int]:
     with engine.connect() as conn:
         return (
-            conn.execute(select(func.count()).select_from(JournalEntry)).scalar_one(),
-            conn.execute(select(func.count()).select_from(Posting)).scalar_one(),
+            conn.execute(select(func.count()).select_from(journal_entries)).scalar_one(),
+            conn.execute(select(func.count()).select_from(postings)).scalar_one(),
         )
 
 

@@ -48,7 +48,7 @@ from ledger.errors import (
     UnknownEntry,
 )
 from ledger.journal import AccountType, Draft, Line, Phase, SealedEntry
-from ledger.models import LedgerHead
+from ledger.models import ledger_head
 from ledger.reports.verify import verify
 from ledger.services import journal
 from ledger.services.accounts import AccountSpec, open_account
@@ -175,7 +175,8 @@ class LedgerMachine(RuleBasedStateMachine):
         return f"{prefix}{self.counter}"
 
     def codes(self, non_negative: bool | None = None) -> list[str]:
-        return sorted(c for c, a in self.model.accounts.items() if non_negative is None or a.non_negative == non_negative)
+        return sorted(c for c, a in self.model.accounts.items()
+                      if non_negative is None or a.non_negative == non_negative)
 
     def draw_lines(self, data: st.DataObject, distinct: bool = False, most: int = 20_000) -> tuple[Line, ...]:
         """A balanced set of 2 to 4 postings over known accounts (an account may appear twice unless `distinct`)."""
@@ -658,7 +659,7 @@ class LedgerMachine(RuleBasedStateMachine):
             if account.non_negative:
                 assert account.available >= 0 and f.available == account.available
         with self.engine.connect() as conn:
-            head = conn.execute(select(LedgerHead.last_entry_id, LedgerHead.last_hash)).one()
+            head = conn.execute(select(ledger_head.c.last_entry_id, ledger_head.c.last_hash)).one()
             last = self.model.entries.get(len(self.model.entries))
             assert head[0] == len(self.model.entries)
             if last is not None:  # the head is the last entry the ledger returned, stored as returned

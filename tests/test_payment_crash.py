@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from ledger import chart
 from ledger.domain import FunderKind, Stream
-from ledger.models import JournalEntry, Posting
-from ledger.models.payments import Payment
+from ledger.models import journal_entries, postings
+from ledger.models.payments import payments
 from ledger.reports.reconcile import reconcile
 from ledger.reports.verify import verify
 from ledger.services import parties, payees, payment_runs
@@ -94,15 +94,15 @@ def test_killed_runs_pay_everything_exactly_once(world, tmp_path):
     view = payment_runs.run_view(engine, run)
     assert view.status == "settled" and view.count("settled") == n
     with engine.connect() as conn:
-        ids = conn.execute(select(Payment.id)).scalars().all()
+        ids = conn.execute(select(payments.c.id)).scalars().all()
         assert len(ids) == n
-        keys = conn.execute(select(JournalEntry.idempotency_key).where(
-            JournalEntry.idempotency_key.like("payment:%"))).scalars().all()
+        keys = conn.execute(select(journal_entries.c.idempotency_key).where(
+            journal_entries.c.idempotency_key.like("payment:%"))).scalars().all()
         assert sorted(keys) == sorted(f"payment:{i}:{step}" for i in ids for step in ("hold", "settle"))
         # every settlement has exactly 2 postings to the cash side: payee and bank
         bank_id = reads.account_row(conn, chart.bank("council")).id
-        bank_postings = conn.execute(select(func.count()).select_from(Posting).where(
-            Posting.account_id == bank_id, Posting.pending.is_(False))).scalar_one()
+        bank_postings = conn.execute(select(func.count()).select_from(postings).where(
+            postings.c.account_id == bank_id, postings.c.pending.is_(False))).scalar_one()
         assert bank_postings == n
         total = sum(p.amount for p in view.payments)
         assert reads.account_row(conn, chart.bank("council")).state.normal_balance == -total
@@ -121,7 +121,7 @@ def test_killed_runs_pay_everything_exactly_once(world, tmp_path):
 
 def _entries(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(JournalEntry)).scalar_one()
+        return conn.execute(select(func.count()).select_from(journal_entries)).scalar_one()
 
 
 def test_no_environment_variable_makes_an_installed_ipb_stop_half_way(world, tmp_path):

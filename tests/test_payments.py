@@ -14,7 +14,7 @@ from ledger import chart
 from ledger.calendar import parse_period
 from ledger.domain import FunderKind, Stream
 from ledger.errors import InvalidInput, NotAllowed, NotReversible, UnknownParty
-from ledger.models import JournalEntry
+from ledger.models import journal_entries
 from ledger.reports.reconcile import reconcile
 from ledger.reports.statements import person_statement
 from ledger.reports.verify import verify
@@ -39,7 +39,7 @@ def available(engine, code: str) -> int:
 
 def entry_count(engine) -> int:
     with engine.connect() as conn:
-        return len(conn.execute(select(JournalEntry.id)).all())
+        return len(conn.execute(select(journal_entries.c.id)).all())
 
 
 def books_ok(engine) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.domain import Attribution, FunderKind, Stream
 from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
-from ledger.models import JournalEntry
-from ledger.models.plans import CarePlan, PlanLine, SpendRecord
+from ledger.models import journal_entries
+from ledger.models.plans import care_plans, plan_lines, spend_records
 from ledger.reports.budgets import budget_view
 from ledger.reports.plans import plan_view, spend_list
 from ledger.rules.plans import (
@@ -147,7 +147,7 @@ def spend(engine, amount: int, line_code: str = "pc", *, actor: str = "broker", 
 def counts(engine) -> tuple[int, int, int]:
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar_one()  # type: ignore[return-value]
-                     for t in (JournalEntry, SpendRecord, CarePlan))
+                     for t in (journal_entries, spend_records, care_plans))
 
 
 def test_versions_keep_history_and_the_newest_is_current(planned):
@@ -214,7 +214,7 @@ def test_spend_is_attributed_exactly_and_recorded(planned):
     rows = {r.stream: r for r in budget_view(planned, "P1", FY)}
     assert rows[Stream.CARE_ACT].spent == 2500 and rows[Stream.NHS_PHB].spent == 16501
     with planned.connect() as conn:
-        meta = conn.execute(select(JournalEntry.meta).where(JournalEntry.id == logged.entry_id)).scalar_one()
+        meta = conn.execute(select(journal_entries.c.meta).where(journal_entries.c.id == logged.entry_id)).scalar_one()
     assert meta["plan_line"] == "pc" and meta["supplier"] == "Care Co" and meta["evidence"] == "INV-1"
 
 
@@ -334,7 +334,7 @@ def test_allocated_equals_spent_plus_held_plus_available_after_plan_work(planned
     for row in budget_view(planned, "P1", FY):
         assert row.allocated == row.spent + row.recovered + row.held + row.available
     with planned.connect() as conn:
-        lines = conn.execute(select(func.count()).select_from(PlanLine)).scalar_one()
+        lines = conn.execute(select(func.count()).select_from(plan_lines)).scalar_one()
     assert lines == 3
 
 

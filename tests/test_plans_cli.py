@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ledger.models.plans import BudgetMode, CarePlan, PlanCommitment, PlanLine, SpendRecord
+from ledger.models.plans import budget_modes, care_plans, plan_commitments, plan_lines, spend_records
 from tests.ledger_state import snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plans" / "p0001-2025-26.toml"
@@ -27,7 +27,7 @@ def flat(text: str) -> str:
 def plan_rows(engine) -> tuple[int, ...]:
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar_one()
-                     for t in (CarePlan, PlanLine, BudgetMode, SpendRecord, PlanCommitment))
+                     for t in (care_plans, plan_lines, budget_modes, spend_records, plan_commitments))
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_commit_then_spend_then_release(planned, engine):
     line = js(planned("plan", "show", "P0001", *FY, "--json"))["lines"][0]
     assert (line["committed"], line["actual"]) == (66000, 20000)
     with engine.connect() as conn:
-        newest = conn.execute(select(func.max(PlanCommitment.id))).scalar_one()
+        newest = conn.execute(select(func.max(plan_commitments.c.id))).scalar_one()
     released = js(planned("plan", "release", newest, "--date", "2025-04-05", "--json"))
     assert not released["open"] and released["amount"] == 66000
     assert js(planned("plan", "show", "P0001", *FY, "--json"))["lines"][0]["committed"] == 0

@@ -25,7 +25,7 @@ from ledger.errors import (
     UnknownEntry,
 )
 from ledger.journal import GENESIS_HASH, AccountType, Draft, Line, Phase
-from ledger.models import AccountBalance, LedgerHead
+from ledger.models import account_balances, ledger_head
 from ledger.reports.balances import account_balance, trial_balance
 from ledger.reports.entries import entry as load_entry
 from ledger.reports.entries import open_holds
@@ -595,7 +595,7 @@ def test_verify_checks_each_entry_sums_to_zero_even_with_a_consistent_hash(busy)
         forged = reads.load_entry(conn, 10)
     tamper(busy, "UPDATE journal_entries SET hash = :h WHERE id = 10", h=forged.hash)
     with busy.begin() as conn:
-        conn.execute(update(LedgerHead).values(last_hash=forged.hash))
+        conn.execute(update(ledger_head).values(last_hash=forged.hash))
     result = verify(busy)
     assert result.first_break.entry == 10
     assert "sum to zero" in result.first_break.problem
@@ -613,9 +613,9 @@ def test_verify_finds_a_missing_entry(busy):
 def test_verify_finds_a_stored_balance_that_was_altered(busy):
     with busy.begin() as conn:  # balances are maintained, so updatable: no trigger needed
         ids = {code: row.id for code, row in reads.account_rows(conn, ["nhs", "care"]).items()}
-        conn.execute(update(AccountBalance).where(AccountBalance.account_id == ids["nhs"])
-                     .values(balance=AccountBalance.balance - 1))
-        conn.execute(update(AccountBalance).where(AccountBalance.account_id == ids["care"])
+        conn.execute(update(account_balances).where(account_balances.c.account_id == ids["nhs"])
+                     .values(balance=account_balances.c.balance - 1))
+        conn.execute(update(account_balances).where(account_balances.c.account_id == ids["care"])
                      .values(pending_credits=0))
     result = verify(busy)
     assert result.first_break is None  # the chain itself is intact

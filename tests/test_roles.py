@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ledger.cli.app import app
 from ledger.cli import common
+from ledger.cli.app import app
 from ledger.errors import Forbidden, InvalidInput
 from ledger.roles import GRANTS, Permission, Role, allows, needs_assignment
 from ledger.services import users
@@ -59,10 +59,10 @@ def test_only_an_admin_adds_users_and_assigns_brokers(engine):
 def test_the_first_user_of_a_new_ledger_must_be_an_admin(engine):
     from sqlalchemy import delete
 
-    from ledger.models import User
+    from ledger import models  # its `users` table; `users` here is the service
 
     with engine.begin() as conn:
-        conn.execute(delete(User))
+        conn.execute(delete(models.users))
     with pytest.raises(InvalidInput, match="first user must be an admin"):
         users.add_user(engine, "olive", Role.OFFICER, actor="olive")
     users.add_user(engine, "ada", Role.ADMIN, actor="ada")
@@ -129,10 +129,10 @@ def test_every_write_records_its_actor(engine, ipb_as):
            "--from", "icb", "--date", "2025-04-01", "--key", "a1")
     from sqlalchemy import select
 
-    from ledger.models import JournalEntry
+    from ledger.models import journal_entries
 
     with engine.connect() as conn:
-        assert set(conn.execute(select(JournalEntry.actor)).scalars()) == {"tester"}
+        assert set(conn.execute(select(journal_entries.c.actor)).scalars()) == {"tester"}
 
 
 def add_funder_and_people(engine) -> None:

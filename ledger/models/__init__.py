@@ -1,9 +1,10 @@
-"""SQLAlchemy 2.0 typed tables. The schema itself is made only by Alembic migrations.
+"""SQLAlchemy Core tables. The schema itself is made only by Alembic migrations.
 
-Declaring a mapped table costs a few milliseconds, and a command runs once per process, so each
-module's tables load when first asked for (`from ledger.models import Account` loads core.py):
-`ipb budget show` does not pay for the payment and bank tables. `all_tables()` loads every module
-for what needs the whole schema at once (Alembic's autogenerate, the schema test).
+Tables are plain Core `Table`s on one MetaData (`metadata`): the project builds Core statements
+only, so it never imports the ORM. A command runs once per process, so each module's tables load
+when first asked for (`from ledger.models import accounts` loads core.py): `ipb budget show` does
+not pay for the payment and bank tables. `all_tables()` loads every module for what needs the
+whole schema at once (Alembic's autogenerate, the schema test).
 """
 
 from __future__ import annotations
@@ -13,24 +14,28 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
 
-from ledger.models.base import Base
+from ledger.models.base import metadata
 
 if TYPE_CHECKING:
-    from ledger.models.core import Account, AccountBalance, JournalEntry, LedgerHead, PeriodClosure, Posting
-    from ledger.models.parties import Budget, BudgetComponent, Funder, Person, PersonName, Pool, PoolPartner
-    from ledger.models.users import BrokerAssignment, User
+    from ledger.models.access import broker_assignments, users
+    from ledger.models.core import account_balances, accounts, journal_entries, ledger_head, period_closures, postings
+    from ledger.models.parties import budget_components, budgets, funders, people, person_names, pool_partners, pools
 
-MODULES = ("core", "parties", "users", "bank", "payments", "plans")
-# the names `from ledger.models import ...` offers; the other tables are imported from their own module
+MODULES = ("core", "parties", "access", "bank", "payments", "plans")
+# the names `from ledger.models import ...` offers; the other tables are imported from their own module.
+# No module may share a name offered here: importing ledger.models.X sets this package's attribute X to
+# the module, which would then hide the table X (hence access.py, not users.py, holds `users`).
 _HOMES = {
-    **dict.fromkeys(("Account", "AccountBalance", "JournalEntry", "LedgerHead", "PeriodClosure", "Posting"), "core"),
-    **dict.fromkeys(("Budget", "BudgetComponent", "Funder", "Person", "PersonName", "Pool", "PoolPartner"), "parties"),
-    **dict.fromkeys(("BrokerAssignment", "User"), "users"),
+    **dict.fromkeys(("accounts", "account_balances", "journal_entries", "ledger_head", "period_closures", "postings"),
+                    "core"),
+    **dict.fromkeys(("budgets", "budget_components", "funders", "people", "person_names", "pools", "pool_partners"),
+                    "parties"),
+    **dict.fromkeys(("broker_assignments", "users"), "access"),
 }
 
-__all__ = ["Account", "AccountBalance", "Base", "BrokerAssignment", "Budget", "BudgetComponent", "Funder",
-           "JournalEntry", "LedgerHead", "PeriodClosure", "Person", "PersonName", "Pool", "PoolPartner", "Posting",
-           "User", "all_tables"]
+__all__ = ["account_balances", "accounts", "all_tables", "broker_assignments", "budget_components", "budgets",
+           "funders", "journal_entries", "ledger_head", "metadata", "people", "period_closures", "person_names",
+           "pool_partners", "pools", "postings", "users"]
 
 
 def __getattr__(name: str) -> Any:
@@ -41,7 +46,7 @@ def __getattr__(name: str) -> Any:
 
 
 def all_tables() -> MetaData:
-    """Base.metadata with every table of the schema on it."""
+    """`metadata` with every table of the schema on it."""
     for module in MODULES:
         importlib.import_module(f"ledger.models.{module}")
-    return Base.metadata
+    return metadata

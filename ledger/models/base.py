@@ -1,5 +1,4 @@
 from sqlalchemy import BigInteger, Integer, MetaData
-from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -12,6 +11,5 @@ NAMING = {
 # BIGINT on PostgreSQL; plain INTEGER on SQLite so an integer primary key is the rowid.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+# every table of the schema is declared on this one MetaData (ledger.models.all_tables() loads them all)
+metadata = MetaData(naming_convention=NAMING)

@@ -2,112 +2,113 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
-
-from ledger.models.base import Base, Id
+from ledger.models.base import Id, metadata
 
 FUNDER_KINDS = "('icb','council','education','person','third_party')"
 STREAMS = "('nhs-chc','nhs-phb','s117','care-act','ehc-education','personal-contribution','third-party-topup')"
 
 
-class Funder(Base):
-    __tablename__ = "funders"
-    __table_args__ = (CheckConstraint(f"kind IN {FUNDER_KINDS}", name="kind"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))
-    funding_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-
-
-class Person(Base):
-    """A person known to the ledger only by a pseudonymous reference (and a validated NHS number)."""
-
-    __tablename__ = "people"
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(40), unique=True)
-    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
+funders = Table(
+    "funders",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("funding_account_id", ForeignKey("accounts.id"), nullable=False),
+    CheckConstraint(f"kind IN {FUNDER_KINDS}", name="kind"),
+)
 
 
-class PersonName(Base):
-    """Kept apart from the ledger: deleting this row erases a name without touching any entry."""
-
-    __tablename__ = "person_names"
-
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
-    display_name: Mapped[str] = mapped_column(String(200))
-
-
-class Pool(Base):
-    """A section 75 pooled budget for one financial year, hosted by one partner."""
-
-    __tablename__ = "pools"
-    __table_args__ = (
-        CheckConstraint("risk_share IN ('proportional','fixed')", name="risk_share"),
-        CheckConstraint("year_end IN ('return','carry-forward')", name="year_end"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    fy: Mapped[int] = mapped_column(Integer)  # the year the financial year starts in
-    host_funder_id: Mapped[int] = mapped_column(ForeignKey("funders.id"))
-    risk_share: Mapped[str] = mapped_column(String(16))
-    year_end: Mapped[str] = mapped_column(String(16))
-    allow_overspend: Mapped[bool] = mapped_column(Boolean)
-    closed_on: Mapped[date | None] = mapped_column(Date)  # set by the year-end close, never cleared
-    unallocated_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+# A person known to the ledger only by a pseudonymous reference (and a validated NHS number).
+people = Table(
+    "people",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("ref", String(40), nullable=False, unique=True),
+    Column("nhs_number", String(10), unique=True),
+)
 
 
-class PoolPartner(Base):
-    __tablename__ = "pool_partners"
-    __table_args__ = (
-        UniqueConstraint("pool_id", "funder_id"),
-        CheckConstraint("fixed_share_bp IS NULL OR (fixed_share_bp >= 0 AND fixed_share_bp <= 10000)",
-                        name="fixed_share_bp"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"))
-    funder_id: Mapped[int] = mapped_column(ForeignKey("funders.id"))
-    fixed_share_bp: Mapped[int | None] = mapped_column(Integer)
-    contributions_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    risk_share_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+# Kept apart from the ledger: deleting this row erases a name without touching any entry.
+person_names = Table(
+    "person_names",
+    metadata,
+    Column("person_id", ForeignKey("people.id"), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+)
 
 
-class Budget(Base):
-    """A person's integrated personal budget for one financial year."""
+# A section 75 pooled budget for one financial year, hosted by one partner.
+pools = Table(
+    "pools",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("fy", Integer, nullable=False),  # the year the financial year starts in
+    Column("host_funder_id", ForeignKey("funders.id"), nullable=False),
+    Column("risk_share", String(16), nullable=False),
+    Column("year_end", String(16), nullable=False),
+    Column("allow_overspend", Boolean, nullable=False),
+    Column("closed_on", Date),  # set by the year-end close, never cleared
+    Column("unallocated_account_id", ForeignKey("accounts.id"), nullable=False),
+    CheckConstraint("risk_share IN ('proportional','fixed')", name="risk_share"),
+    CheckConstraint("year_end IN ('return','carry-forward')", name="year_end"),
+)
 
-    __tablename__ = "budgets"
-    __table_args__ = (
-        UniqueConstraint("person_id", "fy"),
-        CheckConstraint("attribution IN ('proportional','waterfall')", name="attribution"),
-    )
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    fy: Mapped[int] = mapped_column(Integer)
-    attribution: Mapped[str] = mapped_column(String(16))
-    priority: Mapped[list[Any]] = mapped_column(JSON)  # stream codes, for the waterfall
+pool_partners = Table(
+    "pool_partners",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("pool_id", ForeignKey("pools.id"), nullable=False),
+    Column("funder_id", ForeignKey("funders.id"), nullable=False),
+    Column("fixed_share_bp", Integer),
+    Column("contributions_account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("risk_share_account_id", ForeignKey("accounts.id"), nullable=False),
+    UniqueConstraint("pool_id", "funder_id"),
+    CheckConstraint("fixed_share_bp IS NULL OR (fixed_share_bp >= 0 AND fixed_share_bp <= 10000)",
+                    name="fixed_share_bp"),
+)
 
 
-class BudgetComponent(Base):
-    """One funding stream of a budget, with its own accounts: what is available and what is spent."""
+# A person's integrated personal budget for one financial year.
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("person_id", ForeignKey("people.id"), nullable=False),
+    Column("fy", Integer, nullable=False),
+    Column("attribution", String(16), nullable=False),
+    Column("priority", JSON, nullable=False),  # stream codes, for the waterfall
+    UniqueConstraint("person_id", "fy"),
+    CheckConstraint("attribution IN ('proportional','waterfall')", name="attribution"),
+)
 
-    __tablename__ = "budget_components"
-    __table_args__ = (
-        UniqueConstraint("budget_id", "stream"),
-        CheckConstraint(f"stream IN {STREAMS}", name="stream"),
-    )
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id"))
-    stream: Mapped[str] = mapped_column(String(24))
-    available_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
-    spent_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+# One funding stream of a budget, with its own accounts: what is available and what is spent.
+budget_components = Table(
+    "budget_components",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("budget_id", ForeignKey("budgets.id"), nullable=False),
+    Column("stream", String(24), nullable=False),
+    Column("available_account_id", ForeignKey("accounts.id"), nullable=False, unique=True),
+    Column("spent_account_id", ForeignKey("accounts.id"), nullable=False, unique=True),
+    UniqueConstraint("budget_id", "stream"),
+    CheckConstraint(f"stream IN {STREAMS}", name="stream"),
+)

@@ -7,26 +7,24 @@ Names are kept stable for bank statement matching (ledger/models/bank.py links t
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.models.base import Base, Id
+from ledger.models.base import Id, metadata
 from ledger.models.parties import STREAMS
 
 RUN_STATUSES = "('draft','approved','submitted','settled')"
@@ -36,250 +34,237 @@ BANK_DETAILS = (
 )
 
 
-class PayingAccount(Base):
-    """A council bank account payments are made from; its ledger account is `bank:<code>`."""
-
-    __tablename__ = "paying_accounts"
-    __table_args__ = (CheckConstraint(BANK_DETAILS, name="bank_details"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    sort_code: Mapped[str] = mapped_column(String(6))  # digits only
-    account_number: Mapped[str] = mapped_column(String(8))
-    service_user_number: Mapped[str] = mapped_column(String(6), default="")  # BACS SUN, if any
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
-
-
-class Provider(Base):
-    """A care provider paid on invoice."""
-
-    __tablename__ = "providers"
-    __table_args__ = (CheckConstraint(BANK_DETAILS, name="bank_details"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    sort_code: Mapped[str] = mapped_column(String(6))
-    account_number: Mapped[str] = mapped_column(String(8))
-    account_name: Mapped[str] = mapped_column(String(18))  # as the bank file carries it
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    added_by: Mapped[str] = mapped_column(String(80))
-    added_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+# A council bank account payments are made from; its ledger account is `bank:<code>`.
+paying_accounts = Table(
+    "paying_accounts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("sort_code", String(6), nullable=False),  # digits only
+    Column("account_number", String(8), nullable=False),
+    Column("service_user_number", String(6), nullable=False, default=""),  # BACS SUN, if any
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, unique=True),
+    CheckConstraint(BANK_DETAILS, name="bank_details"),
+)
 
 
-class PaymentSchedule(Base):
-    """A direct payment to a person: every 4 weeks in advance from `first_due`, 4 x the weekly amount,
-    less 4 x the assessed weekly contribution when `net_of_contribution` (the person pays that in)."""
-
-    __tablename__ = "payment_schedules"
-    __table_args__ = (
-        CheckConstraint("kind IN ('direct-payment')", name="kind"),
-        CheckConstraint("weekly_amount > 0", name="weekly_amount"),
-        CheckConstraint("weekly_contribution >= 0", name="weekly_contribution"),
-        CheckConstraint("NOT net_of_contribution OR weekly_contribution < weekly_amount", name="net_positive"),
-        CheckConstraint("ends_on IS NULL OR ends_on >= first_due", name="ends_after_start"),
-        CheckConstraint(f"stream IS NULL OR stream IN {STREAMS}", name="stream"),
-        CheckConstraint(BANK_DETAILS, name="bank_details"),
-        Index("ix_payment_schedules_person_id", "person_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), default="direct-payment")
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    paying_account_id: Mapped[int] = mapped_column(ForeignKey("paying_accounts.id"))
-    stream: Mapped[str | None] = mapped_column(String(24))  # None: the budget's attribution rule
-    weekly_amount: Mapped[int] = mapped_column(BigInteger)  # pence, gross
-    weekly_contribution: Mapped[int] = mapped_column(BigInteger, default=0)  # assessed, pence
-    net_of_contribution: Mapped[bool] = mapped_column(Boolean, default=False)
-    first_due: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date | None] = mapped_column(Date)
-    payee_name: Mapped[str] = mapped_column(String(18))  # the DP account's name, as the bank file carries it
-    sort_code: Mapped[str] = mapped_column(String(6))
-    account_number: Mapped[str] = mapped_column(String(8))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_by: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+# A care provider paid on invoice.
+providers = Table(
+    "providers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("sort_code", String(6), nullable=False),
+    Column("account_number", String(8), nullable=False),
+    Column("account_name", String(18), nullable=False),  # as the bank file carries it
+    Column("active", Boolean, nullable=False, default=True),
+    Column("added_by", String(80), nullable=False),
+    Column("added_at", DateTime, nullable=False),  # UTC
+    CheckConstraint(BANK_DETAILS, name="bank_details"),
+)
 
 
-class Invoice(Base):
-    """A provider's invoice for a person's care, paid from that person's budget (the stream, or the rule)."""
-
-    __tablename__ = "invoices"
-    __table_args__ = (
-        UniqueConstraint("provider_id", "number"),
-        CheckConstraint("amount > 0", name="amount"),
-        CheckConstraint(f"stream IS NULL OR stream IN {STREAMS}", name="stream"),
-        Index("ix_invoices_person_id", "person_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
-    number: Mapped[str] = mapped_column(String(40))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    fy: Mapped[int] = mapped_column(Integer)
-    stream: Mapped[str | None] = mapped_column(String(24))
-    plan_line_id: Mapped[int | None] = mapped_column(ForeignKey("plan_lines.id"))
-    paying_account_id: Mapped[int] = mapped_column(ForeignKey("paying_accounts.id"))
-    amount: Mapped[int] = mapped_column(BigInteger)
-    invoice_date: Mapped[date] = mapped_column(Date)
-    due_date: Mapped[date] = mapped_column(Date)
-    added_by: Mapped[str] = mapped_column(String(80))
-    added_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-class PaymentRun(Base):
-    """A batch of payments from one paying account: draft -> approved -> submitted -> settled."""
-
-    __tablename__ = "payment_runs"
-    __table_args__ = (
-        CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
-        CheckConstraint("checker IS NULL OR checker <> maker", name="maker_is_not_checker"),
-        CheckConstraint("status = 'draft' OR (checker IS NOT NULL AND approved_at IS NOT NULL)", name="approved"),
-        CheckConstraint("status NOT IN ('submitted','settled') OR submitted_at IS NOT NULL", name="submitted"),
-        CheckConstraint("status <> 'settled' OR settled_at IS NOT NULL", name="settled"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    paying_account_id: Mapped[int] = mapped_column(ForeignKey("paying_accounts.id"))
-    pay_date: Mapped[date] = mapped_column(Date)  # the date the bank is asked to pay on
-    status: Mapped[str] = mapped_column(String(12), default="draft")
-    maker: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    checker: Mapped[str | None] = mapped_column(String(80))
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
-    settled_at: Mapped[datetime | None] = mapped_column(DateTime)
-    file_format: Mapped[str | None] = mapped_column(String(8))
-    file_sha256: Mapped[str | None] = mapped_column(String(64))
+# A direct payment to a person: every 4 weeks in advance from `first_due`, 4 x the weekly amount,
+# less 4 x the assessed weekly contribution when `net_of_contribution` (the person pays that in).
+payment_schedules = Table(
+    "payment_schedules",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(16), nullable=False, default="direct-payment"),
+    Column("person_id", ForeignKey("people.id"), nullable=False),
+    Column("paying_account_id", ForeignKey("paying_accounts.id"), nullable=False),
+    Column("stream", String(24)),  # None: the budget's attribution rule
+    Column("weekly_amount", BigInteger, nullable=False),  # pence, gross
+    Column("weekly_contribution", BigInteger, nullable=False, default=0),  # assessed, pence
+    Column("net_of_contribution", Boolean, nullable=False, default=False),
+    Column("first_due", Date, nullable=False),
+    Column("ends_on", Date),
+    Column("payee_name", String(18), nullable=False),  # the DP account's name, as the bank file carries it
+    Column("sort_code", String(6), nullable=False),
+    Column("account_number", String(8), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_by", String(80), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    CheckConstraint("kind IN ('direct-payment')", name="kind"),
+    CheckConstraint("weekly_amount > 0", name="weekly_amount"),
+    CheckConstraint("weekly_contribution >= 0", name="weekly_contribution"),
+    CheckConstraint("NOT net_of_contribution OR weekly_contribution < weekly_amount", name="net_positive"),
+    CheckConstraint("ends_on IS NULL OR ends_on >= first_due", name="ends_after_start"),
+    CheckConstraint(f"stream IS NULL OR stream IN {STREAMS}", name="stream"),
+    CheckConstraint(BANK_DETAILS, name="bank_details"),
+    Index("ix_payment_schedules_person_id", "person_id"),
+)
 
 
-class Payment(Base):
-    """One payment of a run: to a person's DP account (schedule) or to a provider (invoice).
-
-    `due_key` names what is paid (`dp:<schedule>:<due date>` or `invoice:<id>`); with `attempt`
-    it is unique, so gathering twice adds nothing; a failed payment is re-gathered as the next
-    attempt, and so is a returned one once an officer asks for it (`PaymentRepay`). Its journal
-    entries use keys `payment:<id>:hold|settle|void|return`.
-    """
-
-    __tablename__ = "payments"
-    __table_args__ = (
-        UniqueConstraint("due_key", "attempt"),
-        CheckConstraint("amount > 0", name="amount"),
-        CheckConstraint("attempt >= 1", name="attempt"),
-        CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status"),
-        CheckConstraint("payee_kind IN ('person','provider')", name="payee_kind"),
-        CheckConstraint("(schedule_id IS NULL) <> (invoice_id IS NULL)", name="schedule_or_invoice"),
-        CheckConstraint(BANK_DETAILS, name="bank_details"),
-        CheckConstraint("status = 'pending' OR status = 'failed' OR hold_entry_id IS NOT NULL", name="held"),
-        CheckConstraint("status NOT IN ('settled','returned') OR settlement_entry_id IS NOT NULL", name="settled"),
-        CheckConstraint("status <> 'returned' OR return_entry_id IS NOT NULL", name="returned"),
-        Index("ix_payments_run_id", "run_id"),
-        Index("ix_payments_person_id", "person_id"),
-        Index("ix_payments_reference", "reference"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("payment_runs.id"))
-    due_key: Mapped[str] = mapped_column(String(60))
-    attempt: Mapped[int] = mapped_column(Integer, default=1)
-    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("payment_schedules.id"))
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    fy: Mapped[int] = mapped_column(Integer)
-    stream: Mapped[str | None] = mapped_column(String(24))
-    due_date: Mapped[date] = mapped_column(Date)
-    payee_kind: Mapped[str] = mapped_column(String(8))
-    payee: Mapped[str] = mapped_column(String(40))  # person ref or provider code
-    payee_name: Mapped[str] = mapped_column(String(18))
-    sort_code: Mapped[str] = mapped_column(String(6))
-    account_number: Mapped[str] = mapped_column(String(8))
-    amount: Mapped[int] = mapped_column(BigInteger)  # pence
-    reference: Mapped[str] = mapped_column(String(18))  # what the payee's statement shows
-    status: Mapped[str] = mapped_column(String(8), default="pending")
-    hold_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
-    settlement_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
-    void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
-    return_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
-    failure_reason: Mapped[str] = mapped_column(Text, default="")
+# A provider's invoice for a person's care, paid from that person's budget (the stream, or the rule).
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("provider_id", ForeignKey("providers.id"), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("person_id", ForeignKey("people.id"), nullable=False),
+    Column("fy", Integer, nullable=False),
+    Column("stream", String(24)),
+    Column("plan_line_id", ForeignKey("plan_lines.id")),
+    Column("paying_account_id", ForeignKey("paying_accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("invoice_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("added_by", String(80), nullable=False),
+    Column("added_at", DateTime, nullable=False),
+    UniqueConstraint("provider_id", "number"),
+    CheckConstraint("amount > 0", name="amount"),
+    CheckConstraint(f"stream IS NULL OR stream IN {STREAMS}", name="stream"),
+    Index("ix_invoices_person_id", "person_id"),
+)
 
 
-class BankDetailChange(Base):
-    """A proposed change of a payee's bank details: old and new, who and why; in force once confirmed
-    (`BankDetailConfirmation`). Kept for ever (append-only), since redirecting payments by changing
-    bank details is the classic payment fraud an auditor looks for."""
-
-    __tablename__ = "bank_detail_changes"
-    __table_args__ = (
-        CheckConstraint("(schedule_id IS NULL) <> (provider_id IS NULL)", name="schedule_or_provider"),
-        CheckConstraint("length(new_sort_code) = 6 AND length(new_account_number) = 8", name="bank_details"),
-        CheckConstraint("length(reason) > 0", name="reason"),
-        Index("ix_bank_detail_changes_schedule_id", "schedule_id"),
-        Index("ix_bank_detail_changes_provider_id", "provider_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("payment_schedules.id"))
-    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
-    old_name: Mapped[str] = mapped_column(String(18))
-    old_sort_code: Mapped[str] = mapped_column(String(6))
-    old_account_number: Mapped[str] = mapped_column(String(8))
-    new_name: Mapped[str] = mapped_column(String(18))
-    new_sort_code: Mapped[str] = mapped_column(String(6))
-    new_account_number: Mapped[str] = mapped_column(String(8))
-    reason: Mapped[str] = mapped_column(Text)
-    changed_by: Mapped[str] = mapped_column(String(80))
-    changed_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+# A batch of payments from one paying account: draft -> approved -> submitted -> settled.
+payment_runs = Table(
+    "payment_runs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("paying_account_id", ForeignKey("paying_accounts.id"), nullable=False),
+    Column("pay_date", Date, nullable=False),  # the date the bank is asked to pay on
+    Column("status", String(12), nullable=False, default="draft"),
+    Column("maker", String(80), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("checker", String(80)),
+    Column("approved_at", DateTime),
+    Column("submitted_at", DateTime),
+    Column("settled_at", DateTime),
+    Column("file_format", String(8)),
+    Column("file_sha256", String(64)),
+    CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
+    CheckConstraint("checker IS NULL OR checker <> maker", name="maker_is_not_checker"),
+    CheckConstraint("status = 'draft' OR (checker IS NOT NULL AND approved_at IS NOT NULL)", name="approved"),
+    CheckConstraint("status NOT IN ('submitted','settled') OR submitted_at IS NOT NULL", name="submitted"),
+    CheckConstraint("status <> 'settled' OR settled_at IS NOT NULL", name="settled"),
+)
 
 
-class BankDetailConfirmation(Base):
-    """A second officer confirmed a proposed bank details change, which then took effect. The proposer
-    is copied here so the database itself refuses a confirmation by the same person (maker/checker)."""
+# One payment of a run: to a person's DP account (schedule) or to a provider (invoice).
+#
+# `due_key` names what is paid (`dp:<schedule>:<due date>` or `invoice:<id>`); with `attempt`
+# it is unique, so gathering twice adds nothing; a failed payment is re-gathered as the next
+# attempt, and so is a returned one once an officer asks for it (`payment_repays`). Its journal
+# entries use keys `payment:<id>:hold|settle|void|return`.
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("run_id", ForeignKey("payment_runs.id"), nullable=False),
+    Column("due_key", String(60), nullable=False),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("schedule_id", ForeignKey("payment_schedules.id")),
+    Column("invoice_id", ForeignKey("invoices.id")),
+    Column("person_id", ForeignKey("people.id"), nullable=False),
+    Column("fy", Integer, nullable=False),
+    Column("stream", String(24)),
+    Column("due_date", Date, nullable=False),
+    Column("payee_kind", String(8), nullable=False),
+    Column("payee", String(40), nullable=False),  # person ref or provider code
+    Column("payee_name", String(18), nullable=False),
+    Column("sort_code", String(6), nullable=False),
+    Column("account_number", String(8), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # pence
+    Column("reference", String(18), nullable=False),  # what the payee's statement shows
+    Column("status", String(8), nullable=False, default="pending"),
+    Column("hold_entry_id", ForeignKey("journal_entries.id"), unique=True),
+    Column("settlement_entry_id", ForeignKey("journal_entries.id"), unique=True),
+    Column("void_entry_id", ForeignKey("journal_entries.id"), unique=True),
+    Column("return_entry_id", ForeignKey("journal_entries.id"), unique=True),
+    Column("failure_reason", Text, nullable=False, default=""),
+    UniqueConstraint("due_key", "attempt"),
+    CheckConstraint("amount > 0", name="amount"),
+    CheckConstraint("attempt >= 1", name="attempt"),
+    CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status"),
+    CheckConstraint("payee_kind IN ('person','provider')", name="payee_kind"),
+    CheckConstraint("(schedule_id IS NULL) <> (invoice_id IS NULL)", name="schedule_or_invoice"),
+    CheckConstraint(BANK_DETAILS, name="bank_details"),
+    CheckConstraint("status = 'pending' OR status = 'failed' OR hold_entry_id IS NOT NULL", name="held"),
+    CheckConstraint("status NOT IN ('settled','returned') OR settlement_entry_id IS NOT NULL", name="settled"),
+    CheckConstraint("status <> 'returned' OR return_entry_id IS NOT NULL", name="returned"),
+    Index("ix_payments_run_id", "run_id"),
+    Index("ix_payments_person_id", "person_id"),
+    Index("ix_payments_reference", "reference"),
+)
 
-    __tablename__ = "bank_detail_confirmations"
-    __table_args__ = (CheckConstraint("confirmed_by <> changed_by", name="maker_is_not_checker"),)
 
-    change_id: Mapped[int] = mapped_column(ForeignKey("bank_detail_changes.id"), primary_key=True)
-    changed_by: Mapped[str] = mapped_column(String(80))
-    confirmed_by: Mapped[str] = mapped_column(String(80))
-    confirmed_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+# A proposed change of a payee's bank details: old and new, who and why; in force once confirmed
+# (`bank_detail_confirmations`). Kept for ever (append-only), since redirecting payments by changing
+# bank details is the classic payment fraud an auditor looks for.
+bank_detail_changes = Table(
+    "bank_detail_changes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("schedule_id", ForeignKey("payment_schedules.id")),
+    Column("provider_id", ForeignKey("providers.id")),
+    Column("old_name", String(18), nullable=False),
+    Column("old_sort_code", String(6), nullable=False),
+    Column("old_account_number", String(8), nullable=False),
+    Column("new_name", String(18), nullable=False),
+    Column("new_sort_code", String(6), nullable=False),
+    Column("new_account_number", String(8), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("changed_by", String(80), nullable=False),
+    Column("changed_at", DateTime, nullable=False),  # UTC
+    CheckConstraint("(schedule_id IS NULL) <> (provider_id IS NULL)", name="schedule_or_provider"),
+    CheckConstraint("length(new_sort_code) = 6 AND length(new_account_number) = 8", name="bank_details"),
+    CheckConstraint("length(reason) > 0", name="reason"),
+    Index("ix_bank_detail_changes_schedule_id", "schedule_id"),
+    Index("ix_bank_detail_changes_provider_id", "provider_id"),
+)
 
 
-class PaymentRepay(Base):
-    """An officer asked for a returned payment to be paid again: the next gather adds its next attempt."""
+# A second officer confirmed a proposed bank details change, which then took effect. The proposer
+# is copied here so the database itself refuses a confirmation by the same person (maker/checker).
+bank_detail_confirmations = Table(
+    "bank_detail_confirmations",
+    metadata,
+    Column("change_id", ForeignKey("bank_detail_changes.id"), primary_key=True),
+    Column("changed_by", String(80), nullable=False),
+    Column("confirmed_by", String(80), nullable=False),
+    Column("confirmed_at", DateTime, nullable=False),  # UTC
+    CheckConstraint("confirmed_by <> changed_by", name="maker_is_not_checker"),
+)
 
-    __tablename__ = "payment_repays"
-    __table_args__ = (CheckConstraint("length(reason) > 0", name="reason"),)
 
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), primary_key=True)
-    reason: Mapped[str] = mapped_column(Text)
-    requested_by: Mapped[str] = mapped_column(String(80))
-    requested_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+# An officer asked for a returned payment to be paid again: the next gather adds its next attempt.
+payment_repays = Table(
+    "payment_repays",
+    metadata,
+    Column("payment_id", ForeignKey("payments.id"), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(80), nullable=False),
+    Column("requested_at", DateTime, nullable=False),  # UTC
+    CheckConstraint("length(reason) > 0", name="reason"),
+)
 
 
-class SurplusRecovery(Base):
-    """A direct payment surplus recovered: what was found, the rule's reasons and the entries posted."""
-
-    __tablename__ = "surplus_recoveries"
-    __table_args__ = (
-        CheckConstraint("surplus >= 0 AND refund >= 0 AND recovered >= 0", name="non_negative"),
-        CheckConstraint("refund + recovered <= surplus", name="within_surplus"),
-        Index("ix_surplus_recoveries_person_id", "person_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    fy: Mapped[int] = mapped_column(Integer)
-    recovered_on: Mapped[date] = mapped_column(Date)
-    dp_balance: Mapped[int] = mapped_column(BigInteger)
-    contingency: Mapped[int] = mapped_column(BigInteger)
-    surplus: Mapped[int] = mapped_column(BigInteger)
-    refund: Mapped[int] = mapped_column(BigInteger)  # to the person: over-paid contribution
-    recovered: Mapped[int] = mapped_column(BigInteger)  # back to the funding streams
-    parts: Mapped[dict[str, Any]] = mapped_column(JSON)  # stream -> pence
-    reasons: Mapped[list[Any]] = mapped_column(JSON)
-    rule_version: Mapped[str] = mapped_column(String(80))
-    actor: Mapped[str] = mapped_column(String(80))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+# A direct payment surplus recovered: what was found, the rule's reasons and the entries posted.
+surplus_recoveries = Table(
+    "surplus_recoveries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("person_id", ForeignKey("people.id"), nullable=False),
+    Column("fy", Integer, nullable=False),
+    Column("recovered_on", Date, nullable=False),
+    Column("dp_balance", BigInteger, nullable=False),
+    Column("contingency", BigInteger, nullable=False),
+    Column("surplus", BigInteger, nullable=False),
+    Column("refund", BigInteger, nullable=False),  # to the person: over-paid contribution
+    Column("recovered", BigInteger, nullable=False),  # back to the funding streams
+    Column("parts", JSON, nullable=False),  # stream -> pence
+    Column("reasons", JSON, nullable=False),
+    Column("rule_version", String(80), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    CheckConstraint("surplus >= 0 AND refund >= 0 AND recovered >= 0", name="non_negative"),
+    CheckConstraint("refund + recovered <= surplus", name="within_surplus"),
+    Index("ix_surplus_recoveries_person_id", "person_id"),
+)

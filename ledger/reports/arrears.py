@@ -16,8 +16,8 @@ from datetime import date
 from sqlalchemy import Engine, func, select
 
 from ledger import chart
-from ledger.models import Account, Person, Posting
-from ledger.models.payments import PaymentSchedule
+from ledger.models import accounts, people, postings
+from ledger.models.payments import payment_schedules
 from ledger.rules.direct_payments import DP_PERIOD, due_dates
 from ledger.storage.engine import READ_ONLY
 from ledger.storage.reads import ChainHead, chain_head
@@ -72,10 +72,11 @@ def contribution_arrears(engine: Engine, as_of: date) -> ArrearsReport:
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         head = chain_head(conn)
         schedules = conn.execute(
-            select(Person.ref, PaymentSchedule.weekly_contribution, PaymentSchedule.first_due, PaymentSchedule.ends_on)
-            .join(Person, Person.id == PaymentSchedule.person_id)
-            .where(PaymentSchedule.net_of_contribution.is_(True), PaymentSchedule.weekly_contribution > 0)
-            .order_by(Person.ref, PaymentSchedule.first_due)
+            select(people.c.ref, payment_schedules.c.weekly_contribution, payment_schedules.c.first_due,
+                   payment_schedules.c.ends_on)
+            .join(people, people.c.id == payment_schedules.c.person_id)
+            .where(payment_schedules.c.net_of_contribution.is_(True), payment_schedules.c.weekly_contribution > 0)
+            .order_by(people.c.ref, payment_schedules.c.first_due)
         ).all()
         dues: dict[str, list[tuple[date, int]]] = {}
         weekly: dict[str, int] = {}
@@ -84,11 +85,11 @@ def contribution_arrears(engine: Engine, as_of: date) -> ArrearsReport:
             dues.setdefault(ref, []).extend((day, per_period) for day in due_dates(first, ends, as_of))
             weekly[ref] = contribution
         paid = dict(conn.execute(
-            select(Account.code, func.coalesce(func.sum(Posting.amount), 0))
-            .join(Posting, Posting.account_id == Account.id)
-            .where(Account.code.in_([chart.dp_contributions(ref) for ref in dues]), Posting.pending.is_(False),
-                   Posting.amount < 0, Posting.effective_date <= as_of)
-            .group_by(Account.code)
+            select(accounts.c.code, func.coalesce(func.sum(postings.c.amount), 0))
+            .join(postings, postings.c.account_id == accounts.c.id)
+            .where(accounts.c.code.in_([chart.dp_contributions(ref) for ref in dues]), postings.c.pending.is_(False),
+                   postings.c.amount < 0, postings.c.effective_date <= as_of)
+            .group_by(accounts.c.code)
         ).all()) if dues else {}
     lines = tuple(ArrearsLine(ref, weekly[ref], age(dues[ref], -int(paid.get(chart.dp_contributions(ref), 0)), as_of))
                   for ref in dues)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from ledger.errors import UnknownAccount
 from ledger.journal import AccountState
-from ledger.models import Posting
+from ledger.models import postings
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
 
@@ -42,9 +42,9 @@ def trial_balance(engine: Engine, prefix: str | None = None, as_of: date | None 
         if as_of is not None:
             sums = dict(
                 conn.execute(
-                    select(Posting.account_id, func.sum(Posting.amount))
-                    .where(Posting.effective_date <= as_of, Posting.pending.is_(False))
-                    .group_by(Posting.account_id)
+                    select(postings.c.account_id, func.sum(postings.c.amount))
+                    .where(postings.c.effective_date <= as_of, postings.c.pending.is_(False))
+                    .group_by(postings.c.account_id)
                 ).all()
             )
             rows = [(i, replace(s, balance=int(sums.get(i, 0)), pending_debits=0, pending_credits=0)) for i, s in rows]

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, case, func, select
 
 from ledger.calendar import Period
-from ledger.models import Account, JournalEntry, Posting
+from ledger.models import accounts, journal_entries, postings
 from ledger.reports import sums
 from ledger.storage.engine import reading
 from ledger.storage.reads import ChainHead, chain_head
@@ -65,18 +65,18 @@ def trial_balance_report(engine: Engine, period: Period, prefix: str | None = No
     """Every account with a balance or a movement: opening at period start, period debits and credits, closing."""
     with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
-        accounts = _accounts(conn, prefix)
+        account_rows = _accounts(conn, prefix)
         opening = sums.opening(conn, period.start, None)
         sides = conn.execute(
-            select(Posting.account_id,
-                   func.sum(case((Posting.amount > 0, Posting.amount), else_=0)),
-                   func.sum(case((Posting.amount < 0, Posting.amount), else_=0)))
-            .where(Posting.pending.is_(False), Posting.effective_date.between(period.start, period.end))
-            .group_by(Posting.account_id)
+            select(postings.c.account_id,
+                   func.sum(case((postings.c.amount > 0, postings.c.amount), else_=0)),
+                   func.sum(case((postings.c.amount < 0, postings.c.amount), else_=0)))
+            .where(postings.c.pending.is_(False), postings.c.effective_date.between(period.start, period.end))
+            .group_by(postings.c.account_id)
         ).all()
     moved = {account_id: (int(d or 0), -int(c or 0)) for account_id, d, c in sides}
     lines = []
-    for account_id, code, kind, currency in accounts:
+    for account_id, code, kind, currency in account_rows:
         start = opening.get(account_id, 0)
         debits, credits = moved.get(account_id, (0, 0))
         if start or debits or credits:
@@ -85,9 +85,9 @@ def trial_balance_report(engine: Engine, period: Period, prefix: str | None = No
 
 
 def _accounts(conn: Connection, prefix: str | None) -> list[tuple[int, str, str, str]]:
-    query = select(Account.id, Account.code, Account.type, Account.currency).order_by(Account.code)
+    query = select(accounts.c.id, accounts.c.code, accounts.c.type, accounts.c.currency).order_by(accounts.c.code)
     if prefix:
-        query = query.where(Account.code.startswith(prefix, autoescape=True))
+        query = query.where(accounts.c.code.startswith(prefix, autoescape=True))
     return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
 
 
@@ -128,24 +128,24 @@ def general_ledger(engine: Engine, period: Period, prefix: str | None = None) ->
     """Every posting of the period, account by account in date and entry order, with a running balance."""
     with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
-        accounts = _accounts(conn, prefix)
+        account_rows = _accounts(conn, prefix)
         opening = sums.opening(conn, period.start, None)
-        query = (select(Posting.account_id, Posting.effective_date, Posting.entry_id, JournalEntry.kind,
-                        JournalEntry.memo, Posting.amount)
-                 .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-                 .where(Posting.pending.is_(False), Posting.effective_date.between(period.start, period.end))
-                 .order_by(Posting.account_id, Posting.effective_date, Posting.entry_id, Posting.id))
+        query = (select(postings.c.account_id, postings.c.effective_date, postings.c.entry_id, journal_entries.c.kind,
+                        journal_entries.c.memo, postings.c.amount)
+                 .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+                 .where(postings.c.pending.is_(False), postings.c.effective_date.between(period.start, period.end))
+                 .order_by(postings.c.account_id, postings.c.effective_date, postings.c.entry_id, postings.c.id))
         if prefix:
-            query = query.join(Account, Account.id == Posting.account_id).where(
-                Account.code.startswith(prefix, autoescape=True))
-        postings: dict[int, list] = defaultdict(list)
+            query = query.join(accounts, accounts.c.id == postings.c.account_id).where(
+                accounts.c.code.startswith(prefix, autoescape=True))
+        by_account: dict[int, list] = defaultdict(list)
         for row in conn.execute(query):
-            postings[row.account_id].append(row)
+            by_account[row.account_id].append(row)
     out = []
-    for account_id, code, kind, currency in accounts:
+    for account_id, code, kind, currency in account_rows:
         balance = opening.get(account_id, 0)
         rows = []
-        for r in postings.get(account_id, []):
+        for r in by_account.get(account_id, []):
             balance += r.amount
             rows.append(LedgerPosting(r.effective_date, r.entry_id, r.kind, r.memo, r.amount, balance))
         if rows or opening.get(account_id, 0):

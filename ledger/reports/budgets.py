@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select
 from ledger import chart
 from ledger.chart import EntryKind
 from ledger.domain import Stream
-from ledger.models import Account, AccountBalance, Budget, BudgetComponent, JournalEntry, Person, Posting
+from ledger.models import account_balances, accounts, budget_components, budgets, journal_entries, people, postings
 from ledger.rules.risk_share import share
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
@@ -44,41 +44,41 @@ class StreamFigures:
         return self.balance - self.held
 
 
-_AVAIL, _SPENT = Account.__table__.alias("avail"), Account.__table__.alias("spent")
-_AVAIL_BALANCE, _SPENT_BALANCE = AccountBalance.__table__.alias("ab"), AccountBalance.__table__.alias("sb")
+_AVAIL, _SPENT = accounts.alias("avail"), accounts.alias("spent")
+_AVAIL_BALANCE, _SPENT_BALANCE = account_balances.alias("ab"), account_balances.alias("sb")
 # Built once, not per call: for one person the SQL takes a fraction of a millisecond, and building
 # the statement (four aliases and their columns) took longer than running it.
 _COMPONENTS = (
-    select(Person.ref, Budget.fy, BudgetComponent.stream, BudgetComponent.available_account_id,
+    select(people.c.ref, budgets.c.fy, budget_components.c.stream, budget_components.c.available_account_id,
            _AVAIL.c.code.label("avail_code"), _SPENT.c.code.label("spent_code"),
            _AVAIL_BALANCE.c.balance, _AVAIL_BALANCE.c.pending_credits,
            _SPENT_BALANCE.c.balance.label("spent_balance"))
-    .join(Budget, Budget.id == BudgetComponent.budget_id)
-    .join(Person, Person.id == Budget.person_id)
-    .join(_AVAIL, _AVAIL.c.id == BudgetComponent.available_account_id)
-    .join(_SPENT, _SPENT.c.id == BudgetComponent.spent_account_id)
+    .join(budgets, budgets.c.id == budget_components.c.budget_id)
+    .join(people, people.c.id == budgets.c.person_id)
+    .join(_AVAIL, _AVAIL.c.id == budget_components.c.available_account_id)
+    .join(_SPENT, _SPENT.c.id == budget_components.c.spent_account_id)
     .join(_AVAIL_BALANCE, _AVAIL_BALANCE.c.account_id == _AVAIL.c.id)
     .join(_SPENT_BALANCE, _SPENT_BALANCE.c.account_id == _SPENT.c.id)
-    .order_by(Person.ref, Budget.fy, BudgetComponent.id)
+    .order_by(people.c.ref, budgets.c.fy, budget_components.c.id)
 )
 # Grouped by entry kind first: SQLite then reads postings in table order. Grouped by account first,
 # it walks ix_postings_account and fetches each posting's row out of order, ~2.5x slower at 400k
 # postings (bench/bench_budgets.py). PostgreSQL hashes either way.
 _SUMS_BY_KIND = (
-    select(Posting.account_id, JournalEntry.kind, func.sum(Posting.amount))
-    .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-    .where(Posting.pending.is_(False))
-    .group_by(JournalEntry.kind, Posting.account_id)
+    select(postings.c.account_id, journal_entries.c.kind, func.sum(postings.c.amount))
+    .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+    .where(postings.c.pending.is_(False))
+    .group_by(journal_entries.c.kind, postings.c.account_id)
 )
-_SUMS_BY_KIND_OF = _SUMS_BY_KIND.where(Posting.account_id.in_(bindparam("accounts", expanding=True)))
+_SUMS_BY_KIND_OF = _SUMS_BY_KIND.where(postings.c.account_id.in_(bindparam("accounts", expanding=True)))
 
 
 def stream_figures(conn: Connection, person: str | None = None, fy: int | None = None) -> list[StreamFigures]:
     components = _COMPONENTS
     if person:
-        components = components.where(Person.ref == person)
+        components = components.where(people.c.ref == person)
     if fy is not None:
-        components = components.where(Budget.fy == fy)
+        components = components.where(budgets.c.fy == fy)
     rows = conn.execute(components).all()
     sums = _sums_by_kind(conn, [r.available_account_id for r in rows], scoped=bool(person))
     out = []
@@ -175,16 +175,16 @@ def _person_side_allocated(conn: Connection, unallocated_id: int) -> int:
     Allocations only: a recovery entry may return one stream's money to several sources at once, so
     its budget-side posting is not the pool's alone.
     """
-    pool_side = Posting.__table__.alias("pool_side")
-    person_side = Posting.__table__.alias("person_side")
+    pool_side = postings.alias("pool_side")
+    person_side = postings.alias("person_side")
     total = conn.execute(
         select(func.coalesce(func.sum(person_side.c.amount), 0))
         .select_from(pool_side)
         .join(person_side, (person_side.c.entry_id == pool_side.c.entry_id)
               & (person_side.c.account_id != pool_side.c.account_id))
-        .join(BudgetComponent, BudgetComponent.available_account_id == person_side.c.account_id)
-        .join(JournalEntry, JournalEntry.id == pool_side.c.entry_id)
-        .where(pool_side.c.account_id == unallocated_id, JournalEntry.kind == EntryKind.ALLOCATION,
+        .join(budget_components, budget_components.c.available_account_id == person_side.c.account_id)
+        .join(journal_entries, journal_entries.c.id == pool_side.c.entry_id)
+        .where(pool_side.c.account_id == unallocated_id, journal_entries.c.kind == EntryKind.ALLOCATION,
                pool_side.c.pending.is_(False))
     ).scalar_one()
     return int(total)

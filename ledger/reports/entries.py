@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import aliased
 
 from ledger.errors import UnknownAccount
 from ledger.journal import AccountState, SealedEntry, hold_total
-from ledger.models import Account, JournalEntry, Posting
+from ledger.models import accounts, journal_entries, postings
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
 
@@ -37,11 +36,11 @@ def account_activity(engine: Engine, code: str, limit: int = 20) -> tuple[Accoun
         if found is None:
             raise UnknownAccount(f"no account {code!r}", account=code)
         rows = conn.execute(
-            select(Posting.entry_id, Posting.effective_date, JournalEntry.kind, JournalEntry.memo,
-                   Posting.amount, Posting.pending)
-            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-            .where(Posting.account_id == found.id)
-            .order_by(Posting.id.desc())
+            select(postings.c.entry_id, postings.c.effective_date, journal_entries.c.kind, journal_entries.c.memo,
+                   postings.c.amount, postings.c.pending)
+            .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+            .where(postings.c.account_id == found.id)
+            .order_by(postings.c.id.desc())
             .limit(limit)
         )
         return found.state, [Activity(*row) for row in rows]
@@ -55,17 +54,18 @@ class OpenHold:
 
 def open_holds(engine: Engine, account: str | None = None) -> list[OpenHold]:
     """Holds neither posted nor voided, oldest first."""
-    resolution = aliased(JournalEntry)
+    resolution = journal_entries.alias()
     query = (
-        select(JournalEntry)
-        .outerjoin(resolution, resolution.completes_id == JournalEntry.id)
-        .where(JournalEntry.phase == "pending", resolution.id.is_(None))
-        .order_by(JournalEntry.id)
+        select(journal_entries)
+        .outerjoin(resolution, resolution.c.completes_id == journal_entries.c.id)
+        .where(journal_entries.c.phase == "pending", resolution.c.id.is_(None))
+        .order_by(journal_entries.c.id)
     )
     if account:
         query = query.where(
-            JournalEntry.id.in_(
-                select(Posting.entry_id).join(Account, Account.id == Posting.account_id).where(Account.code == account)
+            journal_entries.c.id.in_(
+                select(postings.c.entry_id).join(accounts, accounts.c.id == postings.c.account_id)
+                .where(accounts.c.code == account)
             )
         )
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():

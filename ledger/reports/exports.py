@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from ledger.calendar import Period
 from ledger.journal import AccountType, Line
-from ledger.models import Account, JournalEntry, Posting
+from ledger.models import accounts, journal_entries, postings
 from ledger.money import decimal_text, minor_digits
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
@@ -98,26 +98,26 @@ def account_names(codes: dict[str, AccountType]) -> dict[str, str]:
 def export_data(engine: Engine, period: Period) -> ExportData:
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         head = chain_head(conn)
-        accounts = conn.execute(select(Account.id, Account.code, Account.type, Account.currency,
-                                       Account.opened_on).order_by(Account.code)).all()
+        account_rows = conn.execute(select(accounts.c.id, accounts.c.code, accounts.c.type, accounts.c.currency,
+                                           accounts.c.opened_on).order_by(accounts.c.code)).all()
         opening = dict(conn.execute(
-            select(Posting.account_id, func.sum(Posting.amount))
-            .where(Posting.pending.is_(False), Posting.effective_date < period.start)
-            .group_by(Posting.account_id)).all())
+            select(postings.c.account_id, func.sum(postings.c.amount))
+            .where(postings.c.pending.is_(False), postings.c.effective_date < period.start)
+            .group_by(postings.c.account_id)).all())
         ids = [row.id for row in conn.execute(
-            select(JournalEntry.id)
-            .where(JournalEntry.effective_date.between(period.start, period.end),
-                   JournalEntry.phase != "pending")  # a hold moves nothing; its post or void entry may
-            .order_by(JournalEntry.id))]
+            select(journal_entries.c.id)
+            .where(journal_entries.c.effective_date.between(period.start, period.end),
+                   journal_entries.c.phase != "pending")  # a hold moves nothing; its post or void entry may
+            .order_by(journal_entries.c.id))]
         entries = []
         for part in reads.chunks(ids):
             for entry in reads.load_entries(conn, part).values():
                 if entry.lines:  # a void has none
                     entries.append((entry, entry.lines))
-        hashes = dict(conn.execute(select(JournalEntry.id, JournalEntry.hash).where(
-            JournalEntry.effective_date.between(period.start, period.end))).all())
+        hashes = dict(conn.execute(select(journal_entries.c.id, journal_entries.c.hash).where(
+            journal_entries.c.effective_date.between(period.start, period.end))).all())
     used = {line.account for _, lines in entries for line in lines}
-    rows = [r for r in accounts if r.opened_on <= period.end or r.code in used or opening.get(r.id)]
+    rows = [r for r in account_rows if r.opened_on <= period.end or r.code in used or opening.get(r.id)]
     names = account_names({r.code: AccountType(r.type) for r in rows})
     out_accounts = tuple(ExportAccount(r.code, names[r.code], AccountType(r.type), r.currency, r.opened_on,
                                        int(opening.get(r.id, 0))) for r in rows)

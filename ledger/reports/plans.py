@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine, case, exists, func, select
-from sqlalchemy.orm import aliased
 
-from ledger.models import JournalEntry
-from ledger.models.payments import Invoice, Payment
-from ledger.models.plans import CarePlan, PlanCommitment, PlanLine, SpendRecord
+from ledger.models import journal_entries
+from ledger.models.payments import invoices, payments
+from ledger.models.plans import care_plans, plan_commitments, plan_lines, spend_records
 from ledger.rules.plans import LineSpec, Position, plan_span, planned_cost
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
@@ -100,28 +99,28 @@ def _planned(history: list[PlanVersion], fy: int, upto: date | None) -> tuple[di
 def _line_codes(conn: Connection, person: str, fy: int):  # type: ignore[no-untyped-def]
     """Every line of every version of the person's plan for the year: (id, code), as a subquery."""
     pid = person_id(conn, person)
-    return (select(PlanLine.id, PlanLine.code).join(CarePlan, CarePlan.id == PlanLine.plan_id)
-            .where(CarePlan.person_id == pid, CarePlan.fy == fy).subquery())
+    return (select(plan_lines.c.id, plan_lines.c.code).join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
+            .where(care_plans.c.person_id == pid, care_plans.c.fy == fy).subquery())
 
 
 def _spent(conn: Connection, codes) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
     """Line code -> (spend logged, of which flagged overspend)."""
     return {code: (int(total), int(flagged)) for code, total, flagged in conn.execute(
-        select(codes.c.code, func.sum(SpendRecord.amount),
-               func.sum(case((SpendRecord.flagged_overspend, SpendRecord.amount), else_=0)))
-        .join(codes, codes.c.id == SpendRecord.plan_line_id)
-        .where(reads.reversing_entry(SpendRecord.entry_id).is_(None))  # a reversed spend is not actual
+        select(codes.c.code, func.sum(spend_records.c.amount),
+               func.sum(case((spend_records.c.flagged_overspend, spend_records.c.amount), else_=0)))
+        .join(codes, codes.c.id == spend_records.c.plan_line_id)
+        .where(reads.reversing_entry(spend_records.c.entry_id).is_(None))  # a reversed spend is not actual
         .group_by(codes.c.code)
     )}
 
 
 def _held(conn: Connection, codes) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Line code -> commitments whose hold is still open."""
-    resolved = aliased(JournalEntry)
+    resolved = journal_entries.alias()
     return {code: int(total) for code, total in conn.execute(
-        select(codes.c.code, func.sum(PlanCommitment.amount))
-        .join(codes, codes.c.id == PlanCommitment.plan_line_id)
-        .where(~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
+        select(codes.c.code, func.sum(plan_commitments.c.amount))
+        .join(codes, codes.c.id == plan_commitments.c.plan_line_id)
+        .where(~exists().where(resolved.c.completes_id == plan_commitments.c.hold_entry_id))
         .group_by(codes.c.code)
     )}
 
@@ -130,9 +129,9 @@ def _add_invoice_payments(conn: Connection, codes, actual: dict[str, tuple[int, 
                           committed: dict[str, int]) -> None:
     """Invoice payments against a line: settled ones are actual, held ones (in flight) committed."""
     for code, settled, in_flight in conn.execute(
-        select(codes.c.code, func.sum(case((Payment.status == "settled", Payment.amount), else_=0)),
-               func.sum(case((Payment.status == "held", Payment.amount), else_=0)))
-        .join(Invoice, Invoice.id == Payment.invoice_id).join(codes, codes.c.id == Invoice.plan_line_id)
+        select(codes.c.code, func.sum(case((payments.c.status == "settled", payments.c.amount), else_=0)),
+               func.sum(case((payments.c.status == "held", payments.c.amount), else_=0)))
+        .join(invoices, invoices.c.id == payments.c.invoice_id).join(codes, codes.c.id == invoices.c.plan_line_id)
         .group_by(codes.c.code)
     ):
         spent, flagged = actual.get(code, (0, 0))
@@ -172,13 +171,13 @@ class SpendRow:
 def spend_list(engine: Engine, person: str, fy: int, *, line: str | None = None) -> list[SpendRow]:
     """Spend logged for a person's year (optionally one line), oldest first."""
     with engine.connect().execution_options(**READ_ONLY) as conn:
-        query = (select(SpendRecord, PlanLine.code, CarePlan.version,
-                        reads.reversing_entry(SpendRecord.entry_id).label("reversed_by"))
-                 .join(PlanLine, PlanLine.id == SpendRecord.plan_line_id)
-                 .join(CarePlan, CarePlan.id == PlanLine.plan_id)
-                 .where(SpendRecord.person_id == person_id(conn, person), SpendRecord.fy == fy)
-                 .order_by(SpendRecord.spent_on, SpendRecord.id))
+        query = (select(spend_records, plan_lines.c.code, care_plans.c.version,
+                        reads.reversing_entry(spend_records.c.entry_id).label("reversed_by"))
+                 .join(plan_lines, plan_lines.c.id == spend_records.c.plan_line_id)
+                 .join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
+                 .where(spend_records.c.person_id == person_id(conn, person), spend_records.c.fy == fy)
+                 .order_by(spend_records.c.spent_on, spend_records.c.id))
         if line is not None:
-            query = query.where(PlanLine.code == line)
+            query = query.where(plan_lines.c.code == line)
         return [SpendRow(r.id, r.code, r.version, r.spent_on, r.amount, r.supplier, r.evidence, r.broker,
                          r.flagged_overspend, r.allowed_by, r.entry_id, r.reversed_by) for r in conn.execute(query)]

@@ -25,7 +25,7 @@ from ledger.calendar import Period, financial_year
 from ledger.chart import EntryKind
 from ledger.domain import Stream
 from ledger.journal import AccountType
-from ledger.models import Account, Budget, BudgetComponent, JournalEntry, Person, Posting
+from ledger.models import accounts, budget_components, budgets, journal_entries, people, postings
 from ledger.reports import sums
 from ledger.rules.risk_share import share
 from ledger.storage import lookup, reads
@@ -113,15 +113,15 @@ def person_statement(engine: Engine, person: str, period: Period, fy: int | None
     with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
         lookup.person_id(conn, person)
-        query = (select(Budget.fy, BudgetComponent.stream, BudgetComponent.available_account_id,
-                        BudgetComponent.spent_account_id, Account.code, Account.type)
-                 .join(Budget, Budget.id == BudgetComponent.budget_id)
-                 .join(Person, Person.id == Budget.person_id)
-                 .join(Account, Account.id == BudgetComponent.available_account_id)
-                 .where(Person.ref == person)
-                 .order_by(Budget.fy, BudgetComponent.id))
+        query = (select(budgets.c.fy, budget_components.c.stream, budget_components.c.available_account_id,
+                        budget_components.c.spent_account_id, accounts.c.code, accounts.c.type)
+                 .join(budgets, budgets.c.id == budget_components.c.budget_id)
+                 .join(people, people.c.id == budgets.c.person_id)
+                 .join(accounts, accounts.c.id == budget_components.c.available_account_id)
+                 .where(people.c.ref == person)
+                 .order_by(budgets.c.fy, budget_components.c.id))
         if fy is not None:
-            query = query.where(Budget.fy == fy)
+            query = query.where(budgets.c.fy == fy)
         rows = conn.execute(query).all()
         ids = [r.available_account_id for r in rows] + [r.spent_account_id for r in rows]
         opening = sums.opening(conn, period.start, ids)
@@ -261,9 +261,10 @@ def pool_statement(engine: Engine, pool: str, period: Period | None = None) -> P
 
 def _net_allocated_before(conn: Connection, unallocated_id: int, before: date) -> int:
     total = conn.execute(
-        select(func.coalesce(func.sum(Posting.amount), 0))
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == unallocated_id, Posting.pending.is_(False),
-               Posting.effective_date < before, JournalEntry.kind.in_([EntryKind.ALLOCATION, EntryKind.RECOVERY]))
+        select(func.coalesce(func.sum(postings.c.amount), 0))
+        .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+        .where(postings.c.account_id == unallocated_id, postings.c.pending.is_(False),
+               postings.c.effective_date < before,
+               journal_entries.c.kind.in_([EntryKind.ALLOCATION, EntryKind.RECOVERY]))
     ).scalar_one()
     return -int(total)

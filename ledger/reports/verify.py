@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, case, exists, func, or_, select
-from sqlalchemy.orm import aliased
 
 from ledger.journal import GENESIS_HASH, SealedEntry
-from ledger.models import Account, AccountBalance, JournalEntry, LedgerHead, Posting
+from ledger.models import account_balances, accounts, journal_entries, ledger_head, postings
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
 
@@ -75,14 +74,14 @@ def verify_at(engine: Engine, entry_id: int, expected_hash: str,
 
 def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None,
                 upto: int | None = None) -> tuple[int, str, Break | None]:
-    last_id = conn.execute(select(func.coalesce(func.max(JournalEntry.id), 0))).scalar_one()
+    last_id = conn.execute(select(func.coalesce(func.max(journal_entries.c.id), 0))).scalar_one()
     if upto is not None:
         last_id = min(last_id, upto)
     expected_prev, count = GENESIS_HASH, 0
     for low in range(1, last_id + 1, BATCH):
         high = min(low + BATCH - 1, last_id)  # with `upto`, entries past it exist and are not walked
         rows = conn.execute(
-            select(JournalEntry).where(JournalEntry.id.between(low, high)).order_by(JournalEntry.id)
+            select(journal_entries).where(journal_entries.c.id.between(low, high)).order_by(journal_entries.c.id)
         ).all()
         lines = reads.entry_lines(conn, [row.id for row in rows])
         for row in rows:
@@ -95,7 +94,7 @@ def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None,
             progress(min(high, last_id), last_id)
     if upto is not None:
         return count, expected_prev, None
-    head = conn.execute(select(LedgerHead.last_entry_id, LedgerHead.last_hash)).one()
+    head = conn.execute(select(ledger_head.c.last_entry_id, ledger_head.c.last_hash)).one()
     if (head.last_entry_id, head.last_hash) != (count, expected_prev):
         return count, expected_prev, Break(count + 1, "ledger head does not point at the last entry")
     return count, expected_prev, None
@@ -121,21 +120,21 @@ def balance_mismatches(conn: Connection) -> list[BalanceMismatch]:
 
     The sums and the comparison run in SQL, so only the accounts that differ come back.
     """
-    resolution = aliased(JournalEntry)
+    resolution = journal_entries.alias()
     posted = (
-        select(Posting.account_id, func.sum(Posting.amount).label("balance"))
-        .where(Posting.pending.is_(False))
-        .group_by(Posting.account_id)
+        select(postings.c.account_id, func.sum(postings.c.amount).label("balance"))
+        .where(postings.c.pending.is_(False))
+        .group_by(postings.c.account_id)
         .subquery("posted")
     )
     held = (
         select(
-            Posting.account_id,
-            func.sum(case((Posting.amount > 0, Posting.amount), else_=0)).label("debits"),
-            func.sum(case((Posting.amount < 0, -Posting.amount), else_=0)).label("credits"),
+            postings.c.account_id,
+            func.sum(case((postings.c.amount > 0, postings.c.amount), else_=0)).label("debits"),
+            func.sum(case((postings.c.amount < 0, -postings.c.amount), else_=0)).label("credits"),
         )
-        .where(Posting.pending.is_(True), ~exists().where(resolution.completes_id == Posting.entry_id))
-        .group_by(Posting.account_id)
+        .where(postings.c.pending.is_(True), ~exists().where(resolution.c.completes_id == postings.c.entry_id))
+        .group_by(postings.c.account_id)
         .subquery("held")
     )
     fresh = {
@@ -143,16 +142,16 @@ def balance_mismatches(conn: Connection) -> list[BalanceMismatch]:
         "pending_debits": func.coalesce(held.c.debits, 0),
         "pending_credits": func.coalesce(held.c.credits, 0),
     }
-    stored = {"balance": AccountBalance.balance, "pending_debits": AccountBalance.pending_debits,
-              "pending_credits": AccountBalance.pending_credits}
+    stored = {"balance": account_balances.c.balance, "pending_debits": account_balances.c.pending_debits,
+              "pending_credits": account_balances.c.pending_credits}
     rows = conn.execute(
-        select(Account.code, *(stored[name].label(f"stored_{name}") for name in fresh),
+        select(accounts.c.code, *(stored[name].label(f"stored_{name}") for name in fresh),
                *(value.label(f"fresh_{name}") for name, value in fresh.items()))
-        .join(AccountBalance, AccountBalance.account_id == Account.id)
-        .outerjoin(posted, posted.c.account_id == Account.id)
-        .outerjoin(held, held.c.account_id == Account.id)
+        .join(account_balances, account_balances.c.account_id == accounts.c.id)
+        .outerjoin(posted, posted.c.account_id == accounts.c.id)
+        .outerjoin(held, held.c.account_id == accounts.c.id)
         .where(or_(*(stored[name] != value for name, value in fresh.items())))
-        .order_by(Account.code)
+        .order_by(accounts.c.code)
     )
     out = []
     for row in rows:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from ledger import chart
 from ledger.errors import AccountClosed, AccountExists, InvalidInput, UnknownAccount
 from ledger.journal import AccountState, AccountType
-from ledger.models import Account, AccountBalance
+from ledger.models import account_balances, accounts
 from ledger.money import currency_of, format_amount
 from ledger.storage import reads
 
@@ -41,11 +41,11 @@ def open_account(engine: Engine, spec: AccountSpec) -> AccountState:
 
 def open_in(conn, spec: AccountSpec) -> AccountState:  # type: ignore[no-untyped-def]
     """Open an account inside a caller's transaction (use cases that open accounts as they go)."""
-    if conn.execute(select(Account.id).where(Account.code == spec.code)).first():
+    if conn.execute(select(accounts.c.id).where(accounts.c.code == spec.code)).first():
         raise AccountExists(f"account {spec.code} already exists", account=spec.code)
-    account_id = conn.execute(insert(Account).values(**_account_row(spec))).inserted_primary_key[0]
+    account_id = conn.execute(insert(accounts).values(**_account_row(spec))).inserted_primary_key[0]
     conn.execute(
-        insert(AccountBalance).values(
+        insert(account_balances).values(
             account_id=account_id, balance=0, pending_debits=0, pending_credits=0, version=0
         )
     )
@@ -59,7 +59,7 @@ def ensure_in(conn, specs: list[AccountSpec]) -> dict[str, int]:  # type: ignore
     if missing:
         new = _insert_accounts(conn, [_account_row(spec) for spec in missing])
         conn.execute(
-            insert(AccountBalance),
+            insert(account_balances),
             [{"account_id": i, "balance": 0, "pending_debits": 0, "pending_credits": 0, "version": 0}
              for i in new.values()],
         )
@@ -71,15 +71,15 @@ def _insert_accounts(conn, rows: list[dict[str, object]]) -> dict[str, int]:  # 
     """Insert accounts; code -> new id, by INSERT ... RETURNING where the engine can (SQLite 3.35+, PostgreSQL)."""
     if conn.dialect.insert_executemany_returning:
         return {code: account_id for code, account_id in conn.execute(
-            insert(Account).returning(Account.code, Account.id), rows)}
-    conn.execute(insert(Account), rows)
+            insert(accounts).returning(accounts.c.code, accounts.c.id), rows)}
+    conn.execute(insert(accounts), rows)
     return _ids(conn, [str(row["code"]) for row in rows])
 
 
 def _ids(conn, codes: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
     out: dict[str, int] = {}
     for part in reads.chunks(sorted(set(codes))):
-        out.update(conn.execute(select(Account.code, Account.id).where(Account.code.in_(part))).all())
+        out.update(conn.execute(select(accounts.c.code, accounts.c.id).where(accounts.c.code.in_(part))).all())
     return out
 
 
@@ -114,4 +114,4 @@ def close_account_in(conn: Connection, code: str, on: date) -> None:
             account=code,
             balance=state.normal_balance,
         )
-    conn.execute(update(Account).where(Account.id == account_id).values(closed_on=on))
+    conn.execute(update(accounts).where(accounts.c.id == account_id).values(closed_on=on))

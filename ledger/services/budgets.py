@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, tuple_, update
-from sqlalchemy.orm import aliased
 
 from ledger import chart
 from ledger.calendar import financial_year
@@ -25,7 +24,7 @@ from ledger.chart import EntryKind
 from ledger.domain import Attribution, Stream
 from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import AccountState, AccountType, Draft, Line, Phase, SealedEntry
-from ledger.models import Account, Budget, BudgetComponent, JournalEntry, Person, Posting
+from ledger.models import accounts, budget_components, budgets, journal_entries, people, postings
 from ledger.rules.attribution import Attributed, attribute
 from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.services.journal import Posted, Request, new_key, replay_of, write_in
@@ -54,12 +53,12 @@ def allocate(engine: Engine, allocations: Sequence[Allocation], *, actor: str) -
 
 
 def allocate_in(conn: Connection, allocations: Sequence[Allocation], *, actor: str) -> list[Posted]:
-    people = person_ids(conn, (a.person for a in allocations))
+    id_of = person_ids(conn, (a.person for a in allocations))
     sources = {src: _source_account(conn, src) for src in {a.source for a in allocations}}
     for item in allocations:
         _check_allocation(item, sources[item.source])
     # in the order given, not a set's: the order of a budget's streams decides who gets an odd penny
-    _ensure_components(conn, people, list(dict.fromkeys((a.person, a.fy, a.stream) for a in allocations)))
+    _ensure_components(conn, id_of, list(dict.fromkeys((a.person, a.fy, a.stream) for a in allocations)))
     requests = [Request(_allocation_draft(a, sources[a.source].account), a.key or new_key()) for a in allocations]
     return write_in(conn, requests, actor=actor)
 
@@ -109,8 +108,8 @@ def _allocation_draft(item: Allocation, source_account: str) -> Draft:
     )
 
 
-def _ensure_components(conn: Connection, people: dict[str, int], wanted: Sequence[tuple[str, int, Stream]]) -> None:
-    budgets, made = _ensure_budgets(conn, {(people[p], fy) for p, fy, _ in wanted})
+def _ensure_components(conn: Connection, id_of: dict[str, int], wanted: Sequence[tuple[str, int, Stream]]) -> None:
+    budget_ids, made = _ensure_budgets(conn, {(id_of[p], fy) for p, fy, _ in wanted})
     specs = []
     for person, fy, stream in wanted:
         opened = financial_year(fy).start
@@ -119,7 +118,7 @@ def _ensure_components(conn: Connection, people: dict[str, int], wanted: Sequenc
         specs.append(AccountSpec(chart.stream_spent(person, fy, stream), AccountType.EXPENSE, opened))
     ids = ensure_in(conn, specs)
     rows = [
-        {"budget_id": budgets[(people[p], fy)], "stream": str(s),
+        {"budget_id": budget_ids[(id_of[p], fy)], "stream": str(s),
          "available_account_id": ids[chart.stream_available(p, fy, s)],
          "spent_account_id": ids[chart.stream_spent(p, fy, s)]}
         for p, fy, s in wanted
@@ -128,12 +127,12 @@ def _ensure_components(conn: Connection, people: dict[str, int], wanted: Sequenc
     existing = set()
     for part in reads.chunks(older):
         existing |= set(conn.execute(
-            select(BudgetComponent.available_account_id)
-            .where(BudgetComponent.available_account_id.in_([r["available_account_id"] for r in part]))
+            select(budget_components.c.available_account_id)
+            .where(budget_components.c.available_account_id.in_([r["available_account_id"] for r in part]))
         ).scalars())
     new = [r for r in rows if r["available_account_id"] not in existing]
     if new:
-        conn.execute(insert(BudgetComponent), new)
+        conn.execute(insert(budget_components), new)
 
 
 def _ensure_budgets(conn: Connection, wanted: set[tuple[int, int]]) -> tuple[dict[tuple[int, int], int], set[int]]:
@@ -142,7 +141,8 @@ def _ensure_budgets(conn: Connection, wanted: set[tuple[int, int]]) -> tuple[dic
         found = {}
         for part in reads.chunks(keys):
             rows = conn.execute(
-                select(Budget.person_id, Budget.fy, Budget.id).where(tuple_(Budget.person_id, Budget.fy).in_(part))
+                select(budgets.c.person_id, budgets.c.fy, budgets.c.id)
+                .where(tuple_(budgets.c.person_id, budgets.c.fy).in_(part))
             )
             found.update({(r.person_id, r.fy): r.id for r in rows})
         return found
@@ -155,9 +155,9 @@ def _ensure_budgets(conn: Connection, wanted: set[tuple[int, int]]) -> tuple[dic
             for p, fy in missing]
     if conn.dialect.insert_executemany_returning:  # SQLite 3.35+, PostgreSQL: the ids come back with the insert
         made = {(r.person_id, r.fy): r.id
-                for r in conn.execute(insert(Budget).returning(Budget.person_id, Budget.fy, Budget.id), rows)}
+                for r in conn.execute(insert(budgets).returning(budgets.c.person_id, budgets.c.fy, budgets.c.id), rows)}
     else:
-        conn.execute(insert(Budget), rows)
+        conn.execute(insert(budgets), rows)
         made = lookup(missing)
     return found | made, set(made.values())
 
@@ -177,13 +177,15 @@ class BudgetInfo:
 
 def budget_in(conn: Connection, person: str, fy: int) -> BudgetInfo:
     row = conn.execute(
-        select(Budget).join(Person, Person.id == Budget.person_id).where(Person.ref == person, Budget.fy == fy)
+        select(budgets).join(people, people.c.id == budgets.c.person_id)
+        .where(people.c.ref == person, budgets.c.fy == fy)
     ).first()
     if row is None:
         raise UnknownParty(f"{person} has no budget for {financial_year(fy).label}; allocate one first",
                            person=person, fy=fy)
     streams = [Stream(s) for s in conn.execute(
-        select(BudgetComponent.stream).where(BudgetComponent.budget_id == row.id).order_by(BudgetComponent.id)
+        select(budget_components.c.stream).where(budget_components.c.budget_id == row.id)
+        .order_by(budget_components.c.id)
     ).scalars()]
     states = reads.account_rows(conn, [chart.stream_available(person, fy, s) for s in streams])
     return BudgetInfo(
@@ -202,7 +204,7 @@ def set_rule(engine: Engine, person: str, fy: int, rule: Attribution, priority: 
         if unknown:
             raise InvalidInput(f"{person}'s budget has no stream {unknown[0]}; it has {', '.join(info.streams)}")
         conn.execute(
-            update(Budget).where(Budget.id == info.id)
+            update(budgets).where(budgets.c.id == info.id)
             .values(attribution=str(rule), priority=[str(s) for s in priority])
         )
         return budget_in(conn, person, fy)
@@ -312,17 +314,17 @@ def _attribution_of(entry: SealedEntry) -> Attributed:
 
 def component_sources(conn: Connection, available: str) -> dict[str, int]:
     """Net amount each source account has put into a stream (allocations less recoveries)."""
-    mine, other = aliased(Posting), aliased(Posting)
-    target = aliased(Account)
+    mine, other = postings.alias(), postings.alias()
+    target = accounts.alias()
     rows = conn.execute(
-        select(Account.code, func.sum(-other.amount))
+        select(accounts.c.code, func.sum(-other.c.amount))
         .select_from(mine)
-        .join(target, and_(target.id == mine.account_id, target.code == available))
-        .join(JournalEntry, JournalEntry.id == mine.entry_id)
-        .join(other, and_(other.entry_id == mine.entry_id, other.account_id != mine.account_id))
-        .join(Account, Account.id == other.account_id)
-        .where(JournalEntry.kind.in_([EntryKind.ALLOCATION, EntryKind.RECOVERY]), mine.pending.is_(False))
-        .group_by(Account.code)
-        .order_by(Account.code)
+        .join(target, and_(target.c.id == mine.c.account_id, target.c.code == available))
+        .join(journal_entries, journal_entries.c.id == mine.c.entry_id)
+        .join(other, and_(other.c.entry_id == mine.c.entry_id, other.c.account_id != mine.c.account_id))
+        .join(accounts, accounts.c.id == other.c.account_id)
+        .where(journal_entries.c.kind.in_([EntryKind.ALLOCATION, EntryKind.RECOVERY]), mine.c.pending.is_(False))
+        .group_by(accounts.c.code)
+        .order_by(accounts.c.code)
     )
     return {code: int(net) for code, net in rows}

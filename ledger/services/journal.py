@@ -30,7 +30,7 @@ from ledger.journal import (
     partial_lines,
     reversal_lines,
 )
-from ledger.models import AccountBalance, JournalEntry, LedgerHead, Posting
+from ledger.models import account_balances, journal_entries, ledger_head, postings
 from ledger.storage import reads
 
 
@@ -204,7 +204,7 @@ class _Writer:
         self.conn = conn
         self.actor = actor
         head = conn.execute(
-            select(LedgerHead.last_entry_id, LedgerHead.last_hash).where(LedgerHead.id == 1).with_for_update()
+            select(ledger_head.c.last_entry_id, ledger_head.c.last_hash).where(ledger_head.c.id == 1).with_for_update()
         ).one()
         self.head_id, self.head_hash = head.last_entry_id, head.last_hash
 
@@ -253,7 +253,7 @@ class _Writer:
         closed = reads.closed_ranges(self.conn)
         recorded_at = datetime.now(UTC).replace(tzinfo=None)
         entries: list[dict[str, object]] = []
-        postings: list[dict[str, object]] = []
+        posting_rows: list[dict[str, object]] = []
         out: list[SealedEntry] = []
         for request, content_hash in zip(requests, content_hashes):
             if request.draft.phase is Phase.PENDING:
@@ -263,7 +263,7 @@ class _Writer:
             entry = self._seal(request, recorded_at)
             entries.append(_entry_row(entry, self.head_hash, content_hash))
             pending = request.draft.phase is Phase.PENDING
-            postings.extend(
+            posting_rows.extend(
                 {
                     "entry_id": entry.id,
                     "account_id": loaded[line.account].id,
@@ -275,14 +275,15 @@ class _Writer:
             )
             out.append(entry)
         try:
-            self.conn.execute(insert(JournalEntry), entries)
-            if postings:
-                self.conn.execute(insert(Posting), postings)
+            self.conn.execute(insert(journal_entries), entries)
+            if posting_rows:
+                self.conn.execute(insert(postings), posting_rows)
         except IntegrityError as exc:  # a unique key raced us; nothing is committed
             raise ConcurrentUpdate(f"another writer got there first: {exc.orig}") from exc
         self._write_balances(loaded, states)
         self.conn.execute(
-            update(LedgerHead).where(LedgerHead.id == 1).values(last_entry_id=self.head_id, last_hash=self.head_hash)
+            update(ledger_head).where(ledger_head.c.id == 1)
+            .values(last_entry_id=self.head_id, last_hash=self.head_hash)
         )
         return out
 
@@ -324,10 +325,10 @@ class _Writer:
         if not rows:
             return
         statement = (
-            update(AccountBalance)
-            .where(AccountBalance.account_id == bindparam("b_id"))
-            .where(AccountBalance.version == bindparam("b_version"))
-            .values(version=AccountBalance.version + 1)
+            update(account_balances)
+            .where(account_balances.c.account_id == bindparam("b_id"))
+            .where(account_balances.c.version == bindparam("b_version"))
+            .values(version=account_balances.c.version + 1)
         )
         result = self.conn.execute(statement, rows)
         if result.rowcount != len(rows):

@@ -14,7 +14,7 @@ from ledger.domain import FunderKind
 from ledger.errors import AccountExists, InvalidInput
 from ledger.identifiers import code, nhs_number
 from ledger.journal import AccountType
-from ledger.models import Funder, Person, PersonName
+from ledger.models import funders, people, person_names
 from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.storage import lookup, reads
 from ledger.storage.lookup import FunderRow, funder_row
@@ -24,19 +24,19 @@ def add_funder(engine: Engine, funder: str, name: str, kind: FunderKind) -> Fund
     """Register a funder. Direct allocations draw on its `funder:<code>:funding` account."""
     code(funder, "funder code")
     with engine.begin() as conn:
-        if conn.execute(select(Funder.id).where(Funder.code == funder)).first():
+        if conn.execute(select(funders.c.id).where(funders.c.code == funder)).first():
             raise AccountExists(f"funder {funder} already exists", funder=funder)
         account = chart.funding(funder)
         ids = ensure_in(conn, [AccountSpec(account, AccountType.EQUITY, chart.LEDGER_START, name=f"{name} funding")])
         funder_id = conn.execute(
-            insert(Funder).values(code=funder, name=name, kind=str(kind), funding_account_id=ids[account])
+            insert(funders).values(code=funder, name=name, kind=str(kind), funding_account_id=ids[account])
         ).inserted_primary_key[0]
     return FunderRow(funder_id, funder, name, kind, account)
 
 
 def list_funders(engine: Engine) -> list[FunderRow]:
     with engine.connect() as conn:
-        return [funder_row(r) for r in conn.execute(select(Funder).order_by(Funder.code)).all()]
+        return [funder_row(r) for r in conn.execute(select(funders).order_by(funders.c.code)).all()]
 
 
 def register_person(engine: Engine, ref: str, nhs: str | None = None, display_name: str | None = None) -> int:
@@ -45,11 +45,11 @@ def register_person(engine: Engine, ref: str, nhs: str | None = None, display_na
     digits = nhs_number(nhs) if nhs else None
     with engine.begin() as conn:
         try:
-            person_id = conn.execute(insert(Person).values(ref=ref, nhs_number=digits)).inserted_primary_key[0]
+            person_id = conn.execute(insert(people).values(ref=ref, nhs_number=digits)).inserted_primary_key[0]
         except IntegrityError:
             raise InvalidInput(f"person {ref} or NHS number {nhs} is already registered", person=ref) from None
         if display_name:
-            conn.execute(insert(PersonName).values(person_id=person_id, display_name=display_name))
+            conn.execute(insert(person_names).values(person_id=person_id, display_name=display_name))
     return person_id
 
 
@@ -60,19 +60,19 @@ class NewPerson:
     display_name: str | None = None
 
 
-def register_people(engine: Engine, people: Sequence[NewPerson]) -> dict[str, int]:
+def register_people(engine: Engine, persons: Sequence[NewPerson]) -> dict[str, int]:
     """Register many people in one transaction, all or none; reference -> person id.
 
     The bulk form of `register_person`, with the same checks: one INSERT per table, not per person.
     """
     rows = [{"ref": code(p.ref, "person reference"), "nhs_number": nhs_number(p.nhs) if p.nhs else None}
-            for p in people]
+            for p in persons]
     for key, what in (("ref", "person"), ("nhs_number", "NHS number")):
         twice = sorted(v for v, n in Counter(r[key] for r in rows if r[key]).items() if n > 1)
         if twice:
             raise InvalidInput(f"{what} {twice[0]} appears twice in the list", **{key: twice[0]})
     with engine.begin() as conn:
-        for column, what in ((Person.ref, "person"), (Person.nhs_number, "NHS number")):
+        for column, what in ((people.c.ref, "person"), (people.c.nhs_number, "NHS number")):
             values = sorted({r[column.key] for r in rows if r[column.key]})
             for part in reads.chunks(values):
                 taken = conn.execute(select(column).where(column.in_(part)).order_by(column)).scalars().first()
@@ -81,16 +81,16 @@ def register_people(engine: Engine, people: Sequence[NewPerson]) -> dict[str, in
         if not rows:
             return {}
         try:
-            conn.execute(insert(Person), rows)
+            conn.execute(insert(people), rows)
         except IntegrityError:  # registered concurrently
             raise InvalidInput("some of these people are already registered") from None
         ids: dict[str, int] = {}
         for part in reads.chunks([r["ref"] for r in rows]):
             ids.update({ref: person_id for ref, person_id in
-                        conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(part)))})
-        names = [{"person_id": ids[p.ref], "display_name": p.display_name} for p in people if p.display_name]
+                        conn.execute(select(people.c.ref, people.c.id).where(people.c.ref.in_(part)))})
+        names = [{"person_id": ids[p.ref], "display_name": p.display_name} for p in persons if p.display_name]
         if names:
-            conn.execute(insert(PersonName), names)
+            conn.execute(insert(person_names), names)
     return ids
 
 
@@ -98,4 +98,4 @@ def erase_name(engine: Engine, ref: str) -> bool:
     """Erase a person's display name. Entries are untouched: they only ever knew the reference."""
     with engine.begin() as conn:
         person_id = lookup.person_id(conn, ref)
-        return conn.execute(delete(PersonName).where(PersonName.person_id == person_id)).rowcount > 0
+        return conn.execute(delete(person_names).where(person_names.c.person_id == person_id)).rowcount > 0

@@ -16,9 +16,9 @@ from ledger.domain import Stream
 from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.formats.bank_details import AccountName, AccountNumber, SortCode
 from ledger.journal import AccountType
-from ledger.models import Person
-from ledger.models.payments import Invoice, PayingAccount, PaymentSchedule, Provider
-from ledger.models.plans import CarePlan, PlanLine
+from ledger.models import people
+from ledger.models.payments import invoices, paying_accounts, payment_schedules, providers
+from ledger.models.plans import care_plans, plan_lines
 from ledger.rules.direct_payments import dp_amount
 from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.storage import lookup
@@ -44,25 +44,25 @@ def add_paying_account(engine: Engine, code: str, name: str, sort_code: str, acc
         raise InvalidInput(f"service user number {service_user_number!r} must be 6 digits")
     AccountName.fit(name)
     with engine.begin() as conn:
-        if conn.execute(select(PayingAccount.id).where(PayingAccount.code == code)).first():
+        if conn.execute(select(paying_accounts.c.id).where(paying_accounts.c.code == code)).first():
             raise NotAllowed(f"paying account {code} already exists", code=code)
         ids = ensure_in(conn, [AccountSpec(chart.bank(code), AccountType.ASSET, chart.LEDGER_START, name=name)])
-        conn.execute(insert(PayingAccount).values(code=code, name=name, sort_code=sc, account_number=an,
-                                                  service_user_number=service_user_number,
-                                                  account_id=ids[chart.bank(code)]))
+        conn.execute(insert(paying_accounts).values(code=code, name=name, sort_code=sc, account_number=an,
+                                                    service_user_number=service_user_number,
+                                                    account_id=ids[chart.bank(code)]))
     return PayingAccountRow(code, name, sc, an, service_user_number, chart.bank(code))
 
 
 def list_paying_accounts(engine: Engine) -> list[PayingAccountRow]:
     with engine.connect() as conn:
-        rows = conn.execute(select(PayingAccount).order_by(PayingAccount.code)).all()
+        rows = conn.execute(select(paying_accounts).order_by(paying_accounts.c.code)).all()
     return [PayingAccountRow(r.code, r.name, r.sort_code, r.account_number, r.service_user_number,
                              chart.bank(r.code)) for r in rows]
 
 
 def paying_account_in(conn: Connection, code: str):  # type: ignore[no-untyped-def]
     """The paying account `code`'s row; refused if there is none."""
-    row = conn.execute(select(PayingAccount).where(PayingAccount.code == code)).first()
+    row = conn.execute(select(paying_accounts).where(paying_accounts.c.code == code)).first()
     if row is None:
         raise UnknownParty(f"no paying account {code!r}; add it with `ipb paying-account add`", code=code)
     return row
@@ -84,18 +84,18 @@ def add_provider(engine: Engine, code: str, name: str, sort_code: str, account_n
     sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
     held_name = AccountName.fit(account_name or name).text
     with engine.begin() as conn:
-        if conn.execute(select(Provider.id).where(Provider.code == code)).first():
+        if conn.execute(select(providers.c.id).where(providers.c.code == code)).first():
             raise NotAllowed(f"provider {code} already exists", code=code)
         ensure_in(conn, [AccountSpec(chart.provider_paid(code), AccountType.EXPENSE, chart.LEDGER_START,
                                      name=f"paid to {name}")])
-        conn.execute(insert(Provider).values(code=code, name=name, sort_code=sc, account_number=an,
-                                             account_name=held_name, active=True, added_by=actor, added_at=utc_now()))
+        conn.execute(insert(providers).values(code=code, name=name, sort_code=sc, account_number=an,
+                                              account_name=held_name, active=True, added_by=actor, added_at=utc_now()))
     return ProviderRow(code, name, sc, an, held_name, True)
 
 
 def list_providers(engine: Engine) -> list[ProviderRow]:
     with engine.connect() as conn:
-        rows = conn.execute(select(Provider).order_by(Provider.code)).all()
+        rows = conn.execute(select(providers).order_by(providers.c.code)).all()
     return [ProviderRow(r.code, r.name, r.sort_code, r.account_number, r.account_name, r.active) for r in rows]
 
 
@@ -145,7 +145,7 @@ def add_schedule(
             AccountSpec(chart.dp_spent(person), AccountType.EXPENSE, chart.LEDGER_START),
             AccountSpec(chart.dp_contributions(person), AccountType.EQUITY, chart.LEDGER_START),
         ])
-        schedule_id = conn.execute(insert(PaymentSchedule).values(
+        schedule_id = conn.execute(insert(payment_schedules).values(
             kind="direct-payment", person_id=person_id, paying_account_id=bank.id,
             stream=str(stream) if stream else None, weekly_amount=weekly, weekly_contribution=contribution,
             net_of_contribution=net_of_contribution, first_due=first_due, ends_on=ends_on, payee_name=name,
@@ -158,12 +158,12 @@ def add_schedule(
 
 def list_schedules(engine: Engine, person: str | None = None) -> list[ScheduleRow]:
     with engine.connect() as conn:
-        query = (select(PaymentSchedule, Person.ref, PayingAccount.code)
-                 .join(Person, Person.id == PaymentSchedule.person_id)
-                 .join(PayingAccount, PayingAccount.id == PaymentSchedule.paying_account_id)
-                 .order_by(PaymentSchedule.id))
+        query = (select(payment_schedules, people.c.ref, paying_accounts.c.code)
+                 .join(people, people.c.id == payment_schedules.c.person_id)
+                 .join(paying_accounts, paying_accounts.c.id == payment_schedules.c.paying_account_id)
+                 .order_by(payment_schedules.c.id))
         if person:
-            query = query.where(Person.ref == person)
+            query = query.where(people.c.ref == person)
         rows = conn.execute(query).all()
     out = []
     for s in rows:
@@ -177,7 +177,7 @@ def list_schedules(engine: Engine, person: str | None = None) -> list[ScheduleRo
 def end_schedule(engine: Engine, schedule_id: int) -> None:
     """Stop a schedule: nothing more is gathered from it."""
     with engine.begin() as conn:
-        if conn.execute(update(PaymentSchedule).where(PaymentSchedule.id == schedule_id)
+        if conn.execute(update(payment_schedules).where(payment_schedules.c.id == schedule_id)
                         .values(active=False)).rowcount == 0:
             raise UnknownParty(f"no schedule {schedule_id}", schedule=schedule_id)
 
@@ -210,7 +210,7 @@ def add_invoice(
     fy = fy if fy is not None else financial_year_of(invoice_date).start.year
     due_date = due_date or invoice_date
     with engine.begin() as conn:
-        provider_row = conn.execute(select(Provider).where(Provider.code == provider)).first()
+        provider_row = conn.execute(select(providers).where(providers.c.code == provider)).first()
         if provider_row is None:
             raise UnknownParty(f"no provider {provider!r}; add it with `ipb provider add`", provider=provider)
         if not provider_row.active:
@@ -218,18 +218,18 @@ def add_invoice(
         person_id = lookup.person_id(conn, person)
         bank = paying_account_in(conn, paying_account)
         if plan_line_id is not None:
-            line = conn.execute(select(PlanLine.stream, CarePlan.person_id, CarePlan.fy)
-                                .join(CarePlan, CarePlan.id == PlanLine.plan_id)
-                                .where(PlanLine.id == plan_line_id)).first()
+            line = conn.execute(select(plan_lines.c.stream, care_plans.c.person_id, care_plans.c.fy)
+                                .join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
+                                .where(plan_lines.c.id == plan_line_id)).first()
             if line is None or line.person_id != person_id or line.fy != fy:
                 raise InvalidInput(f"plan line {plan_line_id} is not on {person}'s plan for that year",
                                    plan_line=plan_line_id)
             if stream is None and line.stream:
                 stream = Stream(line.stream)
-        if conn.execute(select(Invoice.id).where(Invoice.provider_id == provider_row.id,
-                                                 Invoice.number == number)).first():
+        if conn.execute(select(invoices.c.id).where(invoices.c.provider_id == provider_row.id,
+                                                    invoices.c.number == number)).first():
             raise NotAllowed(f"{provider} invoice {number} is already recorded", provider=provider, number=number)
-        invoice_id = conn.execute(insert(Invoice).values(
+        invoice_id = conn.execute(insert(invoices).values(
             provider_id=provider_row.id, number=number, person_id=person_id, fy=fy,
             stream=str(stream) if stream else None, plan_line_id=plan_line_id, paying_account_id=bank.id,
             amount=amount, invoice_date=invoice_date, due_date=due_date, added_by=actor, added_at=utc_now(),

@@ -52,8 +52,8 @@ from ledger.domain import Stream
 from ledger.errors import ConcurrentUpdate, IdempotencyConflict, LedgerError, NotAllowed, UnknownParty
 from ledger.formats.bank_details import bacs_text
 from ledger.journal import Draft, Line, Phase
-from ledger.models import Person
-from ledger.models.payments import Invoice, PayingAccount, Payment, PaymentRun, PaymentSchedule, Provider
+from ledger.models import people
+from ledger.models.payments import invoices, paying_accounts, payment_runs, payment_schedules, payments, providers
 from ledger.rules.attribution import attribute
 from ledger.rules.direct_payments import dp_amount, due_dates
 from ledger.services.budgets import budget_in
@@ -144,9 +144,9 @@ def _due_from_schedules(conn: Connection, bank_id: int, as_of: date) -> list[dic
     """A payment for each 4-weekly date up to `as_of` of each active DP schedule paid from this account."""
     wanted: list[dict[str, object]] = []
     schedules = conn.execute(
-        select(PaymentSchedule, Person.ref).join(Person, Person.id == PaymentSchedule.person_id)
-        .where(PaymentSchedule.paying_account_id == bank_id, PaymentSchedule.active.is_(True))
-        .order_by(PaymentSchedule.id)).all()
+        select(payment_schedules, people.c.ref).join(people, people.c.id == payment_schedules.c.person_id)
+        .where(payment_schedules.c.paying_account_id == bank_id, payment_schedules.c.active.is_(True))
+        .order_by(payment_schedules.c.id)).all()
     for s in schedules:
         ref = s.ref
         for day in due_dates(s.first_due, s.ends_on, as_of):
@@ -162,15 +162,15 @@ def _due_from_schedules(conn: Connection, bank_id: int, as_of: date) -> list[dic
 
 def _due_from_invoices(conn: Connection, bank_id: int, as_of: date) -> list[dict[str, object]]:
     """A payment for each invoice due by `as_of` and paid from this account."""
-    invoices = conn.execute(
-        select(Invoice.id, Invoice.person_id, Invoice.fy, Invoice.stream, Invoice.due_date, Invoice.amount,
-               Invoice.number, Provider.code, Provider.account_name, Provider.sort_code,
-               Provider.account_number, Person.ref)
-        .join(Provider, Provider.id == Invoice.provider_id)
-        .join(Person, Person.id == Invoice.person_id)
-        .where(Invoice.paying_account_id == bank_id, Invoice.due_date <= as_of).order_by(Invoice.id)).all()
+    due_invoices = conn.execute(
+        select(invoices.c.id, invoices.c.person_id, invoices.c.fy, invoices.c.stream, invoices.c.due_date,
+               invoices.c.amount, invoices.c.number, providers.c.code, providers.c.account_name, providers.c.sort_code,
+               providers.c.account_number, people.c.ref)
+        .join(providers, providers.c.id == invoices.c.provider_id)
+        .join(people, people.c.id == invoices.c.person_id)
+        .where(invoices.c.paying_account_id == bank_id, invoices.c.due_date <= as_of).order_by(invoices.c.id)).all()
     wanted: list[dict[str, object]] = []
-    for inv in invoices:
+    for inv in due_invoices:
         prov = inv
         wanted.append(dict(
             due_key=f"invoice:{inv.id}", schedule_id=None, invoice_id=inv.id, person_id=inv.person_id,
@@ -186,8 +186,8 @@ def _new_attempts(conn: Connection, wanted: list[dict[str, object]]) -> list[dic
     attempts: dict[str, list[tuple[int, str, int]]] = {}
     for part in reads.chunks([str(w["due_key"]) for w in wanted]):
         for key, attempt, status, payment_id in conn.execute(
-                select(Payment.due_key, Payment.attempt, Payment.status, Payment.id)
-                .where(Payment.due_key.in_(part))):
+                select(payments.c.due_key, payments.c.attempt, payments.c.status, payments.c.id)
+                .where(payments.c.due_key.in_(part))):
             attempts.setdefault(key, []).append((attempt, status, payment_id))
     repay = repays_asked(conn, [i for tries in attempts.values() for _, status, i in tries if status == "returned"])
     new = []
@@ -202,26 +202,26 @@ def _new_attempts(conn: Connection, wanted: list[dict[str, object]]) -> list[dic
 def _into_draft_run(conn: Connection, bank_id: int, as_of: date, new: list[dict[str, object]], *,
                     actor: str) -> Gathered:
     """Add the new payments to the account's open draft run, made if none is open."""
-    run_id = conn.execute(select(PaymentRun.id).where(PaymentRun.paying_account_id == bank_id,
-                                                      PaymentRun.status == "draft")
-                          .order_by(PaymentRun.id)).scalar()
+    run_id = conn.execute(select(payment_runs.c.id).where(payment_runs.c.paying_account_id == bank_id,
+                                                          payment_runs.c.status == "draft")
+                          .order_by(payment_runs.c.id)).scalar()
     if not new:
         return Gathered(run_view_in(conn, run_id) if run_id else None, ())
     if run_id is None:
-        run_id = conn.execute(insert(PaymentRun).values(
+        run_id = conn.execute(insert(payment_runs).values(
             paying_account_id=bank_id, pay_date=as_of, status="draft", maker=actor, created_at=utc_now(),
         )).inserted_primary_key[0]
     else:  # the draft's maker is whoever gathers into it last: the checker must be someone else
-        conn.execute(update(PaymentRun).where(PaymentRun.id == run_id).values(maker=actor, pay_date=as_of))
+        conn.execute(update(payment_runs).where(payment_runs.c.id == run_id).values(maker=actor, pay_date=as_of))
     added = []
     for item in new:
-        added.append(conn.execute(insert(Payment).values(
+        added.append(conn.execute(insert(payments).values(
             run_id=run_id, status="pending", failure_reason="", **item)).inserted_primary_key[0])
     return Gathered(run_view_in(conn, run_id), tuple(added))
 
 
 def run_row_in(conn: Connection, run_id: int):  # type: ignore[no-untyped-def]
-    row = conn.execute(select(PaymentRun).where(PaymentRun.id == run_id)).first()
+    row = conn.execute(select(payment_runs).where(payment_runs.c.id == run_id)).first()
     if row is None:
         raise UnknownParty(f"no payment run {run_id}", run=run_id)
     return row
@@ -229,9 +229,10 @@ def run_row_in(conn: Connection, run_id: int):  # type: ignore[no-untyped-def]
 
 def run_view_in(conn: Connection, run_id: int) -> RunView:
     run = run_row_in(conn, run_id)
-    code = conn.execute(select(PayingAccount.code).where(PayingAccount.id == run.paying_account_id)).scalar_one()
-    rows = conn.execute(select(Payment, Person.ref).join(Person, Person.id == Payment.person_id)
-                        .where(Payment.run_id == run_id).order_by(Payment.id)).all()
+    code = conn.execute(select(paying_accounts.c.code)
+                        .where(paying_accounts.c.id == run.paying_account_id)).scalar_one()
+    rows = conn.execute(select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id)
+                        .where(payments.c.run_id == run_id).order_by(payments.c.id)).all()
     return RunView(run.id, code, run.pay_date, run.status, run.maker, run.checker, run.created_at, run.approved_at,
                    run.submitted_at, run.settled_at, run.file_format, run.file_sha256,
                    tuple(payment_row(r, r.ref) for r in rows))
@@ -250,17 +251,17 @@ def run_view(engine: Engine, run_id: int) -> RunView:
 
 def list_runs(engine: Engine) -> list[RunView]:
     with engine.connect() as conn:
-        ids = conn.execute(select(PaymentRun.id).order_by(PaymentRun.id)).scalars().all()
+        ids = conn.execute(select(payment_runs.c.id).order_by(payment_runs.c.id)).scalars().all()
         return [run_view_in(conn, i) for i in ids]
 
 
 def payments_of(engine: Engine, *, person: str | None = None, status: str | None = None) -> list[PaymentRow]:
     with engine.connect() as conn:
-        query = select(Payment, Person.ref).join(Person, Person.id == Payment.person_id).order_by(Payment.id)
+        query = select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id).order_by(payments.c.id)
         if person:
-            query = query.where(Person.ref == person)
+            query = query.where(people.c.ref == person)
         if status:
-            query = query.where(Payment.status == status)
+            query = query.where(payments.c.status == status)
         return [payment_row(r, r.ref) for r in conn.execute(query).all()]
 
 
@@ -277,9 +278,9 @@ def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None
             raise NotAllowed(f"{actor} made run {run_id}; a second officer must approve it (maker/checker)",
                              run=run_id, maker=run.maker)
         if run.status == "draft":
-            if not conn.execute(select(Payment.id).where(Payment.run_id == run_id)).first():
+            if not conn.execute(select(payments.c.id).where(payments.c.run_id == run_id)).first():
                 raise NotAllowed(f"run {run_id} has no payments to approve", run=run_id)
-            conn.execute(update(PaymentRun).where(PaymentRun.id == run_id, PaymentRun.status == "draft")
+            conn.execute(update(payment_runs).where(payment_runs.c.id == run_id, payment_runs.c.status == "draft")
                          .values(status="approved", checker=actor, approved_at=utc_now()))
         elif run.status != "approved":
             raise NotAllowed(f"run {run_id} is {run.status}; only a draft run is approved", run=run_id)
@@ -289,8 +290,8 @@ def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None
 
 def _hold_all(engine: Engine, run_id: int, *, actor: str, tick: Tick | None) -> RunView:
     with engine.connect() as conn:
-        todo = conn.execute(select(Payment.id).where(Payment.run_id == run_id, Payment.status == "pending")
-                            .order_by(Payment.id)).scalars().all()
+        todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id, payments.c.status == "pending")
+                            .order_by(payments.c.id)).scalars().all()
     for done, payment_id in enumerate(todo, 1):
         _hold_one(engine, payment_id, actor=actor)
         step_done()
@@ -301,13 +302,14 @@ def _hold_all(engine: Engine, run_id: int, *, actor: str, tick: Tick | None) -> 
 
 def _hold_one(engine: Engine, payment_id: int, *, actor: str) -> None:
     with engine.begin() as conn:
-        p = conn.execute(select(Payment, Person.ref).join(Person, Person.id == Payment.person_id)
-                         .where(Payment.id == payment_id)).one()
+        p = conn.execute(select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id)
+                         .where(payments.c.id == payment_id)).one()
         ref = p.ref
         if p.status != "pending":
             return
         run = run_row_in(conn, p.run_id)
-        bank = conn.execute(select(PayingAccount.code).where(PayingAccount.id == run.paying_account_id)).scalar_one()
+        bank = conn.execute(select(paying_accounts.c.code)
+                            .where(paying_accounts.c.id == run.paying_account_id)).scalar_one()
         try:
             draft = _payment_draft(conn, p, ref, bank, run.pay_date)
             entry = write_in(conn, [Request(draft, f"payment:{p.id}:hold")], actor=actor)[0].entry
@@ -315,10 +317,10 @@ def _hold_one(engine: Engine, payment_id: int, *, actor: str) -> None:
             raise  # not this payment's fault: nothing is committed, run again
         except LedgerError as exc:  # the budget cannot cover it, or there is no budget: this one fails
             # (every such refusal is raised before anything is written in this transaction)
-            conn.execute(update(Payment).where(Payment.id == p.id)
+            conn.execute(update(payments).where(payments.c.id == p.id)
                          .values(status="failed", failure_reason=exc.reason[:500]))
             return
-        conn.execute(update(Payment).where(Payment.id == p.id, Payment.status == "pending")
+        conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "pending")
                      .values(status="held", hold_entry_id=entry.id))
 
 

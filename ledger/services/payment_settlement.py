@@ -17,8 +17,8 @@ from ledger.formats.bacs18 import Originator, to_bacs18
 from ledger.formats.bank_details import AccountName, PaymentInstruction
 from ledger.formats.payment_csv import to_csv
 from ledger.journal import Draft, Phase, reversal_lines
-from ledger.models import Person
-from ledger.models.payments import PayingAccount, Payment, PaymentRun
+from ledger.models import people
+from ledger.models.payments import paying_accounts, payment_runs, payments
 from ledger.services.crash_points import step_done
 from ledger.services.journal import Request, write_in
 from ledger.services.payment_runs import PaymentRow, RunView, Tick, payment_row, run_row_in, run_view_in
@@ -45,11 +45,11 @@ def payment_file(engine: Engine, run_id: int, fmt: str, *, serial: str | None = 
         run = run_row_in(conn, run_id)
         if run.status not in ("approved", "submitted"):
             raise NotAllowed(f"run {run_id} is {run.status}; a file is made of an approved run", run=run_id)
-        payments = conn.execute(select(Payment).where(Payment.run_id == run_id).order_by(Payment.id)).all()
-        if any(p.status == "pending" for p in payments):
+        run_payments = conn.execute(select(payments).where(payments.c.run_id == run_id).order_by(payments.c.id)).all()
+        if any(p.status == "pending" for p in run_payments):
             raise NotAllowed(f"run {run_id} still has payments without a hold; run `ipb run approve {run_id}` "
                              "again to finish", run=run_id)
-        held = [p for p in payments if p.status in ("held", "settled")]
+        held = [p for p in run_payments if p.status in ("held", "settled")]
         if not held:
             raise NotAllowed(f"run {run_id} has no payments to pay", run=run_id)
         instructions = [PaymentInstruction(p.sort_code, p.account_number, p.payee_name, p.amount, p.reference,
@@ -57,7 +57,7 @@ def payment_file(engine: Engine, run_id: int, fmt: str, *, serial: str | None = 
         if fmt == "csv":
             text = to_csv(instructions)
         else:
-            bank = conn.execute(select(PayingAccount).where(PayingAccount.id == run.paying_account_id)).one()
+            bank = conn.execute(select(paying_accounts).where(paying_accounts.c.id == run.paying_account_id)).one()
             if not bank.service_user_number:
                 raise InvalidInput(f"paying account {bank.code} has no Bacs service user number; "
                                    "add one to make a bacs18 file", account=bank.code)
@@ -66,7 +66,8 @@ def payment_file(engine: Engine, run_id: int, fmt: str, *, serial: str | None = 
             text = to_bacs18(instructions, origin, run.pay_date, serial=serial or f"{run_id % 1_000_000:06d}",
                              creation_date=created)
         digest = hashlib.sha256(text.encode()).hexdigest()
-        conn.execute(update(PaymentRun).where(PaymentRun.id == run_id).values(file_format=fmt, file_sha256=digest))
+        conn.execute(update(payment_runs).where(payment_runs.c.id == run_id)
+                     .values(file_format=fmt, file_sha256=digest))
     return PaymentFile(text, fmt, len(held), sum(p.amount for p in held), digest)
 
 
@@ -80,9 +81,10 @@ def submit(engine: Engine, run_id: int) -> RunView:
             raise NotAllowed(f"run {run_id} is {run.status}; only an approved run is submitted", run=run_id)
         if run.file_sha256 is None:
             raise NotAllowed(f"run {run_id} has no payment file yet: `ipb run file {run_id}`", run=run_id)
-        if conn.execute(select(Payment.id).where(Payment.run_id == run_id, Payment.status == "pending")).first():
+        if conn.execute(select(payments.c.id)
+                        .where(payments.c.run_id == run_id, payments.c.status == "pending")).first():
             raise NotAllowed(f"run {run_id} still has payments without a hold", run=run_id)
-        conn.execute(update(PaymentRun).where(PaymentRun.id == run_id)
+        conn.execute(update(payment_runs).where(payment_runs.c.id == run_id)
                      .values(status="submitted", submitted_at=utc_now()))
         return run_view_in(conn, run_id)
 
@@ -98,8 +100,8 @@ def settle(engine: Engine, run_id: int, *, on: date, actor: str, failed: dict[in
         run = run_row_in(conn, run_id)
         if run.status not in ("submitted", "settled"):
             raise NotAllowed(f"run {run_id} is {run.status}; submit it to the bank before settling", run=run_id)
-        todo = conn.execute(select(Payment.id).where(Payment.run_id == run_id, Payment.status == "held")
-                            .order_by(Payment.id)).scalars().all()
+        todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id, payments.c.status == "held")
+                            .order_by(payments.c.id)).scalars().all()
     unknown = sorted(set(failed) - set(todo))
     if unknown:
         raise InvalidInput(f"payment {unknown[0]} is not a held payment of run {run_id}", payment=unknown[0])
@@ -109,15 +111,16 @@ def settle(engine: Engine, run_id: int, *, on: date, actor: str, failed: dict[in
         if tick:
             tick(done, len(todo))
     with engine.begin() as conn:
-        if not conn.execute(select(Payment.id).where(Payment.run_id == run_id, Payment.status == "held")).first():
-            conn.execute(update(PaymentRun).where(PaymentRun.id == run_id, PaymentRun.status == "submitted")
+        if not conn.execute(select(payments.c.id)
+                            .where(payments.c.run_id == run_id, payments.c.status == "held")).first():
+            conn.execute(update(payment_runs).where(payment_runs.c.id == run_id, payment_runs.c.status == "submitted")
                          .values(status="settled", settled_at=utc_now()))
         return run_view_in(conn, run_id)
 
 
 def _resolve_one(engine: Engine, payment_id: int, *, on: date, actor: str, fail_reason: str | None) -> None:
     with engine.begin() as conn:
-        p = conn.execute(select(Payment).where(Payment.id == payment_id)).one()
+        p = conn.execute(select(payments).where(payments.c.id == payment_id)).one()
         if p.status != "held":
             return
         hold = reads.load_entry(conn, p.hold_entry_id)
@@ -129,7 +132,7 @@ def _resolve_one(engine: Engine, payment_id: int, *, on: date, actor: str, fail_
             draft = Draft(hold.lines, on, hold.kind, hold.memo, completes=hold.id, meta=hold.meta)
             entry = write_in(conn, [Request(draft, f"payment:{p.id}:settle", hold.lines)], actor=actor)[0].entry
             values = {"status": "settled", "settlement_entry_id": entry.id}
-        conn.execute(update(Payment).where(Payment.id == p.id, Payment.status == "held").values(**values))
+        conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "held").values(**values))
 
 
 def return_payment(engine: Engine, payment_id: int, *, on: date, reason: str, actor: str) -> PaymentRow:
@@ -137,8 +140,8 @@ def return_payment(engine: Engine, payment_id: int, *, on: date, reason: str, ac
     if not reason.strip():
         raise InvalidInput("say why the payment came back (e.g. 'account closed')")
     with engine.begin() as conn:
-        found = conn.execute(select(Payment, Person.ref).join(Person, Person.id == Payment.person_id)
-                             .where(Payment.id == payment_id)).first()
+        found = conn.execute(select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id)
+                             .where(payments.c.id == payment_id)).first()
         if found is None:
             raise UnknownParty(f"no payment {payment_id}", payment=payment_id)
         p, ref = found, found.ref
@@ -151,7 +154,7 @@ def return_payment(engine: Engine, payment_id: int, *, on: date, reason: str, ac
         draft = Draft(reversal_lines(settled.lines), on, settled.kind, f"returned: {reason}"[:200],
                       reverses=settled.id, meta={**settled.meta, "returned": reason[:200]})
         entry = write_in(conn, [Request(draft, f"payment:{p.id}:return")], actor=actor)[0].entry
-        conn.execute(update(Payment).where(Payment.id == p.id, Payment.status == "settled")
+        conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "settled")
                      .values(status="returned", return_entry_id=entry.id, failure_reason=reason[:500]))
-        p = conn.execute(select(Payment).where(Payment.id == payment_id)).one()
+        p = conn.execute(select(payments).where(payments.c.id == payment_id)).one()
         return payment_row(p, ref)

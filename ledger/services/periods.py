@@ -8,7 +8,7 @@ from sqlalchemy import Engine, insert
 
 from ledger.calendar import Period
 from ledger.errors import ClosedPeriod
-from ledger.models import PeriodClosure
+from ledger.models import period_closures
 from ledger.storage import reads
 
 
@@ -18,7 +18,7 @@ def close_period(engine: Engine, period: Period, *, actor: str) -> Period:
             if closed.start <= period.start and period.end <= closed.end:
                 raise ClosedPeriod(f"period {period.label} is already closed (by {closed.label})", period=period.label)
         conn.execute(
-            insert(PeriodClosure).values(
+            insert(period_closures).values(
                 label=period.label,
                 start_date=period.start,
                 end_date=period.end,

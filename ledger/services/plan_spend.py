@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine, exists, func, insert, select
-from sqlalchemy.orm import aliased
 
 from ledger.calendar import financial_year, utc_now
 from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import Draft, Phase
-from ledger.models import JournalEntry, Person
-from ledger.models.plans import CarePlan, PlanCommitment, PlanLine, SpendRecord
+from ledger.models import journal_entries, people
+from ledger.models.plans import care_plans, plan_commitments, plan_lines, spend_records
 from ledger.money import format_amount
 from ledger.roles import Permission, allows
 from ledger.rules.attribution import Attributed
@@ -100,11 +99,11 @@ def log_spend(
             rule=stored.spec.attribution,
         )
         entry_id = outflow.posted[0].entry.id
-        record_id = conn.execute(insert(SpendRecord).values(
+        record_id = conn.execute(insert(spend_records).values(
             person_id=lookup.person_id(conn, person), fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
             supplier=supplier, evidence=evidence, broker=actor, flagged_overspend=flagged,
             allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=utc_now(),
-        ).returning(SpendRecord.id)).scalar_one()
+        ).returning(spend_records.c.id)).scalar_one()
         return SpendLogged(record_id, person, fy, line, plan.version, amount, on, supplier, evidence, actor, flagged,
                            actor if flagged else None, entry_id, outflow.attributed, cap, False)
 
@@ -124,18 +123,19 @@ def _overspend_decision(user: Actor, cap: CapCheck, allow_overspend: bool) -> bo
 
 def _lines_of_code(conn: Connection, plan: PlanVersion, code: str):  # type: ignore[no-untyped-def]
     """Ids of the line called `code` in every version of the plan (a cap follows the line across versions)."""
-    return (select(PlanLine.id).join(CarePlan, CarePlan.id == PlanLine.plan_id)
-            .where(CarePlan.person_id == select(CarePlan.person_id).where(CarePlan.id == plan.id).scalar_subquery(),
-                   CarePlan.fy == plan.fy, PlanLine.code == code))
+    return (select(plan_lines.c.id).join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
+            .where(care_plans.c.person_id
+                   == select(care_plans.c.person_id).where(care_plans.c.id == plan.id).scalar_subquery(),
+                   care_plans.c.fy == plan.fy, plan_lines.c.code == code))
 
 
 def _spent_in_window(conn: Connection, plan: PlanVersion, code: str, on: date) -> int:
     window = cap_window(plan.line(code).spec.cap_period, on)
     total = conn.execute(
-        select(func.coalesce(func.sum(SpendRecord.amount), 0))
-        .where(SpendRecord.plan_line_id.in_(_lines_of_code(conn, plan, code)),
-               SpendRecord.spent_on >= window.start, SpendRecord.spent_on <= window.end,
-               reads.reversing_entry(SpendRecord.entry_id).is_(None))
+        select(func.coalesce(func.sum(spend_records.c.amount), 0))
+        .where(spend_records.c.plan_line_id.in_(_lines_of_code(conn, plan, code)),
+               spend_records.c.spent_on >= window.start, spend_records.c.spent_on <= window.end,
+               reads.reversing_entry(spend_records.c.entry_id).is_(None))
     ).scalar_one()
     return int(total)
 
@@ -146,11 +146,11 @@ def _spend_replay(conn: Connection, key: str, person: str, fy: int, line: str, a
     if found is None:
         return None
     row = conn.execute(
-        select(SpendRecord, PlanLine.code, CarePlan.version, Person.ref)
-        .join(PlanLine, PlanLine.id == SpendRecord.plan_line_id)
-        .join(CarePlan, CarePlan.id == PlanLine.plan_id)
-        .join(Person, Person.id == SpendRecord.person_id)
-        .where(SpendRecord.entry_id == found[0])
+        select(spend_records, plan_lines.c.code, care_plans.c.version, people.c.ref)
+        .join(plan_lines, plan_lines.c.id == spend_records.c.plan_line_id)
+        .join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
+        .join(people, people.c.id == spend_records.c.person_id)
+        .where(spend_records.c.entry_id == found[0])
     ).first()
     asked = (person, fy, line, amount, on, supplier, evidence)
     if row is None or (row.ref, row.fy, row.code, row.amount, row.spent_on, row.supplier, row.evidence) != asked:
@@ -193,7 +193,7 @@ def commit_planned(engine: Engine, person: str, fy: int, line: str, *, start: da
         check(actor_in(conn, actor), Permission.PLAN)
         lookup.person_id(conn, person, lock=True)
         if key is not None and (found := reads.entry_by_key(conn, key)) is not None:
-            row = conn.execute(select(PlanCommitment).where(PlanCommitment.hold_entry_id == found[0])).first()
+            row = conn.execute(select(plan_commitments).where(plan_commitments.c.hold_entry_id == found[0])).first()
             if row is None or (row.period_start, row.period_end) != (start, end):
                 raise IdempotencyConflict(f"key {key!r} was already used by entry {found[0]} for something else",
                                           key=key, entry=found[0])
@@ -216,10 +216,10 @@ def _hold(conn: Connection, plan: PlanVersion, stored: StoredLine, start: date, 
         meta=meta, rule=stored.spec.attribution,
     )
     hold_id = outflow.posted[0].entry.id
-    commitment_id = conn.execute(insert(PlanCommitment).values(
+    commitment_id = conn.execute(insert(plan_commitments).values(
         plan_line_id=stored.id, period_start=start, period_end=end, amount=amount, hold_entry_id=hold_id,
         from_commitment_id=came_from, created_by=actor, created_at=utc_now(),
-    ).returning(PlanCommitment.id)).scalar_one()
+    ).returning(plan_commitments.c.id)).scalar_one()
     return Commitment(commitment_id, plan.person, plan.fy, stored.spec.code, start, end, amount, hold_id, True)
 
 
@@ -227,12 +227,13 @@ def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: da
     """Release a commitment's hold without spending it (the care was not needed)."""
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
-        row = conn.execute(select(PlanCommitment).where(PlanCommitment.id == commitment_id)).first()
+        row = conn.execute(select(plan_commitments).where(plan_commitments.c.id == commitment_id)).first()
         if row is None:
             raise UnknownParty(f"no commitment {commitment_id}", commitment=commitment_id)
         plan_row = conn.execute(
-            select(CarePlan.fy, Person.ref, PlanLine.code).join(PlanLine, PlanLine.plan_id == CarePlan.id)
-            .join(Person, Person.id == CarePlan.person_id).where(PlanLine.id == row.plan_line_id)
+            select(care_plans.c.fy, people.c.ref, plan_lines.c.code)
+            .join(plan_lines, plan_lines.c.plan_id == care_plans.c.id)
+            .join(people, people.c.id == care_plans.c.person_id).where(plan_lines.c.id == row.plan_line_id)
         ).one()
         if reads.resolution_of(conn, row.hold_entry_id) is not None:
             raise NotAllowed(f"commitment {commitment_id} is no longer open (spent or released)",
@@ -251,13 +252,13 @@ def _void(conn: Connection, hold_id: int, on: date, key: str, actor: str, memo: 
 def _consume_commitments(conn: Connection, plan: PlanVersion, stored: StoredLine, amount: int, on: date, key: str,
                          actor: str) -> None:
     """Spend on a committed line uses the commitment: release the hold, hold again what is left."""
-    resolved = aliased(JournalEntry)
+    resolved = journal_entries.alias()
     rows = conn.execute(
-        select(PlanCommitment)
-        .where(PlanCommitment.plan_line_id.in_(_lines_of_code(conn, plan, stored.spec.code)),
-               PlanCommitment.period_start <= on, PlanCommitment.period_end >= on,
-               ~exists().where(resolved.completes_id == PlanCommitment.hold_entry_id))
-        .order_by(PlanCommitment.id)
+        select(plan_commitments)
+        .where(plan_commitments.c.plan_line_id.in_(_lines_of_code(conn, plan, stored.spec.code)),
+               plan_commitments.c.period_start <= on, plan_commitments.c.period_end >= on,
+               ~exists().where(resolved.c.completes_id == plan_commitments.c.hold_entry_id))
+        .order_by(plan_commitments.c.id)
     ).all()
     left = amount
     for row in rows:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, insert
 
 from ledger.calendar import financial_year, utc_now
 from ledger.errors import InvalidInput, NotAllowed, UnknownParty
-from ledger.models.plans import BudgetMode, CarePlan, PlanLine
+from ledger.models.plans import budget_modes, care_plans, plan_lines
 from ledger.roles import Permission
 from ledger.rules.plans import LineSpec, Mode
 from ledger.services import budgets
@@ -91,11 +91,11 @@ def _write_version(conn: Connection, person: str, person_id: int, fy: int, versi
     if doubled:
         raise InvalidInput(f"line code {doubled[0]!r} appears twice; each line needs its own code", line=doubled[0])
     _check_streams(conn, person, fy, lines)
-    plan_id = conn.execute(insert(CarePlan).values(
+    plan_id = conn.execute(insert(care_plans).values(
         person_id=person_id, fy=fy, version=version, supersedes_id=supersedes, effective_from=start,
         reason=reason, created_by=actor, created_at=utc_now(),
-    ).returning(CarePlan.id)).scalar_one()
-    conn.execute(insert(PlanLine), [_line_row(plan_id, line) for line in lines])
+    ).returning(care_plans.c.id)).scalar_one()
+    conn.execute(insert(plan_lines), [_line_row(plan_id, line) for line in lines])
     return plan_version(conn, person, plan_id)
 
 
@@ -146,5 +146,5 @@ def set_mode(engine: Engine, person: str, fy: int, mode: Mode, *, actor: str, ef
 
 
 def _insert_mode(conn: Connection, person_id: int, fy: int, mode: Mode, start: date, actor: str) -> None:
-    conn.execute(insert(BudgetMode).values(person_id=person_id, fy=fy, mode=str(mode), effective_from=start,
-                                           set_by=actor, set_at=utc_now()))
+    conn.execute(insert(budget_modes).values(person_id=person_id, fy=fy, mode=str(mode), effective_from=start,
+                                             set_by=actor, set_at=utc_now()))

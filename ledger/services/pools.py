@@ -22,7 +22,7 @@ from ledger.domain import FunderKind, RiskShare, YearEnd
 from ledger.errors import AccountExists, InvalidInput, NotAllowed
 from ledger.identifiers import code
 from ledger.journal import AccountType, Draft, Line
-from ledger.models import Pool, PoolPartner
+from ledger.models import pool_partners, pools
 from ledger.rules.risk_share import WHOLE, Shares, share
 from ledger.services.accounts import AccountSpec, close_account_in, ensure_in
 from ledger.services.journal import Posted, Request, new_key, write_in
@@ -50,12 +50,12 @@ def create_pool(
     _check_fixed_shares(risk_share, partners)
     opened = financial_year(fy).start
     with engine.begin() as conn:
-        if conn.execute(select(Pool.id).where(Pool.code == pool)).first():
+        if conn.execute(select(pools.c.id).where(pools.c.code == pool)).first():
             raise AccountExists(f"pool {pool} already exists", pool=pool)
         funders = _partner_funders(conn, codes)
         ids = _open_pool_accounts(conn, pool, name, codes, opened, allow_overspend)
         pool_id = conn.execute(
-            insert(Pool).values(
+            insert(pools).values(
                 code=pool, name=name, fy=fy, host_funder_id=funders[host].id, risk_share=str(risk_share),
                 year_end=str(year_end), allow_overspend=allow_overspend,
                 unallocated_account_id=ids[chart.pool_unallocated(pool)],
@@ -102,7 +102,7 @@ def _add_partners(conn: Connection, pool: str, pool_id: int, partners: Sequence[
                   funders: dict[str, FunderRow], ids: dict[str, int]) -> None:
     """A row per partner: its funder, its fixed share (if any) and its two accounts."""
     conn.execute(
-        insert(PoolPartner),
+        insert(pool_partners),
         [
             {
                 "pool_id": pool_id,
@@ -185,7 +185,7 @@ def close_year(
             draft = Draft(lines, on, "pool-year-end", f"{pool} year end: {shares.reason}",
                           meta={"pool": pool, "carried_to": target or ""})
             posted = write_in(conn, [Request(draft, f"pool-year-end:{pool}")], actor=actor)[0]
-        conn.execute(update(Pool).where(Pool.id == info.id).values(closed_on=on))
+        conn.execute(update(pools).where(pools.c.id == info.id).values(closed_on=on))
         # emptied by the year end; closing it refuses anything that would move a closed pool's figures
         close_account_in(conn, chart.pool_unallocated(pool), on)
     return YearEndResult(pool, balance, shares, posted, target)

@@ -19,14 +19,14 @@ from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, NotAllowed, UnknownParty
 from ledger.formats.bank_details import AccountName, AccountNumber, SortCode
-from ledger.models import Person
+from ledger.models import people
 from ledger.models.payments import (
-    BankDetailChange,
-    BankDetailConfirmation,
-    Payment,
-    PaymentRepay,
-    PaymentSchedule,
-    Provider,
+    bank_detail_changes,
+    bank_detail_confirmations,
+    payment_repays,
+    payment_schedules,
+    payments,
+    providers,
 )
 from ledger.storage import reads
 
@@ -87,7 +87,7 @@ class _Payee:
 
 
 def _schedule(conn: Connection, schedule_id: int) -> _Payee:
-    row = conn.execute(select(PaymentSchedule).where(PaymentSchedule.id == schedule_id)).first()
+    row = conn.execute(select(payment_schedules).where(payment_schedules.c.id == schedule_id)).first()
     if row is None:
         raise UnknownParty(f"no schedule {schedule_id}", schedule=schedule_id)
     return _Payee(f"schedule {row.id}", {"schedule_id": row.id},
@@ -95,7 +95,7 @@ def _schedule(conn: Connection, schedule_id: int) -> _Payee:
 
 
 def _provider(conn: Connection, where: ColumnElement[bool], shown: object) -> _Payee:
-    row = conn.execute(select(Provider).where(where)).first()
+    row = conn.execute(select(providers).where(where)).first()
     if row is None:
         raise UnknownParty(f"no provider {shown!r}", provider=str(shown))
     return _Payee(f"provider {row.code}", {"provider_id": row.id},
@@ -112,7 +112,7 @@ def propose_schedule_details(engine: Engine, schedule_id: int, *, sort_code: str
 def propose_provider_details(engine: Engine, code: str, *, sort_code: str, account_number: str,
                              account_name: str | None = None, reason: str, actor: str) -> DetailChange:
     """Propose new bank details for a provider; they apply once a second officer confirms."""
-    return _propose(engine, lambda conn: _provider(conn, Provider.code == code, code), sort_code, account_number,
+    return _propose(engine, lambda conn: _provider(conn, providers.c.code == code, code), sort_code, account_number,
                     account_name, reason, actor)
 
 
@@ -126,7 +126,7 @@ def _propose(engine: Engine, find: Callable[[Connection], _Payee], sort_code: st
         if old == new:
             raise InvalidInput(f"the bank details are already {new}: nothing to change")
         now = utc_now()
-        change_id = conn.execute(insert(BankDetailChange).values(
+        change_id = conn.execute(insert(bank_detail_changes).values(
             **payee.key, old_name=old.name, old_sort_code=old.sort_code, old_account_number=old.account_number,
             new_name=new.name, new_sort_code=new.sort_code, new_account_number=new.account_number,
             reason=why, changed_by=actor, changed_at=now)).inserted_primary_key[0]
@@ -140,14 +140,14 @@ def confirm_details(engine: Engine, change_id: int, *, actor: str) -> DetailChan
     when the payee's details are no longer those the change was proposed against.
     """
     with engine.begin() as conn:
-        row = conn.execute(select(BankDetailChange).where(BankDetailChange.id == change_id)).first()
+        row = conn.execute(select(bank_detail_changes).where(bank_detail_changes.c.id == change_id)).first()
         if row is None:
             raise UnknownParty(f"no bank details change {change_id}", change=change_id)
         payee = (_schedule(conn, row.schedule_id) if row.schedule_id is not None
-                 else _provider(conn, Provider.id == row.provider_id, row.provider_id))
+                 else _provider(conn, providers.c.id == row.provider_id, row.provider_id))
         change = _change_of(row, payee.label)
-        done = conn.execute(select(BankDetailConfirmation)
-                            .where(BankDetailConfirmation.change_id == change_id)).first()
+        done = conn.execute(select(bank_detail_confirmations)
+                            .where(bank_detail_confirmations.c.change_id == change_id)).first()
         if done is not None:
             return replace(change, confirmed_by=done.confirmed_by, confirmed_at=done.confirmed_at)
         if actor == row.changed_by:
@@ -158,19 +158,19 @@ def confirm_details(engine: Engine, change_id: int, *, actor: str) -> DetailChan
                              f"{payee.details}: propose it again", change=change_id)
         _set_details(conn, payee, change.old, change.new)
         now = utc_now()
-        conn.execute(insert(BankDetailConfirmation).values(change_id=change_id, changed_by=row.changed_by,
-                                                           confirmed_by=actor, confirmed_at=now))
+        conn.execute(insert(bank_detail_confirmations).values(change_id=change_id, changed_by=row.changed_by,
+                                                              confirmed_by=actor, confirmed_at=now))
     return replace(change, confirmed_by=actor, confirmed_at=now)
 
 
 def _set_details(conn: Connection, payee: _Payee, old: BankDetails, new: BankDetails) -> None:
     if "schedule_id" in payee.key:
-        table, row_id, name = PaymentSchedule, payee.key["schedule_id"], PaymentSchedule.payee_name
+        table, row_id, name = payment_schedules, payee.key["schedule_id"], payment_schedules.c.payee_name
     else:
-        table, row_id, name = Provider, payee.key["provider_id"], Provider.account_name
+        table, row_id, name = providers, payee.key["provider_id"], providers.c.account_name
     done = conn.execute(update(table).where(
-        table.id == row_id, name == old.name, table.sort_code == old.sort_code,
-        table.account_number == old.account_number,
+        table.c.id == row_id, name == old.name, table.c.sort_code == old.sort_code,
+        table.c.account_number == old.account_number,
     ).values({name.key: new.name, "sort_code": new.sort_code, "account_number": new.account_number}))
     if done.rowcount != 1:
         raise ConcurrentUpdate(f"{payee.label}'s bank details changed while confirming; try again")
@@ -186,11 +186,11 @@ def detail_changes(engine: Engine) -> list[DetailChange]:
     """Every proposed bank details change, oldest first, with who confirmed it (None: awaiting a second officer)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(BankDetailChange, Provider.code, BankDetailConfirmation.confirmed_by,
-                   BankDetailConfirmation.confirmed_at)
-            .outerjoin(Provider, Provider.id == BankDetailChange.provider_id)
-            .outerjoin(BankDetailConfirmation, BankDetailConfirmation.change_id == BankDetailChange.id)
-            .order_by(BankDetailChange.id)).all()
+            select(bank_detail_changes, providers.c.code, bank_detail_confirmations.c.confirmed_by,
+                   bank_detail_confirmations.c.confirmed_at)
+            .outerjoin(providers, providers.c.id == bank_detail_changes.c.provider_id)
+            .outerjoin(bank_detail_confirmations, bank_detail_confirmations.c.change_id == bank_detail_changes.c.id)
+            .order_by(bank_detail_changes.c.id)).all()
     return [replace(_change_of(r, f"provider {r.code}" if r.provider_id else f"schedule {r.schedule_id}"),
                     confirmed_by=r.confirmed_by, confirmed_at=r.confirmed_at) for r in rows]
 
@@ -203,16 +203,16 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
     """
     why = _reason(reason, "it should be paid again")
     with engine.begin() as conn:
-        found = conn.execute(select(Payment, Person.ref).join(Person, Person.id == Payment.person_id)
-                             .where(Payment.id == payment_id)).first()
+        found = conn.execute(select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id)
+                             .where(payments.c.id == payment_id)).first()
         if found is None:
             raise UnknownParty(f"no payment {payment_id}", payment=payment_id)
         p = found
         returned_from = BankDetails(p.payee_name, p.sort_code, p.account_number)
         payee = (_schedule(conn, p.schedule_id) if p.schedule_id is not None
-                 else _provider(conn, Provider.code == p.payee, p.payee))
+                 else _provider(conn, providers.c.code == p.payee, p.payee))
         pays_to = payee.details
-        asked = conn.execute(select(PaymentRepay).where(PaymentRepay.payment_id == payment_id)).first()
+        asked = conn.execute(select(payment_repays).where(payment_repays.c.payment_id == payment_id)).first()
         if asked is not None:
             return RepayRequest(p.id, p.ref, p.payee, p.amount, pays_to, returned_from, asked.reason,
                                 asked.requested_by, asked.requested_at, replayed=True)
@@ -230,8 +230,8 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
                              "`ipb payment confirm-bank-details`), or pass --same-details if the bank's reason "
                              "was temporary", payment=payment_id)
         now = utc_now()
-        conn.execute(insert(PaymentRepay).values(payment_id=payment_id, reason=why, requested_by=actor,
-                                                 requested_at=now))
+        conn.execute(insert(payment_repays).values(payment_id=payment_id, reason=why, requested_by=actor,
+                                                   requested_at=now))
         return RepayRequest(p.id, p.ref, p.payee, p.amount, pays_to, returned_from, why, actor, now)
 
 
@@ -239,5 +239,5 @@ def repays_asked(conn: Connection, payment_ids: list[int]) -> set[int]:
     """Which of these payments an officer has asked to be paid again."""
     asked: set[int] = set()
     for part in reads.chunks(payment_ids):
-        asked.update(conn.execute(select(PaymentRepay.payment_id).where(PaymentRepay.payment_id.in_(part))).scalars())
+        asked.update(conn.execute(select(payment_repays.c.payment_id).where(payment_repays.c.payment_id.in_(part))).scalars())
     return asked

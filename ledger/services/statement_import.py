@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, UnknownAccount
 from ledger.formats.bank_statements import Statement, StatementLine
-from ledger.models import Account
-from ledger.models.bank import BankMatch, BankStatement, BankStatementLine
-from ledger.models.payments import PayingAccount
+from ledger.models import accounts
+from ledger.models.bank import bank_matches, bank_statement_lines, bank_statements
+from ledger.models.payments import paying_accounts
 from ledger.storage.engine import READ_ONLY
 
 Progress = Callable[[int, int], None] | None
@@ -39,10 +39,10 @@ class BankAccount:
 def bank_account(conn: Connection, name: str) -> BankAccount:
     """A paying account code (e.g. `dp`) or a ledger account code (e.g. `bank:dp`), as a ledger asset account."""
     row = conn.execute(
-        select(Account.id, Account.code, Account.currency, Account.type)
-        .join(PayingAccount, PayingAccount.account_id == Account.id).where(PayingAccount.code == name)
-    ).first() or conn.execute(select(Account.id, Account.code, Account.currency, Account.type)
-                              .where(Account.code == name)).first()
+        select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.type)
+        .join(paying_accounts, paying_accounts.c.account_id == accounts.c.id).where(paying_accounts.c.code == name)
+    ).first() or conn.execute(select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.type)
+                              .where(accounts.c.code == name)).first()
     if row is None:
         raise UnknownAccount(f"no paying account or ledger account {name!r}; see `ipb account list`", account=name)
     if row.type != "asset":
@@ -98,16 +98,16 @@ def _import_in(conn: Connection, statement: Statement, account: str, *, actor: s
     if statement.currency != bank.currency:
         raise InvalidInput(f"{statement.source} is in {statement.currency} but {bank.code} is in {bank.currency}",
                            account=bank.code)
-    same_file = conn.execute(select(BankStatement.id).where(
-        BankStatement.account_id == bank.id, BankStatement.file_sha256 == statement.sha256)).scalar()
+    same_file = conn.execute(select(bank_statements.c.id).where(
+        bank_statements.c.account_id == bank.id, bank_statements.c.file_sha256 == statement.sha256)).scalar()
     total = len(statement.lines) * (1 if dry_run else 2)
     existing: dict[str, int] = {}
     keys = [line.key for line in statement.lines]
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
         existing.update((key, line_id) for key, line_id in conn.execute(
-            select(BankStatementLine.dedupe_key, BankStatementLine.id).where(
-                BankStatementLine.account_id == bank.id, BankStatementLine.dedupe_key.in_(chunk))))
+            select(bank_statement_lines.c.dedupe_key, bank_statement_lines.c.id).where(
+                bank_statement_lines.c.account_id == bank.id, bank_statement_lines.c.dedupe_key.in_(chunk))))
         if on_progress:
             on_progress(start + len(chunk), total)
     new = tuple(line for line in statement.lines if line.key not in existing)
@@ -117,17 +117,17 @@ def _import_in(conn: Connection, statement: Statement, account: str, *, actor: s
     if dry_run or not new:
         return result
     assert statement.start is not None and statement.end is not None  # there are lines
-    statement_id = conn.execute(insert(BankStatement).values(
+    statement_id = conn.execute(insert(bank_statements).values(
         account_id=bank.id, source_name=statement.source[-255:], file_sha256=statement.sha256,
         format=statement.format, period_start=statement.start, period_end=statement.end, line_count=len(new),
         duplicate_count=len(duplicates), imported_by=actor, imported_at=utc_now(),
-    ).returning(BankStatement.id)).scalar_one()
+    ).returning(bank_statements.c.id)).scalar_one()
     rows = [{"statement_id": statement_id, "account_id": bank.id, "file_line": line.line,
              "posted_on": line.posted_on, "amount": line.amount, "currency": statement.currency,
              "description": line.description[:500], "reference": line.reference[:140], "bank_id": line.bank_id,
              "dedupe_key": line.key} for line in new]
     for start in range(0, len(rows), CHUNK):
-        conn.execute(insert(BankStatementLine), rows[start:start + CHUNK])
+        conn.execute(insert(bank_statement_lines), rows[start:start + CHUNK])
         if on_progress:
             on_progress(len(statement.lines) + start + len(rows[start:start + CHUNK]), total)
     return replace(result, statement_id=statement_id)
@@ -153,18 +153,18 @@ class StatementView:
 
 def list_statements(engine: Engine, account: str | None = None) -> list[StatementView]:
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        matched = (select(BankStatementLine.statement_id, func.count(BankMatch.id).label("n"))
-                   .join(BankMatch, BankMatch.line_id == BankStatementLine.id)
-                   .group_by(BankStatementLine.statement_id).subquery())
+        matched = (select(bank_statement_lines.c.statement_id, func.count(bank_matches.c.id).label("n"))
+                   .join(bank_matches, bank_matches.c.line_id == bank_statement_lines.c.id)
+                   .group_by(bank_statement_lines.c.statement_id).subquery())
         query = (
-            select(BankStatement.id, Account.code, BankStatement.source_name, BankStatement.format,
-                   BankStatement.period_start, BankStatement.period_end, BankStatement.line_count,
-                   BankStatement.duplicate_count, func.coalesce(matched.c.n, 0), BankStatement.imported_by,
-                   BankStatement.imported_at)
-            .join(Account, Account.id == BankStatement.account_id)
-            .outerjoin(matched, matched.c.statement_id == BankStatement.id)
-            .order_by(BankStatement.id)
+            select(bank_statements.c.id, accounts.c.code, bank_statements.c.source_name, bank_statements.c.format,
+                   bank_statements.c.period_start, bank_statements.c.period_end, bank_statements.c.line_count,
+                   bank_statements.c.duplicate_count, func.coalesce(matched.c.n, 0), bank_statements.c.imported_by,
+                   bank_statements.c.imported_at)
+            .join(accounts, accounts.c.id == bank_statements.c.account_id)
+            .outerjoin(matched, matched.c.statement_id == bank_statements.c.id)
+            .order_by(bank_statements.c.id)
         )
         if account:
-            query = query.where(Account.id == bank_account(conn, account).id)
+            query = query.where(accounts.c.id == bank_account(conn, account).id)
         return [StatementView(*row) for row in conn.execute(query)]

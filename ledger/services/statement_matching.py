@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError
-from ledger.models import Account
-from ledger.models.bank import BankMatch, BankMatchPayment, BankStatementLine
-from ledger.models.payments import PayingAccount, Payment, PaymentRun
+from ledger.models import accounts
+from ledger.models.bank import bank_match_payments, bank_matches, bank_statement_lines
+from ledger.models.payments import paying_accounts, payment_runs, payments
 from ledger.rules import matching
 from ledger.rules.matching import BankLine, Expected, Matching
 from ledger.services.statement_import import CHUNK, BankAccount, Progress, bank_account
@@ -97,14 +97,14 @@ def match_statements(engine: Engine, *, actor: str, account: str | None = None, 
 
 def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days: int, dry_run: bool,
               on_progress: Progress) -> Matched:
-    accounts = [bank_account(conn, account)] if account else None
-    lines = _open_lines(conn, accounts)
-    payments = _open_payments(conn, accounts)
+    banks = [bank_account(conn, account)] if account else None
+    lines = _open_lines(conn, banks)
+    open_payments = _open_payments(conn, banks)
     by_account: dict[str, tuple[list[BankLine], list[Expected]]] = {}
     for x in lines.values():
         by_account.setdefault(x.account, ([], []))[0].append(
             BankLine(x.id, x.posted_on, x.amount, x.reference, x.description))
-    for p in payments.values():
+    for p in open_payments.values():
         sign = -1 if p.direction == "out" else 1
         by_account.setdefault(p.account, ([], []))[1].append(Expected(
             p.id, p.direction, p.pay_date, sign * p.amount, p.reference,  # type: ignore[arg-type]
@@ -125,58 +125,59 @@ def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days:
         done += len(bank_lines) * 3
     found = tuple(sorted((m for r in results for m in r.matches), key=lambda m: m.line))
     returns = tuple(sorted(pid for m in found for pid, d in m.expected
-                           if d == "return" and payments[(pid, d)].status == "settled"))
-    result = Matched(found, lines, payments,
+                           if d == "return" and open_payments[(pid, d)].status == "settled"))
+    result = Matched(found, lines, open_payments,
                      tuple(sorted(i for r in results for i in r.unmatched_lines)),
-                     tuple(sorted(k for r in results for k in r.unmatched_expected if _expected_back(payments[k]))),
+                     tuple(sorted(k for r in results for k in r.unmatched_expected
+                                  if _expected_back(open_payments[k]))),
                      returns, tolerance_days, dry_run)
     if dry_run or not found:
         return result
     now = utc_now()
     for m in found:
-        match_id = conn.execute(insert(BankMatch).values(
+        match_id = conn.execute(insert(bank_matches).values(
             line_id=m.line, rule=m.rule, reason=m.reason[:500], rule_version=matching.RULE_VERSION,
-            tolerance_days=tolerance_days, matched_by=actor, matched_at=now).returning(BankMatch.id)).scalar_one()
+            tolerance_days=tolerance_days, matched_by=actor, matched_at=now).returning(bank_matches.c.id)).scalar_one()
         result.match_ids[m.line] = match_id
-        conn.execute(insert(BankMatchPayment), [
+        conn.execute(insert(bank_match_payments), [
             {"match_id": match_id, "payment_id": pid, "line_id": m.line, "direction": d,
-             "amount": payments[(pid, d)].amount} for pid, d in m.expected])
+             "amount": open_payments[(pid, d)].amount} for pid, d in m.expected])
     return result
 
 
-def _open_lines(conn: Connection, accounts: Sequence[BankAccount] | None) -> dict[int, LineView]:
+def _open_lines(conn: Connection, banks: Sequence[BankAccount] | None) -> dict[int, LineView]:
     query = (
-        select(BankStatementLine.id, Account.code, BankStatementLine.statement_id, BankStatementLine.posted_on,
-               BankStatementLine.amount, BankStatementLine.description, BankStatementLine.reference,
-               BankStatementLine.bank_id)
-        .join(Account, Account.id == BankStatementLine.account_id)
-        .outerjoin(BankMatch, BankMatch.line_id == BankStatementLine.id)
-        .where(BankMatch.id.is_(None))
-        .order_by(BankStatementLine.posted_on, BankStatementLine.id)
+        select(bank_statement_lines.c.id, accounts.c.code, bank_statement_lines.c.statement_id,
+               bank_statement_lines.c.posted_on, bank_statement_lines.c.amount, bank_statement_lines.c.description,
+               bank_statement_lines.c.reference, bank_statement_lines.c.bank_id)
+        .join(accounts, accounts.c.id == bank_statement_lines.c.account_id)
+        .outerjoin(bank_matches, bank_matches.c.line_id == bank_statement_lines.c.id)
+        .where(bank_matches.c.id.is_(None))
+        .order_by(bank_statement_lines.c.posted_on, bank_statement_lines.c.id)
     )
-    if accounts is not None:
-        query = query.where(BankStatementLine.account_id.in_([a.id for a in accounts]))
+    if banks is not None:
+        query = query.where(bank_statement_lines.c.account_id.in_([a.id for a in banks]))
     return {row[0]: LineView(*row) for row in conn.execute(query)}
 
 
-def _open_payments(conn: Connection, accounts: Sequence[BankAccount] | None) -> dict[tuple[int, str], PaymentView]:
+def _open_payments(conn: Connection, banks: Sequence[BankAccount] | None) -> dict[tuple[int, str], PaymentView]:
     """Payments sent to the bank and not yet seen going out; failed ones not yet seen coming back."""
     out: dict[tuple[int, str], PaymentView] = {}
     for direction, statuses in (("out", OUT_STATUSES), ("return", RETURN_STATUSES)):
         query = (
-            select(Payment.id, Payment.run_id, Account.code, PaymentRun.pay_date, Payment.amount, Payment.reference,
-                   Payment.payee, Payment.status)
-            .join(PaymentRun, PaymentRun.id == Payment.run_id)
-            .join(PayingAccount, PayingAccount.id == PaymentRun.paying_account_id)
-            .join(Account, Account.id == PayingAccount.account_id)
-            .outerjoin(BankMatchPayment, and_(BankMatchPayment.payment_id == Payment.id,
-                                              BankMatchPayment.direction == direction))
-            .where(BankMatchPayment.match_id.is_(None), PaymentRun.status.in_(RUNS_ON_BANK),
-                   Payment.status.in_(statuses))
-            .order_by(Payment.id)
+            select(payments.c.id, payments.c.run_id, accounts.c.code, payment_runs.c.pay_date, payments.c.amount,
+                   payments.c.reference, payments.c.payee, payments.c.status)
+            .join(payment_runs, payment_runs.c.id == payments.c.run_id)
+            .join(paying_accounts, paying_accounts.c.id == payment_runs.c.paying_account_id)
+            .join(accounts, accounts.c.id == paying_accounts.c.account_id)
+            .outerjoin(bank_match_payments, and_(bank_match_payments.c.payment_id == payments.c.id,
+                                                 bank_match_payments.c.direction == direction))
+            .where(bank_match_payments.c.match_id.is_(None), payment_runs.c.status.in_(RUNS_ON_BANK),
+                   payments.c.status.in_(statuses))
+            .order_by(payments.c.id)
         )
-        if accounts is not None:
-            query = query.where(Account.id.in_([a.id for a in accounts]))
+        if banks is not None:
+            query = query.where(accounts.c.id.in_([a.id for a in banks]))
         for row in conn.execute(query):
             out[(row[0], direction)] = PaymentView(*row, direction)
     return out
@@ -216,17 +217,17 @@ def returns_to_post(engine: Engine, account: str | None = None) -> list[tuple[in
     """Matched returns whose payment is still settled: the reversal is yet to be posted."""
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         query = (
-            select(Payment.id, BankStatementLine.id, Account.code, BankStatementLine.statement_id,
-                   BankStatementLine.posted_on, BankStatementLine.amount, BankStatementLine.description,
-                   BankStatementLine.reference, BankStatementLine.bank_id)
-            .join(BankMatchPayment, BankMatchPayment.payment_id == Payment.id)
-            .join(BankStatementLine, BankStatementLine.id == BankMatchPayment.line_id)
-            .join(Account, Account.id == BankStatementLine.account_id)
-            .where(BankMatchPayment.direction == "return", Payment.status == "settled")
-            .order_by(Payment.id)
+            select(payments.c.id, bank_statement_lines.c.id, accounts.c.code, bank_statement_lines.c.statement_id,
+                   bank_statement_lines.c.posted_on, bank_statement_lines.c.amount, bank_statement_lines.c.description,
+                   bank_statement_lines.c.reference, bank_statement_lines.c.bank_id)
+            .join(bank_match_payments, bank_match_payments.c.payment_id == payments.c.id)
+            .join(bank_statement_lines, bank_statement_lines.c.id == bank_match_payments.c.line_id)
+            .join(accounts, accounts.c.id == bank_statement_lines.c.account_id)
+            .where(bank_match_payments.c.direction == "return", payments.c.status == "settled")
+            .order_by(payments.c.id)
         )
         if account:
-            query = query.where(Account.id == bank_account(conn, account).id)
+            query = query.where(accounts.c.id == bank_account(conn, account).id)
         return [(row[0], LineView(*row[1:])) for row in conn.execute(query)]
 
 
@@ -242,11 +243,11 @@ class Unmatched:
 def unmatched(engine: Engine, account: str | None = None) -> Unmatched:
     """Statement lines not matched to any payment, and payments sent but not yet seen on a statement."""
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        accounts = [bank_account(conn, account)] if account else None
-        lines = _open_lines(conn, accounts)
-        payments = _open_payments(conn, accounts)
+        banks = [bank_account(conn, account)] if account else None
+        lines = _open_lines(conn, banks)
+        open_payments = _open_payments(conn, banks)
     return Unmatched(tuple(lines.values()), tuple(sorted(
-        (p for p in payments.values() if _expected_back(p)), key=lambda p: (p.pay_date, p.id, p.direction))))
+        (p for p in open_payments.values() if _expected_back(p)), key=lambda p: (p.pay_date, p.id, p.direction))))
 
 
 def _expected_back(p: PaymentView) -> bool:
@@ -261,8 +262,9 @@ def matches_of(engine: Engine, line_ids: Iterable[int]) -> dict[int, list[tuple[
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         for start in range(0, len(ids), CHUNK):
             for line, payment, direction in conn.execute(
-                    select(BankMatchPayment.line_id, BankMatchPayment.payment_id, BankMatchPayment.direction)
-                    .where(BankMatchPayment.line_id.in_(ids[start:start + CHUNK]))
-                    .order_by(BankMatchPayment.line_id, BankMatchPayment.payment_id)):
+                    select(bank_match_payments.c.line_id, bank_match_payments.c.payment_id,
+                           bank_match_payments.c.direction)
+                    .where(bank_match_payments.c.line_id.in_(ids[start:start + CHUNK]))
+                    .order_by(bank_match_payments.c.line_id, bank_match_payments.c.payment_id)):
                 out.setdefault(line, []).append((payment, direction))
     return out

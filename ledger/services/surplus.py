@@ -29,8 +29,8 @@ from ledger.chart import EntryKind
 from ledger.domain import Stream
 from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import Draft, Line
-from ledger.models import JournalEntry, Person
-from ledger.models.payments import PayingAccount, Payment, PaymentSchedule, SurplusRecovery
+from ledger.models import journal_entries, people
+from ledger.models.payments import paying_accounts, payment_schedules, payments, surplus_recoveries
 from ledger.rules.params import params_for_year
 from ledger.rules.surplus import SurplusDecision, SurplusInput, decide
 from ledger.services.budgets import component_sources
@@ -96,14 +96,14 @@ def _finding(conn: Connection, person: str, on: date, weeks: int | None) -> Find
     fy = financial_year_of(on).start.year
     if weeks is None:
         weeks = params_for_year(fy).contingency_weeks.value
-    schedules = conn.execute(select(PaymentSchedule).where(PaymentSchedule.person_id == person_id)
-                             .order_by(PaymentSchedule.id)).all()
+    schedules = conn.execute(select(payment_schedules).where(payment_schedules.c.person_id == person_id)
+                             .order_by(payment_schedules.c.id)).all()
     weekly = sum(s.weekly_amount for s in schedules
                  if s.active and s.first_due <= on and (s.ends_on is None or s.ends_on >= on))
     bank = None
     if schedules:
-        bank = conn.execute(select(PayingAccount.code)
-                            .where(PayingAccount.id == schedules[-1].paying_account_id)).scalar_one()
+        bank = conn.execute(select(paying_accounts.c.code)
+                            .where(paying_accounts.c.id == schedules[-1].paying_account_id)).scalar_one()
     given = SurplusInput(
         balance=found[chart.dp_account(person)].state.normal_balance,
         weekly_cost=weekly,
@@ -117,17 +117,17 @@ def _finding(conn: Connection, person: str, on: date, weeks: int | None) -> Find
 def _stream_weights(conn: Connection, person_id: int, fy: int) -> dict[str, int]:
     """Per stream: what settled (not returned) DP payments of the year put into the DP account, less what
     earlier surplus recoveries of the year gave back."""
-    settled = conn.execute(select(Payment.settlement_entry_id).where(
-        Payment.person_id == person_id, Payment.fy == fy, Payment.payee_kind == "person",
-        Payment.status == "settled")).scalars().all()
+    settled = conn.execute(select(payments.c.settlement_entry_id).where(
+        payments.c.person_id == person_id, payments.c.fy == fy, payments.c.payee_kind == "person",
+        payments.c.status == "settled")).scalars().all()
     weights: dict[str, int] = defaultdict(int)
     for entry in reads.load_entries(conn, settled).values():
         for item in entry.meta.get("parts", "").split(","):
             if item:
                 stream, pence = item.split("=")
                 weights[stream] += int(pence)
-    for parts in conn.execute(select(SurplusRecovery.parts).where(SurplusRecovery.person_id == person_id,
-                                                                  SurplusRecovery.fy == fy)).scalars():
+    for parts in conn.execute(select(surplus_recoveries.c.parts).where(surplus_recoveries.c.person_id == person_id,
+                                                                       surplus_recoveries.c.fy == fy)).scalars():
         for stream, pence in parts.items():
             weights[stream] -= int(pence)
     return {s: w for s, w in weights.items() if w > 0}
@@ -136,10 +136,10 @@ def _stream_weights(conn: Connection, person_id: int, fy: int) -> dict[str, int]
 def detect(engine: Engine, on: date, *, weeks: int | None = None, person: str | None = None) -> list[Finding]:
     """Every DP account (or one person's) with its contingency and surplus on `on`; nothing is posted."""
     with engine.connect() as conn:
-        query = (select(Person.ref).join(PaymentSchedule, PaymentSchedule.person_id == Person.id)
-                 .distinct().order_by(Person.ref))
+        query = (select(people.c.ref).join(payment_schedules, payment_schedules.c.person_id == people.c.id)
+                 .distinct().order_by(people.c.ref))
         if person:
-            query = query.where(Person.ref == person)
+            query = query.where(people.c.ref == person)
         refs = conn.execute(query).scalars().all()
         if person and not refs:
             raise UnknownParty(f"{person} has no direct payment schedule", person=person)
@@ -155,10 +155,10 @@ def recover(engine: Engine, person: str, on: date, *, actor: str, dry_run: bool 
     """
     key = key or f"surplus:{person}:{on.isoformat()}"
     with engine.begin() as conn:
-        done = conn.execute(select(SurplusRecovery).where(SurplusRecovery.idempotency_key == key)).first()
+        done = conn.execute(select(surplus_recoveries).where(surplus_recoveries.c.idempotency_key == key)).first()
         if done is not None:
             entries = tuple(e for e, in conn.execute(
-                select(JournalEntry.id).where(JournalEntry.idempotency_key.like(f"{key}:%")).order_by(JournalEntry.id)))
+                select(journal_entries.c.id).where(journal_entries.c.idempotency_key.like(f"{key}:%")).order_by(journal_entries.c.id)))
             decision = SurplusDecision(done.dp_balance, done.contingency, done.surplus, done.refund,
                                        dict(done.parts), done.surplus - done.refund - done.recovered,
                                        tuple(done.reasons), done.rule_version)
@@ -173,7 +173,7 @@ def recover(engine: Engine, person: str, on: date, *, actor: str, dry_run: bool 
             raise NotAllowed(f"{person} has no paying account to recover into", person=person)
         requests = _requests(conn, finding, key, on, keep_in_budget)
         posted = write_in(conn, requests, actor=actor)
-        conn.execute(insert(SurplusRecovery).values(
+        conn.execute(insert(surplus_recoveries).values(
             idempotency_key=key, person_id=lookup.person_id(conn, person),
             fy=finding.fy, recovered_on=on, dp_balance=decision.balance, contingency=decision.contingency,
             surplus=decision.surplus, refund=decision.refund, recovered=decision.recovered,

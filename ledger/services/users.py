@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from ledger.errors import AccountExists, Forbidden, InvalidInput, UnknownParty
 from ledger.identifiers import code
-from ledger.models import BrokerAssignment, Person, User
+from ledger.models import broker_assignments, people, users
 from ledger.roles import Permission, Role, allows, needs_assignment
 
 
@@ -34,15 +34,15 @@ class UserRow:
 
 def actor_in(conn: Connection, name: str) -> Actor:
     """The active user called `name`, or a refusal naming how to become one."""
-    row = conn.execute(select(User).where(User.name == name)).first()
+    row = conn.execute(select(users).where(users.c.name == name)).first()
     if row is None:
         raise Forbidden(f"{name!r} is not a user of this ledger; an administrator adds users with "
                         f"`ipb user add`", user=name)
     if not row.active:
         raise Forbidden(f"user {name!r} is deactivated", user=name)
     role = Role(row.role)
-    people = frozenset(_assigned(conn, row.id)) if role is Role.BROKER else None
-    return Actor(name, role, people)
+    assigned = frozenset(_assigned(conn, row.id)) if role is Role.BROKER else None
+    return Actor(name, role, assigned)
 
 
 def authorize(engine: Engine, name: str, permission: Permission, person: str | None = None) -> Actor:
@@ -70,16 +70,16 @@ def add_user(engine: Engine, name: str, role: Role, *, actor: str) -> UserRow:
     """Add a user. The very first user must be an administrator, and may add themselves."""
     code(name, "user name")
     with engine.begin() as conn:
-        if conn.execute(select(func.count()).select_from(User)).scalar_one() == 0:
+        if conn.execute(select(func.count()).select_from(users)).scalar_one() == 0:
             if role is not Role.ADMIN:
                 raise InvalidInput(f"the first user must be an admin (asked for {role}): "
                                    f"`ipb user add NAME --role admin`", role=str(role))
         else:
             check(actor_in(conn, actor), Permission.USERS)
-        if conn.execute(select(User.id).where(User.name == name)).first():
+        if conn.execute(select(users.c.id).where(users.c.name == name)).first():
             raise AccountExists(f"user {name!r} already exists", user=name)
-        conn.execute(insert(User).values(name=name, role=str(role), active=True, added_by=actor,
-                                         added_at=datetime.now(UTC).replace(tzinfo=None)))
+        conn.execute(insert(users).values(name=name, role=str(role), active=True, added_by=actor,
+                                          added_at=datetime.now(UTC).replace(tzinfo=None)))
     return UserRow(name, role, True, ())
 
 
@@ -88,39 +88,39 @@ def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> None:
         check(actor_in(conn, actor), Permission.USERS)
         if name == actor and not active:
             raise InvalidInput("you cannot deactivate yourself", user=name)
-        if conn.execute(update(User).where(User.name == name).values(active=active)).rowcount == 0:
+        if conn.execute(update(users).where(users.c.name == name).values(active=active)).rowcount == 0:
             raise UnknownParty(f"no user {name!r}", user=name)
 
 
-def assign(engine: Engine, broker: str, people: list[str], *, actor: str, remove: bool = False) -> None:
+def assign(engine: Engine, broker: str, refs: list[str], *, actor: str, remove: bool = False) -> None:
     """Assign people to (or with `remove`, take them from) a broker."""
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.USERS)
-        user = conn.execute(select(User).where(User.name == broker)).first()
+        user = conn.execute(select(users).where(users.c.name == broker)).first()
         if user is None or Role(user.role) is not Role.BROKER:
             raise InvalidInput(f"{broker!r} is not a broker", user=broker)
-        ids = dict(conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(people))).all())
-        unknown = sorted(set(people) - ids.keys())
+        ids = dict(conn.execute(select(people.c.ref, people.c.id).where(people.c.ref.in_(refs))).all())
+        unknown = sorted(set(refs) - ids.keys())
         if unknown:
             raise UnknownParty(f"no person {', '.join(unknown)}", people=unknown)
         held = set(_assigned(conn, user.id))
         if remove:
-            conn.execute(delete(BrokerAssignment).where(BrokerAssignment.user_id == user.id,
-                                                        BrokerAssignment.person_id.in_(ids.values())))
+            conn.execute(delete(broker_assignments).where(broker_assignments.c.user_id == user.id,
+                                                          broker_assignments.c.person_id.in_(ids.values())))
         else:
-            new = [{"user_id": user.id, "person_id": ids[p]} for p in sorted(set(people) - held)]
+            new = [{"user_id": user.id, "person_id": ids[p]} for p in sorted(set(refs) - held)]
             if new:
-                conn.execute(insert(BrokerAssignment), new)
+                conn.execute(insert(broker_assignments), new)
 
 
 def list_users(engine: Engine) -> list[UserRow]:
     with engine.connect() as conn:
-        rows = conn.execute(select(User).order_by(User.name)).all()
+        rows = conn.execute(select(users).order_by(users.c.name)).all()
         return [UserRow(r.name, Role(r.role), r.active, tuple(sorted(_assigned(conn, r.id)))) for r in rows]
 
 
 def _assigned(conn: Connection, user_id: int) -> list[str]:
     return list(conn.execute(
-        select(Person.ref).join(BrokerAssignment, BrokerAssignment.person_id == Person.id)
-        .where(BrokerAssignment.user_id == user_id)
+        select(people.c.ref).join(broker_assignments, broker_assignments.c.person_id == people.c.id)
+        .where(broker_assignments.c.user_id == user_id)
     ).scalars())

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 from ledger import chart
 from ledger.domain import FunderKind, RiskShare, YearEnd
 from ledger.errors import NotAllowed, UnknownParty
-from ledger.models import Funder, Person, Pool, PoolPartner
+from ledger.models import funders, people, pool_partners, pools
 from ledger.storage.reads import chunks
 
 
@@ -27,7 +27,7 @@ def person_id(conn: Connection, ref: str, *, lock: bool = False) -> int:
     """The id of person `ref`. With `lock`, the person's row is locked until commit (PostgreSQL; on SQLite
     every write transaction already holds the database's write lock from BEGIN IMMEDIATE), which
     serialises checks made per person, such as a plan line's cap."""
-    query = select(Person.id).where(Person.ref == ref)
+    query = select(people.c.id).where(people.c.ref == ref)
     found = conn.execute(query.with_for_update() if lock else query).scalar()
     if found is None:
         raise unknown_person(ref)
@@ -39,7 +39,7 @@ def person_ids(conn: Connection, refs: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(refs))
     found: dict[str, int] = {}
     for part in chunks(wanted):
-        found.update(conn.execute(select(Person.ref, Person.id).where(Person.ref.in_(part))).all())
+        found.update(conn.execute(select(people.c.ref, people.c.id).where(people.c.ref.in_(part))).all())
     missing = [ref for ref in wanted if ref not in found]
     if missing:
         raise unknown_person(missing[0])
@@ -63,7 +63,7 @@ def funder_row(row) -> FunderRow:  # type: ignore[no-untyped-def]
 
 
 def funder_in(conn: Connection, funder: str) -> FunderRow:
-    row = conn.execute(select(Funder).where(Funder.code == funder)).first()
+    row = conn.execute(select(funders).where(funders.c.code == funder)).first()
     if row is None:
         raise UnknownParty(f"no funder {funder!r}; add it with `ipb funder add`", funder=funder)
     return funder_row(row)
@@ -93,20 +93,20 @@ class PoolInfo:
 
 
 def pool_codes(conn: Connection) -> list[str]:
-    return list(conn.execute(select(Pool.code).order_by(Pool.fy, Pool.code)).scalars())
+    return list(conn.execute(select(pools.c.code).order_by(pools.c.fy, pools.c.code)).scalars())
 
 
 def pool_in(conn: Connection, pool: str) -> PoolInfo:
-    row = conn.execute(select(Pool).where(Pool.code == pool)).first()
+    row = conn.execute(select(pools).where(pools.c.code == pool)).first()
     if row is None:
         raise UnknownParty(f"no pool {pool!r}", pool=pool)
     partners = conn.execute(
-        select(Funder.code, Funder.kind, PoolPartner.fixed_share_bp)
-        .join(PoolPartner, PoolPartner.funder_id == Funder.id)
-        .where(PoolPartner.pool_id == row.id)
-        .order_by(Funder.code)
+        select(funders.c.code, funders.c.kind, pool_partners.c.fixed_share_bp)
+        .join(pool_partners, pool_partners.c.funder_id == funders.c.id)
+        .where(pool_partners.c.pool_id == row.id)
+        .order_by(funders.c.code)
     ).all()
-    host = conn.execute(select(Funder.code).where(Funder.id == row.host_funder_id)).scalar_one()
+    host = conn.execute(select(funders.c.code).where(funders.c.id == row.host_funder_id)).scalar_one()
     return PoolInfo(
         row.id, row.code, row.name, row.fy, host, RiskShare(row.risk_share), YearEnd(row.year_end),
         row.allow_overspend, row.closed_on,

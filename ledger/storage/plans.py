@@ -13,8 +13,8 @@ from sqlalchemy import Connection, select
 from ledger.calendar import financial_year
 from ledger.domain import Attribution, Stream
 from ledger.errors import UnknownParty
-from ledger.models import Person
-from ledger.models.plans import BudgetMode, CarePlan, PlanLine
+from ledger.models import people
+from ledger.models.plans import budget_modes, care_plans, plan_lines
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit
 from ledger.storage.lookup import person_id
 
@@ -69,14 +69,14 @@ def spec_of(row) -> LineSpec:  # type: ignore[no-untyped-def]
 def newest_plan(conn: Connection, person_id: int, fy: int):  # type: ignore[no-untyped-def]
     """The newest version's row of a person's plan for the year, or None."""
     return conn.execute(
-        select(CarePlan).where(CarePlan.person_id == person_id, CarePlan.fy == fy)
-        .order_by(CarePlan.version.desc()).limit(1)
+        select(care_plans).where(care_plans.c.person_id == person_id, care_plans.c.fy == fy)
+        .order_by(care_plans.c.version.desc()).limit(1)
     ).first()
 
 
 def plan_version(conn: Connection, person: str, plan_id: int) -> PlanVersion:
-    row = conn.execute(select(CarePlan).where(CarePlan.id == plan_id)).one()
-    lines = conn.execute(select(PlanLine).where(PlanLine.plan_id == plan_id).order_by(PlanLine.id)).all()
+    row = conn.execute(select(care_plans).where(care_plans.c.id == plan_id)).one()
+    lines = conn.execute(select(plan_lines).where(plan_lines.c.plan_id == plan_id).order_by(plan_lines.c.id)).all()
     return PlanVersion(row.id, person, row.fy, row.version, row.effective_from, row.reason, row.created_by,
                        row.created_at, tuple(StoredLine(r.id, spec_of(r)) for r in lines))
 
@@ -91,8 +91,8 @@ def current_plan_in(conn: Connection, person: str, fy: int) -> PlanVersion:
 
 def plan_history_in(conn: Connection, person: str, fy: int) -> list[PlanVersion]:
     ids = conn.execute(
-        select(CarePlan.id).where(CarePlan.person_id == person_id(conn, person), CarePlan.fy == fy)
-        .order_by(CarePlan.version)
+        select(care_plans.c.id).where(care_plans.c.person_id == person_id(conn, person), care_plans.c.fy == fy)
+        .order_by(care_plans.c.version)
     ).scalars().all()
     return [plan_version(conn, person, plan_id) for plan_id in ids]
 
@@ -100,7 +100,7 @@ def plan_history_in(conn: Connection, person: str, fy: int) -> list[PlanVersion]
 def mode_in(conn: Connection, person: str, fy: int) -> ModeSetting | None:
     """The management mode in force (the newest setting), or None if none was set."""
     row = conn.execute(
-        select(BudgetMode).join(Person, Person.id == BudgetMode.person_id)
-        .where(Person.ref == person, BudgetMode.fy == fy).order_by(BudgetMode.id.desc()).limit(1)
+        select(budget_modes).join(people, people.c.id == budget_modes.c.person_id)
+        .where(people.c.ref == person, budget_modes.c.fy == fy).order_by(budget_modes.c.id.desc()).limit(1)
     ).first()
     return None if row is None else ModeSetting(person, fy, Mode(row.mode), row.effective_from, row.set_by)

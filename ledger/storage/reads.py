@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, selec
 from ledger.calendar import Period
 from ledger.errors import UnknownEntry
 from ledger.journal import GENESIS_HASH, AccountState, AccountType, ClosedRange, Line, Phase, SealedEntry
-from ledger.models import Account, AccountBalance, JournalEntry, LedgerHead, PeriodClosure, Posting
+from ledger.models import account_balances, accounts, journal_entries, ledger_head, period_closures, postings
 
 CHUNK = 500  # keeps IN (...) lists well inside every engine's bound-parameter limit
 
@@ -38,7 +38,7 @@ def account_rows(conn: Connection, codes: Iterable[str]) -> dict[str, AccountRow
     """code -> its row, for the accounts that exist."""
     out: dict[str, AccountRow] = {}
     for part in chunks(sorted(set(codes))):
-        rows = conn.execute(_ACCOUNT_STATE.where(Account.code.in_(part)))
+        rows = conn.execute(_ACCOUNT_STATE.where(accounts.c.code.in_(part)))
         for row in rows:
             out[row.code] = AccountRow(row.id, _state(row), row.version)
     return out
@@ -55,25 +55,25 @@ def account_row(conn: Connection, code: str) -> AccountRow | None:
 
 
 def all_account_states(conn: Connection, prefix: str | None = None) -> list[tuple[int, AccountState]]:
-    query = _ACCOUNT_STATE.order_by(Account.code)
+    query = _ACCOUNT_STATE.order_by(accounts.c.code)
     if prefix:
-        query = query.where(Account.code.startswith(prefix, autoescape=True))
+        query = query.where(accounts.c.code.startswith(prefix, autoescape=True))
     return [(row.id, _state(row)) for row in conn.execute(query)]
 
 
 _ACCOUNT_STATE = select(
-    Account.id,
-    Account.code,
-    Account.type,
-    Account.currency,
-    Account.non_negative,
-    Account.closed_on,
-    AccountBalance.balance,
-    AccountBalance.pending_debits,
-    AccountBalance.pending_credits,
-    AccountBalance.version,
-).join(AccountBalance, AccountBalance.account_id == Account.id)
-_ACCOUNT_BY_CODE = _ACCOUNT_STATE.where(Account.code == bindparam("code"))
+    accounts.c.id,
+    accounts.c.code,
+    accounts.c.type,
+    accounts.c.currency,
+    accounts.c.non_negative,
+    accounts.c.closed_on,
+    account_balances.c.balance,
+    account_balances.c.pending_debits,
+    account_balances.c.pending_credits,
+    account_balances.c.version,
+).join(account_balances, account_balances.c.account_id == accounts.c.id)
+_ACCOUNT_BY_CODE = _ACCOUNT_STATE.where(accounts.c.code == bindparam("code"))
 
 
 _TYPES = {str(t): t for t in AccountType}  # a dict lookup: Enum(value) is slow, and this runs per account read
@@ -105,31 +105,32 @@ class ChainHead:
 
 
 def chain_head(conn: Connection) -> ChainHead:
-    row = conn.execute(select(LedgerHead.last_entry_id, LedgerHead.last_hash).where(LedgerHead.id == 1)).first()
+    row = conn.execute(select(ledger_head.c.last_entry_id, ledger_head.c.last_hash)
+                       .where(ledger_head.c.id == 1)).first()
     return ChainHead(int(row.last_entry_id), row.last_hash) if row else ChainHead(0, GENESIS_HASH)
 
 
 def closed_ranges(conn: Connection) -> list[ClosedRange]:
-    rows = conn.execute(select(PeriodClosure.start_date, PeriodClosure.end_date, PeriodClosure.label))
+    rows = conn.execute(select(period_closures.c.start_date, period_closures.c.end_date, period_closures.c.label))
     return [ClosedRange(r.start_date, r.end_date, r.label) for r in rows]
 
 
 def closed_periods(conn: Connection) -> list[Period]:
-    rows = conn.execute(select(PeriodClosure).order_by(PeriodClosure.start_date))
+    rows = conn.execute(select(period_closures).order_by(period_closures.c.start_date))
     return [Period(r.label, r.start_date, r.end_date) for r in rows]
 
 
 _ENTRY_LINES = (
-    select(Posting.entry_id, Account.code, Posting.amount, Account.currency)
-    .join(Account, Account.id == Posting.account_id)
-    .order_by(Posting.entry_id, Posting.id)
+    select(postings.c.entry_id, accounts.c.code, postings.c.amount, accounts.c.currency)
+    .join(accounts, accounts.c.id == postings.c.account_id)
+    .order_by(postings.c.entry_id, postings.c.id)
 )
 
 
 def entry_lines(conn: Connection, entry_ids: Sequence[int]) -> dict[int, list[Line]]:
     lines: dict[int, list[Line]] = {entry_id: [] for entry_id in entry_ids}
     for part in chunks(list(entry_ids)):
-        for row in conn.execute(_ENTRY_LINES.where(Posting.entry_id.in_(part))):
+        for row in conn.execute(_ENTRY_LINES.where(postings.c.entry_id.in_(part))):
             lines[row.entry_id].append(Line(row.code, row.amount, row.currency))
     return lines
 
@@ -153,7 +154,7 @@ def sealed(row, lines: Sequence[Line]) -> SealedEntry:  # type: ignore[no-untype
 
 
 def load_entry(conn: Connection, entry_id: int) -> SealedEntry:
-    row = conn.execute(select(JournalEntry).where(JournalEntry.id == entry_id)).first()
+    row = conn.execute(select(journal_entries).where(journal_entries.c.id == entry_id)).first()
     if row is None:
         raise UnknownEntry(f"no entry {entry_id}", entry=entry_id)
     return sealed(row, entry_lines(conn, [entry_id])[entry_id])
@@ -163,7 +164,7 @@ def load_entries(conn: Connection, entry_ids: Iterable[int]) -> dict[int, Sealed
     """id -> entry for the ids that exist, a chunk of ids per query."""
     out: dict[int, SealedEntry] = {}
     for part in chunks(sorted(set(entry_ids))):
-        rows = conn.execute(select(JournalEntry).where(JournalEntry.id.in_(part))).all()
+        rows = conn.execute(select(journal_entries).where(journal_entries.c.id.in_(part))).all()
         lines = entry_lines(conn, [row.id for row in rows])
         out.update((row.id, sealed(row, lines[row.id])) for row in rows)
     return out
@@ -172,7 +173,7 @@ def load_entries(conn: Connection, entry_ids: Iterable[int]) -> dict[int, Sealed
 def entry_by_key(conn: Connection, key: str) -> tuple[int, str] | None:
     """(entry id, content hash) of the entry posted under an idempotency key, if any."""
     row = conn.execute(
-        select(JournalEntry.id, JournalEntry.content_hash).where(JournalEntry.idempotency_key == key)
+        select(journal_entries.c.id, journal_entries.c.content_hash).where(journal_entries.c.idempotency_key == key)
     ).first()
     return (row.id, row.content_hash) if row else None
 
@@ -182,8 +183,8 @@ def entries_by_keys(conn: Connection, keys: Iterable[str]) -> dict[str, tuple[in
     out: dict[str, tuple[int, str]] = {}
     for part in chunks(sorted(set(keys))):
         rows = conn.execute(
-            select(JournalEntry.idempotency_key, JournalEntry.id, JournalEntry.content_hash).where(
-                JournalEntry.idempotency_key.in_(part)
+            select(journal_entries.c.idempotency_key, journal_entries.c.id, journal_entries.c.content_hash).where(
+                journal_entries.c.idempotency_key.in_(part)
             )
         )
         out.update((row.idempotency_key, (row.id, row.content_hash)) for row in rows)
@@ -192,14 +193,14 @@ def entries_by_keys(conn: Connection, keys: Iterable[str]) -> dict[str, tuple[in
 
 def resolution_of(conn: Connection, hold_id: int) -> int | None:
     """Id of the entry that posted or voided a hold, if any."""
-    return conn.execute(select(JournalEntry.id).where(JournalEntry.completes_id == hold_id)).scalar()
+    return conn.execute(select(journal_entries.c.id).where(journal_entries.c.completes_id == hold_id)).scalar()
 
 
 def reversal_of(conn: Connection, entry_id: int) -> int | None:
-    return conn.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
+    return conn.execute(select(journal_entries.c.id).where(journal_entries.c.reverses_id == entry_id)).scalar()
 
 
 def reversing_entry(entry_id: ColumnElement[int]) -> ScalarSelect[int]:
     """In a query: the id of the entry that reversed entry `entry_id`, or NULL. For rows that point
     at an entry (spend logged against a plan) and stop counting once it is reversed."""
-    return select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id).scalar_subquery()
+    return select(journal_entries.c.id).where(journal_entries.c.reverses_id == entry_id).scalar_subquery()
