@@ -71,9 +71,11 @@ def listing(rows: Sequence[Any], columns: Sequence[Column], *, title: str, fmt: 
         for row in rows:
             writer.writerow([_csv_cell(c, row) for c in columns])
     else:
-        table = Table(title=title, caption=caption)
+        # titles and headers as Text: plain data, never parsed as markup (which also spares loading emoji codes)
+        table = Table(title=Text(title, "italic"), caption=Text(caption, "dim") if caption else None)
         for column in columns:
-            table.add_column(column.header, justify="right" if column.money else "left", overflow="fold")
+            table.add_column(Text(column.header, "bold"), justify="right" if column.money else "left",
+                             overflow="fold")
         for row in rows:
             table.add_row(*(Text(c.text(row)) for c in columns), style="bold" if row is total else None)
         # on a terminal the table fits the window; piped, it keeps its natural width, so no cell is wrapped
