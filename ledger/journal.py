@@ -325,9 +325,13 @@ class SealedEntry:
     completes: int | None
     lines: tuple[Line, ...]
     meta: Mapping[str, str] = field(default_factory=dict)
+    principal: str = ""  # who authenticated (ledger/storage/identity.py); "" on entries before it was kept
 
     def canonical(self) -> dict[str, object]:
-        return {
+        # an entry made before principals were kept hashes as it always did; one that has a principal
+        # hashes it too, so it cannot be changed unseen
+        extra: dict[str, object] = {"principal": self.principal} if self.principal else {}
+        return extra | {
             "id": self.id,
             "prev_hash": self.prev_hash,
             "idempotency_key": self.idempotency_key,

@@ -11,16 +11,17 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from click.testing import Result
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledger.models import users
+from ledger.storage import identity
 from ledger.storage.engine import database_url, make_engine
+from ledger.storage.identity import acting_for_users
 from ledger.storage.schema import migrate
 
 # Users every test database starts with; CLI tests act as `tester` unless they say otherwise.
@@ -89,8 +90,10 @@ class FreshDatabases:
         return self._url_for(name)
 
     def engine(self) -> Engine:
+        """A fresh database's engine on which the tests act for their users: each write's principal is the
+        actor it names (ledger/storage/identity.py), so `tester` and `checker` are two people."""
         url = self.url()
-        engine = make_engine(url)
+        engine = acting_for_users(make_engine(url))
         self.made.append((engine, url))
         return engine
 
@@ -116,9 +119,15 @@ class FreshDatabases:
 
 
 def seed_users(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(insert(users), [{"name": name, "role": role, "active": True, "added_by": "tests",
-                                      "added_at": datetime(2025, 4, 1)} for name, role in TEST_USERS.items()])
+    """The test users, added as an administrator would add them (so each has its history record)."""
+    from ledger.roles import Role
+    from ledger.services.users import add_user
+
+    engine = acting_for_users(engine)
+    add_user(engine, "admin", Role.ADMIN, actor="admin")
+    for name, role in TEST_USERS.items():
+        if name != "admin":
+            add_user(engine, name, Role(role), actor="admin")
 
 
 _databases: FreshDatabases | None = None
@@ -131,10 +140,23 @@ def databases() -> FreshDatabases:
     return _databases
 
 
+@contextmanager
+def as_os_login(name: str) -> Iterator[None]:
+    """Within this block, this process counts as logged in to the machine as `name` (SQLite's principal)."""
+    real = identity.os_login
+    identity.os_login = lambda: name
+    try:
+        yield
+    finally:
+        identity.os_login = real
+
+
 def ipb_runner(url: str, default_user: str = "tester") -> Callable[..., Result]:
     """`run(*args, code=0, user=...)`: invoke `ipb --db URL --as USER ARGS` and check its exit code.
 
-    Each invocation opens an engine; it is closed after, so the next one starts clean.
+    Each invocation opens an engine; it is closed after, so the next one starts clean. On SQLite the
+    principal is the OS login, so each invocation runs as if USER had logged in to the machine (a test
+    seam in this process only: nothing a user can set).
     """
     from typer.testing import CliRunner
 
@@ -144,7 +166,8 @@ def ipb_runner(url: str, default_user: str = "tester") -> Callable[..., Result]:
     runner = CliRunner()
 
     def run(*args: object, code: int = 0, user: str = default_user) -> Result:
-        result = runner.invoke(app, ["--db", url, "--as", user, *map(str, args)])
+        with as_os_login(user):
+            result = runner.invoke(app, ["--db", url, "--as", user, *map(str, args)])
         if common.settings._engine is not None:
             common.settings._engine.dispose()
         if result.exception is not None and not isinstance(result.exception, SystemExit):

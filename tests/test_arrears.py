@@ -54,7 +54,7 @@ def test_the_report_ages_what_each_person_paid_net_of_a_contribution_still_owes(
         parties.register_person(engine, ref)
         allocate(engine, [Allocation(ref, 2025, Stream.CARE_ACT, 1_000_000, "council", date(2025, 4, 1))],
                  actor="tester")
-    payees.add_paying_account(engine, "dp", "DP account", "20-00-00", "12345678", "123456")
+    payees.add_paying_account(engine, "dp", "DP account", "20-00-00", "12345678", "123456", actor="tester")
     first = date(2025, 4, 1)
     for ref, net in (("P1", True), ("P2", True), ("P3", False)):
         payees.add_schedule(engine, ref, weekly=20_000, contribution=5_000, net_of_contribution=net,

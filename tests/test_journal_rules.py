@@ -392,6 +392,7 @@ ALTERED = {
     "completes": 3,
     "lines": (Line("care", 1001), Line("budget", -1001)),
     "meta": {"person": "P2", "stream": "nhs"},
+    "principal": "eve",
 }
 
 
@@ -415,6 +416,13 @@ def test_hash_changes_when_any_field_changes(name):
 )
 def test_hash_covers_every_detail_of_the_postings(lines):
     assert sealed(lines=lines).hash != sealed().hash
+
+
+def test_an_entry_without_a_principal_hashes_as_entries_did_before_principals_were_kept():
+    """Entries posted before migration 0008 have no principal: their hashes must not change."""
+    assert "principal" not in sealed().canonical()
+    assert sealed(principal="alice").canonical()["principal"] == "alice"
+    assert sealed(principal="alice").hash != sealed(principal="eve").hash
 
 
 def test_hash_is_stable_and_ignores_dict_order():

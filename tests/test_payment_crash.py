@@ -57,7 +57,7 @@ def world(engine):
         parties.register_person(engine, ref)
     allocate(engine, [Allocation(r, 2025, s, 500_000, f, D0) for r in refs
                       for s, f in ((Stream.CARE_ACT, "council"), (Stream.NHS_PHB, "icb"))], actor="tester")
-    payees.add_paying_account(engine, "council", "Council payments", "200000", "12345678", "123456")
+    payees.add_paying_account(engine, "council", "Council payments", "200000", "12345678", "123456", actor="tester")
     payees.add_provider(engine, "acme", "Acme Care", "401122", "87654321", actor="tester")
     for i, ref in enumerate(refs):
         payees.add_schedule(engine, ref, weekly=10_000 + 37 * i, first_due=D0, paying_account="council",

@@ -59,7 +59,7 @@ def world(engine):
         Allocation("P1", 2025, Stream.NHS_PHB, 100_000, "icb", D0),
         Allocation("P2", 2025, Stream.CARE_ACT, 50_000, "council", D0),
     ], actor="tester")
-    payees.add_paying_account(engine, PAY, "Council payments", "20-00-00", "12345678", "123456")
+    payees.add_paying_account(engine, PAY, "Council payments", "20-00-00", "12345678", "123456", actor="tester")
     payees.add_provider(engine, "acme", "Acme Care Ltd", "40-11-22", "87654321", actor="tester")
     payees.add_schedule(engine, "P1", weekly=10_000, first_due=D0, paying_account=PAY, payee_name="P One",
                         sort_code="30-00-00", account_number="11112222", actor="tester")
@@ -71,8 +71,8 @@ def world(engine):
 def full_run(engine, as_of=date(2025, 5, 5), failed=None):
     run = payment_runs.gather(engine, PAY, as_of, actor="tester").run
     payment_runs.approve(engine, run.id, actor="checker")
-    payment_settlement.payment_file(engine, run.id, "csv")
-    payment_settlement.submit(engine, run.id)
+    payment_settlement.payment_file(engine, run.id, "csv", actor="tester")
+    payment_settlement.submit(engine, run.id, actor="tester")
     return payment_settlement.settle(engine, run.id, on=as_of, actor="tester", failed=failed)
 
 
@@ -104,9 +104,9 @@ def test_holds_reduce_available_then_settle(world):
     books_ok(world)
     with pytest.raises(NotAllowed):
         payment_settlement.settle(world, run.id, on=D0, actor="tester")  # not submitted yet
-    made = payment_settlement.payment_file(world, run.id, "bacs18", created=D0)
+    made = payment_settlement.payment_file(world, run.id, "bacs18", actor="tester", created=D0)
     assert made.count == 2 and made.total == 52_345 and made.text.startswith("VOL1")
-    payment_settlement.submit(world, run.id)
+    payment_settlement.submit(world, run.id, actor="tester")
     view = payment_settlement.settle(world, run.id, on=D0, actor="tester")
     assert view.status == "settled" and view.count("settled") == 2
     assert balance(world, chart.stream_spent("P1", 2025, Stream.CARE_ACT)) == 30_000
@@ -169,8 +169,8 @@ def test_a_payments_entries_move_only_by_its_own_steps(world):
     for move in (journal.post_hold, journal.void_hold):
         with pytest.raises(NotReversible, match=f"belongs to payment {held.id}.*--failed {held.id}=reason"):
             move(world, held.hold_entry, actor="tester", effective_date=D0)
-    payment_settlement.payment_file(world, run.id, "csv")
-    payment_settlement.submit(world, run.id)
+    payment_settlement.payment_file(world, run.id, "csv", actor="tester")
+    payment_settlement.submit(world, run.id, actor="tester")
     settled = payment_settlement.settle(world, run.id, on=D0, actor="tester").payments[0]
     with pytest.raises(NotReversible, match=f"ipb payment return {settled.id}"):
         journal.reverse(world, settled.settlement_entry, actor="tester", effective_date=D0)
@@ -287,8 +287,8 @@ def test_an_invoice_paid_against_a_plan_line_is_committed_in_flight_then_actual(
     payment_runs.approve(world, run.id, actor="checker")
     held = plan_view(world, "P2", 2025).lines[0].position
     assert (held.committed, held.actual) == (9_000, 0)
-    payment_settlement.payment_file(world, run.id, "bacs18", serial="000001", created=date(2025, 5, 1))
-    payment_settlement.submit(world, run.id)
+    payment_settlement.payment_file(world, run.id, "bacs18", actor="tester", serial="000001", created=date(2025, 5, 1))
+    payment_settlement.submit(world, run.id, actor="tester")
     payment_settlement.settle(world, run.id, on=date(2025, 5, 5), actor="tester")
     paid = plan_view(world, "P2", 2025).lines[0].position
     assert (paid.committed, paid.actual) == (0, 9_000), "INV-1 names no plan line, so only INV-2 counts"
@@ -358,7 +358,7 @@ def test_repay_refusals_write_nothing(world):
     payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="deceased", actor="tester")
     with pytest.raises(InvalidInput, match="say why"):
         returned.repay(world, dp.id, reason="  ", actor="tester", same_details=True)
-    payees.end_schedule(world, payees.list_schedules(world, "P1")[0].id)
+    payees.end_schedule(world, payees.list_schedules(world, "P1")[0].id, actor="tester")
     with pytest.raises(NotAllowed, match="has ended"):
         returned.repay(world, dp.id, reason="x", actor="tester", same_details=True)
     assert repays(world) == []

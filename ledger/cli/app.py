@@ -140,7 +140,7 @@ def main_options(
 ) -> None:
     from ledger.cli.common import settings
 
-    settings.db, settings.actor, settings.user, settings._engine = db, actor, None, None
+    settings.db, settings.actor, settings.user, settings._engine, settings._who = db, actor, None, None, None
 
 
 def main() -> None:

@@ -49,6 +49,7 @@ class Settings:
     actor: str | None = None
     user: users.Actor | None = None  # set by @requires once the actor is checked
     _engine: Engine | None = None
+    _who: str | None = None
 
     @property
     def engine(self) -> Engine:
@@ -62,7 +63,12 @@ class Settings:
 
     @property
     def who(self) -> str:
-        return self.actor or os.environ.get("IPB_USER") or getpass.getuser()
+        """The ipb user acting: on PostgreSQL the login you connected as (`--as` may only repeat it, unless you
+        are the ledger's owner); on SQLite `--as`, else IPB_USER, else your OS login."""
+        if self._who is None:
+            self._who = users.acting_user(self.engine, self.actor or os.environ.get("IPB_USER"),
+                                          default=getpass.getuser())
+        return self._who
 
 
 settings = Settings()
@@ -135,6 +141,18 @@ def parse_fy(text: str) -> int:
     if period.start.month != 4 or period.end.month != 3:
         raise InvalidInput(f"{text!r} is a month; give a financial year like 2025/26")
     return period.start.year
+
+
+def checkpoint_if_configured() -> str | None:
+    """After approving a payment run or closing a period: a signed checkpoint, when IPB_AUDIT_KEY and
+    IPB_AUDIT_LOG name a key and a log. A line saying so, or None."""
+    from ledger.services.checkpoints import AuditKey, take_checkpoint
+
+    where = AuditKey.configured()
+    if where is None:
+        return None
+    cp = take_checkpoint(settings.engine, where, actor=settings.who).checkpoint
+    return f"checkpoint signed at entry {cp.entry}, history record {cp.history}, appended to {where.log}"
 
 
 def positive_amount(text: str, what: str = "amount") -> int:

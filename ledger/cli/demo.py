@@ -10,7 +10,9 @@ import typer
 
 from ledger.cli.common import JsonFlag, progress, refusals
 from ledger.cli.output import emit_json, say
+from ledger.demo import is_demo_ledger
 from ledger.demo import run as run_demo
+from ledger.errors import NotAllowed
 from ledger.storage.engine import open_engine
 
 app = typer.Typer(add_completion=False)
@@ -19,7 +21,8 @@ app = typer.Typer(add_completion=False)
 @app.command()
 @refusals
 def demo(
-    path: Annotated[Path, typer.Option("--file", help="SQLite file to build the demo in (replaced)")] = Path(
+    path: Annotated[Path, typer.Option(
+        "--file", help="SQLite file to build the demo in (replaced, if an earlier demo made it)")] = Path(
         "ipb-demo.sqlite"),
     reports: Annotated[Path, typer.Option(help="Folder for the auditors' reports")] = Path("ipb-demo-reports"),
     as_json: JsonFlag = False,
@@ -33,6 +36,9 @@ def demo(
 
     Example: ipb demo --file demo.sqlite --reports demo-reports
     """
+    if path.exists() and not is_demo_ledger(path):
+        raise NotAllowed(f"{path} exists and is not a ledger `ipb demo` made: the demo replaces only its own "
+                         "files; give another --file", file=str(path))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = open_engine(f"sqlite:///{path}")

@@ -101,6 +101,11 @@ def money(pence: int, currency: str = "GBP") -> str:
     return format_amount(pence, currency)
 
 
+def problem(text: str) -> None:
+    """A line on stderr about something wrong (a break, a difference): in red, as it is, never wrapped."""
+    err.print(text, style="bold red", markup=False, soft_wrap=True)
+
+
 def say(text: str) -> None:
     """A line of plain text: whatever it holds (names, memos, account codes) is printed as it is."""
     out.print(text, markup=False, soft_wrap=True)

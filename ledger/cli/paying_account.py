@@ -46,7 +46,7 @@ def paying_add(
 
     Example: ipb paying-account add dp --sort-code 20-00-00 --account-number 87654321 --name "NORTHSHIRE DP"
     """
-    row = payees.add_paying_account(settings.engine, code, name, sort_code, account_number, sun)
+    row = payees.add_paying_account(settings.engine, code, name, sort_code, account_number, sun, actor=settings.who)
     emit_json(asdict(row)) if as_json else say(f"added paying account {row.code} ({row.account})")
 
 

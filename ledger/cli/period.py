@@ -8,7 +8,7 @@ import typer
 
 from ledger.calendar import parse_period
 from ledger.cli.app import summary
-from ledger.cli.common import JsonFlag, refusals, requires, settings
+from ledger.cli.common import JsonFlag, checkpoint_if_configured, refusals, requires, settings
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
 from ledger.reports.periods import closed_periods
 from ledger.roles import Permission
@@ -31,13 +31,18 @@ def close(period: Annotated[str, typer.Argument(help="2025/26 for a financial ye
           as_json: JsonFlag = False) -> None:
     """Close a period: nothing can post with an effective date inside it, ever again.
 
+    With IPB_AUDIT_KEY and IPB_AUDIT_LOG set, a signed checkpoint follows the closure.
+
     Example: ipb period close 2025/26
     """
     closed = close_period(settings.engine, parse_period(period), actor=settings.who)
+    signed = checkpoint_if_configured()
     if as_json:
-        emit_json({"period": closed.label, "start": closed.start, "end": closed.end})
+        emit_json({"period": closed.label, "start": closed.start, "end": closed.end, "checkpoint": signed})
     else:
         say(f"closed {closed.label} ({closed.start} to {closed.end})")
+        if signed:
+            say(signed)
 
 
 @app.command("list")

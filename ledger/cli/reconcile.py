@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from ledger.cli.common import JsonFlag, refusals, requires, settings
-from ledger.cli.output import emit_json, err, money, out
+from ledger.cli.output import emit_json, money, out, problem
 from ledger.reports.reconcile import reconcile as reconcile_books
 from ledger.roles import Permission
 
@@ -37,9 +37,8 @@ def reconcile(
     else:
         scope = f"pool {pool}" if pool else f"person {person}" if person else "everything"
         for d in result.differences:
-            err.print(f"{d.scope} {d.subject}: {d.check}: expected {money(d.expected)}, found {money(d.actual)} "
-                      f"(difference {money(d.amount)}) accounts {', '.join(d.accounts)}", style="bold red",
-                      markup=False)
+            problem(f"{d.scope} {d.subject}: {d.check}: expected {money(d.expected)}, found {money(d.actual)} "
+                    f"(difference {money(d.amount)}) accounts {', '.join(d.accounts)}")
         verdict = Text("reconciled", "green") if result.ok else \
             Text(f"{len(result.differences)} differences", "bold red")
         out.print(Text.assemble(f"{scope}: {result.pools} pools, {result.streams} budget streams"

@@ -13,7 +13,17 @@ from typing import Annotated, Any
 import typer
 
 from ledger.cli.app import summary
-from ledger.cli.common import DateOption, JsonFlag, PayingOption, parse_date, progress, refusals, requires, settings
+from ledger.cli.common import (
+    DateOption,
+    JsonFlag,
+    PayingOption,
+    checkpoint_if_configured,
+    parse_date,
+    progress,
+    refusals,
+    requires,
+    settings,
+)
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
 from ledger.errors import InvalidInput
 from ledger.roles import Permission
@@ -100,11 +110,17 @@ def run_gather(
 def run_approve(run: RunArg, as_json: JsonFlag = False) -> None:
     """Approve a run as the checker (not its maker) and hold each payment's money. Re-run to resume.
 
+    The checker must be a second person as the database knows them (their login), whatever name they
+    act under. With IPB_AUDIT_KEY and IPB_AUDIT_LOG set, a signed checkpoint follows the approval.
+
     Example: ipb --as checker run approve 1
     """
     view = _with_bar(f"holding run {run}", lambda tick: payment_runs.approve(settings.engine, run, actor=settings.who,
                                                                              tick=tick))
+    signed = checkpoint_if_configured()
     _show(view, as_json)
+    if signed and not as_json:
+        say(signed)
 
 
 @app.command("file")
@@ -121,7 +137,7 @@ def run_file(
 
     Example: ipb run file 1 --format bacs18 --out run1.txt
     """
-    made = payment_settlement.payment_file(settings.engine, run, fmt, serial=serial)
+    made = payment_settlement.payment_file(settings.engine, run, fmt, actor=settings.who, serial=serial)
     output.write_text(made.text, newline="")
     data = {"run": run, "format": made.format, "count": made.count, "total": made.total, "sha256": made.sha256,
             "path": str(output)}
@@ -137,7 +153,7 @@ def run_submit(run: RunArg, as_json: JsonFlag = False) -> None:
 
     Example: ipb run submit 1
     """
-    view = payment_settlement.submit(settings.engine, run)
+    view = payment_settlement.submit(settings.engine, run, actor=settings.who)
     emit_json(run_json(view)) if as_json else say(f"run {run} submitted at {view.submitted_at}")
 
 

@@ -104,7 +104,7 @@ def schedule_end(schedule: Annotated[int, typer.Argument(help="Schedule id (see 
 
     Example: ipb schedule end 4
     """
-    payees.end_schedule(settings.engine, schedule)
+    payees.end_schedule(settings.engine, schedule, actor=settings.who)
     emit_json({"schedule": schedule, "active": False}) if as_json else say(f"schedule {schedule} ended")
 
 

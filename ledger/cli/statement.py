@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, progress, refusals, requires, settings
-from ledger.cli.output import Column, Format, FormatOption, emit_json, err, listing, say
+from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, problem, say
 from ledger.errors import InvalidInput
 from ledger.formats.bank_statements import ColumnMapping, StatementLine, read_mapping, read_statement
 from ledger.roles import Permission
@@ -196,11 +196,11 @@ def _print_matches(result: matching.Matched, returned: list[matching.ReturnPoste
         if r.posted:
             say(f"payment {r.payment} came back (statement line {r.line}): return posted")
         else:
-            err.print(f"payment {r.payment} came back (statement line {r.line}) but its return is not posted: "
-                      f"{r.problem}", markup=False)
+            problem(f"payment {r.payment} came back (statement line {r.line}) but its return is not posted: "
+                      f"{r.problem}")
     if not returned:
         for pid in result.returns_to_post:
-            err.print(f"payment {pid} came back from the bank: its return is not posted yet", markup=False)
+            problem(f"payment {pid} came back from the bank: its return is not posted yet")
 
 
 LINE_COLUMNS = (

@@ -25,6 +25,7 @@ def entry_json(entry: SealedEntry, replayed: bool | None = None) -> dict[str, ob
         "kind": entry.kind,
         "memo": entry.memo,
         "actor": entry.actor,
+        "principal": entry.principal,
         "phase": str(entry.phase),
         "reverses": entry.reverses,
         "completes": entry.completes,

@@ -22,6 +22,9 @@ from ledger.reports.balances import TrialBalance, trial_balance
 from ledger.reports.plans import plan_report
 from ledger.reports.reconcile import Reconciliation, reconcile, reconciliation_report
 from ledger.reports.verify import Verification, verify
+from ledger.services.settings import DEMO, MADE_BY, record_setting
+from ledger.storage.engine import sqlite_setting
+from ledger.storage.identity import acting_for_users
 
 
 @dataclass
@@ -33,6 +36,11 @@ class DemoResult:
     reports: list[Path] = field(default_factory=list)
 
 
+def is_demo_ledger(path: Path) -> bool:
+    """Whether `path` is a ledger `ipb demo` made (the only kind of file it replaces)."""
+    return sqlite_setting(path, MADE_BY) == DEMO
+
+
 def _no_progress(what: str, total: int) -> Callable[[int], None]:
     return lambda done: None
 
@@ -40,6 +48,8 @@ def _no_progress(what: str, total: int) -> Callable[[int], None]:
 def run(engine: Engine, reports: Path, say: Say = lambda _: None, track: Progress = _no_progress) -> DemoResult:
     """Build the demo ledger in `engine` (a fresh database) and write its reports into `reports`."""
     reports.mkdir(parents=True, exist_ok=True)
+    record_setting(engine, MADE_BY, DEMO)  # so a later `ipb demo` may replace this file, and no other
+    engine = acting_for_users(engine)  # the demo's staff are people; it acts for each through the services
     demo = Scenario(engine, say, track)
     demo.set_up()
     demo.decide_and_assess()

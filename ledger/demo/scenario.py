@@ -50,8 +50,9 @@ class Scenario(SetUp):
 
     def payment_set_up(self) -> None:
         payees.add_paying_account(self.engine, "main", "Council main payments account", "20-00-00", "10000001",
-                                  "123456")
-        payees.add_paying_account(self.engine, "dp", "Direct payments account", "20-00-00", "10000002", "123457")
+                                  "123456", actor=OFFICER)
+        payees.add_paying_account(self.engine, "dp", "Direct payments account", "20-00-00", "10000002", "123457",
+                                  actor=OFFICER)
         for code, name, sort_code, account in PROVIDERS:
             payees.add_provider(self.engine, code, name, sort_code, account, actor=OFFICER)
         dp_people = [p for p in self.cohort if self.paid_direct(p)]
@@ -159,9 +160,9 @@ class Scenario(SetUp):
             if gathered.run is None or not gathered.run.payments:
                 continue
             run = payment_runs.approve(self.engine, gathered.run.id, actor=CHECKER)
-            payment_settlement.payment_file(self.engine, run.id, "bacs18",
+            payment_settlement.payment_file(self.engine, run.id, "bacs18", actor=OFFICER,
                                             serial=f"{number:02d}{account.upper():0<4}"[:6], created=start)
-            payment_settlement.submit(self.engine, run.id)
+            payment_settlement.submit(self.engine, run.id, actor=OFFICER)
             held = [p for p in run.payments if p.status == "held"]
             failed = {held[0].id: "account closed (ARUCS code 1)"} if number == 5 and account == "main" else {}
             payment_settlement.settle(self.engine, run.id, on=start + timedelta(days=3), actor=OFFICER, failed=failed)
@@ -229,8 +230,8 @@ class Scenario(SetUp):
         returned.repay(self.engine, p.id, reason="paid again to the provider's new account", actor=OFFICER)
         run = payment_runs.approve(self.engine, payment_runs.gather(self.engine, "main", day, actor=OFFICER).run.id,
                                    actor=CHECKER)
-        payment_settlement.payment_file(self.engine, run.id, "bacs18", serial="27MAIN", created=day)
-        payment_settlement.submit(self.engine, run.id)
+        payment_settlement.payment_file(self.engine, run.id, "bacs18", actor=OFFICER, serial="27MAIN", created=day)
+        payment_settlement.submit(self.engine, run.id, actor=OFFICER)
         payment_settlement.settle(self.engine, run.id, on=day, actor=OFFICER)
         self.step(f"the returned £{format_amount(p.amount)} to {p.payee} paid again in run {run.id} (approved by a "
                   f"second officer) after its bank details changed from {change.old} to {change.new}, proposed "

@@ -72,6 +72,9 @@ journal_entries = Table(
     Column("kind", String(40), nullable=False),
     Column("memo", Text, nullable=False, default=""),
     Column("actor", String(100), nullable=False),
+    # who authenticated: the database login, or the OS login on SQLite ('' before migration 0008); the hash
+    # covers it once it is set
+    Column("principal", String(200), nullable=False, server_default=""),
     Column("phase", String(8), nullable=False),
     # unique: an entry is reversed at most once, a hold resolved (posted or voided) exactly once
     Column("reverses_id", ForeignKey("journal_entries.id"), unique=True),

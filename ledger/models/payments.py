@@ -133,6 +133,9 @@ payment_runs = Table(
     Column("maker", String(80), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("checker", String(80)),
+    # who authenticated as maker and checker: never the same (a trigger refuses it, on both engines)
+    Column("maker_principal", String(200)),
+    Column("checker_principal", String(200)),
     Column("approved_at", DateTime),
     Column("submitted_at", DateTime),
     Column("settled_at", DateTime),
@@ -212,6 +215,7 @@ bank_detail_changes = Table(
     Column("reason", Text, nullable=False),
     Column("changed_by", String(80), nullable=False),
     Column("changed_at", DateTime, nullable=False),  # UTC
+    Column("changed_by_principal", String(200), nullable=False, server_default=""),
     CheckConstraint("(schedule_id IS NULL) <> (provider_id IS NULL)", name="schedule_or_provider"),
     CheckConstraint("length(new_sort_code) = 6 AND length(new_account_number) = 8", name="bank_details"),
     CheckConstraint("length(reason) > 0", name="reason"),
@@ -229,6 +233,9 @@ bank_detail_confirmations = Table(
     Column("changed_by", String(80), nullable=False),
     Column("confirmed_by", String(80), nullable=False),
     Column("confirmed_at", DateTime, nullable=False),  # UTC
+    # who authenticated as proposer and confirmer: never the same (a trigger refuses it, on both engines)
+    Column("changed_by_principal", String(200), nullable=False, server_default=""),
+    Column("confirmed_by_principal", String(200), nullable=False, server_default=""),
     CheckConstraint("confirmed_by <> changed_by", name="maker_is_not_checker"),
 )
 

@@ -2,21 +2,31 @@
 
 The chain is walked in id order: each entry's prev_hash must be the hash of the one
 before, its stored hash must be the hash of its canonical form, and it must sum to zero
-per currency. Then every maintained balance is compared with a fresh sum of postings.
+per currency. Then every maintained balance is compared with a fresh sum of postings, every
+posting's copy of its entry's date and phase with the entry, and the history chain and the
+tables it covers with each other (ledger/reports/history.py). With a checkpoint log and its
+public key, each signed head must be one the chains still pass through (ledger/reports/checkpoints.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, case, exists, func, or_, select
 
 from ledger.journal import GENESIS_HASH, SealedEntry
 from ledger.models import account_balances, accounts, journal_entries, ledger_head, postings
+from ledger.reports.history import check_history
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
+
+if TYPE_CHECKING:  # signatures need cryptography, loaded only when a checkpoint log is checked
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from ledger.formats.checkpoints import SignedCheckpoint
 
 BATCH = 5000
 
@@ -41,16 +51,43 @@ class Verification:
     head_hash: str
     first_break: Break | None
     mismatches: list[BalanceMismatch] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # postings, the history chain, checkpoints: one line each
+    history: int = 0  # records of the history chain walked
+    history_hash: str = GENESIS_HASH
 
     @property
     def ok(self) -> bool:
-        return self.first_break is None and not self.mismatches
+        return self.first_break is None and not self.mismatches and not self.problems
 
 
-def verify(engine: Engine, progress: Callable[[int, int], None] | None = None) -> Verification:
+def verify(engine: Engine, progress: Callable[[int, int], None] | None = None,
+           checkpoints: Sequence[SignedCheckpoint] = (), key: Ed25519PublicKey | None = None) -> Verification:
+    """Everything: the journal chain, balances, postings against their entries, the history chain against
+    the tables, and (given a log and its public key) every signed checkpoint."""
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         count, head_hash, first_break = _walk_chain(conn, progress)
-        return Verification(count, head_hash, first_break, balance_mismatches(conn))
+        trail = check_history(conn)
+        problems = posting_mismatches(conn) + trail.problems
+        if key is not None:
+            from ledger.reports.checkpoints import check_checkpoints
+
+            problems += check_checkpoints(conn, checkpoints, key, journal_ok=first_break is None,
+                                          history_ok=trail.ok)
+        return Verification(count, head_hash, first_break, balance_mismatches(conn), problems, trail.records,
+                            trail.head_hash)
+
+
+def posting_mismatches(conn: Connection) -> list[str]:
+    """Postings whose copy of their entry's date or phase differs from the entry (the hash covers the entry)."""
+    rows = conn.execute(
+        select(postings.c.id, postings.c.entry_id, postings.c.effective_date, postings.c.pending,
+               journal_entries.c.effective_date.label("entry_date"), journal_entries.c.phase)
+        .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+        .where(or_(postings.c.effective_date != journal_entries.c.effective_date,
+                   postings.c.pending != (journal_entries.c.phase == "pending")))
+        .order_by(postings.c.id))
+    return [f"postings row {r.id} of entry {r.entry_id}: dated {r.effective_date}{' pending' if r.pending else ''}, "
+            f"but its entry is dated {r.entry_date}, {r.phase} (changed outside ipb)" for r in rows]
 
 
 def verify_at(engine: Engine, entry_id: int, expected_hash: str,

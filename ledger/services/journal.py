@@ -32,6 +32,7 @@ from ledger.journal import (
 )
 from ledger.models import account_balances, journal_entries, ledger_head, postings
 from ledger.storage import reads
+from ledger.storage.identity import principal_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,7 @@ class _Writer:
     def __init__(self, conn: Connection, actor: str) -> None:
         self.conn = conn
         self.actor = actor
+        self.principal = principal_of(conn, actor)
         head = conn.execute(
             select(ledger_head.c.last_entry_id, ledger_head.c.last_hash).where(ledger_head.c.id == 1).with_for_update()
         ).one()
@@ -299,6 +301,7 @@ class _Writer:
             kind=draft.kind,
             memo=draft.memo,
             actor=self.actor,
+            principal=self.principal,
             phase=draft.phase,
             reverses=draft.reverses,
             completes=draft.completes,
@@ -372,6 +375,7 @@ def _entry_row(entry: SealedEntry, entry_hash: str, content_hash: str) -> dict[s
         "kind": entry.kind,
         "memo": entry.memo,
         "actor": entry.actor,
+        "principal": entry.principal,
         "phase": str(entry.phase),
         "reverses_id": entry.reverses,
         "completes_id": entry.completes,

@@ -15,12 +15,14 @@ from ledger.calendar import financial_year_of, utc_now
 from ledger.domain import Stream
 from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.formats.bank_details import AccountName, AccountNumber, SortCode
+from ledger.history import Op
 from ledger.journal import AccountType
 from ledger.models import people
 from ledger.models.payments import invoices, paying_accounts, payment_schedules, providers
 from ledger.models.plans import care_plans, plan_lines
 from ledger.rules.direct_payments import dp_amount
 from ledger.services.accounts import AccountSpec, ensure_in
+from ledger.services.history import track
 from ledger.storage import lookup
 
 # --- paying accounts, providers ---------------------------------------------------------
@@ -37,7 +39,7 @@ class PayingAccountRow:
 
 
 def add_paying_account(engine: Engine, code: str, name: str, sort_code: str, account_number: str,
-                       service_user_number: str = "") -> PayingAccountRow:
+                       service_user_number: str = "", *, actor: str) -> PayingAccountRow:
     """A council bank account to pay from; opens its ledger account bank:<code>."""
     sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
     if service_user_number and not (len(service_user_number) == 6 and service_user_number.isdigit()):
@@ -47,9 +49,10 @@ def add_paying_account(engine: Engine, code: str, name: str, sort_code: str, acc
         if conn.execute(select(paying_accounts.c.id).where(paying_accounts.c.code == code)).first():
             raise NotAllowed(f"paying account {code} already exists", code=code)
         ids = ensure_in(conn, [AccountSpec(chart.bank(code), AccountType.ASSET, chart.LEDGER_START, name=name)])
-        conn.execute(insert(paying_accounts).values(code=code, name=name, sort_code=sc, account_number=an,
-                                                    service_user_number=service_user_number,
-                                                    account_id=ids[chart.bank(code)]))
+        account_id = conn.execute(insert(paying_accounts).values(
+            code=code, name=name, sort_code=sc, account_number=an, service_user_number=service_user_number,
+            account_id=ids[chart.bank(code)])).inserted_primary_key[0]
+        track(conn, "paying_accounts", account_id, actor=actor, op=Op.INSERT)
     return PayingAccountRow(code, name, sc, an, service_user_number, chart.bank(code))
 
 
@@ -88,8 +91,10 @@ def add_provider(engine: Engine, code: str, name: str, sort_code: str, account_n
             raise NotAllowed(f"provider {code} already exists", code=code)
         ensure_in(conn, [AccountSpec(chart.provider_paid(code), AccountType.EXPENSE, chart.LEDGER_START,
                                      name=f"paid to {name}")])
-        conn.execute(insert(providers).values(code=code, name=name, sort_code=sc, account_number=an,
-                                              account_name=held_name, active=True, added_by=actor, added_at=utc_now()))
+        provider_id = conn.execute(insert(providers).values(
+            code=code, name=name, sort_code=sc, account_number=an, account_name=held_name, active=True, added_by=actor,
+            added_at=utc_now())).inserted_primary_key[0]
+        track(conn, "providers", provider_id, actor=actor, op=Op.INSERT)
     return ProviderRow(code, name, sc, an, held_name, True)
 
 
@@ -151,6 +156,7 @@ def add_schedule(
             net_of_contribution=net_of_contribution, first_due=first_due, ends_on=ends_on, payee_name=name,
             sort_code=sc, account_number=an, active=True, created_by=actor, created_at=utc_now(),
         )).inserted_primary_key[0]
+        track(conn, "payment_schedules", schedule_id, actor=actor, op=Op.INSERT)
     return ScheduleRow(schedule_id, person, paying_account, str(stream) if stream else None, weekly, contribution,
                        net_of_contribution, dp_amount(weekly, contribution, net_of_contribution), first_due,
                        ends_on, name, sc, an, True)
@@ -174,12 +180,13 @@ def list_schedules(engine: Engine, person: str | None = None) -> list[ScheduleRo
     return out
 
 
-def end_schedule(engine: Engine, schedule_id: int) -> None:
+def end_schedule(engine: Engine, schedule_id: int, *, actor: str) -> None:
     """Stop a schedule: nothing more is gathered from it."""
     with engine.begin() as conn:
         if conn.execute(update(payment_schedules).where(payment_schedules.c.id == schedule_id)
                         .values(active=False)).rowcount == 0:
             raise UnknownParty(f"no schedule {schedule_id}", schedule=schedule_id)
+        track(conn, "payment_schedules", schedule_id, actor=actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,5 +241,6 @@ def add_invoice(
             stream=str(stream) if stream else None, plan_line_id=plan_line_id, paying_account_id=bank.id,
             amount=amount, invoice_date=invoice_date, due_date=due_date, added_by=actor, added_at=utc_now(),
         )).inserted_primary_key[0]
+        track(conn, "invoices", invoice_id, actor=actor, op=Op.INSERT)
     return InvoiceRow(invoice_id, provider, number, person, fy, str(stream) if stream else None, plan_line_id,
                       amount, invoice_date, due_date)

@@ -51,6 +51,7 @@ from ledger.chart import EntryKind
 from ledger.domain import Stream
 from ledger.errors import ConcurrentUpdate, IdempotencyConflict, LedgerError, NotAllowed, UnknownParty
 from ledger.formats.bank_details import bacs_text
+from ledger.history import Op
 from ledger.journal import Draft, Line, Phase
 from ledger.models import people
 from ledger.models.payments import invoices, paying_accounts, payment_runs, payment_schedules, payments, providers
@@ -58,10 +59,12 @@ from ledger.rules.attribution import attribute
 from ledger.rules.direct_payments import dp_amount, due_dates
 from ledger.services.budgets import budget_in
 from ledger.services.crash_points import step_done
+from ledger.services.history import track
 from ledger.services.journal import Request, write_in
 from ledger.services.payees import paying_account_in
 from ledger.services.returned import repays_asked
 from ledger.storage import reads
+from ledger.storage.identity import principal_of
 
 Tick = Callable[[int, int], None]  # (done, total)
 
@@ -207,16 +210,20 @@ def _into_draft_run(conn: Connection, bank_id: int, as_of: date, new: list[dict[
                           .order_by(payment_runs.c.id)).scalar()
     if not new:
         return Gathered(run_view_in(conn, run_id) if run_id else None, ())
+    maker = {"maker": actor, "maker_principal": principal_of(conn, actor)}
     if run_id is None:
         run_id = conn.execute(insert(payment_runs).values(
-            paying_account_id=bank_id, pay_date=as_of, status="draft", maker=actor, created_at=utc_now(),
+            paying_account_id=bank_id, pay_date=as_of, status="draft", created_at=utc_now(), **maker,
         )).inserted_primary_key[0]
+        track(conn, "payment_runs", run_id, actor=actor, op=Op.INSERT)
     else:  # the draft's maker is whoever gathers into it last: the checker must be someone else
-        conn.execute(update(payment_runs).where(payment_runs.c.id == run_id).values(maker=actor, pay_date=as_of))
+        conn.execute(update(payment_runs).where(payment_runs.c.id == run_id).values(pay_date=as_of, **maker))
+        track(conn, "payment_runs", run_id, actor=actor)
     added = []
     for item in new:
         added.append(conn.execute(insert(payments).values(
             run_id=run_id, status="pending", failure_reason="", **item)).inserted_primary_key[0])
+        track(conn, "payments", added[-1], actor=actor, op=Op.INSERT)
     return Gathered(run_view_in(conn, run_id), tuple(added))
 
 
@@ -274,14 +281,20 @@ def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None
     """
     with engine.begin() as conn:
         run = run_row_in(conn, run_id)
+        checker = principal_of(conn, actor)
         if run.maker == actor:
             raise NotAllowed(f"{actor} made run {run_id}; a second officer must approve it (maker/checker)",
                              run=run_id, maker=run.maker)
+        if run.maker_principal == checker:
+            raise NotAllowed(f"run {run_id} was made by {run.maker}, signed in as {checker}, as you are now: a "
+                             "second person must approve it, whatever name they act under (maker/checker)",
+                             run=run_id, maker=run.maker, principal=checker)
         if run.status == "draft":
             if not conn.execute(select(payments.c.id).where(payments.c.run_id == run_id)).first():
                 raise NotAllowed(f"run {run_id} has no payments to approve", run=run_id)
             conn.execute(update(payment_runs).where(payment_runs.c.id == run_id, payment_runs.c.status == "draft")
-                         .values(status="approved", checker=actor, approved_at=utc_now()))
+                         .values(status="approved", checker=actor, checker_principal=checker, approved_at=utc_now()))
+            track(conn, "payment_runs", run_id, actor=actor)
         elif run.status != "approved":
             raise NotAllowed(f"run {run_id} is {run.status}; only a draft run is approved", run=run_id)
     step_done()
@@ -319,9 +332,11 @@ def _hold_one(engine: Engine, payment_id: int, *, actor: str) -> None:
             # (every such refusal is raised before anything is written in this transaction)
             conn.execute(update(payments).where(payments.c.id == p.id)
                          .values(status="failed", failure_reason=exc.reason[:500]))
+            track(conn, "payments", p.id, actor=actor)
             return
         conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "pending")
                      .values(status="held", hold_entry_id=entry.id))
+        track(conn, "payments", p.id, actor=actor)
 
 
 def _payment_draft(conn: Connection, p, ref: str,  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from ledger.journal import Draft, Phase, reversal_lines
 from ledger.models import people
 from ledger.models.payments import paying_accounts, payment_runs, payments
 from ledger.services.crash_points import step_done
+from ledger.services.history import track
 from ledger.services.journal import Request, write_in
 from ledger.services.payment_runs import PaymentRow, RunView, Tick, payment_row, run_row_in, run_view_in
 from ledger.storage import reads
@@ -34,7 +35,7 @@ class PaymentFile:
     sha256: str
 
 
-def payment_file(engine: Engine, run_id: int, fmt: str, *, serial: str | None = None,
+def payment_file(engine: Engine, run_id: int, fmt: str, *, actor: str, serial: str | None = None,
                  created: date | None = None) -> PaymentFile:
     """The bank file of a run's held payments: "csv" or "bacs18". Recorded on the run (format, SHA-256)."""
     import hashlib
@@ -68,10 +69,11 @@ def payment_file(engine: Engine, run_id: int, fmt: str, *, serial: str | None = 
         digest = hashlib.sha256(text.encode()).hexdigest()
         conn.execute(update(payment_runs).where(payment_runs.c.id == run_id)
                      .values(file_format=fmt, file_sha256=digest))
+        track(conn, "payment_runs", run_id, actor=actor)
     return PaymentFile(text, fmt, len(held), sum(p.amount for p in held), digest)
 
 
-def submit(engine: Engine, run_id: int) -> RunView:
+def submit(engine: Engine, run_id: int, *, actor: str) -> RunView:
     """Mark an approved run's file as sent to the bank."""
     with engine.begin() as conn:
         run = run_row_in(conn, run_id)
@@ -86,6 +88,7 @@ def submit(engine: Engine, run_id: int) -> RunView:
             raise NotAllowed(f"run {run_id} still has payments without a hold", run=run_id)
         conn.execute(update(payment_runs).where(payment_runs.c.id == run_id)
                      .values(status="submitted", submitted_at=utc_now()))
+        track(conn, "payment_runs", run_id, actor=actor)
         return run_view_in(conn, run_id)
 
 
@@ -113,8 +116,11 @@ def settle(engine: Engine, run_id: int, *, on: date, actor: str, failed: dict[in
     with engine.begin() as conn:
         if not conn.execute(select(payments.c.id)
                             .where(payments.c.run_id == run_id, payments.c.status == "held")).first():
-            conn.execute(update(payment_runs).where(payment_runs.c.id == run_id, payment_runs.c.status == "submitted")
-                         .values(status="settled", settled_at=utc_now()))
+            settled = conn.execute(update(payment_runs)
+                                   .where(payment_runs.c.id == run_id, payment_runs.c.status == "submitted")
+                                   .values(status="settled", settled_at=utc_now()))
+            if settled.rowcount:
+                track(conn, "payment_runs", run_id, actor=actor)
         return run_view_in(conn, run_id)
 
 
@@ -133,6 +139,7 @@ def _resolve_one(engine: Engine, payment_id: int, *, on: date, actor: str, fail_
             entry = write_in(conn, [Request(draft, f"payment:{p.id}:settle", hold.lines)], actor=actor)[0].entry
             values = {"status": "settled", "settlement_entry_id": entry.id}
         conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "held").values(**values))
+        track(conn, "payments", p.id, actor=actor)
 
 
 def return_payment(engine: Engine, payment_id: int, *, on: date, reason: str, actor: str) -> PaymentRow:
@@ -156,5 +163,6 @@ def return_payment(engine: Engine, payment_id: int, *, on: date, reason: str, ac
         entry = write_in(conn, [Request(draft, f"payment:{p.id}:return")], actor=actor)[0].entry
         conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "settled")
                      .values(status="returned", return_entry_id=entry.id, failure_reason=reason[:500]))
+        track(conn, "payments", p.id, actor=actor, reason=reason[:200])
         p = conn.execute(select(payments).where(payments.c.id == payment_id)).one()
         return payment_row(p, ref)

@@ -8,7 +8,9 @@ from sqlalchemy import Engine, insert
 
 from ledger.calendar import Period
 from ledger.errors import ClosedPeriod
+from ledger.history import Op
 from ledger.models import period_closures
+from ledger.services.history import track
 from ledger.storage import reads
 
 
@@ -17,7 +19,7 @@ def close_period(engine: Engine, period: Period, *, actor: str) -> Period:
         for closed in reads.closed_periods(conn):
             if closed.start <= period.start and period.end <= closed.end:
                 raise ClosedPeriod(f"period {period.label} is already closed (by {closed.label})", period=period.label)
-        conn.execute(
+        closure_id = conn.execute(
             insert(period_closures).values(
                 label=period.label,
                 start_date=period.start,
@@ -25,5 +27,6 @@ def close_period(engine: Engine, period: Period, *, actor: str) -> Period:
                 closed_at=datetime.now(UTC).replace(tzinfo=None),
                 closed_by=actor,
             )
-        )
+        ).inserted_primary_key[0]
+        track(conn, "period_closures", closure_id, actor=actor, op=Op.INSERT)
     return period

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, exists, func, insert, select
 
 from ledger.calendar import financial_year, utc_now
 from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
+from ledger.history import Op
 from ledger.journal import Draft, Phase
 from ledger.models import journal_entries, people
 from ledger.models.plans import care_plans, plan_commitments, plan_lines, spend_records
@@ -27,6 +28,7 @@ from ledger.roles import Permission, allows
 from ledger.rules.attribution import Attributed
 from ledger.rules.plans import CapCheck, cap_window, check_cap, planned_cost
 from ledger.services import budgets
+from ledger.services.history import track
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.services.users import Actor, actor_in, check
 from ledger.storage import lookup, reads
@@ -104,6 +106,7 @@ def log_spend(
             supplier=supplier, evidence=evidence, broker=actor, flagged_overspend=flagged,
             allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=utc_now(),
         ).returning(spend_records.c.id)).scalar_one()
+        track(conn, "spend_records", record_id, actor=actor, op=Op.INSERT)
         return SpendLogged(record_id, person, fy, line, plan.version, amount, on, supplier, evidence, actor, flagged,
                            actor if flagged else None, entry_id, outflow.attributed, cap, False)
 

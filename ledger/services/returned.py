@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, NotAllowed, UnknownParty
 from ledger.formats.bank_details import AccountName, AccountNumber, SortCode
+from ledger.history import Op
 from ledger.models import people
 from ledger.models.payments import (
     bank_detail_changes,
@@ -28,7 +29,9 @@ from ledger.models.payments import (
     payments,
     providers,
 )
+from ledger.services.history import track
 from ledger.storage import reads
+from ledger.storage.identity import principal_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,9 @@ def _propose(engine: Engine, find: Callable[[Connection], _Payee], sort_code: st
         change_id = conn.execute(insert(bank_detail_changes).values(
             **payee.key, old_name=old.name, old_sort_code=old.sort_code, old_account_number=old.account_number,
             new_name=new.name, new_sort_code=new.sort_code, new_account_number=new.account_number,
-            reason=why, changed_by=actor, changed_at=now)).inserted_primary_key[0]
+            reason=why, changed_by=actor, changed_at=now, changed_by_principal=principal_of(conn, actor),
+        )).inserted_primary_key[0]
+        track(conn, "bank_detail_changes", change_id, actor=actor, op=Op.INSERT)
     return DetailChange(change_id, payee.label, old, new, why, actor, now)
 
 
@@ -150,20 +155,26 @@ def confirm_details(engine: Engine, change_id: int, *, actor: str) -> DetailChan
                             .where(bank_detail_confirmations.c.change_id == change_id)).first()
         if done is not None:
             return replace(change, confirmed_by=done.confirmed_by, confirmed_at=done.confirmed_at)
+        confirmer = principal_of(conn, actor)
         if actor == row.changed_by:
             raise NotAllowed(f"maker/checker: {actor} proposed change {change_id}; another officer confirms it",
                              change=change_id)
+        if confirmer == row.changed_by_principal:
+            raise NotAllowed(f"maker/checker: change {change_id} was proposed by {row.changed_by}, signed in as "
+                             f"{confirmer}, as you are now; a second person confirms it", change=change_id)
         if payee.details != change.old:
             raise NotAllowed(f"change {change_id} was proposed against {change.old}, but {payee.label} now has "
                              f"{payee.details}: propose it again", change=change_id)
-        _set_details(conn, payee, change.old, change.new)
+        _set_details(conn, payee, change.old, change.new, actor)
         now = utc_now()
-        conn.execute(insert(bank_detail_confirmations).values(change_id=change_id, changed_by=row.changed_by,
-                                                              confirmed_by=actor, confirmed_at=now))
+        conn.execute(insert(bank_detail_confirmations).values(
+            change_id=change_id, changed_by=row.changed_by, confirmed_by=actor, confirmed_at=now,
+            changed_by_principal=row.changed_by_principal, confirmed_by_principal=confirmer))
+        track(conn, "bank_detail_confirmations", {"change_id": change_id}, actor=actor, op=Op.INSERT)
     return replace(change, confirmed_by=actor, confirmed_at=now)
 
 
-def _set_details(conn: Connection, payee: _Payee, old: BankDetails, new: BankDetails) -> None:
+def _set_details(conn: Connection, payee: _Payee, old: BankDetails, new: BankDetails, actor: str) -> None:
     if "schedule_id" in payee.key:
         table, row_id, name = payment_schedules, payee.key["schedule_id"], payment_schedules.c.payee_name
     else:
@@ -174,6 +185,7 @@ def _set_details(conn: Connection, payee: _Payee, old: BankDetails, new: BankDet
     ).values({name.key: new.name, "sort_code": new.sort_code, "account_number": new.account_number}))
     if done.rowcount != 1:
         raise ConcurrentUpdate(f"{payee.label}'s bank details changed while confirming; try again")
+    track(conn, table.name, row_id, actor=actor, reason="bank details change confirmed")
 
 
 def _change_of(row, label: str) -> DetailChange:  # type: ignore[no-untyped-def]
@@ -232,6 +244,7 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
         now = utc_now()
         conn.execute(insert(payment_repays).values(payment_id=payment_id, reason=why, requested_by=actor,
                                                    requested_at=now))
+        track(conn, "payment_repays", {"payment_id": payment_id}, actor=actor, op=Op.INSERT)
         return RepayRequest(p.id, p.ref, p.payee, p.amount, pays_to, returned_from, why, actor, now)
 
 

@@ -12,9 +12,12 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from ledger.errors import AccountExists, Forbidden, InvalidInput, UnknownParty
+from ledger.history import Op
 from ledger.identifiers import code
 from ledger.models import broker_assignments, people, users
 from ledger.roles import Permission, Role, allows, needs_assignment
+from ledger.services.history import track
+from ledger.storage.identity import login, trusted
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,20 @@ def actor_in(conn: Connection, name: str) -> Actor:
     role = Role(row.role)
     assigned = frozenset(_assigned(conn, row.id)) if role is Role.BROKER else None
     return Actor(name, role, assigned)
+
+
+def acting_user(engine: Engine, asked: str | None, *, default: str) -> str:
+    """Who is acting. On PostgreSQL a login that is not the ledger's owner acts as itself: naming anyone else
+    is refused. On SQLite (one trust domain) and for the owner, the name asked for, else `default`."""
+    with engine.connect() as conn:
+        name = login(conn)
+        if name is None or trusted(conn):
+            return asked or default
+    if asked and asked != name:
+        raise Forbidden(f"you are connected to the database as {name}: acting as {asked} is refused (on "
+                        f"PostgreSQL each user connects as their own login; drop --as, or connect as {asked})",
+                        user=asked, login=name)
+    return name
 
 
 def authorize(engine: Engine, name: str, permission: Permission, person: str | None = None) -> Actor:
@@ -78,8 +95,10 @@ def add_user(engine: Engine, name: str, role: Role, *, actor: str) -> UserRow:
             check(actor_in(conn, actor), Permission.USERS)
         if conn.execute(select(users.c.id).where(users.c.name == name)).first():
             raise AccountExists(f"user {name!r} already exists", user=name)
-        conn.execute(insert(users).values(name=name, role=str(role), active=True, added_by=actor,
-                                          added_at=datetime.now(UTC).replace(tzinfo=None)))
+        user_id = conn.execute(insert(users).values(name=name, role=str(role), active=True, added_by=actor,
+                                                    added_at=datetime.now(UTC).replace(tzinfo=None))
+                               ).inserted_primary_key[0]
+        track(conn, "users", user_id, actor=actor, op=Op.INSERT)
     return UserRow(name, role, True, ())
 
 
@@ -88,8 +107,11 @@ def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> None:
         check(actor_in(conn, actor), Permission.USERS)
         if name == actor and not active:
             raise InvalidInput("you cannot deactivate yourself", user=name)
-        if conn.execute(update(users).where(users.c.name == name).values(active=active)).rowcount == 0:
+        user_id = conn.execute(update(users).where(users.c.name == name).values(active=active)
+                               .returning(users.c.id)).scalar()
+        if user_id is None:
             raise UnknownParty(f"no user {name!r}", user=name)
+        track(conn, "users", user_id, actor=actor)
 
 
 def assign(engine: Engine, broker: str, refs: list[str], *, actor: str, remove: bool = False) -> None:
@@ -104,13 +126,15 @@ def assign(engine: Engine, broker: str, refs: list[str], *, actor: str, remove: 
         if unknown:
             raise UnknownParty(f"no person {', '.join(unknown)}", people=unknown)
         held = set(_assigned(conn, user.id))
+        changing = sorted(set(refs) & held) if remove else sorted(set(refs) - held)
+        keys = [{"user_id": user.id, "person_id": ids[p]} for p in changing]
         if remove:
             conn.execute(delete(broker_assignments).where(broker_assignments.c.user_id == user.id,
                                                           broker_assignments.c.person_id.in_(ids.values())))
-        else:
-            new = [{"user_id": user.id, "person_id": ids[p]} for p in sorted(set(refs) - held)]
-            if new:
-                conn.execute(insert(broker_assignments), new)
+        elif keys:
+            conn.execute(insert(broker_assignments), keys)
+        for key in keys:
+            track(conn, "broker_assignments", key, actor=actor, op=Op.DELETE if remove else Op.INSERT)
 
 
 def list_users(engine: Engine) -> list[UserRow]:

@@ -8,7 +8,10 @@ failing half-way. The schema is only ever made by migrations (ledger/storage/sch
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -87,6 +90,17 @@ def write_refused(exc: DBAPIError) -> str | None:
     if "readonly database" in reason:  # SQLite under PRAGMA query_only
         return reason
     return None
+
+
+def sqlite_setting(path: Path, key: str) -> str | None:
+    """A fact an SQLite ledger file keeps about itself (ledger_settings), read without touching the file;
+    None if it is not such a ledger or has no such fact."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT value FROM ledger_settings WHERE key = ?", (key,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 def reading(engine: Engine) -> Connection:

@@ -150,6 +150,7 @@ def sealed(row, lines: Sequence[Line]) -> SealedEntry:  # type: ignore[no-untype
         completes=row.completes_id,
         lines=tuple(lines),
         meta=row.meta or {},
+        principal=row.principal,
     )
 
 
@@ -204,3 +205,4 @@ def reversing_entry(entry_id: ColumnElement[int]) -> ScalarSelect[int]:
     """In a query: the id of the entry that reversed entry `entry_id`, or NULL. For rows that point
     at an entry (spend logged against a plan) and stop counting once it is reversed."""
     return select(journal_entries.c.id).where(journal_entries.c.reverses_id == entry_id).scalar_subquery()
+
