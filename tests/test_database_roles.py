@@ -38,6 +38,7 @@ def test_sqlite_has_no_database_roles(ipb, engine):  # type: ignore[no-untyped-d
     if engine.dialect.name != "sqlite":
         pytest.skip("this is the SQLite refusal")
     assert "only on PostgreSQL" in ipb("user", "read-only-role", "ipb_auditor", user="admin", code=2).stderr
+    assert "the OS login is who acts" in ipb("db", "setup-roles", "--print", code=2).stderr
 
 
 def test_an_auditor_connected_as_a_read_only_role_reads_and_nothing_else(ipb, reader, engine):  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("Start", "Create the database, or bring it up to the newest schema."),
     "demo": ("Start", "A year of a council, an ICB and a section 75 pool around 200 people, end to end."),
     "user": ("Start", "Users and roles: who may use the ledger, in which role, and whom each broker serves."),
+    "db": ("Start", "The database's own roles, so the server enforces each ipb role (PostgreSQL)."),
     "funder": ("Funding and budgets", "Funders: ICBs, councils, education, the person, third parties."),
     "person": ("Funding and budgets", "People, by pseudonymous reference."),
     "pool": ("Funding and budgets", "Section 75 pooled budgets (e.g. the Better Care Fund)."),

@@ -165,12 +165,13 @@ def confirm_details(engine: Engine, change_id: int, *, actor: str) -> DetailChan
         if payee.details != change.old:
             raise NotAllowed(f"change {change_id} was proposed against {change.old}, but {payee.label} now has "
                              f"{payee.details}: propose it again", change=change_id)
-        _set_details(conn, payee, change.old, change.new, actor)
         now = utc_now()
+        # the confirmation first: on PostgreSQL the server lets a payee's details change only beside it
         conn.execute(insert(bank_detail_confirmations).values(
             change_id=change_id, changed_by=row.changed_by, confirmed_by=actor, confirmed_at=now,
             changed_by_principal=row.changed_by_principal, confirmed_by_principal=confirmer))
         track(conn, "bank_detail_confirmations", {"change_id": change_id}, actor=actor, op=Op.INSERT)
+        _set_details(conn, payee, change.old, change.new, actor)
     return replace(change, confirmed_by=actor, confirmed_at=now)
 
 

@@ -16,6 +16,7 @@ from ledger.history import Op
 from ledger.identifiers import code
 from ledger.models import broker_assignments, people, users
 from ledger.roles import Permission, Role, allows, needs_assignment
+from ledger.services.database_roles import map_login
 from ledger.services.history import track
 from ledger.storage.identity import login, trusted
 
@@ -49,11 +50,13 @@ def actor_in(conn: Connection, name: str) -> Actor:
 
 
 def acting_user(engine: Engine, asked: str | None, *, default: str) -> str:
-    """Who is acting. On PostgreSQL a login that is not the ledger's owner acts as itself: naming anyone else
-    is refused. On SQLite (one trust domain) and for the owner, the name asked for, else `default`."""
+    """Who is acting. On PostgreSQL a login that is an ipb user acts as itself: naming anyone else is refused.
+    Otherwise (SQLite, one trust domain; the ledger's owner; a read-only role auditors share) the name asked
+    for, else `default`: the server refuses any write such a login may not make under that name."""
     with engine.connect() as conn:
         name = login(conn)
-        if name is None or trusted(conn):
+        if name is None or trusted(conn) or conn.execute(select(users.c.id).where(users.c.name == name)).first() \
+                is None:
             return asked or default
     if asked and asked != name:
         raise Forbidden(f"you are connected to the database as {name}: acting as {asked} is refused (on "
@@ -99,6 +102,7 @@ def add_user(engine: Engine, name: str, role: Role, *, actor: str) -> UserRow:
                                                     added_at=datetime.now(UTC).replace(tzinfo=None))
                                ).inserted_primary_key[0]
         track(conn, "users", user_id, actor=actor, op=Op.INSERT)
+        map_login(conn, name)
     return UserRow(name, role, True, ())
 
 
@@ -112,6 +116,7 @@ def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> None:
         if user_id is None:
             raise UnknownParty(f"no user {name!r}", user=name)
         track(conn, "users", user_id, actor=actor)
+        map_login(conn, name)
 
 
 def assign(engine: Engine, broker: str, refs: list[str], *, actor: str, remove: bool = False) -> None:

@@ -82,11 +82,13 @@ def read_only_sessions(engine: Engine) -> None:
 
 
 def write_refused(exc: DBAPIError) -> str | None:
-    """The database's reason when it refused a write this connection may not make, else None:
-    a read-only session, or a role without the privilege (see ledger/services/database_roles.py)."""
+    """The database's reason when it refused a write this connection may not make, else None: a read-only
+    session, a role without the privilege (see ledger/storage/roles.py), or one of ipb's own triggers."""
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
     if getattr(exc.orig, "sqlstate", None) in ("25006", "42501"):  # read-only transaction; no privilege
         return reason
+    if reason.startswith("ipb: "):  # the triggers of migrations/versions say why they refuse
+        return reason.removeprefix("ipb: ")
     if "readonly database" in reason:  # SQLite under PRAGMA query_only
         return reason
     return None

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from ledger import chart
 from ledger.domain import FunderKind, RiskShare, YearEnd
@@ -23,14 +23,21 @@ def unknown_person(ref: str) -> UnknownParty:
     return UnknownParty(f"no person {ref!r}; register them with `ipb person add`", person=ref)
 
 
+# pg_advisory_xact_lock(space, person id): the space keeps ipb's person locks apart from any other use
+_PERSON_LOCKS = 0x1B0
+_INT4 = 2**31
+
+
 def person_id(conn: Connection, ref: str, *, lock: bool = False) -> int:
-    """The id of person `ref`. With `lock`, the person's row is locked until commit (PostgreSQL; on SQLite
+    """The id of person `ref`. With `lock`, the person is locked until commit (PostgreSQL; on SQLite
     every write transaction already holds the database's write lock from BEGIN IMMEDIATE), which
-    serialises checks made per person, such as a plan line's cap."""
-    query = select(people.c.id).where(people.c.ref == ref)
-    found = conn.execute(query.with_for_update() if lock else query).scalar()
+    serialises checks made per person, such as a plan line's cap. An advisory lock, not a row lock:
+    a broker's login may not update people, and SELECT ... FOR UPDATE would need it to."""
+    found = conn.execute(select(people.c.id).where(people.c.ref == ref)).scalar()
     if found is None:
         raise unknown_person(ref)
+    if lock and conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_PERSON_LOCKS, int(found) % _INT4)))
     return int(found)
 
 
