@@ -19,6 +19,9 @@ What runs, in order (see bench/README.md for what each figure means):
 3. Reads on the first file, each beside a raw-SQL baseline computing the same thing: one account's
    balance, the trial balance (maintained balances), the trial balance as of a date (GROUP BY over
    postings), and `verify` (hash chain and every balance recomputed).
+4. Signed checkpoints on the first file: taking one (`take_checkpoint`: read both heads, sign them with
+   Ed25519, append the line to the log, commit its row), then checking all of them against the chains
+   (`check_checkpoints`); beside the bare work through sqlite3 and `cryptography`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
+from cryptography.hazmat.primitives import serialization  # noqa: E402
 from harness import (  # noqa: E402
     RULE,
     describe,
@@ -52,10 +56,13 @@ from harness import (  # noqa: E402
 )
 from sqlalchemy import Engine  # noqa: E402
 
+from ledger.formats.checkpoints import generate_key, public_key, read_log  # noqa: E402
 from ledger.journal import AccountType, Draft, Line  # noqa: E402
 from ledger.reports.balances import account_balance, trial_balance  # noqa: E402
+from ledger.reports.checkpoints import check_checkpoints  # noqa: E402
 from ledger.reports.verify import verify  # noqa: E402
 from ledger.services.accounts import AccountSpec, open_in  # noqa: E402
+from ledger.services.checkpoints import AuditKey, take_checkpoint  # noqa: E402
 from ledger.services.journal import post_many  # noqa: E402
 from ledger.storage.engine import make_engine, open_engine  # noqa: E402
 
@@ -298,11 +305,50 @@ def reads(path: Path, workload: Workload, reads_n: int, heavy_runs: int, quiet: 
     return out
 
 
+def checkpointing(path: Path, workdir: Path, runs: int, quiet: bool) -> dict[str, Any]:
+    """Signing the heads (`take_checkpoint`), and checking every signed checkpoint of the log against the
+    chains; beside the bare work: the same SELECTs through sqlite3 and Ed25519 through `cryptography`."""
+    log(quiet, f"  checkpoints: {runs} taken, then checked")
+    private_pem, public_pem = generate_key()
+    (workdir / "audit.key").write_bytes(private_pem)
+    where = AuditKey(workdir / "audit.key", workdir / "checkpoints.log")
+    engine = make_engine(f"sqlite:///{path}")
+    raw = raw_connect(path)
+    signer = serialization.load_pem_private_key(private_pem, password=None)
+    heads = "SELECT l.last_entry_id, l.last_hash, h.last_seq, h.last_hash FROM ledger_head l, history_head h"
+
+    def raw_take() -> None:
+        row = raw.execute(heads).fetchone()
+        signature = signer.sign(json.dumps(row).encode())  # type: ignore[union-attr]
+        with (workdir / "raw.log").open("a") as handle:
+            handle.write(signature.hex() + "\n")
+            handle.flush()
+
+    out: dict[str, Any] = {"take": median_ms(lambda: take_checkpoint(engine, where, actor="bench"), runs, warmup=2),
+                           "take_raw": median_ms(raw_take, runs, warmup=2)}
+    signed, key = read_log(where.log.read_text()), public_key(public_pem)
+
+    def check() -> None:
+        with engine.connect() as conn:
+            require(not check_checkpoints(conn, signed, key, journal_ok=True, history_ok=True), "a checkpoint failed")
+
+    def raw_check() -> None:
+        for one in signed:
+            key.verify(one.signature, one.checkpoint.payload())
+            raw.execute("SELECT hash FROM journal_entries WHERE id = ?", (one.checkpoint.entry,)).fetchone()
+
+    out["check"], out["check_raw"] = median_ms(check, 5, warmup=1), median_ms(raw_check, 5, warmup=1)
+    out["checkpoints"] = len(signed)
+    raw.close()
+    engine.dispose()
+    return out
+
+
 # --- report -------------------------------------------------------------------------
 
 
 def table(results: dict[str, Any]) -> str:
-    ours, raw, r = results["posting"], results["raw"], results["reads"]
+    ours, raw, r, c = results["posting"], results["raw"], results["reads"], results["checkpoints"]
     ratio = results["ratio"]
     w = results["workload"]
     m = results["machine"]
@@ -321,6 +367,12 @@ def table(results: dict[str, Any]) -> str:
         (f"trial balance as of {r['as_of']}", _ms(r["trial_balance_as_of"]), _ms(r["trial_balance_as_of_raw"]),
          "GROUP BY postings"),
         ("verify (full recompute)", _ms(r["verify"]), _ms(r["verify_raw"]), "one run; raw: GROUP BY only"),
+        None,
+        ("Signed checkpoints (median)", "ours", "bare work", ""),
+        RULE,
+        ("take one", _ms(c["take"]), _ms(c["take_raw"]), "raw: SELECT, sign, append; ours commits too"),
+        (f"check {c['checkpoints']} against the chains", _ms(c["check"]), _ms(c["check_raw"]),
+         "raw: verify each, SELECT its entry"),
     ]
     lines = [
         f"{w['entries']:,} entries, {ours['postings']:,} postings over {w['accounts']:,} accounts, "
@@ -349,6 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=5000, help="entries per post_many call (and per raw transaction)")
     parser.add_argument("--reads", type=int, default=2000, help="single-balance reads to take the median of")
     parser.add_argument("--runs", type=int, default=5, help="runs of each trial balance to take the median of")
+    parser.add_argument("--checkpoints", type=int, default=50, help="signed checkpoints to take (then check)")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--dir", type=Path, help="where to put the two database files (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the database files afterwards")
@@ -382,6 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "raw": raw,
             "ratio": posting["postings_per_s"] / raw["postings_per_s"],
             "reads": reads(ours_path, workload, args.reads, args.runs, quiet),
+            "checkpoints": checkpointing(ours_path, workdir, args.checkpoints, quiet),
         }
         results["targets"] = {
             "ratio": results["ratio"] >= TARGET_RATIO,
