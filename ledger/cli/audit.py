@@ -12,7 +12,7 @@ import typer
 
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, progress, refusals, requires, settings
-from ledger.cli.output import emit_json, out, problem, say
+from ledger.cli.output import emit_json, problem, say
 from ledger.errors import InvalidInput
 from ledger.reports.verify import Verification, verify_at
 from ledger.reports.verify import verify as verify_ledger
@@ -97,8 +97,8 @@ def _print(result: Verification, anchor: tuple[int, str] | None, checkpoints: in
         say(f"{result.history} history records checked; history head {result.history_hash}"
             + (f"; {checkpoints} signed checkpoints checked" if checkpoints else ""))
     if anchor and result.ok:
-        out.print(f"[green]verified: entries 1 to {anchor[0]} are unchanged and end in the hash the "
-                  "report was produced at[/]")
+        say(f"verified: entries 1 to {anchor[0]} are unchanged and end in the hash the report was produced at",
+            "green")
     if result.first_break:
         problem(f"chain broken at entry {result.first_break.entry}: {result.first_break.problem}")
     for m in result.mismatches:
@@ -106,13 +106,13 @@ def _print(result: Verification, anchor: tuple[int, str] | None, checkpoints: in
     for line in result.problems:
         problem(line)
     if result.ok and not anchor:
-        out.print("[green]verified: hash chains intact, every balance equals the sum of its postings, every "
-                  "tracked table matches its history[/]")
+        say("verified: hash chains intact, every balance equals the sum of its postings, every tracked table "
+            "matches its history", "green")
 
 
 def _anchor(text: str) -> tuple[int, str]:
     entry, _, digest = text.partition(":")
-    if not (entry.isdigit() and re.fullmatch(r"[0-9a-f]{64}", digest)):
+    if not (re.fullmatch(r"[0-9]{1,18}", entry) and re.fullmatch(r"[0-9a-f]{64}", digest)):  # 0-9, < 2^63
         raise InvalidInput(f"--at {text!r} is not ENTRY:HASH, like 42:9f2c... (the 64-hex hash a report prints)")
     return int(entry), digest
 

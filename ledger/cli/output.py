@@ -2,8 +2,11 @@
 
 A command describes its columns once (`Column`: a header, how to read the cell from a row, whether it
 is money) and hands its rows to `listing`, which prints them in the format asked for. Money is pence
-inside: a table shows it as 1,234.56, right-aligned; CSV as 1234.56; JSON as pence. Text from the
-ledger (names, memos, references) is never read as Rich markup.
+inside: a table shows it as 1,234.56, right-aligned; CSV as 1234.56; JSON as pence.
+
+Text from the ledger and from files (account codes, names, memos, references, file names) is printed as
+it is: every console here reads no Rich markup and no emoji codes, so `[bold]` stays `[bold]` and
+`funder:family:funding` is not a family emoji. Style is given by `Text(..., style)`, never by markup.
 """
 
 from __future__ import annotations
@@ -24,9 +27,15 @@ from rich.text import Text
 
 from ledger.money import decimal_text, format_amount
 
-out = Console(highlight=False)
+
+def console(**options: Any) -> Console:
+    """A console that prints strings as they are: no markup, no emoji codes, no highlighting."""
+    return Console(markup=False, emoji=False, highlight=False, **options)
+
+
+out = console()
 PIPED_WIDTH = 1000
-err = Console(stderr=True, highlight=False)
+err = console(stderr=True)
 
 
 class Format(StrEnum):
@@ -71,7 +80,7 @@ def listing(rows: Sequence[Any], columns: Sequence[Column], *, title: str, fmt: 
         for row in rows:
             writer.writerow([_csv_cell(c, row) for c in columns])
     else:
-        # titles and headers as Text: plain data, never parsed as markup (which also spares loading emoji codes)
+        # titles, headers and cells as Text: data, never parsed as markup
         table = Table(title=Text(title, "italic"), caption=Text(caption, "dim") if caption else None)
         for column in columns:
             table.add_column(Text(column.header, "bold"), justify="right" if column.money else "left",
@@ -79,7 +88,7 @@ def listing(rows: Sequence[Any], columns: Sequence[Column], *, title: str, fmt: 
         for row in rows:
             table.add_row(*(Text(c.text(row)) for c in columns), style="bold" if row is total else None)
         # on a terminal the table fits the window; piped, it keeps its natural width, so no cell is wrapped
-        (out if out.is_terminal else Console(highlight=False, width=PIPED_WIDTH)).print(table)
+        (out if out.is_terminal else console(width=PIPED_WIDTH)).print(table)
 
 
 def _csv_cell(column: Column, row: Any) -> str:
@@ -103,9 +112,9 @@ def money(pence: int, currency: str = "GBP") -> str:
 
 def problem(text: str) -> None:
     """A line on stderr about something wrong (a break, a difference): in red, as it is, never wrapped."""
-    err.print(text, style="bold red", markup=False, soft_wrap=True)
+    err.print(Text(text, "bold red"), soft_wrap=True)
 
 
-def say(text: str) -> None:
-    """A line of plain text: whatever it holds (names, memos, account codes) is printed as it is."""
-    out.print(text, markup=False, soft_wrap=True)
+def say(text: str, style: str | None = None) -> None:
+    """A line of text, in `style` if given: whatever it holds (names, memos, account codes) is printed as it is."""
+    out.print(Text(text, style or ""), soft_wrap=True)

@@ -288,38 +288,41 @@ def to_html(doc: Document) -> str:
 
 
 def to_rich(doc: Document, console: Any) -> None:
+    """Print the document on a Rich console. Every string goes in as Text, so names, memos and codes are
+    printed as they are on any console: never read as markup (`[bold]`) or emoji codes (`:family:`)."""
     from rich.table import Table as RichTable
+    from rich.text import Text
 
-    console.print(f"[bold]{doc.title}[/]")
+    console.print(Text(doc.title, "bold"))
     for label, value in doc.facts:
-        console.print(f"  {label}: {value}", soft_wrap=True)
+        console.print(Text(f"  {label}: {value}"), soft_wrap=True)
     for table in doc.tables:
         if not table.rows:
-            console.print(f"{table.title}: none")
+            console.print(Text(f"{table.title}: none"))
             continue
         original = table
         if table.across:
             table = _across(table)
         cells = [row_text(table, row, format_amount) for row in table.rows]
         footer = None if table.footer is None else row_text(table, table.footer, format_amount)
-        rich = RichTable(title=table.title, show_footer=footer is not None)
+        rich = RichTable(title=Text(table.title, "italic"), show_footer=footer is not None)
         for index, column in enumerate(table.columns):
             if column in table.money:  # an amount is never cut short: the text columns give way instead
                 width = max(len(row[index]) for row in cells + ([footer] if footer else []))
-                rich.add_column(column, justify="right", footer=footer[index] if footer else "", overflow="fold",
-                                min_width=width)
+                rich.add_column(Text(column), justify="right", footer=Text(footer[index] if footer else ""),
+                                overflow="fold", min_width=width)
             else:
                 longest = max([len(row[index]) for row in cells] + [1])
-                rich.add_column(column, footer=footer[index] if footer else "", overflow="fold",
+                rich.add_column(Text(column), footer=Text(footer[index] if footer else ""), overflow="fold",
                                 min_width=min(longest, 24 if table is not original else 12))
         for row in cells:
-            rich.add_row(*row)
+            rich.add_row(*map(Text, row))
         console.print(rich)
     for note in doc.notes:
-        console.print(note, soft_wrap=True)
+        console.print(Text(note), soft_wrap=True)
     if not doc.ok:
-        console.print("[bold red]this report found a problem[/]")
-    console.print(f"prove these figures unchanged: {verify_command(doc.head)}", soft_wrap=True)
+        console.print(Text("this report found a problem", "bold red"))
+    console.print(Text(f"prove these figures unchanged: {verify_command(doc.head)}"), soft_wrap=True)
 
 
 def _across(table: Table) -> Table:
