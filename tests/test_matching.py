@@ -8,9 +8,16 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.rules.matching import BankLine, Expected, fits, match
+from ledger.bacs_calendar import ProcessingDays
+from ledger.rules import matching
+from ledger.rules.matching import BankLine, Expected, fits
 
-D = date(2025, 4, 1)
+D = date(2025, 4, 1)  # a Tuesday
+DAYS = ProcessingDays({date(2025, 4, 18): "Good Friday", date(2025, 4, 21): "Easter Monday"}, 2025, 2026)
+
+
+def match(lines, expected, **kwargs):  # type: ignore[no-untyped-def]
+    return matching.match(lines, expected, days=DAYS, **kwargs)
 
 
 def day(n: int) -> date:
@@ -23,20 +30,23 @@ def test_reference_match_one_to_one():
               Expected(11, "out", day(0), -120000, "IPB-P0009-0401")]
     result = match(lines, wanted)
     assert [(m.line, m.expected, m.rule) for m in result.matches] == [(1, ((10, "out"),), "reference")]
-    assert "IPB-P0001-0401" in result.matches[0].reason and "1 day after due" in result.matches[0].reason
+    assert "IPB-P0001-0401" in result.matches[0].reason and "1 processing day after due" in result.matches[0].reason
     assert result.unmatched_expected == ((11, "out"),) and result.unmatched_lines == ()
 
 
 def test_reference_is_compared_without_punctuation_or_case():
-    result = match([BankLine(1, day(0), -500, "", "dp ipb p0001 0401")], [Expected(1, "out", day(0), -500, "IPB-P0001-0401")])
+    result = match([BankLine(1, day(0), -500, "", "dp ipb p0001 0401")],
+                   [Expected(1, "out", day(0), -500, "IPB-P0001-0401")])
     assert result.matches[0].rule == "reference"
 
 
 def test_date_tolerance_bounds_a_match():
+    """In processing days: Tuesday to Friday is 3, to Saturday still 3, to the next Monday 4."""
     wanted = [Expected(1, "out", day(0), -500, "REF1")]
     assert match([BankLine(1, day(3), -500, "REF1")], wanted, tolerance_days=3).matches
-    assert not match([BankLine(1, day(4), -500, "REF1")], wanted, tolerance_days=3).matches
-    assert match([BankLine(1, day(4), -500, "REF1")], wanted, tolerance_days=4).matches
+    assert match([BankLine(1, day(4), -500, "REF1")], wanted, tolerance_days=3).matches
+    assert not match([BankLine(1, day(6), -500, "REF1")], wanted, tolerance_days=3).matches
+    assert match([BankLine(1, day(6), -500, "REF1")], wanted, tolerance_days=4).matches
 
 
 def test_amount_must_be_equal():
@@ -72,7 +82,8 @@ def test_return_of_a_failed_payment_matches_its_credit():
     lines = [BankLine(1, day(0), -84550, "IPB-P0002"), BankLine(2, day(6), 84550, "IPB-P0002", "RETURNED")]
     result = match(lines, wanted)
     assert {m.expected for m in result.matches} == {((7, "out"),), ((7, "return"),)}
-    assert not match([BankLine(2, day(11), 84550, "IPB-P0002")], wanted[1:], tolerance_days=0).matches
+    assert match([BankLine(2, day(14), 84550, "IPB-P0002")], wanted[1:], tolerance_days=0).matches  # 10 processing
+    assert not match([BankLine(2, day(15), 84550, "IPB-P0002")], wanted[1:], tolerance_days=0).matches  # 11
     assert not match([BankLine(2, day(-1), 84550, "IPB-P0002")], wanted[1:], tolerance_days=0).matches
 
 
@@ -123,7 +134,7 @@ def test_matching_never_uses_a_line_or_payment_twice_and_balances(case, rnd: ran
     for m in result.matches:
         assert m.expected and m.reason
         assert sum(wanted[k].amount for k in m.expected) == lines[m.line].amount, "matched amounts differ"
-        assert all(fits(lines[m.line].on, wanted[k], tolerance) for k in m.expected)
+        assert all(fits(lines[m.line].on, wanted[k], tolerance, DAYS) for k in m.expected)
     shuffled_lines, shuffled_expected = bank[:], expected[:]
     rnd.shuffle(shuffled_lines)
     rnd.shuffle(shuffled_expected)

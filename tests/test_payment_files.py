@@ -13,8 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ledger.bacs_calendar import NotAProcessingDay, ProcessingDays
 from ledger.errors import InvalidAmount, InvalidInput
-from ledger.formats.bacs18 import Originator, parse_bacs18, to_bacs18
+from ledger.formats import bacs18
+from ledger.formats.bacs18 import Originator, parse_bacs18
 from ledger.formats.bank_details import AccountName, AccountNumber, PaymentInstruction, SortCode
 from ledger.formats.payment_csv import parse_csv, to_csv
 
@@ -113,6 +115,12 @@ def kind_of(record: str) -> str:
 ORIGINATOR = Originator("654321", "09-01-22", "11223344", "Barset Council")
 PROCESSING = date(2026, 8, 21)  # day 233 of 2026
 CREATED = date(2026, 8, 14)  # day 226
+DAYS = ProcessingDays({date(2024, 12, 25): "Christmas Day", date(2024, 12, 26): "Boxing Day",
+                       date(2026, 8, 31): "Late Summer Bank Holiday"}, 2024, 2027)
+
+
+def to_bacs18(*args: object, **kwargs: object) -> str:
+    return bacs18.to_bacs18(*args, processing_days=DAYS, **kwargs)  # type: ignore[arg-type]
 
 
 def instruction(**overrides: object) -> PaymentInstruction:
@@ -170,7 +178,8 @@ def test_the_spec_table_covers_every_position_once() -> None:
 
 def test_file_has_labels_payments_contra_and_trailers_in_order() -> None:
     records = sample_file()
-    assert [kind_of(r) for r in records] == ["VOL1", "HDR1", "HDR2", "UHL1", "DATA", "DATA", "DATA", "EOF1", "EOF2", "UTL1"]
+    assert [kind_of(r) for r in records] == ["VOL1", "HDR1", "HDR2", "UHL1", "DATA", "DATA", "DATA",
+                                            "EOF1", "EOF2", "UTL1"]
     for record in records:
         assert len(record) == LENGTH[kind_of(record)]
 
@@ -364,6 +373,21 @@ def test_bad_file_settings_are_refused(kwargs: dict[str, object], message: str) 
 def test_bad_payment_ids_are_refused(payment_id: str) -> None:
     with pytest.raises(InvalidInput, match="payment id"):
         instruction(payment_id=payment_id)
+
+
+@pytest.mark.parametrize(("day", "why", "either_side"), [
+    (date(2026, 8, 31), "Late Summer Bank Holiday", "Fri 2026-08-28 and Tue 2026-09-01"),
+    (date(2026, 8, 22), "a Saturday", "Fri 2026-08-21 and Mon 2026-08-24"),
+    (date(2024, 12, 25), "Christmas Day", "Tue 2024-12-24 and Fri 2024-12-27"),
+])
+def test_a_processing_date_that_is_not_a_processing_day_is_refused(day: date, why: str, either_side: str) -> None:
+    with pytest.raises(NotAProcessingDay) as refused:
+        to_bacs18(PAYMENTS, ORIGINATOR, day, serial=1, creation_date=date(2024, 12, 1))
+    assert refused.value.reason == (f"processing date {day} is not a Bacs processing day ({why}): the processing "
+                                    f"days either side are {either_side}")
+    after = DAYS.next(day)
+    assert field(records_of(to_bacs18(PAYMENTS, ORIGINATOR, after, serial=1, creation_date=date(2024, 12, 1)))[3],
+                 "UHL1", "processing date") == f" {after:%y}{after.timetuple().tm_yday:03d}"
 
 
 def test_empty_file_and_bad_originator_are_refused() -> None:

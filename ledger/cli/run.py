@@ -12,12 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
+from ledger.bacs_calendar import Roll
 from ledger.cli.app import summary
 from ledger.cli.common import (
     DateOption,
     JsonFlag,
     PayingOption,
     checkpoint_if_configured,
+    choice,
     parse_date,
     progress,
     refusals,
@@ -86,17 +88,34 @@ def _with_bar(label: str, work: Callable[[Callable[[int, int], None]], payment_r
 @requires(Permission.PAY)
 def run_gather(
     paying_account: PayingOption,
-    as_of: Annotated[str | None, typer.Option("--date", help="Pay everything due on or before this date")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--date", help="The pay date, a Bacs processing day (default today): pays everything due by then")] = None,
+    roll: Annotated[str | None, typer.Option(
+        "--roll", help="previous or next: if --date is not a processing day, pay on the processing day before "
+                       "or after it instead of refusing")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Gather what is due (DP dates, invoices) into the draft run. You become its maker. Safe to repeat.
 
-    Example: ipb run gather --from main --date 2025-05-06
+    The pay date must be a Bacs processing day: Monday to Friday, not a bank holiday in England and Wales,
+    nor a day in the file IPB_BACS_HOLIDAYS names. Any other date is refused, naming the processing days
+    either side, because which way to move it is the officer's call: the day before pays people early and
+    gathers less, the day after pays them late. --roll previous|next makes that call up front. A DP due on
+    a non-processing day is paid the processing day before, so Friday's run pays Monday's bank holiday.
+
+    Examples:
+      ipb run gather --from main --date 2025-05-06
+      ipb run gather --from dp --date 2025-12-25 --roll previous   # pays on Wed 2025-12-24
     """
-    got = payment_runs.gather(settings.engine, paying_account, parse_date(as_of), actor=settings.who)
+    got = payment_runs.gather(settings.engine, paying_account, parse_date(as_of), actor=settings.who,
+                              roll=choice(Roll, roll, "--roll") if roll is not None else None)
     if as_json:
-        emit_json({"added": list(got.added), "run": run_json(got.run) if got.run else None})
+        emit_json({"added": list(got.added), "run": run_json(got.run) if got.run else None,
+                   "pay_date": got.pay_date, "rolled_from": got.rolled_from})
         return
+    if got.rolled_from is not None:
+        say(f"{got.rolled_from} is not a Bacs processing day: rolled to the {roll} one, {got.pay_date:%a} "
+            f"{got.pay_date}")
     if got.run is None:
         say("nothing is due")
         return
@@ -135,6 +154,11 @@ def run_file(
 ) -> None:
     """Write the bank file of an approved run's held payments (CSV or BACS Standard 18).
 
+    A Standard 18 file is processed on the run's pay date, which must still be a Bacs processing day: one
+    that has since become a bank holiday, or a day in the file IPB_BACS_HOLIDAYS names, is refused, naming
+    the processing days either side. Run again (after a crash, say), it writes the file again; once the run
+    is submitted, only a file identical to the one submitted (same --format and --serial, that day) is written.
+
     Example: ipb run file 1 --format bacs18 --out run1.txt
     """
     made = payment_settlement.payment_file(settings.engine, run, fmt, actor=settings.who, serial=serial)
@@ -163,17 +187,24 @@ def run_submit(run: RunArg, as_json: JsonFlag = False) -> None:
 def run_settle(
     run: RunArg,
     on: DateOption = None,
-    failed: Annotated[list[str] | None, typer.Option("--failed", help="PAYMENT_ID=reason the bank did not pay")]
-    = None,
+    failed: Annotated[list[str] | None, typer.Option(
+        "--failed", help="PAYMENT_ID=reason, for each payment the bank did not pay (repeat the option)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Post the payments the bank made; void those it failed. Re-run to resume after a crash.
+    """Post the payments the bank made; void those it failed.
 
-    Example: ipb run settle 1 --date 2025-05-08 --failed 9="account closed"
+    The outcome (the date the bank paid on, and which payments failed) is recorded before any payment is
+    touched. If the command is stopped half-way, run the same command again: it finishes exactly that
+    settlement (without --date, on the date it was started with). One asking for a different outcome than
+    the one started is refused, naming the difference and the command that finishes it. A payment the bank
+    sends back after settling is `ipb payment return`.
+
+    Example: ipb run settle 1 --date 2025-05-08 --failed 9="account closed" --failed 12="no such account"
     """
     fails = _failures(failed or [])
     view = _with_bar(f"settling run {run}", lambda tick: payment_settlement.settle(
-        settings.engine, run, on=parse_date(on), actor=settings.who, failed=fails, tick=tick))
+        settings.engine, run, on=parse_date(on) if on is not None else None, actor=settings.who, failed=fails,
+        tick=tick))
     _show(view, as_json)
 
 
@@ -181,8 +212,10 @@ def _failures(items: list[str]) -> dict[int, str]:
     fails: dict[int, str] = {}
     for item in items:
         ident, _, reason = item.partition("=")
-        if not ident.strip().isdigit():
+        if not (ident.strip().isascii() and ident.strip().isdigit() and len(ident.strip()) < 19):  # 0-9, < 2^63
             raise InvalidInput(f"--failed {item!r} must be PAYMENT_ID=reason")
+        if int(ident) in fails:
+            raise InvalidInput(f"--failed names payment {int(ident)} twice: give each failed payment once")
         fails[int(ident)] = reason.strip() or "failed at the bank"
     return fails
 

@@ -44,6 +44,7 @@ SCHEDULE_COLUMNS = (
     Column("net", lambda r: "net" if r.net_of_contribution else "gross"),
     Column("4-weekly", lambda r: r.four_weekly, money=True),
     Column("first due", lambda r: r.first_due),
+    Column("first paid", lambda r: r.first_paid),
     Column("ends", lambda r: r.ends_on),
     Column("active", lambda r: "yes" if r.active else "no"),
 )
@@ -55,7 +56,9 @@ SCHEDULE_COLUMNS = (
 def schedule_add(
     person: PersonArg,
     weekly: Annotated[str, typer.Option(help="Gross weekly amount, e.g. 150.00; each payment is 4 weeks of it")],
-    first_due: Annotated[str, typer.Option(help="Date of the first payment (then every 28 days)")],
+    first_due: Annotated[str, typer.Option(
+        help="Date of the first payment (then every 28 days); one due on a day that is not a Bacs processing day "
+             "is paid on the processing day before")],
     paying_account: PayingOption,
     payee_name: Annotated[str, typer.Option(help="Name on the DP account")],
     sort_code: Annotated[str, typer.Option(help="DP account sort code")],
@@ -67,6 +70,10 @@ def schedule_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Pay a person a direct payment every 4 weeks in advance (opens person:<P>:dp-account).
+
+    Each payment is due every 28 days from --first-due. One due on a weekend, a bank holiday in England
+    and Wales, or a day in the file IPB_BACS_HOLIDAYS names is paid on the processing day before it, so
+    the person is never paid late: the run on Friday pays Monday's bank holiday payment.
 
     Example: ipb schedule add P0001 --weekly 350.00 --first-due 2025-04-07 --from dp --payee-name "J SMITH DP"
     --sort-code 20-00-00 --account-number 11112222
@@ -80,6 +87,9 @@ def schedule_add(
         emit_json(asdict(row))
     else:
         say(f"schedule {row.id}: {person} gets {money(row.four_weekly)} every 4 weeks from {row.first_due}")
+        if row.first_paid is not None and row.first_paid != row.first_due:
+            say(f"{row.first_due} is not a Bacs processing day: the first payment is paid on {row.first_paid:%a} "
+                f"{row.first_paid}, and any later one due on a non-processing day on the processing day before")
 
 
 @app.command("list")

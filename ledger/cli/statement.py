@@ -14,6 +14,7 @@ from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, 
 from ledger.errors import InvalidInput
 from ledger.formats.bank_statements import ColumnMapping, StatementLine, read_mapping, read_statement
 from ledger.roles import Permission
+from ledger.rules.matching import NearMiss
 from ledger.services import statement_import as importing  # the command below is called statement_import
 from ledger.services import statement_matching as matching
 
@@ -27,6 +28,10 @@ app = typer.Typer(
 AccountOption = Annotated[str, typer.Option(
     "--account", help="The bank account: a paying account code (e.g. dp) or a ledger asset account (e.g. bank:dp)")]
 AccountFilter = Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")]
+ToleranceOption = Annotated[int, typer.Option(
+    help="Bacs processing days a line's date may be from the payment's pay date: Monday to Friday, not a bank "
+         "holiday in England and Wales nor a day in the file IPB_BACS_HOLIDAYS names; a weekend or holiday "
+         "counts as the processing day before it")]
 DUPLICATE_COLUMNS = (
     Column("file line", lambda d: d.line.line),
     Column("date", lambda d: d.line.posted_on),
@@ -84,7 +89,17 @@ def statement_import(
     id when the file has one, otherwise by date, amount, description, reference and how many identical
     lines the day has.
 
-    A malformed row refuses the whole file, naming its line and column; nothing is stored.
+    A malformed row refuses the whole file, naming its line and column; nothing is stored. So does a
+    line whose transaction id was imported before with a different date, amount, description or
+    reference (case and spacing aside): the refusal names both and the statement it was first seen
+    in. A bank line does not change, so ask the bank which is right before importing anything, e.g.
+    refused: may.csv: line 3: bank transaction id 'T0002' was first seen in statement 1 (april.csv,
+    line 3) with amount -845.50; now amount -945.50; nothing imported: ask the bank which is right
+
+    A file already imported into a different account is imported with a warning naming that account
+    and when (on stderr, and under "other_accounts" with --json). It warns rather than refuses: the
+    earlier import may be the mistake, and a stored statement is never removed, so a refusal would
+    block the correction.
 
     Examples:
       ipb statement import april.csv --account dp --mapping examples/bank/barclays-mapping.toml --dry-run
@@ -105,9 +120,16 @@ def statement_import(
         emit_json({"file": str(file), "account": result.account, "format": result.format, "sha256": result.sha256,
                    "period": [result.start, result.end], "dry_run": dry_run, "statement": result.statement_id,
                    "same_file_as": result.same_file_as, "new": [_line_json(x) for x in result.new],
-                   "duplicates": [{**_line_json(d.line), "existing_line": d.existing_id} for d in result.duplicates]})
+                   "duplicates": [{**_line_json(d.line), "existing_line": d.existing_id} for d in result.duplicates],
+                   "other_accounts": [{"statement": e.statement_id, "account": e.account,
+                                       "imported_at": e.imported_at, "imported_by": e.imported_by}
+                                      for e in result.other_accounts]})
     else:
         _print_import(file, result, dry_run)
+    for earlier in result.other_accounts:
+        problem(f"warning: this exact file was imported into {earlier.account} as statement {earlier.statement_id} "
+                f"on {earlier.imported_at:%Y-%m-%d %H:%M} UTC by {earlier.imported_by}: check --account "
+                f"{result.account} is the account this statement belongs to")
 
 
 def _print_import(file: Path, result: importing.Imported, dry_run: bool) -> None:
@@ -130,7 +152,7 @@ def _print_import(file: Path, result: importing.Imported, dry_run: bool) -> None
 @requires(Permission.BANK)
 def statement_match(
     account: AccountFilter = None,
-    tolerance_days: Annotated[int, typer.Option(help="Days a line's date may differ from the payment's pay date")] = 3,
+    tolerance_days: ToleranceOption = 3,
     dry_run: Annotated[bool, typer.Option(help="Show what would match; store nothing")] = False,
     post_returns: Annotated[bool, typer.Option(help="Reverse matched returns through the payments service "
                                                     "(--no-post-returns only lists them)")] = True,
@@ -140,8 +162,12 @@ def statement_match(
 
     Rules, in order: the payment's reference on the line with the same amount; a bulk debit equal to
     the total of a run's payments; the same amount within the tolerance when nothing else could match.
-    Every match says why. A credit carrying a settled payment's reference is its return: once matched,
-    the payments service reverses the payment (as `ipb payment return` would), unless --no-post-returns.
+    The tolerance counts Bacs processing days (Monday to Friday, not a bank holiday in England and Wales
+    nor a day in the file IPB_BACS_HOLIDAYS names), so a payment due on the Friday before a bank holiday
+    Monday matches a line on the Tuesday with --tolerance-days 1. Every match says why. A credit carrying
+    a settled payment's reference is its return: once matched, the payments service reverses the payment
+    (as `ipb payment return` would), unless --no-post-returns. `ipb statement unmatched` says why a line
+    nearly matching a payment did not.
 
     Examples:
       ipb statement match --dry-run
@@ -226,22 +252,37 @@ EXPECTED_COLUMNS = (
 @app.command("unmatched")
 @refusals
 @requires(Permission.VIEW_ALL)
-def statement_unmatched(account: AccountFilter = None, as_json: JsonFlag = False) -> None:
+def statement_unmatched(account: AccountFilter = None, tolerance_days: ToleranceOption = 3,
+                        as_json: JsonFlag = False) -> None:
     """Statement lines matched to no payment, and payments sent but not yet seen on a statement.
+
+    A line that nearly matches a payment says which and why not, judged by --tolerance-days as
+    `ipb statement match` would, e.g. "reference and amount match payment 3, 4 processing days after
+    its date: --tolerance-days 4" (then `ipb statement match --tolerance-days 4` matches it).
 
     Example: ipb statement unmatched --account dp
     """
-    found = matching.unmatched(settings.engine, account)
+    found = matching.unmatched(settings.engine, account, tolerance_days=tolerance_days)
     if as_json:
-        emit_json({"lines": [{"line": x.id, "account": x.account, "statement": x.statement_id, "date": x.posted_on,
+        emit_json({"tolerance_days": found.tolerance_days,
+                   "lines": [{"line": x.id, "account": x.account, "statement": x.statement_id, "date": x.posted_on,
                               "amount": x.amount, "description": x.description, "reference": x.reference,
-                              "bank_id": x.bank_id} for x in found.lines],
+                              "bank_id": x.bank_id, "near_miss": _near_json(found.near.get(x.id))}
+                             for x in found.lines],
                    "payments": [{"payment": p.id, "direction": p.direction, "run": p.run_id, "account": p.account,
                                  "pay_date": p.pay_date, "amount": p.amount, "reference": p.reference,
                                  "payee": p.payee, "status": p.status} for p in found.payments]})
         return
-    listing(found.lines, LINE_COLUMNS, title="Unmatched statement lines")
+    why = Column("why not matched", lambda x: found.near[x.id].reason if x.id in found.near else "")
+    listing(found.lines, (*LINE_COLUMNS, why), title="Unmatched statement lines")
     listing(found.payments, EXPECTED_COLUMNS, title="Payments not seen on a statement")
+
+
+def _near_json(near: NearMiss | None) -> dict[str, Any] | None:
+    if near is None:
+        return None
+    return {"payment": near.expected[0], "direction": near.expected[1], "reason": near.reason,
+            "tolerance_days": near.tolerance_days}
 
 
 STATEMENT_COLUMNS = (

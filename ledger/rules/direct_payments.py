@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from ledger.bacs_calendar import ProcessingDays
+
 DP_PERIOD = timedelta(weeks=4)
 
 
@@ -23,3 +25,13 @@ def due_dates(first: date, ends: date | None, as_of: date) -> list[date]:
         out.append(day)
         day += DP_PERIOD
     return out
+
+
+def paid_dates(first: date, ends: date | None, pay_date: date, days: ProcessingDays) -> list[tuple[date, date]]:
+    """Each 4-weekly due date of a schedule paid by a run on `pay_date`, with the processing day it is paid on.
+
+    A due date that is not a processing day is paid on the processing day before it, so a run pays those
+    falling after `pay_date` but before the next processing day too (Friday's run pays Monday's bank holiday).
+    """
+    last = days.next(pay_date) - timedelta(days=1)
+    return [(day, days.on_or_before(day)) for day in due_dates(first, ends, last)]

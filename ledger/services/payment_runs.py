@@ -29,7 +29,8 @@ A payment's life, one database transaction per step, each keyed:
               is in flight. A payment the budget cannot cover fails, with the reason; the rest go on.
   file        CSV or BACS Standard 18 of the held payments (ledger/formats/, pure)
   submit      the file has gone to the bank
-  settle      the hold is posted (`payment:<id>:settle`), or voided if the bank failed it (`payment:<id>:void`)
+  settle      the outcome is recorded first (`run_settlements`: the date, and which payments the bank failed);
+              then each hold is posted (`payment:<id>:settle`), or voided if the bank failed it (`payment:<id>:void`)
   return      a settled payment the bank sent back is reversed (`payment:<id>:return`); once an officer
               corrects the payee's details and asks (ledger/services/returned.py), it is gathered again
 Each step commits the journal entry and the payment's new status together, so a process killed at any
@@ -41,22 +42,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from ledger import chart
+from ledger.bacs_calendar import ProcessingDays, Roll
 from ledger.calendar import financial_year_of, utc_now
 from ledger.chart import EntryKind
 from ledger.domain import Stream
 from ledger.errors import ConcurrentUpdate, IdempotencyConflict, LedgerError, NotAllowed, UnknownParty
 from ledger.formats.bank_details import bacs_text
+from ledger.formats.bank_holidays import processing_days
 from ledger.history import Op
 from ledger.journal import Draft, Line, Phase
 from ledger.models import people
 from ledger.models.payments import invoices, paying_accounts, payment_runs, payment_schedules, payments, providers
 from ledger.rules.attribution import attribute
-from ledger.rules.direct_payments import dp_amount, due_dates
+from ledger.rules.direct_payments import dp_amount, paid_dates
 from ledger.services.budgets import budget_in
 from ledger.services.crash_points import step_done
 from ledger.services.history import track
@@ -123,6 +126,8 @@ class RunView:
 class Gathered:
     run: RunView | None  # None: nothing due and no draft run open
     added: tuple[int, ...]  # ids of the payments this call added
+    pay_date: date | None = None  # the pay date gathered for: a processing day
+    rolled_from: date | None = None  # the date asked for, when it was not a processing day and was rolled
 
 
 def _reference(text: str) -> str:
@@ -130,21 +135,40 @@ def _reference(text: str) -> str:
     return bacs_text(allowed.strip() or "IPB", "reference", truncate=True)
 
 
-def gather(engine: Engine, paying_account: str, as_of: date, *, actor: str) -> Gathered:
-    """Gather everything due by `as_of` from this paying account into its draft run (made if none is open).
+def gather(engine: Engine, paying_account: str, as_of: date, *, actor: str, roll: Roll | None = None,
+           days: ProcessingDays | None = None) -> Gathered:
+    """Gather everything due by the pay date `as_of` from this paying account into its draft run (made if
+    none is open).
 
-    Due: each 4-weekly date of an active DP schedule up to `as_of`, and each invoice due by then, not
-    already in a run (a payment that failed is gathered again as its next attempt; one the bank
-    returned only once an officer asks for it: ledger/services/returned.py). Gathering twice adds nothing.
+    The pay date must be a Bacs processing day (`days`, default the calendar in force): any other is refused,
+    naming the processing days either side, unless `roll` says which of them to pay on. Due: each 4-weekly
+    date of an active DP schedule, and each invoice, due by then, or due before the next processing day (a
+    payment due on a holiday is paid the processing day before), not already in a run (a payment that failed
+    is gathered again as its next attempt; one the bank returned only once an officer asks for it:
+    ledger/services/returned.py). Gathering twice adds nothing.
     """
+    days = days or processing_days()
+    pay_date = _pay_date(as_of, roll, days)
     with engine.begin() as conn:
         bank = paying_account_in(conn, paying_account)
-        wanted = _due_from_schedules(conn, bank.id, as_of) + _due_from_invoices(conn, bank.id, as_of)
-        return _into_draft_run(conn, bank.id, as_of, _new_attempts(conn, wanted), actor=actor)
+        wanted = (_due_from_schedules(conn, bank.id, pay_date, days)
+                  + _due_from_invoices(conn, bank.id, days.next(pay_date) - timedelta(days=1)))
+        got = _into_draft_run(conn, bank.id, pay_date, _new_attempts(conn, wanted), actor=actor)
+    return Gathered(got.run, got.added, pay_date, as_of if pay_date != as_of else None)
 
 
-def _due_from_schedules(conn: Connection, bank_id: int, as_of: date) -> list[dict[str, object]]:
-    """A payment for each 4-weekly date up to `as_of` of each active DP schedule paid from this account."""
+def _pay_date(as_of: date, roll: Roll | None, days: ProcessingDays) -> date:
+    """`as_of` if it is a processing day; else rolled as asked, or refused: the officer decides which way,
+    since it changes when people are paid and what falls due."""
+    if roll is None:
+        return days.require(as_of, "pay date", "pay on one of them (--roll previous or --roll next)")
+    return days.roll(as_of, roll)
+
+
+def _due_from_schedules(conn: Connection, bank_id: int, pay_date: date,
+                        days: ProcessingDays) -> list[dict[str, object]]:
+    """A payment for each 4-weekly date of each active DP schedule paid from this account that a run on
+    `pay_date` pays; its due date is the processing day it is paid on, its key the schedule's own date."""
     wanted: list[dict[str, object]] = []
     schedules = conn.execute(
         select(payment_schedules, people.c.ref).join(people, people.c.id == payment_schedules.c.person_id)
@@ -152,10 +176,10 @@ def _due_from_schedules(conn: Connection, bank_id: int, as_of: date) -> list[dic
         .order_by(payment_schedules.c.id)).all()
     for s in schedules:
         ref = s.ref
-        for day in due_dates(s.first_due, s.ends_on, as_of):
+        for day, paid_on in paid_dates(s.first_due, s.ends_on, pay_date, days):
             wanted.append(dict(
                 due_key=f"dp:{s.id}:{day.isoformat()}", schedule_id=s.id, invoice_id=None,
-                person_id=s.person_id, fy=financial_year_of(day).start.year, stream=s.stream, due_date=day,
+                person_id=s.person_id, fy=financial_year_of(paid_on).start.year, stream=s.stream, due_date=paid_on,
                 payee_kind="person", payee=ref, payee_name=s.payee_name, sort_code=s.sort_code,
                 account_number=s.account_number,
                 amount=dp_amount(s.weekly_amount, s.weekly_contribution, s.net_of_contribution),
@@ -164,7 +188,8 @@ def _due_from_schedules(conn: Connection, bank_id: int, as_of: date) -> list[dic
 
 
 def _due_from_invoices(conn: Connection, bank_id: int, as_of: date) -> list[dict[str, object]]:
-    """A payment for each invoice due by `as_of` and paid from this account."""
+    """A payment for each invoice due by `as_of` (the day before the processing day after the pay date) and
+    paid from this account."""
     due_invoices = conn.execute(
         select(invoices.c.id, invoices.c.person_id, invoices.c.fy, invoices.c.stream, invoices.c.due_date,
                invoices.c.amount, invoices.c.number, providers.c.code, providers.c.account_name, providers.c.sort_code,
@@ -279,6 +304,7 @@ def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None
     The checker must not be the run's maker. Approving an approved run again resumes placing holds
     (after a crash, say); payments already held are left alone.
     """
+    approving = False
     with engine.begin() as conn:
         run = run_row_in(conn, run_id)
         checker = principal_of(conn, actor)
@@ -295,9 +321,11 @@ def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None
             conn.execute(update(payment_runs).where(payment_runs.c.id == run_id, payment_runs.c.status == "draft")
                          .values(status="approved", checker=actor, checker_principal=checker, approved_at=utc_now()))
             track(conn, "payment_runs", run_id, actor=actor)
+            approving = True
         elif run.status != "approved":
             raise NotAllowed(f"run {run_id} is {run.status}; only a draft run is approved", run=run_id)
-    step_done()
+    if approving:  # a step only if it committed something
+        step_done()
     return _hold_all(engine, run_id, actor=actor, tick=tick)
 
 

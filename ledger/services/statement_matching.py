@@ -15,17 +15,19 @@ from datetime import date
 from sqlalchemy import Connection, Engine, and_, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ledger.bacs_calendar import ProcessingDays
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError
+from ledger.formats.bank_holidays import processing_days
 from ledger.models import accounts
 from ledger.models.bank import bank_match_payments, bank_matches, bank_statement_lines
 from ledger.models.payments import paying_accounts, payment_runs, payments
 from ledger.rules import matching
-from ledger.rules.matching import BankLine, Expected, Matching
+from ledger.rules.matching import BankLine, Expected, Matching, NearMiss
 from ledger.services.statement_import import CHUNK, BankAccount, Progress, bank_account
 from ledger.storage.engine import READ_ONLY
 
-RETURN_DAYS = 21  # a returned payment may come back this many days after the pay date (plus the tolerance)
+RETURN_DAYS = 15  # processing days (three weeks) a returned payment may come back after the pay date, + tolerance
 RUNS_ON_BANK = ("submitted", "settled")  # runs whose payments have gone to the bank
 OUT_STATUSES = ("held", "settled", "returned")  # sent to the bank and not voided ("failed" never left)
 RETURN_STATUSES = ("settled", "returned")  # "returned": known to come back; "settled": may, by reference only
@@ -76,30 +78,35 @@ class Matched:
 
 
 def match_statements(engine: Engine, *, actor: str, account: str | None = None, tolerance_days: int = 3,
-                     dry_run: bool = False, on_progress: Progress = None) -> Matched:
+                     dry_run: bool = False, on_progress: Progress = None,
+                     days: ProcessingDays | None = None) -> Matched:
     """Match every unmatched statement line to the unmatched payments of the same bank account.
 
-    A dry run reads only and reports what would match. Otherwise the matches are stored in one
-    transaction; the database refuses a line or a payment matched twice.
+    `tolerance_days` counts Bacs processing days (`days`, default the calendar in force). A dry run reads
+    only and reports what would match. Otherwise the matches are stored in one transaction; the database
+    refuses a line or a payment matched twice.
     """
-    if tolerance_days < 0 or tolerance_days > 60:
-        raise InvalidInput(f"--tolerance-days must be between 0 and 60, got {tolerance_days}")
+    _check_tolerance(tolerance_days)
+    days = days or processing_days()
     if dry_run:
         with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-            return _match_in(conn, actor, account, tolerance_days, True, on_progress)
+            return _match_in(conn, actor, account, tolerance_days, days, True, on_progress)
     try:
         with engine.begin() as conn:
-            return _match_in(conn, actor, account, tolerance_days, False, on_progress)
+            return _match_in(conn, actor, account, tolerance_days, days, False, on_progress)
     except IntegrityError as exc:
         raise ConcurrentUpdate("another matching run stored some of these matches at the same time; "
                                "run it again") from exc
 
 
-def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days: int, dry_run: bool,
-              on_progress: Progress) -> Matched:
-    banks = [bank_account(conn, account)] if account else None
-    lines = _open_lines(conn, banks)
-    open_payments = _open_payments(conn, banks)
+def _check_tolerance(tolerance_days: int) -> None:
+    if tolerance_days < 0 or tolerance_days > 60:
+        raise InvalidInput(f"--tolerance-days must be between 0 and 60 processing days, got {tolerance_days}")
+
+
+def _by_account(lines: dict[int, LineView], open_payments: dict[tuple[int, str], PaymentView]
+                ) -> dict[str, tuple[list[BankLine], list[Expected]]]:
+    """The lines and the expected payments of each bank account, as the matching rules take them."""
     by_account: dict[str, tuple[list[BankLine], list[Expected]]] = {}
     for x in lines.values():
         by_account.setdefault(x.account, ([], []))[0].append(
@@ -110,6 +117,15 @@ def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days:
             p.id, p.direction, p.pay_date, sign * p.amount, p.reference,  # type: ignore[arg-type]
             f"RUN-{p.run_id}" if p.direction == "out" else None, RETURN_DAYS if p.direction == "return" else 0,
             reference_only=p.direction == "return" and p.status == "settled"))
+    return by_account
+
+
+def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days: int, days: ProcessingDays,
+              dry_run: bool, on_progress: Progress) -> Matched:
+    banks = [bank_account(conn, account)] if account else None
+    lines = _open_lines(conn, banks)
+    open_payments = _open_payments(conn, banks)
+    by_account = _by_account(lines, open_payments)
     results: list[Matching] = []
     grand_total = max(1, sum(len(b) * 3 for b, _ in by_account.values()))
     done = 0
@@ -121,7 +137,8 @@ def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days:
             if on_progress:
                 on_progress(base + n, grand_total)
 
-        results.append(matching.match(bank_lines, wanted, tolerance_days=tolerance_days, on_progress=step))
+        results.append(matching.match(bank_lines, wanted, days=days, tolerance_days=tolerance_days,
+                                      on_progress=step))
         done += len(bank_lines) * 3
     found = tuple(sorted((m for r in results for m in r.matches), key=lambda m: m.line))
     returns = tuple(sorted(pid for m in found for pid, d in m.expected
@@ -238,16 +255,25 @@ def returns_to_post(engine: Engine, account: str | None = None) -> list[tuple[in
 class Unmatched:
     lines: tuple[LineView, ...]
     payments: tuple[PaymentView, ...]
+    near: dict[int, NearMiss] = field(default_factory=dict)  # line id -> the payment it nearly matches, and why
+    tolerance_days: int = 3  # processing days the near misses were judged by
 
 
-def unmatched(engine: Engine, account: str | None = None) -> Unmatched:
-    """Statement lines not matched to any payment, and payments sent but not yet seen on a statement."""
+def unmatched(engine: Engine, account: str | None = None, *, tolerance_days: int = 3,
+              days: ProcessingDays | None = None) -> Unmatched:
+    """Statement lines not matched to any payment, and payments sent but not yet seen on a statement; each
+    line that nearly matches a payment says which and why not, judged by `tolerance_days` processing days."""
+    _check_tolerance(tolerance_days)
+    days = days or processing_days()
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         banks = [bank_account(conn, account)] if account else None
         lines = _open_lines(conn, banks)
         open_payments = _open_payments(conn, banks)
+    near = {m.line: m for bank_lines, wanted in _by_account(lines, open_payments).values()
+            for m in matching.near_misses(bank_lines, wanted, days=days, tolerance_days=tolerance_days)}
     return Unmatched(tuple(lines.values()), tuple(sorted(
-        (p for p in open_payments.values() if _expected_back(p)), key=lambda p: (p.pay_date, p.id, p.direction))))
+        (p for p in open_payments.values() if _expected_back(p)), key=lambda p: (p.pay_date, p.id, p.direction))),
+        near, tolerance_days)
 
 
 def _expected_back(p: PaymentView) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Final
 
+from ledger.bacs_calendar import ProcessingDays
 from ledger.errors import InvalidAmount, InvalidInput
 from ledger.formats.bacs18.layout import (
     MAX_COUNT,
@@ -31,6 +32,7 @@ def to_bacs18(
     originator: Originator,
     processing_date: date,
     *,
+    processing_days: ProcessingDays,
     serial: int | str,
     file_number: int = 1,
     creation_date: date | None = None,
@@ -40,11 +42,13 @@ def to_bacs18(
 ) -> str:
     """A BACS Standard 18 direct-credit file (single processing day) for `instructions`.
 
+    `processing_date` must be a Bacs processing day of `processing_days` (ledger/bacs_calendar.py).
     `serial` is the submission serial (VOL1, and HDR1's set id): 1-999999 or 6 upper-case
     characters, unique for the day. `file_number` (UHL1, 1-999) tells files of one day apart.
     `creation_date` defaults to today, `expiration_date` to the processing date + 7 days.
     `contra_narrative` goes in the contra's positions 47-64 (default: the originator's name).
-    The layout is in ledger.formats.bacs18.layout. Refuses an empty list, a total that does not
+    The layout is in ledger.formats.bacs18.layout. Refuses a processing date that is not a processing
+    day (naming the processing days either side), an empty list, a total that does not
     fit 11 digits, and more than 9,999,999 payments.
     """
     instructions = _payments(instructions)
@@ -52,7 +56,7 @@ def to_bacs18(
     _check_file_number(file_number)
     created = creation_date or date.today()
     expires = expiration_date or processing_date + timedelta(days=7)
-    _check_processing_date(processing_date, created)
+    _check_processing_date(processing_date, created, processing_days)
     narrative = (
         originator.name.text if contra_narrative is None else bacs_text(contra_narrative, "contra narrative")
     )
@@ -105,7 +109,9 @@ def _check_file_number(file_number: int) -> None:
         raise InvalidInput(f"file number {file_number!r} must be 1 to 999", field="file_number")
 
 
-def _check_processing_date(processing_date: date, created: date) -> None:
+def _check_processing_date(processing_date: date, created: date, processing_days: ProcessingDays) -> None:
+    """Bacs processes a file only on the processing day its UHL1 names, which must be one, and not past."""
+    processing_days.require(processing_date, "processing date")
     if processing_date < created:
         raise InvalidInput(
             f"processing date {processing_date} is before the creation date {created}",
