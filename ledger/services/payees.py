@@ -15,6 +15,7 @@ from ledger.calendar import financial_year_of, utc_now
 from ledger.domain import Stream
 from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.formats.bank_details import AccountName, AccountNumber, SortCode
+from ledger.formats.bank_holidays import processing_days
 from ledger.history import Op
 from ledger.journal import AccountType
 from ledger.models import people
@@ -42,7 +43,8 @@ def add_paying_account(engine: Engine, code: str, name: str, sort_code: str, acc
                        service_user_number: str = "", *, actor: str) -> PayingAccountRow:
     """A council bank account to pay from; opens its ledger account bank:<code>."""
     sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
-    if service_user_number and not (len(service_user_number) == 6 and service_user_number.isdigit()):
+    if service_user_number and not (len(service_user_number) == 6 and service_user_number.isascii()
+                                    and service_user_number.isdigit()):
         raise InvalidInput(f"service user number {service_user_number!r} must be 6 digits")
     AccountName.fit(name)
     with engine.begin() as conn:
@@ -123,6 +125,7 @@ class ScheduleRow:
     sort_code: str
     account_number: str
     active: bool
+    first_paid: date | None = None  # the processing day the first payment is paid on: first_due, or the one before
 
 
 def add_schedule(
@@ -130,7 +133,10 @@ def add_schedule(
     sort_code: str, account_number: str, stream: Stream | None = None, contribution: int = 0,
     net_of_contribution: bool = False, ends_on: date | None = None, actor: str,
 ) -> ScheduleRow:
-    """A 4-weekly direct payment in advance to the person's DP account; opens the person's DP accounts."""
+    """A 4-weekly direct payment in advance to the person's DP account; opens the person's DP accounts.
+
+    A payment due on a day that is not a Bacs processing day is paid on the processing day before it.
+    """
     if weekly <= 0:
         raise InvalidInput("the weekly amount of a direct payment must be more than 0.00")
     if contribution < 0:
@@ -141,6 +147,7 @@ def add_schedule(
         raise InvalidInput("a schedule cannot end before its first payment")
     sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
     name = AccountName.fit(payee_name).text
+    first_paid = processing_days().on_or_before(first_due)
     with engine.begin() as conn:
         person_id = lookup.person_id(conn, person)
         bank = paying_account_in(conn, paying_account)
@@ -159,7 +166,7 @@ def add_schedule(
         track(conn, "payment_schedules", schedule_id, actor=actor, op=Op.INSERT)
     return ScheduleRow(schedule_id, person, paying_account, str(stream) if stream else None, weekly, contribution,
                        net_of_contribution, dp_amount(weekly, contribution, net_of_contribution), first_due,
-                       ends_on, name, sc, an, True)
+                       ends_on, name, sc, an, True, first_paid)
 
 
 def list_schedules(engine: Engine, person: str | None = None) -> list[ScheduleRow]:
@@ -171,12 +178,14 @@ def list_schedules(engine: Engine, person: str | None = None) -> list[ScheduleRo
         if person:
             query = query.where(people.c.ref == person)
         rows = conn.execute(query).all()
+    days = processing_days() if rows else None
     out = []
     for s in rows:
         out.append(ScheduleRow(s.id, s.ref, s.code, s.stream, s.weekly_amount, s.weekly_contribution,
                                s.net_of_contribution, dp_amount(s.weekly_amount, s.weekly_contribution,
                                                                 s.net_of_contribution),
-                               s.first_due, s.ends_on, s.payee_name, s.sort_code, s.account_number, s.active))
+                               s.first_due, s.ends_on, s.payee_name, s.sort_code, s.account_number, s.active,
+                               days.on_or_before(s.first_due) if days else None))
     return out
 
 
