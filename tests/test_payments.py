@@ -68,7 +68,7 @@ def world(engine):
     return engine
 
 
-def full_run(engine, as_of=date(2025, 5, 5), failed=None):
+def full_run(engine, as_of=date(2025, 5, 6), failed=None):
     run = payment_runs.gather(engine, PAY, as_of, actor="tester").run
     payment_runs.approve(engine, run.id, actor="checker")
     payment_settlement.payment_file(engine, run.id, "csv", actor="tester")
@@ -77,11 +77,11 @@ def full_run(engine, as_of=date(2025, 5, 5), failed=None):
 
 
 def test_gather_is_idempotent(world):
-    first = payment_runs.gather(world, PAY, date(2025, 5, 5), actor="tester")
-    # DP due 7 Apr and 5 May, and the invoice
+    first = payment_runs.gather(world, PAY, date(2025, 5, 6), actor="tester")
+    # DP due 7 Apr and 5 May (a bank holiday: paid Fri 2 May), and the invoice
     assert len(first.added) == 3
     assert {p.amount for p in first.run.payments} == {40_000, 12_345}
-    again = payment_runs.gather(world, PAY, date(2025, 5, 5), actor="tester")
+    again = payment_runs.gather(world, PAY, date(2025, 5, 6), actor="tester")
     assert again.added == () and again.run.id == first.run.id and len(again.run.payments) == 3
 
 
@@ -152,8 +152,11 @@ def test_returned_payment_reverses_cleanly(world):
     assert balance(world, chart.dp_account("P1")) == 0
     assert balance(world, chart.stream_available("P1", 2025, Stream.CARE_ACT)) == 300_000
     assert balance(world, chart.bank(PAY)) == -12_345
-    again = payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="x", actor="tester")
+    again = payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed",
+                                              actor="tester")
     assert again.return_entry == returned.return_entry
+    with pytest.raises(NotAllowed, match="was returned on 2025-04-10 \\('account closed'\\); this asks for it for 'x'"):
+        payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="x", actor="tester")
     assert payment_runs.gather(world, PAY, D0, actor="tester").added == ()  # returned: not paid again by itself
     # on P1's statement the payment and its return cancel out, in the payments column
     lines = person_statement(world, "P1", parse_period("2025/26")).lines
@@ -191,7 +194,7 @@ def test_net_of_contribution_and_bad_bank_details(world):
 
 
 def _dp_with_surplus(world, contribution: int = 0):
-    full_run(world, date(2025, 5, 5))  # two DPs of 400.00 into P1's DP account
+    full_run(world, date(2025, 5, 6))  # two DPs of 400.00 into P1's DP account
     if contribution:
         surplus.record_contribution(world, "P1", contribution, on=date(2025, 5, 6), actor="tester")
     surplus.record_spend(world, "P1", 10_000, on=date(2025, 5, 20), actor="tester")
@@ -283,13 +286,13 @@ def test_an_invoice_paid_against_a_plan_line_is_committed_in_flight_then_actual(
     plan = plans.create_plan(world, "P2", 2025, [line], actor="tester", effective_from=D0)
     payees.add_invoice(world, "acme", "INV-2", "P2", 9_000, invoice_date=D0, paying_account=PAY,
                        plan_line_id=plan.line("home-care").id, actor="tester")
-    run = payment_runs.gather(world, PAY, date(2025, 5, 5), actor="tester").run
+    run = payment_runs.gather(world, PAY, date(2025, 5, 6), actor="tester").run
     payment_runs.approve(world, run.id, actor="checker")
     held = plan_view(world, "P2", 2025).lines[0].position
     assert (held.committed, held.actual) == (9_000, 0)
     payment_settlement.payment_file(world, run.id, "bacs18", actor="tester", serial="000001", created=date(2025, 5, 1))
     payment_settlement.submit(world, run.id, actor="tester")
-    payment_settlement.settle(world, run.id, on=date(2025, 5, 5), actor="tester")
+    payment_settlement.settle(world, run.id, on=date(2025, 5, 6), actor="tester")
     paid = plan_view(world, "P2", 2025).lines[0].position
     assert (paid.committed, paid.actual) == (0, 9_000), "INV-1 names no plan line, so only INV-2 counts"
     books_ok(world)
@@ -320,7 +323,11 @@ def test_a_returned_payment_is_paid_again_to_the_corrected_account(world):
     assert returned.confirm_details(world, change.id, actor="checker").confirmed_by == "checker"
     asked = returned.repay(world, dp.id, reason="new DP account", actor="tester")
     assert (asked.replayed, asked.amount, str(asked.pays_to)) == (False, 40_000, "P ONE 30-00-01 09998888")
-    again = returned.repay(world, dp.id, reason="asked twice", actor="checker")
+    with pytest.raises(NotAllowed, match=rf"payment {dp.id} was asked to be paid again by tester on .* \('new DP "
+                                         r"account'\); this asks for it for 'asked twice': run it again as "
+                                         rf"`ipb payment repay {dp.id} --reason 'new DP account'`"):
+        returned.repay(world, dp.id, reason="asked twice", actor="checker")
+    again = returned.repay(world, dp.id, reason=" new DP account ", actor="checker")
     assert again.replayed and (again.reason, again.requested_by) == ("new DP account", "tester")
     assert repays(world) == [(dp.id, "new DP account", "tester")]
 
@@ -438,3 +445,174 @@ def test_bank_detail_history_cannot_be_rewritten(world, statement):
             conn.execute(text(statement))
     assert [(c.new.account_number, c.confirmed_by) for c in returned.detail_changes(world)] == [("87654322", "checker")]
     assert repays(world) == [(invoice.id, "new account", "tester")]
+
+
+# --- a settlement stopped half-way: finished as it began, or refused --------------------------------
+
+
+class Crash(BaseException):
+    """Stands for the process dying right after a committed step."""
+
+
+def stop_after(monkeypatch, steps: int) -> None:
+    from ledger.services import crash_points
+
+    count = iter(range(1, 10**6))
+
+    def hook() -> None:
+        if next(count) >= steps:
+            raise Crash
+
+    monkeypatch.setattr(crash_points, "after_step", [hook])
+
+
+def written(engine) -> tuple:
+    """Everything a settlement writes: if two are equal, nothing was written in between."""
+    from tests.ledger_state import snapshot
+
+    with engine.connect() as conn:
+        rows = tuple(conn.execute(text("SELECT run_id, settled_on, started_by FROM run_settlements")).all())
+        pays = tuple(conn.execute(text("SELECT id, status, failure_reason FROM payments ORDER BY id")).all())
+        runs = tuple(conn.execute(text("SELECT id, status FROM payment_runs ORDER BY id")).all())
+        chain = conn.execute(text("SELECT last_seq FROM history_head")).scalar_one()
+    return snapshot(engine), rows, pays, runs, chain
+
+
+def submitted_run(engine, as_of=date(2025, 5, 6)):
+    run = payment_runs.gather(engine, PAY, as_of, actor="tester").run
+    payment_runs.approve(engine, run.id, actor="checker")
+    payment_settlement.payment_file(engine, run.id, "csv", actor="tester")
+    payment_settlement.submit(engine, run.id, actor="tester")
+    return payment_runs.run_view(engine, run.id)
+
+
+def test_a_settlement_stopped_half_way_finishes_with_its_failures(world, monkeypatch):
+    run = submitted_run(world)
+    dp, _, invoice = run.payments  # the two DPs due by 6 May, then the invoice
+    failed = {dp.id: "account closed", invoice.id: "no such account"}
+    stop_after(monkeypatch, 2)  # the outcome is recorded, then the first DP is voided: killed there
+    with pytest.raises(Crash):
+        payment_settlement.settle(world, run.id, on=date(2025, 5, 7), actor="tester", failed=failed)
+    monkeypatch.setattr("ledger.services.crash_points.after_step", [])
+    assert [p.status for p in payment_runs.run_view(world, run.id).payments] == ["failed", "held", "held"]
+    before = written(world)
+    started = (f"run {run.id}'s settlement was started, dated 2025-05-07 with payments {dp.id} ('account closed') "
+               f"and {invoice.id} ('no such account') failed; this asks for it ")
+    again = (f": run it again as `ipb run settle {run.id} --date 2025-05-07 --failed '{dp.id}=account closed' "
+             f"--failed '{invoice.id}=no such account'`")
+    for on, fails, differs in (
+            (date(2025, 5, 7), {}, "with none failed"),  # the retry that once paid the bank's failures
+            (None, {invoice.id: "no such account"}, f"with payment {invoice.id} ('no such account') failed"),
+            (date(2025, 5, 8), failed, "dated 2025-05-08"),
+            (date(2025, 5, 8), {**failed, dp.id: "closed"}, "dated 2025-05-08 and with payments")):
+        with pytest.raises(NotAllowed) as refused:
+            payment_settlement.settle(world, run.id, on=on, actor="tester", failed=fails)
+        assert refused.value.reason.startswith(started + differs) and refused.value.reason.endswith(again)
+    assert written(world) == before
+    # the same command again (even without its date, on another day) finishes it as it began
+    view = payment_settlement.settle(world, run.id, on=None, actor="checker", failed=failed)
+    assert view.status == "settled"
+    assert [(p.status, p.failure_reason) for p in view.payments] == [
+        ("failed", "account closed"), ("settled", ""), ("failed", "no such account")]
+    assert available(world, chart.stream_available("P2", 2025, Stream.CARE_ACT)) == 50_000
+    assert balance(world, chart.dp_account("P1")) == 40_000
+    with world.connect() as conn:
+        dates = conn.execute(select(journal_entries.c.effective_date).where(
+            journal_entries.c.idempotency_key.like("payment:%:settle") | journal_entries.c.idempotency_key.like(
+                "payment:%:void"))).scalars().all()
+    assert sorted(dates) == [date(2025, 5, 7)] * 3
+    books_ok(world)
+    # once settled: the same again is the same; a different one is refused, pointing to returns
+    done = written(world)
+    assert payment_settlement.settle(world, run.id, on=date(2025, 5, 7), actor="tester", failed=failed) == view
+    with pytest.raises(NotAllowed, match=rf"run {run.id} was settled, dated 2025-05-07 with payments .* this asks "
+                                         r"for it with none failed: .*`ipb payment return PAYMENT"):
+        payment_settlement.settle(world, run.id, on=None, actor="tester")
+    assert written(world) == done
+
+
+def test_a_settlement_names_only_held_payments_of_its_run(world):
+    run = submitted_run(world)
+    before = written(world)
+    for fails, says in (({999: "x"}, "payment 999 is not a held payment of run 1$"),
+                        ({run.payments[0].id: "x", 999: "y"}, "payment 999 is not a held payment")):
+        with pytest.raises(InvalidInput, match=says):
+            payment_settlement.settle(world, run.id, on=D0, actor="tester", failed=fails)
+    assert written(world) == before  # nothing recorded: the run can still be settled any way
+    view = payment_settlement.settle(world, run.id, on=D0, actor="tester")
+    assert view.count("settled") == 3
+    books_ok(world)
+
+
+def test_a_run_settled_before_settlements_were_recorded_is_judged_by_its_payments(world):
+    run = submitted_run(world)
+    invoice = run.payments[-1]
+    payment_settlement.settle(world, run.id, on=date(2025, 5, 8), actor="tester", failed={invoice.id: "closed"})
+    with world.begin() as conn:  # as a ledger settled under migration 0009 has it: no record of the settlement
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE run_settlements DISABLE TRIGGER run_settlements_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER run_settlements_no_delete"))
+        conn.execute(text("DELETE FROM run_settlements"))
+    before = written(world)
+    assert payment_settlement.settle(world, run.id, on=None, actor="tester", failed={invoice.id: "closed"}).status \
+        == "settled"
+    with pytest.raises(NotAllowed, match=f"was settled, dated 2025-05-08 with payment {invoice.id} \\('closed'\\) "
+                                         "failed; this asks for it with none failed"):
+        payment_settlement.settle(world, run.id, on=date(2025, 5, 8), actor="tester")
+    assert written(world) == before
+
+
+@pytest.mark.parametrize("statement", ["UPDATE run_settlements SET failed = '{}'",
+                                       "UPDATE run_settlements SET settled_on = '2025-05-08'",
+                                       "DELETE FROM run_settlements"])
+def test_a_started_settlement_cannot_be_rewritten(world, statement):
+    from ledger.models.payments import run_settlements
+
+    run = submitted_run(world)
+    payment_settlement.settle(world, run.id, on=D0, actor="tester", failed={run.payments[0].id: "closed"})
+    with pytest.raises(DatabaseError, match="settlement, once started, is history"):
+        with world.begin() as conn:
+            conn.execute(text(statement))
+    with world.connect() as conn:
+        assert conn.execute(select(run_settlements.c.settled_on, run_settlements.c.failed)).one() == (
+            D0, {str(run.payments[0].id): "closed"})
+    books_ok(world)  # and audit verify follows the record in the history chain
+
+
+def test_a_return_is_the_same_return_and_not_on_another_date_or_for_another_reason(world):
+    dp = next(p for p in full_run(world, D0).payments if p.payee == "P1")
+    first = payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed",
+                                              actor="tester")
+    before = written(world)
+    was = rf"payment {dp.id} was returned on 2025-04-10 \('account closed'\); this asks for it "
+    again = rf": run it again as `ipb payment return {dp.id} --reason 'account closed' --date 2025-04-10`$"
+    for on, reason, differs in ((date(2025, 4, 11), "account closed", "on 2025-04-11"),
+                                (None, "closed", "for 'closed'"),
+                                (date(2025, 4, 11), "closed", "on 2025-04-11 and for 'closed'")):
+        with pytest.raises(NotAllowed, match=was + differs + again):
+            payment_settlement.return_payment(world, dp.id, on=on, reason=reason, actor="tester")
+    assert payment_settlement.return_payment(world, dp.id, on=None, reason=" account closed", actor="checker") \
+        == first
+    assert payment_settlement.return_payment(world, dp.id, on=date(2025, 4, 10), reason="account closed",
+                                             actor="tester") == first
+    assert written(world) == before
+
+
+def test_a_submitted_runs_file_is_made_again_only_as_the_bank_has_it(world, monkeypatch):
+    run = submitted_run(world)
+    sent = payment_runs.run_view(world, run.id).file_sha256
+    before = written(world)
+    with pytest.raises(NotAllowed, match=rf"run {run.id} was submitted with its csv file \(SHA-256 {sent[:12]}…\); "
+                                         r"this bacs18 file differs .*: the bank has the first"):
+        payment_settlement.payment_file(world, run.id, "bacs18", actor="tester", created=date(2025, 5, 1))
+    assert written(world) == before
+    # half-way through settling, the payment the bank failed is still in the file it has
+    stop_after(monkeypatch, 2)
+    with pytest.raises(Crash):
+        payment_settlement.settle(world, run.id, on=date(2025, 5, 7), actor="tester",
+                                  failed={run.payments[0].id: "account closed"})
+    monkeypatch.setattr("ledger.services.crash_points.after_step", [])
+    assert payment_runs.run_view(world, run.id).payments[0].status == "failed"
+    again = payment_settlement.payment_file(world, run.id, "csv", actor="tester")
+    assert (again.sha256, again.count) == (sent, 3)

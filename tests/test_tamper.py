@@ -42,11 +42,11 @@ def books(engine: Engine) -> Engine:
     payees.add_paying_account(engine, "main", "Council payments", "200000", "12345678", "123456", actor="tester")
     payees.add_provider(engine, "acme", "Acme Care", "401122", "87654321", actor="tester")
     payees.add_invoice(engine, "acme", "A-1", "P2", 12_345, invoice_date=DAY, paying_account="main", actor="tester")
-    run = payment_runs.gather(engine, "main", date(2025, 5, 5), actor="tester").run
+    run = payment_runs.gather(engine, "main", date(2025, 5, 6), actor="tester").run
     payment_runs.approve(engine, run.id, actor="checker")
     payment_settlement.payment_file(engine, run.id, "csv", actor="tester")
     payment_settlement.submit(engine, run.id, actor="tester")
-    payment_settlement.settle(engine, run.id, on=date(2025, 5, 5), actor="tester")
+    payment_settlement.settle(engine, run.id, on=date(2025, 5, 6), actor="tester")
     assert verify(engine).ok
     return engine
 
@@ -127,8 +127,8 @@ def test_a_forged_checkpoint_line_fails_its_signature(books, audit_key):
     ("payments", "UPDATE payments SET amount = amount + 100000", "payments row 1: amount is 112345"),
     ("users", "UPDATE users SET role = 'officer' WHERE name = 'auditor'", "users row 4: role is 'officer'"),
     ("paying_accounts", "UPDATE paying_accounts SET account_number = '11111111'", "paying_accounts row 1"),
-    ("payment_runs", "UPDATE payment_runs SET pay_date = '2025-05-06'",
-     "payment_runs row 1: pay_date is '2025-05-06' but its history says '2025-05-05'"),
+    ("payment_runs", "UPDATE payment_runs SET pay_date = '2025-05-07'",
+     "payment_runs row 1: pay_date is '2025-05-07' but its history says '2025-05-06'"),
     ("broker_assignments", "INSERT INTO broker_assignments (user_id, person_id) VALUES (5, 1)",
      "broker_assignments row 5:1 has no history (added outside ipb)"),
 ])

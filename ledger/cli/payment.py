@@ -57,10 +57,14 @@ def payment_return(
     """A settled payment came back from the bank: reverse it (budget and cash). To pay it again, correct the
     payee's bank details and use `ipb payment repay`.
 
+    Running it again (after a crash, say) is the same return: nothing more is posted (without --date, it is
+    the return on the date it was made). One with another --date or --reason than it was returned with is
+    refused, naming the difference.
+
     Example: ipb payment return 17 --reason "account closed" --date 2025-05-12
     """
-    row = payment_settlement.return_payment(settings.engine, payment, on=parse_date(on), reason=reason,
-                                            actor=settings.who)
+    row = payment_settlement.return_payment(settings.engine, payment, on=parse_date(on) if on is not None else None,
+                                            reason=reason, actor=settings.who)
     emit_json(asdict(row)) if as_json else say(
         f"payment {row.id} returned ({money(row.amount)} back to {row.person}'s budget), entry {row.return_entry}")
 
@@ -81,7 +85,8 @@ def payment_repay(
 
     Refused while the payee's details are the ones the bank returned it from: correct them first
     (`ipb schedule bank-details` or `ipb provider bank-details`, confirmed by a second officer with
-    `ipb payment confirm-bank-details`), or pass --same-details.
+    `ipb payment confirm-bank-details`), or pass --same-details. Asking again with the same --reason (after
+    a crash, say) is the same request; with another --reason it is refused, naming the first.
 
     Example: ipb payment repay 17 --reason "new DP account"
     """

@@ -252,6 +252,23 @@ payment_repays = Table(
 )
 
 
+# How the bank settled a run, recorded in one small transaction before any of its payments is touched:
+# the date its payments are settled on and which ones the bank failed (payment id, as text -> the bank's
+# reason); every other payment held then is paid. Each payment is then settled or voided against this
+# record, so a settlement killed half-way finishes as it began, and a different one is refused. History:
+# never updated or deleted (triggers on both engines).
+run_settlements = Table(
+    "run_settlements",
+    metadata,
+    Column("run_id", ForeignKey("payment_runs.id"), primary_key=True),
+    Column("settled_on", Date, nullable=False),
+    Column("failed", JSON, nullable=False),
+    Column("started_by", String(80), nullable=False),
+    Column("started_by_principal", String(200), nullable=False, server_default=""),
+    Column("started_at", DateTime, nullable=False),  # UTC
+)
+
+
 # A direct payment surplus recovered: what was found, the rule's reasons and the entries posted.
 surplus_recoveries = Table(
     "surplus_recoveries",

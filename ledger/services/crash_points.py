@@ -1,4 +1,5 @@
-"""Crash points: a payment run's steps call `step_done` after each committed step.
+"""Crash points: a payment run's steps (file, submit, approve, settle) and a payment's return and repay
+call `step_done` after each committed step.
 
 Nothing happens there in ipb itself. The crash test (tests/test_payment_crash.py) runs ipb through its
 own entry point, tests/crash_ipb.py, which adds a hook that kills the process after the Nth step, so it

@@ -6,24 +6,29 @@ How a payment is posted, and its life from gather to return, is told in ledger/s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shlex
+from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ledger.calendar import utc_now
-from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.errors import ConcurrentUpdate, InvalidInput, NotAllowed, UnknownParty
 from ledger.formats.bacs18 import Originator, to_bacs18
 from ledger.formats.bank_details import AccountName, PaymentInstruction
+from ledger.formats.bank_holidays import processing_days
 from ledger.formats.payment_csv import to_csv
+from ledger.history import Op
 from ledger.journal import Draft, Phase, reversal_lines
-from ledger.models import people
-from ledger.models.payments import paying_accounts, payment_runs, payments
+from ledger.models import journal_entries, people
+from ledger.models.payments import paying_accounts, payment_runs, payments, run_settlements
 from ledger.services.crash_points import step_done
 from ledger.services.history import track
 from ledger.services.journal import Request, write_in
 from ledger.services.payment_runs import PaymentRow, RunView, Tick, payment_row, run_row_in, run_view_in
 from ledger.storage import reads
+from ledger.storage.identity import principal_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,10 @@ class PaymentFile:
 
 def payment_file(engine: Engine, run_id: int, fmt: str, *, actor: str, serial: str | None = None,
                  created: date | None = None) -> PaymentFile:
-    """The bank file of a run's held payments: "csv" or "bacs18". Recorded on the run (format, SHA-256)."""
+    """The bank file of a run's held payments: "csv" or "bacs18". Recorded on the run (format, SHA-256).
+
+    Made again (after a crash, say) before the run is submitted, the new file is the one recorded; once it is
+    submitted, only the very file the bank has is made again (a different one is refused)."""
     import hashlib
 
     if fmt not in ("csv", "bacs18"):
@@ -50,7 +58,7 @@ def payment_file(engine: Engine, run_id: int, fmt: str, *, actor: str, serial: s
         if any(p.status == "pending" for p in run_payments):
             raise NotAllowed(f"run {run_id} still has payments without a hold; run `ipb run approve {run_id}` "
                              "again to finish", run=run_id)
-        held = [p for p in run_payments if p.status in ("held", "settled")]
+        held = [p for p in run_payments if p.hold_entry_id is not None]  # and so still, once settling
         if not held:
             raise NotAllowed(f"run {run_id} has no payments to pay", run=run_id)
         instructions = [PaymentInstruction(p.sort_code, p.account_number, p.payee_name, p.amount, p.reference,
@@ -65,11 +73,20 @@ def payment_file(engine: Engine, run_id: int, fmt: str, *, actor: str, serial: s
             origin = Originator(bank.service_user_number, bank.sort_code, bank.account_number,
                                 AccountName.fit(bank.name))
             text = to_bacs18(instructions, origin, run.pay_date, serial=serial or f"{run_id % 1_000_000:06d}",
-                             creation_date=created)
+                             creation_date=created, processing_days=processing_days())
         digest = hashlib.sha256(text.encode()).hexdigest()
-        conn.execute(update(payment_runs).where(payment_runs.c.id == run_id)
-                     .values(file_format=fmt, file_sha256=digest))
-        track(conn, "payment_runs", run_id, actor=actor)
+        if run.status == "submitted" and digest != run.file_sha256:
+            raise NotAllowed(f"run {run_id} was submitted with its {run.file_format} file (SHA-256 "
+                             f"{run.file_sha256[:12]}…); this {fmt} file differs (SHA-256 {digest[:12]}…): the bank "
+                             "has the first: keep it, or make it as it was made (same --format and --serial, that day)",
+                             run=run_id)
+        remade = (run.file_format, run.file_sha256) == (fmt, digest)  # the file recorded: nothing to write
+        if not remade:
+            conn.execute(update(payment_runs).where(payment_runs.c.id == run_id)
+                         .values(file_format=fmt, file_sha256=digest))
+            track(conn, "payment_runs", run_id, actor=actor)
+    if not remade:
+        step_done()
     return PaymentFile(text, fmt, len(held), sum(p.amount for p in held), digest)
 
 
@@ -89,39 +106,141 @@ def submit(engine: Engine, run_id: int, *, actor: str) -> RunView:
         conn.execute(update(payment_runs).where(payment_runs.c.id == run_id)
                      .values(status="submitted", submitted_at=utc_now()))
         track(conn, "payment_runs", run_id, actor=actor)
-        return run_view_in(conn, run_id)
+        view = run_view_in(conn, run_id)
+    step_done()
+    return view
 
 
-def settle(engine: Engine, run_id: int, *, on: date, actor: str, failed: dict[int, str] | None = None,
-           tick: Tick | None = None) -> RunView:
-    """The bank has paid: post each held payment's hold; void those in `failed` (id -> reason).
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How the bank settled a run: the date its payments are settled on, and those it failed.
 
-    Resumable: payments already settled or failed are skipped. The run is settled once none is held.
+    Attributes:
+        run: the run's id.
+        on: the effective date of each payment's settlement or void.
+        failed: payment id -> the bank's reason, for each payment the bank did not pay; every other
+            payment held when the settlement started is paid.
     """
-    failed = failed or {}
+
+    run: int
+    on: date
+    failed: dict[int, str]
+
+    def command(self) -> str:
+        """The `ipb run settle` that asks for exactly this settlement."""
+        fails = "".join(f" --failed {shlex.quote(f'{i}={reason}')}" for i, reason in sorted(self.failed.items()))
+        return f"ipb run settle {self.run} --date {self.on.isoformat()}{fails}"
+
+
+def settle(engine: Engine, run_id: int, *, on: date | None, actor: str, failed: dict[int, str] | None = None,
+           tick: Tick | None = None) -> RunView:
+    """The bank has paid: post each held payment's hold; void those in `failed` (id -> the bank's reason).
+
+    The whole outcome is recorded first, in one small transaction (`run_settlements`), before any payment
+    is touched; each payment is then settled or voided against that record, one transaction each. Run
+    again after a crash, the same settlement finishes what was started (`on` None: the date it was
+    started with, or today for a new one); one that asks for a different outcome is refused, naming the
+    difference and the command that finishes it. The run is settled once none of its payments is held.
+    """
+    started = _start(engine, Settlement(run_id, on or date.today(), _reasons(failed or {})), given_date=on is not None,
+                     actor=actor)
     with engine.connect() as conn:
-        run = run_row_in(conn, run_id)
-        if run.status not in ("submitted", "settled"):
-            raise NotAllowed(f"run {run_id} is {run.status}; submit it to the bank before settling", run=run_id)
         todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id, payments.c.status == "held")
                             .order_by(payments.c.id)).scalars().all()
-    unknown = sorted(set(failed) - set(todo))
-    if unknown:
-        raise InvalidInput(f"payment {unknown[0]} is not a held payment of run {run_id}", payment=unknown[0])
     for done, payment_id in enumerate(todo, 1):
-        _resolve_one(engine, payment_id, on=on, actor=actor, fail_reason=failed.get(payment_id))
+        _resolve_one(engine, payment_id, on=started.on, actor=actor, fail_reason=started.failed.get(payment_id))
         step_done()
         if tick:
             tick(done, len(todo))
+    return _finish(engine, run_id, actor=actor)
+
+
+def _reasons(failed: dict[int, str]) -> dict[int, str]:
+    return {payment_id: reason.strip()[:500] or "failed at the bank" for payment_id, reason in failed.items()}
+
+
+def _start(engine: Engine, asked: Settlement, *, given_date: bool, actor: str) -> Settlement:
+    """The settlement to finish: the one already started, if `asked` is the same; else `asked`, recorded."""
+    try:
+        with engine.begin() as conn:
+            run = run_row_in(conn, asked.run)
+            if run.status not in ("submitted", "settled"):
+                raise NotAllowed(f"run {run.id} is {run.status}; submit it to the bank before settling", run=run.id)
+            started = _started(conn, run.id, run.status == "settled")
+            if started is not None:
+                if replace(asked, on=asked.on if given_date else started.on) != started:
+                    raise NotAllowed(_difference(started, asked, given_date, run.status == "settled"), run=run.id)
+                return started
+            _check_failed(conn, asked)
+            conn.execute(insert(run_settlements).values(
+                run_id=asked.run, settled_on=asked.on, failed={str(i): r for i, r in sorted(asked.failed.items())},
+                started_by=actor, started_by_principal=principal_of(conn, actor), started_at=utc_now()))
+            track(conn, "run_settlements", {"run_id": asked.run}, actor=actor, op=Op.INSERT)
+    except IntegrityError:  # another settlement of this run was started meanwhile; nothing of this one is written
+        raise ConcurrentUpdate(f"run {asked.run}'s settlement was started by someone else meanwhile: run it again "
+                               "to see theirs") from None
+    step_done()
+    return asked
+
+
+def _started(conn: Connection, run_id: int, settled: bool) -> Settlement | None:
+    """The run's recorded settlement; for a run settled before settlements were recorded, as its payments say."""
+    row = conn.execute(select(run_settlements).where(run_settlements.c.run_id == run_id)).first()
+    if row is not None:
+        return Settlement(run_id, row.settled_on, {int(i): reason for i, reason in row.failed.items()})
+    if not settled:
+        return None
+    done = conn.execute(select(payments.c.id, payments.c.failure_reason, payments.c.void_entry_id,
+                               payments.c.settlement_entry_id).where(payments.c.run_id == run_id)).all()
+    entries = [e for p in done for e in (p.settlement_entry_id, p.void_entry_id) if e is not None]
+    on = conn.execute(select(func.min(journal_entries.c.effective_date))
+                      .where(journal_entries.c.id.in_(entries))).scalar() if entries else None
+    return Settlement(run_id, on or date.min, {p.id: p.failure_reason for p in done if p.void_entry_id is not None})
+
+
+def _check_failed(conn: Connection, asked: Settlement) -> None:
+    status = dict(conn.execute(select(payments.c.id, payments.c.status).where(payments.c.run_id == asked.run)).all())
+    for payment_id in sorted(asked.failed):
+        if status.get(payment_id) != "held":
+            now = f" (it is {status[payment_id]})" if payment_id in status else ""
+            raise InvalidInput(f"payment {payment_id} is not a held payment of run {asked.run}{now}",
+                               payment=payment_id)
+
+
+def _difference(started: Settlement, asked: Settlement, given_date: bool, settled: bool) -> str:
+    """One line: how the run's settlement was started, what `asked` differs in, and what to run instead."""
+    differs = ([f"dated {asked.on}"] if given_date and asked.on != started.on else []) + (
+        [f"with {_failures(asked.failed)}"] if asked.failed != started.failed else [])
+    was = (f"run {started.run} was settled, dated {started.on} with {_failures(started.failed)}" if settled else
+           f"run {started.run}'s settlement was started, dated {started.on} with {_failures(started.failed)}")
+    then = ("a payment the bank sent back since is returned with `ipb payment return PAYMENT --reason ...`"
+            if settled else f"run it again as `{started.command()}`")
+    return f"{was}; this asks for it {' and '.join(differs)}: {then}"
+
+
+def _failures(failed: dict[int, str]) -> str:
+    if not failed:
+        return "none failed"
+    named = [f"{i} ({failed[i]!r})" for i in sorted(failed)]
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return f"payment{'s' if len(named) > 1 else ''} {listed} failed"
+
+
+def _finish(engine: Engine, run_id: int, *, actor: str) -> RunView:
+    """The run is settled once none of its payments is held."""
     with engine.begin() as conn:
+        finished = False
         if not conn.execute(select(payments.c.id)
                             .where(payments.c.run_id == run_id, payments.c.status == "held")).first():
-            settled = conn.execute(update(payment_runs)
-                                   .where(payment_runs.c.id == run_id, payment_runs.c.status == "submitted")
-                                   .values(status="settled", settled_at=utc_now()))
-            if settled.rowcount:
+            finished = conn.execute(update(payment_runs)
+                                    .where(payment_runs.c.id == run_id, payment_runs.c.status == "submitted")
+                                    .values(status="settled", settled_at=utc_now())).rowcount > 0
+            if finished:
                 track(conn, "payment_runs", run_id, actor=actor)
-        return run_view_in(conn, run_id)
+        view = run_view_in(conn, run_id)
+    if finished:
+        step_done()
+    return view
 
 
 def _resolve_one(engine: Engine, payment_id: int, *, on: date, actor: str, fail_reason: str | None) -> None:
@@ -142,9 +261,12 @@ def _resolve_one(engine: Engine, payment_id: int, *, on: date, actor: str, fail_
         track(conn, "payments", p.id, actor=actor)
 
 
-def return_payment(engine: Engine, payment_id: int, *, on: date, reason: str, actor: str) -> PaymentRow:
-    """The bank returned a settled payment: reverse its settlement (budget and cash) exactly."""
-    if not reason.strip():
+def return_payment(engine: Engine, payment_id: int, *, on: date | None, reason: str, actor: str) -> PaymentRow:
+    """The bank returned a settled payment: reverse its settlement (budget and cash) exactly, dated `on` (None:
+    today). Returning it again is the same return (`on` None: on the date it was returned); one on another
+    date or for another reason is refused, naming the difference."""
+    why = reason.strip()[:500]
+    if not why:
         raise InvalidInput("say why the payment came back (e.g. 'account closed')")
     with engine.begin() as conn:
         found = conn.execute(select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id)
@@ -153,16 +275,31 @@ def return_payment(engine: Engine, payment_id: int, *, on: date, reason: str, ac
             raise UnknownParty(f"no payment {payment_id}", payment=payment_id)
         p, ref = found, found.ref
         if p.status == "returned":
+            _same_return(conn, p, on, why)
             return payment_row(p, ref)
         if p.status != "settled":
             raise NotAllowed(f"payment {payment_id} is {p.status}; only a settled payment can be returned "
                              "(fail a held one when settling the run)", payment=payment_id)
         settled = reads.load_entry(conn, p.settlement_entry_id)
-        draft = Draft(reversal_lines(settled.lines), on, settled.kind, f"returned: {reason}"[:200],
-                      reverses=settled.id, meta={**settled.meta, "returned": reason[:200]})
+        draft = Draft(reversal_lines(settled.lines), on or date.today(), settled.kind, f"returned: {why}"[:200],
+                      reverses=settled.id, meta={**settled.meta, "returned": why[:200]})
         entry = write_in(conn, [Request(draft, f"payment:{p.id}:return")], actor=actor)[0].entry
         conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "settled")
-                     .values(status="returned", return_entry_id=entry.id, failure_reason=reason[:500]))
-        track(conn, "payments", p.id, actor=actor, reason=reason[:200])
+                     .values(status="returned", return_entry_id=entry.id, failure_reason=why))
+        track(conn, "payments", p.id, actor=actor, reason=why[:200])
         p = conn.execute(select(payments).where(payments.c.id == payment_id)).one()
-        return payment_row(p, ref)
+    step_done()
+    return payment_row(p, ref)
+
+
+def _same_return(conn: Connection, p, on: date | None, why: str) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a return of a returned payment that differs from its return, naming how."""
+    returned_on = conn.execute(select(journal_entries.c.effective_date)
+                               .where(journal_entries.c.id == p.return_entry_id)).scalar_one()
+    differs = ([f"on {on}"] if on is not None and on != returned_on else []) + (
+        [f"for {why!r}"] if why != p.failure_reason.strip() else [])
+    if differs:
+        again = shlex.join(["ipb", "payment", "return", str(p.id), "--reason", p.failure_reason,
+                            "--date", returned_on.isoformat()])
+        raise NotAllowed(f"payment {p.id} was returned on {returned_on} ({p.failure_reason!r}); this asks for it "
+                         f"{' and '.join(differs)}: run it again as `{again}`", payment=p.id)

@@ -10,6 +10,7 @@ to the details in force then, and it is approved by a second officer like any ot
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -29,6 +30,7 @@ from ledger.models.payments import (
     payments,
     providers,
 )
+from ledger.services.crash_points import step_done
 from ledger.services.history import track
 from ledger.storage import reads
 from ledger.storage.identity import principal_of
@@ -209,7 +211,8 @@ def detail_changes(engine: Engine) -> list[DetailChange]:
 
 
 def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_details: bool = False) -> RepayRequest:
-    """Ask for a returned payment to be paid again by the next run. Asking twice is the same request.
+    """Ask for a returned payment to be paid again by the next run. Asking again for the same reason is the
+    same request (after a crash, say); for another reason it is refused, naming the first.
 
     Refused unless the payment was returned, its schedule is still active, and the payee's bank
     details have changed since (or `same_details` says the bank's reason was temporary).
@@ -227,6 +230,11 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
         pays_to = payee.details
         asked = conn.execute(select(payment_repays).where(payment_repays.c.payment_id == payment_id)).first()
         if asked is not None:
+            if why != asked.reason:
+                again = shlex.join(["ipb", "payment", "repay", str(p.id), "--reason", asked.reason])
+                raise NotAllowed(f"payment {payment_id} was asked to be paid again by {asked.requested_by} on "
+                                 f"{asked.requested_at:%Y-%m-%d} ({asked.reason!r}); this asks for it for {why!r}: "
+                                 f"run it again as `{again}`", payment=payment_id)
             return RepayRequest(p.id, p.ref, p.payee, p.amount, pays_to, returned_from, asked.reason,
                                 asked.requested_by, asked.requested_at, replayed=True)
         if p.status != "returned":
@@ -246,7 +254,8 @@ def repay(engine: Engine, payment_id: int, *, reason: str, actor: str, same_deta
         conn.execute(insert(payment_repays).values(payment_id=payment_id, reason=why, requested_by=actor,
                                                    requested_at=now))
         track(conn, "payment_repays", {"payment_id": payment_id}, actor=actor, op=Op.INSERT)
-        return RepayRequest(p.id, p.ref, p.payee, p.amount, pays_to, returned_from, why, actor, now)
+    step_done()
+    return RepayRequest(p.id, p.ref, p.payee, p.amount, pays_to, returned_from, why, actor, now)
 
 
 def repays_asked(conn: Connection, payment_ids: list[int]) -> set[int]:

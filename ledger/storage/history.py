@@ -43,6 +43,7 @@ TRACKED: dict[str, Tracked] = {t.table: t for t in (
                                   "account_number", "amount", "reference", "status", "hold_entry_id",
                                   "settlement_entry_id", "void_entry_id", "return_entry_id", "failure_reason")),
     Tracked("payment_repays", ("payment_id",), ("reason", "requested_by")),
+    Tracked("run_settlements", ("run_id",), ("settled_on", "failed", "started_by", "started_by_principal")),
     Tracked("bank_detail_changes", ("id",), ("schedule_id", "provider_id", "old_name", "old_sort_code",
                                              "old_account_number", "new_name", "new_sort_code", "new_account_number",
                                              "reason", "changed_by", "changed_by_principal")),

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0009"  # the newest revision in migrations/versions (tests/test_schema.py keeps it so)
+HEAD = "0010"  # the newest revision in migrations/versions (tests/test_schema.py keeps it so)
 
 
 def migrations_path() -> Path:
@@ -35,8 +35,14 @@ def revision(engine: Engine) -> str | None:
     with engine.connect().execution_options(ipb_read_only=True) as conn:
         try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except DBAPIError:  # no alembic_version table: a new, empty database
-            return None
+        except DBAPIError as exc:
+            if _no_such_table(exc):  # a new, empty database
+                return None
+            raise  # a lock, a file that is not a database, a lost connection: not an empty database
+
+
+def _no_such_table(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig)
 
 
 def is_current(engine: Engine) -> bool:

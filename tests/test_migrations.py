@@ -1,0 +1,75 @@
+"""Upgrading an existing ledger: a run submitted under schema 0009 is settled after `alembic upgrade` to 0010."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from ledger.domain import FunderKind, Stream
+from ledger.errors import NotAllowed
+from ledger.reports.verify import verify
+from ledger.services import parties, payees, payment_runs, payment_settlement
+from ledger.services.budgets import Allocation, allocate
+from ledger.storage.engine import make_engine
+from ledger.storage.identity import acting_for_users
+from ledger.storage.schema import alembic_config, revision
+from tests.support import seed_users
+
+
+@pytest.fixture
+def empty_url(databases, tmp_path):
+    """An empty database (no schema at all) on the engine under test; its URL."""
+    if not databases.server:
+        yield f"sqlite:///{tmp_path / 'old.sqlite'}"
+        return
+    name = f"ipb_mig_{id(tmp_path)}"
+    admin = create_engine(databases.server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(databases.server).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def upgrade(engine, to: str) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, to)
+
+
+def test_a_run_submitted_under_0009_settles_after_upgrading_to_0010(empty_url):
+    engine = acting_for_users(make_engine(empty_url))
+    try:
+        upgrade(engine, "0009")
+        assert revision(engine) == "0009" and not inspect(engine).has_table("run_settlements")
+        seed_users(engine)
+        parties.add_funder(engine, "council", "Council", FunderKind.COUNCIL)
+        parties.register_person(engine, "P1")
+        allocate(engine, [Allocation("P1", 2025, Stream.CARE_ACT, 100_000, "council", date(2025, 4, 7))],
+                 actor="tester")
+        payees.add_paying_account(engine, "council", "Council", "400000", "12345678", actor="tester")
+        payees.add_provider(engine, "acme", "Acme Care", "401122", "22223333", actor="tester")
+        for number, amount in (("A-1", 5_000), ("A-2", 7_000)):
+            payees.add_invoice(engine, "acme", number, "P1", amount, invoice_date=date(2025, 4, 7),
+                               paying_account="council", actor="tester")
+        run = payment_runs.gather(engine, "council", date(2025, 5, 6), actor="tester").run
+        payment_runs.approve(engine, run.id, actor="checker")
+        payment_settlement.payment_file(engine, run.id, "csv", actor="tester")
+        payment_settlement.submit(engine, run.id, actor="tester")
+
+        upgrade(engine, "head")
+        assert revision(engine) == "0010" and inspect(engine).has_table("run_settlements")
+        failed = {run.payments[1].id: "account closed"}
+        view = payment_settlement.settle(engine, run.id, on=date(2025, 5, 7), actor="tester", failed=failed)
+        assert [p.status for p in view.payments] == ["settled", "failed"] and view.status == "settled"
+        with pytest.raises(NotAllowed, match="this asks for it with none failed"):
+            payment_settlement.settle(engine, run.id, on=None, actor="tester")
+        assert verify(engine).ok
+    finally:
+        engine.dispose()
