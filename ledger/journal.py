@@ -156,11 +156,16 @@ def check_entry(
     accounts: Mapping[str, AccountState],
     closed: Sequence[ClosedRange] = (),
     released: Sequence[Line] = (),
+    later: Mapping[str, Mapping[date, int]] | None = None,
+    released_on: date | None = None,
 ) -> list[Change]:
     """Decide whether `draft` may post and return what it does to each account.
 
     `released` are the pending lines of a hold that this draft posts or voids; they stop
-    counting as held. Raises a LedgerError naming the numbers if any rule refuses.
+    counting as held. `later` gives, for the non-negative accounts that have any, the movements of
+    their available balance by day (`available_movement`) dated after some day no later than the
+    entry's; `released_on` is the date of the hold released. Raises a LedgerError naming the numbers
+    if any rule refuses.
     """
     _check_period(draft.effective_date, closed)
     if draft.phase is not Phase.VOID and not draft.lines:
@@ -171,6 +176,8 @@ def check_entry(
         raise InvalidInput("a hold must be in one currency", currencies=sorted({line.currency for line in draft.lines}))
     changes = _changes(draft, released)
     _check_limits(changes, accounts)
+    if later:
+        _check_dated_limits(changes, accounts, later, draft.effective_date, released_on)
     return changes
 
 
@@ -227,6 +234,7 @@ def _changes(draft: Draft, released: Sequence[Line]) -> list[Change]:
 
 
 def _check_limits(changes: Iterable[Change], accounts: Mapping[str, AccountState]) -> None:
+    """No non-negative account may end below zero (unless the entry raises it): its balance after every entry."""
     for change in changes:
         before = accounts[change.account]
         if not before.non_negative:
@@ -247,6 +255,73 @@ def _check_limits(changes: Iterable[Change], accounts: Mapping[str, AccountState
                 held=before.held,
                 limit=0,
             )
+
+
+# --- limits by date -----------------------------------------------------------------
+# What an account has available on a day is its posted balance from postings dated up to that day, less
+# the open holds dated up to that day. A non-negative account must not be below zero on ANY day: a spend
+# dated in April cannot be paid out of an allocation dated in June, and a reduction back-dated to April
+# must not take a later day below zero. `_check_limits` covers the last day (the stored totals); for an
+# entry dated before some of the account's movements, the days from its date on are checked one by one.
+
+
+def dated_effect(before: AccountState, change: Change) -> tuple[int, int]:
+    """(moved, freed): how much `change` moves the account's available balance from the entry's own date on,
+    and how much releasing a hold frees from that hold's date on."""
+    freed = before.moved(released=change.released).available - before.available if change.released else 0
+    return before.moved(change.posted, change.pending, change.released).available - before.available - freed, freed
+
+
+def _available_by_day(state: AccountState, moves: Mapping[date, int], on: date,
+                      also: date | None = None) -> list[tuple[date, int]]:
+    """(day, available at the end of it) for `on` and each later day the account moves (and `also`), latest
+    first. `moves` are the account's movements dated after some day <= `on`; `state` holds its totals."""
+    days = {t for t in moves if t > on}
+    if also is not None and also > on:
+        days.add(also)
+    out = []
+    running = state.available
+    for day in sorted(days, reverse=True):
+        out.append((day, running))
+        running -= moves.get(day, 0)
+    out.append((on, running))
+    return out
+
+
+def spendable(state: AccountState, moves: Mapping[date, int], on: date) -> int:
+    """The most that may leave the account on `on` without it being below zero on that day or any later one."""
+    return min(available for _, available in _available_by_day(state, moves, on))
+
+
+def available_movement(account_type: AccountType, posted: int, pending_debits: int, pending_credits: int) -> int:
+    """How postings of one account on one day move its available balance: `posted` (signed, debit positive)
+    moves it, and of open holds only the side that reduces it counts (as `AccountState.held` does)."""
+    held = pending_credits if account_type.normal_sign > 0 else pending_debits
+    return account_type.normal_sign * posted - held
+
+
+def _check_dated_limits(changes: Iterable[Change], accounts: Mapping[str, AccountState],
+                        later: Mapping[str, Mapping[date, int]], on: date, released_on: date | None) -> None:
+    for change in changes:
+        before = accounts[change.account]
+        moves = later.get(change.account)
+        if not before.non_negative or not moves:
+            continue
+        moved, freed = dated_effect(before, change)
+        freed_on = max(released_on or on, on)
+        for day, had in _available_by_day(before, moves, on, freed_on):
+            change_on_day = moved + (freed if day >= freed_on else 0)
+            if change_on_day < 0 and had + change_on_day < 0:
+                raise InsufficientFunds(
+                    f"account {before.code} would go below zero on {day}: requested "
+                    f"{format_amount(-change_on_day, before.currency)}, available on {day} "
+                    f"{format_amount(had, before.currency)}, limit 0.00",
+                    account=before.code,
+                    on=day.isoformat(),
+                    requested=-change_on_day,
+                    available=had,
+                    limit=0,
+                )
 
 
 def apply_changes(

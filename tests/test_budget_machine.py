@@ -10,7 +10,7 @@ the invariants of ARCHITECTURE.md against both the ledger's own reports and the 
   4. person: per stream allocated = spent + recovered + available + held
   5. every split (attribution, recovery by source, risk share) is exact with no negative part
   6. a refused operation writes nothing; a replay posts nothing new
-  7. no non-negative account goes below zero, holds included
+  7. no non-negative account goes below zero, holds included, on any day (balances by effective date)
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ class MEntry:
     lines: dict[str, int]
     posted: bool = True  # False for a hold (pending)
     reversed: bool = False
+    day: date = date.min  # the effective date
+    resolved: bool = False  # a hold posted or voided: no longer held on any day
 
 
 @dataclass
@@ -107,15 +109,35 @@ class Model:
         if self.closed & lines.keys():
             raise Refused(f"{sorted(self.closed & lines.keys())} closed")
 
-    def check_limits(self, lines: dict[str, int], pending: bool = False) -> None:
+    def available_on(self, account: str, day: date) -> int:
+        """What the account had available at the end of `day`, from the entries dated up to it: posted
+        amounts, less the credits of holds still open."""
+        total = 0
+        for e in self.entries.values():
+            amount = e.lines.get(account, 0)
+            if e.day <= day and (e.posted or (not e.resolved and amount < 0)):
+                total += amount
+        return total
+
+    def days_from(self, account: str, day: date) -> set[date]:
+        """`day` and every later day on which an entry names the account."""
+        return {day} | {e.day for e in self.entries.values() if account in e.lines and e.day > day}
+
+    def spendable(self, account: str, day: date) -> int:
+        """The most that can leave the account on `day` without it being below zero then or on any later day."""
+        return min(self.available_on(account, d) for d in self.days_from(account, day))
+
+    def check_limits(self, lines: dict[str, int], day: date, pending: bool = False) -> None:
         self.check_open(lines)
         for account, amount in lines.items():
             if account not in self.non_negative:
                 continue
             before = self.available(account)
-            after = before + amount if (not pending or amount < 0) else before
-            if after < 0 and after < before:
+            change = amount if (not pending or amount < 0) else 0
+            if before + change < 0 and change < 0:
                 raise Refused(f"{account} would go below zero")
+            if change < 0 and any(self.available_on(account, d) + change < 0 for d in self.days_from(account, day)):
+                raise Refused(f"{account} would go below zero on some day from {day}")
 
     def apply(self, entry_id: int, entry: MEntry) -> None:
         self.entries[entry_id] = entry
@@ -193,9 +215,9 @@ class BudgetMachine(RuleBasedStateMachine):
             raise AssertionError("the model expected a refusal, the ledger accepted") from None
         return act(), expected
 
-    def attribute(self, person: str, fy: int, amount: int, named: Stream | None) -> dict[Stream, int]:
+    def attribute(self, person: str, fy: int, amount: int, named: Stream | None, day: date) -> dict[Stream, int]:
         streams = self.components[(person, fy)]
-        available = {s: self.m.available(chart.stream_available(person, fy, s)) for s in streams}
+        available = {s: self.m.spendable(chart.stream_available(person, fy, s), day) for s in streams}
         if named is not None:
             if named not in available or available[named] < amount:
                 raise Refused("the named stream cannot cover it")
@@ -226,7 +248,8 @@ class BudgetMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: len(self.pools) < 4)
     @rule(fy=st.sampled_from(YEARS), partners=st.lists(st.sampled_from(PARTNERS), min_size=1, unique=True),
-          fixed=st.booleans(), carry=st.booleans(), overspend=st.booleans(), cuts=st.lists(pick, min_size=2, max_size=2))
+          fixed=st.booleans(), carry=st.booleans(), overspend=st.booleans(),
+          cuts=st.lists(pick, min_size=2, max_size=2))
     def create_pool(self, fy, partners, fixed, carry, overspend, cuts):  # type: ignore[no-untyped-def]
         self.last = None
         code = f"pool{len(self.pools) + 1}"
@@ -262,7 +285,7 @@ class BudgetMachine(RuleBasedStateMachine):
         if done:
             posted, expected = done
             assert lines_of(posted) == expected
-            self.m.apply(posted.entry.id, MEntry("contribution", expected))
+            self.m.apply(posted.entry.id, MEntry("contribution", expected, day=date(pool.fy, 4, 1)))
             self.last = (act, [posted.entry.id])
 
     @precondition(lambda self: self.pools)
@@ -300,6 +323,7 @@ class BudgetMachine(RuleBasedStateMachine):
                 if target_pool:
                     lines[chart.pool_unallocated(target_pool.code)] = balance
                     lines |= {chart.pool_contributions(target_pool.code, p): -part for p, part in parts.items() if part}
+                self.m.check_limits(lines, date(pool.fy + 1, 3, 31))
             return balance, parts, lines
 
         def act():  # type: ignore[no-untyped-def]
@@ -313,7 +337,7 @@ class BudgetMachine(RuleBasedStateMachine):
             assert all(part * balance >= 0 for part in result.shares.parts.values())  # and no part the wrong way
             if lines:
                 assert lines_of(result.entry) == lines
-                self.m.apply(result.entry.entry.id, MEntry("pool-year-end", lines))
+                self.m.apply(result.entry.entry.id, MEntry("pool-year-end", lines, day=date(pool.fy + 1, 3, 31)))
             else:
                 assert result.entry is None
             pool.closed = True
@@ -356,7 +380,7 @@ class BudgetMachine(RuleBasedStateMachine):
                 raise Refused("this source cannot fund this stream")
             lines = {target: amount, account: -amount}
             self.m.non_negative.add(target)  # a stream's available account never goes below zero, new or not
-            self.m.check_limits(lines)
+            self.m.check_limits(lines, date(fy, 4, 1))
             return lines
 
         def act():  # type: ignore[no-untyped-def]
@@ -367,7 +391,7 @@ class BudgetMachine(RuleBasedStateMachine):
         if done:
             posted, expected = done
             assert lines_of(posted) == expected
-            self.m.apply(posted.entry.id, MEntry("allocation", expected))
+            self.m.apply(posted.entry.id, MEntry("allocation", expected, day=date(fy, 4, 1)))
             self.m.non_negative.add(target)
             streams = self.components.setdefault((person, fy), [])
             if stream not in streams:
@@ -400,7 +424,7 @@ class BudgetMachine(RuleBasedStateMachine):
         key = self.key()
 
         def predict():  # type: ignore[no-untyped-def]
-            parts = self.attribute(person, fy, amount, named)
+            parts = self.attribute(person, fy, amount, named, date(fy, 5, 1))
             return parts, self.outflow_lines(person, fy, parts)
 
         def act():  # type: ignore[no-untyped-def]
@@ -414,7 +438,7 @@ class BudgetMachine(RuleBasedStateMachine):
             assert out.attributed.parts == parts
             (posted,) = out.posted
             assert lines_of(posted) == lines
-            self.m.apply(posted.entry.id, MEntry("spend", lines, posted=not hold))
+            self.m.apply(posted.entry.id, MEntry("spend", lines, posted=not hold, day=date(fy, 5, 1)))
             if hold:
                 self.holds[posted.entry.id] = MHold(person, fy, parts)
             self.last = (act, [posted.entry.id])
@@ -427,6 +451,7 @@ class BudgetMachine(RuleBasedStateMachine):
         hold = self.holds.pop(hold_id)
         held = self.m.entries[hold_id].lines
         total = sum(hold.parts.values())
+        self.m.entries[hold_id].resolved = True
         if how == "void":
             journal.void_hold(self.engine, hold_id, actor="m", effective_date=LATER)
             self.m.release(held)
@@ -440,7 +465,7 @@ class BudgetMachine(RuleBasedStateMachine):
         lines = {a: v for a, v in self.outflow_lines(hold.person, hold.fy, parts).items() if v}
         assert lines_of(posted) == lines
         self.m.release(held)
-        self.m.apply(posted.entry.id, MEntry("spend", lines))
+        self.m.apply(posted.entry.id, MEntry("spend", lines, day=LATER))
 
     @precondition(lambda self: self.components)
     @rule(which=pick, amount=st.integers(min_value=1, max_value=30_000),
@@ -450,7 +475,7 @@ class BudgetMachine(RuleBasedStateMachine):
         key = self.key()
 
         def predict():  # type: ignore[no-untyped-def]
-            parts = self.attribute(person, fy, amount, named)
+            parts = self.attribute(person, fy, amount, named, date(fy, 9, 1))
             per_stream = []
             for s, part in parts.items():
                 account = chart.stream_available(person, fy, s)
@@ -473,7 +498,7 @@ class BudgetMachine(RuleBasedStateMachine):
             assert out.attributed.parts == parts
             assert [lines_of(p) for p in out.posted] == per_stream
             for posted, lines in zip(out.posted, per_stream):
-                self.m.apply(posted.entry.id, MEntry("recovery", lines))
+                self.m.apply(posted.entry.id, MEntry("recovery", lines, day=date(fy, 9, 1)))
             self.last = (act, [out.posted[0].entry.id])  # a replay finds the first entry under the key
 
     # --- reversals and replays -------------------------------------------------------------
@@ -495,7 +520,7 @@ class BudgetMachine(RuleBasedStateMachine):
         def predict() -> dict[str, int]:
             if not entry.posted:
                 raise Refused("a hold is voided or posted, not reversed")
-            self.m.check_limits(mirror)
+            self.m.check_limits(mirror, LATER)
             return mirror
 
         def act():  # type: ignore[no-untyped-def]
@@ -506,7 +531,7 @@ class BudgetMachine(RuleBasedStateMachine):
             posted, expected = done
             assert lines_of(posted) == expected and posted.entry.reverses == entry_id
             entry.reversed = True
-            self.m.apply(posted.entry.id, MEntry(entry.kind, expected))
+            self.m.apply(posted.entry.id, MEntry(entry.kind, expected, day=LATER))
             self.last = (act, [posted.entry.id])
 
     @precondition(lambda self: self.last is not None)
@@ -529,8 +554,10 @@ class BudgetMachine(RuleBasedStateMachine):
         assert stored == modelled, {c: (stored[c], modelled[c]) for c in stored if stored[c] != modelled[c]}
         known = {c for c, v in self.m.bal.items() if v} | {c for c, v in self.m.held_dr.items() if v}
         assert known <= set(stored)
-        for account in self.m.non_negative:  # the model's own view of limits agrees
+        for account in self.m.non_negative:  # the model's own view of limits agrees, on every day
             assert self.m.available(account) >= 0, account
+            for day in self.m.days_from(account, date.min):
+                assert self.m.available_on(account, day) >= 0, (account, day)
 
     @invariant()
     def pools_reconcile(self) -> None:

@@ -520,7 +520,8 @@ def test_spend_the_budget_cannot_cover_is_refused_with_the_numbers(budget):
     assert "requested 100.01, available 100.00" in error.reason
     refused(budget, InvalidInput, spend, budget, "P1", FY, 5_00, on=DAY, actor="t", stream=Stream.NHS_CHC)
     refused(budget, InvalidInput, spend, budget, "P1", FY, 0, on=DAY, actor="t")
-    refused(budget, UnknownParty, spend, budget, "P1", FY + 1, 1_00, on=DAY, actor="t")
+    refused(budget, UnknownParty, spend, budget, "P1", FY + 1, 1_00, on=date(FY + 1, 4, 1), actor="t")
+    refused(budget, InvalidInput, spend, budget, "P1", FY + 1, 1_00, on=DAY, actor="t")  # a day of another year
     refused(budget, UnknownParty, spend, budget, "P2", FY, 1_00, on=DAY, actor="t")
 
 

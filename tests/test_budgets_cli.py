@@ -268,7 +268,7 @@ def test_budget_spend_refusals_carry_the_numbers(budget, engine):
     assert "amount must be positive" in refused(budget, engine, "budget", "spend", "P1", *FY, "--amount", "-1.00",
                                                 *DAY, code=2)
     assert "has no budget for 2026/27" in refused(budget, engine, "budget", "spend", "P1", "--fy", "2026/27",
-                                                  "--amount", "1.00", *DAY, code=1)
+                                                  "--amount", "1.00", "--date", "2026-04-01", code=1)
     assert "has no stream s117" in refused(budget, engine, "budget", "rule", "P1", *FY, "--waterfall", "s117",
                                            code=2)
 
@@ -337,3 +337,9 @@ def test_reconcile_finds_a_tampered_balance_and_exits_1(budget, engine):
 def test_reconcile_is_for_those_who_may_verify(budget, engine):
     assert as_json(budget("reconcile", "--json", user="auditor"))["ok"] is True
     refused(budget, engine, "reconcile", code=1, user="broker")
+
+
+@pytest.mark.parametrize("extra", [(), ("--fy", "2025/26"), ("--as-of", "2025-04-30")])
+def test_budget_show_of_someone_never_registered_is_refused_not_an_empty_budget(pooled, engine, extra):
+    line = refused(pooled, engine, "budget", "show", "P9", *extra, code=1)
+    assert "no person 'P9'" in line and "ipb person add" in line

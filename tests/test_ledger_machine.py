@@ -99,6 +99,9 @@ def hold_size(lines: tuple[Line, ...]) -> int:
     return sum(line.amount for line in lines if line.amount > 0)
 
 
+Moved = tuple[date, Phase, tuple[Line, ...]]  # an entry as the limits by day see it
+
+
 class Refused(Exception):
     """The model's prediction that an operation is refused with `error`."""
 
@@ -118,9 +121,13 @@ class Model:
         return len(self.entries) + 1
 
     def effect(
-        self, lines: tuple[Line, ...], phase: Phase, released: tuple[Line, ...], accounts: dict[str, ModelAccount]
+        self, lines: tuple[Line, ...], phase: Phase, released: tuple[Line, ...], accounts: dict[str, ModelAccount],
+        day: date | None = None, releasing: int | None = None, batch: tuple[Moved, ...] = (),
     ) -> dict[str, ModelAccount]:
-        """New states of the accounts an entry touches, or Refused. Does not change `accounts`."""
+        """New states of the accounts an entry touches, or Refused. Does not change `accounts`.
+
+        With `day` (the entry's date) also the limits on every day: `releasing` is the hold it resolves,
+        `batch` the entries of the same batch before it."""
         if phase is Phase.PENDING and {l.account for l in lines if l.amount > 0} & {
                 l.account for l in lines if l.amount < 0}:
             raise Refused(InvalidInput)  # a hold may not debit and credit the same account
@@ -152,7 +159,41 @@ class Model:
         for code, a in after.items():
             if a.non_negative and a.available < 0 and a.available < accounts[code].available:
                 raise Refused(InsufficientFunds)
+        if day is not None:
+            self.check_every_day(lines, phase, day, releasing, batch)
         return after
+
+    def moves(self, batch: tuple[Moved, ...] = (), without: int | None = None) -> list[Moved]:
+        """(date, phase, lines) of every posted entry and open hold (but hold `without`), then `batch`."""
+        kept = [(e.sealed.effective_date, e.phase, e.lines) for e in self.entries.values()  # type: ignore[union-attr]
+                if e.id != without
+                and (e.phase is Phase.POSTED or (e.phase is Phase.PENDING and e.resolved_by is None))]
+        return kept + list(batch)
+
+    def available_on(self, moves: list[Moved], code: str, day: date) -> int:
+        """What `code` had available at the end of `day`, recomputed from `moves` dated up to it: posted
+        amounts, and open holds on the side that reduces the account."""
+        sign = 1 if self.accounts[code].type in DEBIT_NORMAL else -1
+        total = 0
+        for when, phase, lines in moves:
+            for line in lines:
+                if when <= day and line.account == code and (phase is Phase.POSTED or sign * line.amount < 0):
+                    total += sign * line.amount
+        return total
+
+    def check_every_day(self, lines: tuple[Line, ...], phase: Phase, day: date, releasing: int | None,
+                        batch: tuple[Moved, ...]) -> None:
+        """Refused if on some day a non-negative account would end below zero, and lower than it was."""
+        before = self.moves(batch)
+        after = self.moves(batch, without=releasing) + ([(day, phase, lines)] if lines else [])
+        days = {when for when, _, _ in after} | {when for when, _, _ in before}
+        for code in {line.account for line in lines} | {line.account for _, _, ls in before for line in ls}:
+            if not self.accounts[code].non_negative:
+                continue
+            for when in days:
+                now, then = self.available_on(after, code, when), self.available_on(before, code, when)
+                if now < 0 and now < then:
+                    raise Refused(InsufficientFunds)
 
 
 # --- the machine ----------------------------------------------------------------------------
@@ -275,7 +316,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def post(self, draft: Draft, key: str | None) -> None:
         """Post a draft the model has an opinion on: accepted, or refused with nothing written."""
         try:
-            self.model.effect(draft.lines, draft.phase, (), self.model.accounts)
+            self.model.effect(draft.lines, draft.phase, (), self.model.accounts, day=draft.effective_date)
         except Refused as refusal:
             self.refused(refusal.error, lambda: journal.post(self.engine, draft, actor=ACTOR, key=key))
             return
@@ -331,6 +372,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 batch.append((self.draw_draft(data), self.fresh("b")))
         # predict: a replay for keys already posted, sequential rules for the rest
         states = dict(self.model.accounts)
+        earlier: tuple[Moved, ...] = ()  # the batch's new entries so far
         fresh: dict[str, int] = {}
         expected: list[tuple[str, object]] = []  # ("replay", entry) | ("new", draft) | ("repeat", index)
         refusal: type[LedgerError] | None = None
@@ -344,7 +386,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 expected.append(("new", draft))
                 if refusal is None:
                     try:
-                        states.update(self.model.effect(draft.lines, draft.phase, (), states))
+                        states.update(self.model.effect(draft.lines, draft.phase, (), states,
+                                                        day=draft.effective_date, batch=earlier))
+                        earlier += ((draft.effective_date, draft.phase, draft.lines),)
                     except Refused as r:
                         refusal = r.error
         if refusal is not None:
@@ -503,7 +547,8 @@ class LedgerMachine(RuleBasedStateMachine):
         lines: tuple[Line, ...] = () if void else hold.lines
         if amount is None or void:
             try:
-                self.model.effect(lines, Phase.VOID if void else Phase.POSTED, hold.lines, self.model.accounts)
+                self.model.effect(lines, Phase.VOID if void else Phase.POSTED, hold.lines, self.model.accounts,
+                                  day=DATES[2], releasing=hold_id)
             except Refused as refusal:
                 self.refused(refusal.error, call)
                 return
@@ -604,7 +649,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         lines = tuple(Line(line.account, -line.amount, line.currency) for line in original.lines)
         try:
-            self.model.effect(lines, Phase.POSTED, (), self.model.accounts)
+            self.model.effect(lines, Phase.POSTED, (), self.model.accounts, day=DATES[2])
         except Refused as refusal:
             self.refused(refusal.error, call)
             return

@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ledger.cli.common import JsonFlag, parse_date, parse_fy, refusals, requires, settings
+from ledger.calendar import financial_year
+from ledger.cli.common import JsonFlag, date_in_fy, parse_date, parse_fy, refusals, requires, settings
 from ledger.cli.output import emit_json, money, out, say
 from ledger.errors import InvalidInput
 from ledger.formats.assessments import AssessmentCase, case_from, read_case
@@ -61,8 +62,9 @@ def assess(
     age: Annotated[int | None, typer.Option(help="Age in years (flags mode)", rich_help_panel="Case")] = None,
     setting: Annotated[Setting, typer.Option(rich_help_panel="Case")] = Setting.OWN_HOME,
     need: Annotated[list[Need], typer.Option(help="An assessed finding (repeatable)", rich_help_panel="Case")] = [],  # noqa: B006
-    on: Annotated[str | None, typer.Option("--date", help="Date the charge applies from / the allocation date "
-                                                          "(default today)")] = None,
+    on: Annotated[str | None, typer.Option("--date", help=(
+        "Date the charge applies from (flags mode) and the allocation's date (inside --fy). Default: a case file's "
+        "own date; else today, or with --fy today if inside the year, else the year's first day"))] = None,
     weekly_cost: Annotated[str | None, typer.Option(help="Weekly cost of care: adds a financial assessment",
                                                     rich_help_panel="Finances")] = None,
     residential: Annotated[bool, typer.Option(help="Residential care (else non-residential)",
@@ -89,7 +91,8 @@ def assess(
 
     With --allocate P0001 --fy 2025/26 the year's package is allocated:
     the contribution to the personal-contribution stream, the rest to the Care Act stream, each entry
-    recording the rule and parameter version used.
+    recording the rule and parameter version used. The charge must apply from a date inside that year;
+    the allocations are dated --date (inside the year), else the date the charge applies from.
     """
     if file is not None and age is not None:
         raise InvalidInput("describe the case either in FILE or with --age and the other flags, not both")
@@ -98,15 +101,21 @@ def assess(
     elif age is None:
         raise InvalidInput("give a case file, or at least --age (see ipb assess --help)")
     else:
-        case = case_from(_flags_case(age, setting, need, on, weekly_cost, residential, capital, income, mig_band,
-                                     dre, housing), "flags")
+        charge_day = date_in_fy(None, parse_fy(fy), incoming=True).isoformat() if fy and on is None else on
+        case = case_from(_flags_case(age, setting, need, charge_day, weekly_cost, residential, capital, income,
+                                     mig_band, dre, housing), "flags")
     outcome = _decide(case)
     if allocate:
         if outcome.charge is None or case.finances is None or not fy:
             raise InvalidInput("--allocate needs a [finances] section in the file and --fy")
+        year, period = parse_fy(fy), financial_year(parse_fy(fy))
+        if case.finances.on not in period:  # that day's year of parameters decided the charge
+            raise InvalidInput(f"the charge applies from {case.finances.on}, outside {period.label} ({period.start} "
+                               f"to {period.end}): assess it from a date inside the budget's year")
+        day = date_in_fy(on, year, incoming=True) if on is not None else case.finances.on
         outcome.posted.extend(fund_from_assessment(
-            settings.engine, allocate, parse_fy(fy), outcome.charge, case.finances.weekly_cost_of_care,
-            council=council, person_funder=person_funder, on=parse_date(on), actor=settings.who))
+            settings.engine, allocate, year, outcome.charge, case.finances.weekly_cost_of_care,
+            council=council, person_funder=person_funder, on=day, actor=settings.who))
     _show(outcome, as_json)
 
 

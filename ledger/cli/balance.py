@@ -23,24 +23,29 @@ app = typer.Typer(add_completion=False)
 def balance(
     code: Annotated[str | None, typer.Argument(help="One account; leave out for the trial balance")] = None,
     prefix: Annotated[str | None, typer.Option(help="Trial balance of accounts under this prefix")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Posted balances up to this date")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Balances at the end of this date, e.g. 2025-09-30 "
+                                                               "(default: now, every date)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """An account's balance, or the trial balance.
 
-    The trial balance must sum to zero; --as-of gives posted balances up to a date.
+    The trial balance must sum to zero; --as-of gives posted balances up to a date. For one account,
+    --as-of gives its balance and the holds open at the end of that date (by effective dates).
 
-    Example: ipb balance --prefix pool: --as-of 2025-09-30
+    Examples: ipb balance --prefix pool: --as-of 2025-09-30
+              ipb balance person:P0001:2025-26:s117:available --as-of 2025-04-30
     """
+    day = parse_date(as_of) if as_of is not None else None
     if code:
-        state = account_balance(settings.engine, code)
+        state = account_balance(settings.engine, code, day)
         if as_json:
-            emit_json(account_json(state))
+            emit_json({**account_json(state), "as_of": day})
         else:
             say(f"{state.code}: balance {money(state.normal_balance, state.currency)}, held "
-                f"{money(state.held, state.currency)}, available {money(state.available, state.currency)}")
+                f"{money(state.held, state.currency)}, available {money(state.available, state.currency)}"
+                f"{f' at the end of {day}' if day else ''}")
         return
-    tb = trial_balance(settings.engine, prefix, parse_date(as_of) if as_of else None)
+    tb = trial_balance(settings.engine, prefix, day)
     if as_json:
         emit_json({"as_of": tb.as_of, "balanced": tb.balanced, "debits": tb.debits, "credits": tb.credits,
                    "accounts": [{"code": a.code, "currency": a.currency, "balance": a.balance} for a in tb.accounts]})
@@ -55,4 +60,4 @@ def balance(
         table.add_row(Text(f"total {currency}", style="bold"), money(tb.debits.get(currency, 0), currency),
                       money(tb.credits.get(currency, 0), currency))
     out.print(table)
-    out.print("[green]balanced[/]" if tb.balanced else "[bold red]NOT BALANCED[/]")
+    say("balanced", "green") if tb.balanced else say("NOT BALANCED", "bold red")

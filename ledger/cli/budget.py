@@ -7,15 +7,17 @@ from typing import Annotated
 
 import typer
 
-from ledger.calendar import financial_year
+from ledger.calendar import financial_year, financial_year_of, in_year
 from ledger.cli.app import summary
 from ledger.cli.common import (
-    DateOption,
     FyOption,
+    IncomingDateOption,
     JsonFlag,
     KeyOption,
+    OutgoingDateOption,
     PersonArg,
     choice,
+    date_in_fy,
     parse_date,
     parse_fy,
     positive_amount,
@@ -27,6 +29,7 @@ from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, 
 from ledger.cli.views import entry_json
 from ledger.domain import Attribution, Stream
 from ledger.money import parse_amount
+from ledger.reports.balances import budget_on
 from ledger.reports.budgets import budget_view
 from ledger.roles import Permission
 from ledger.services import budgets
@@ -49,6 +52,14 @@ BUDGET_COLUMNS = (
     Column("available", lambda r: r.available, money=True),
 )
 
+ON_DAY_COLUMNS = (
+    Column("FY", lambda r: financial_year(r.fy).label),
+    Column("stream", lambda r: r.stream),
+    Column("held", lambda r: r.held, money=True),
+    Column("available", lambda r: r.available, money=True),
+    Column("spendable", lambda r: r.spendable, money=True),
+)
+
 
 def _stream(text: str | None) -> Stream | None:
     return choice(Stream, text, "stream") if text else None
@@ -63,7 +74,7 @@ def budget_allocate(
     stream: Annotated[str, typer.Option(help=", ".join(s.value for s in Stream))],
     amount: Annotated[str, typer.Option(help="Amount; negative reduces the budget")],
     source: Annotated[str, typer.Option("--from", help="Funder code, or pool:<code>")],
-    on: DateOption = None,
+    on: IncomingDateOption = None,
     key: KeyOption = None,
     memo: MemoOption = "",
     as_json: JsonFlag = False,
@@ -71,9 +82,13 @@ def budget_allocate(
     """Allocate (or, with a negative amount, reduce) a stream of a person's budget from a funder or pool.
 
     Example: ipb budget allocate P0001 --fy 2025/26 --stream nhs-phb --amount 12,480.00 --from pool:bcf-2025
+
+    The date lies inside the year (a date outside it is refused); without --date it is today if today is
+    inside the year, else the year's first day. Money allocated on a day can only be spent from that day on.
     """
-    item = budgets.Allocation(person, parse_fy(fy), choice(Stream, stream, "stream"), parse_amount(amount), source,
-                              parse_date(on), key, memo)
+    year = parse_fy(fy)
+    item = budgets.Allocation(person, year, choice(Stream, stream, "stream"), parse_amount(amount), source,
+                              date_in_fy(on, year, incoming=True), key, memo)
     posted = budgets.allocate(settings.engine, [item], actor=settings.who)[0]
     emit_json(entry_json(posted.entry, posted.replayed)) if as_json else say(
         f"entry {posted.entry.id}: {person} {item.stream} {money(item.amount)} from {source}"
@@ -108,7 +123,7 @@ def budget_spend(
     fy: FyOption,
     amount: Annotated[str, typer.Option(help="Amount spent")],
     stream: StreamOption = None,
-    on: DateOption = None,
+    on: OutgoingDateOption = None,
     hold: Annotated[bool, typer.Option(help="Commit the money as a pending hold instead")] = False,
     key: KeyOption = None,
     memo: MemoOption = "",
@@ -116,10 +131,15 @@ def budget_spend(
 ) -> None:
     """Spend from a budget; the named stream pays, or the budget's rule shares it exactly.
 
-    Example: ipb budget spend P0001 --fy 2025/26 --amount 120.00 --stream care-act --memo "respite night"
+    Example: ipb budget spend P0001 --fy 2025/26 --amount 120.00 --stream care-act --date 2025-05-06
+
+    Only money the stream holds on that date (and keeps on every later day) can pay it; without --date,
+    today if inside the year, else the year's last day.
     """
-    result = budgets.spend(settings.engine, person, parse_fy(fy), positive_amount(amount), on=parse_date(on),
-                           actor=settings.who, stream=_stream(stream), key=key, memo=memo, hold=hold)
+    year = parse_fy(fy)
+    result = budgets.spend(settings.engine, person, year, positive_amount(amount),
+                           on=date_in_fy(on, year, incoming=False), actor=settings.who, stream=_stream(stream),
+                           key=key, memo=memo, hold=hold)
     _print_outflow(result, as_json)
 
 
@@ -131,17 +151,21 @@ def budget_recover(
     fy: FyOption,
     amount: Annotated[str, typer.Option(help="Amount to return to the funders")],
     stream: Annotated[str | None, typer.Option(help="The stream to recover from (default: the budget's rule)")] = None,
-    on: DateOption = None,
+    on: OutgoingDateOption = None,
     key: KeyOption = None,
     memo: MemoOption = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Return unspent money to where it came from, split exactly by what each source allocated.
 
-    Example: ipb budget recover P0001 --fy 2025/26 --amount 500.00 --memo "unspent at review"
+    Example: ipb budget recover P0001 --fy 2025/26 --amount 500.00 --date 2026-03-31 --memo "unspent at review"
+
+    Without --date: today if inside the year, else the year's last day.
     """
-    result = budgets.recover(settings.engine, person, parse_fy(fy), positive_amount(amount), on=parse_date(on),
-                             actor=settings.who, stream=_stream(stream), key=key, memo=memo)
+    year = parse_fy(fy)
+    result = budgets.recover(settings.engine, person, year, positive_amount(amount),
+                             on=date_in_fy(on, year, incoming=False), actor=settings.who, stream=_stream(stream),
+                             key=key, memo=memo)
     _print_outflow(result, as_json)
 
 
@@ -162,14 +186,32 @@ def _print_outflow(result: budgets.Outflow, as_json: bool) -> None:
 @requires(Permission.VIEW_PERSON, person="person")
 def budget_show(
     person: PersonArg,
-    fy: Annotated[str | None, typer.Option("--fy", help="Financial year (default: all)")] = None,
+    fy: Annotated[str | None, typer.Option("--fy", help="Financial year (default: all; with --as-of, the date's)")]
+    = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=(
+        "Each stream as it stood at the end of this date, inside --fy if given, e.g. 2025-04-30, with what a "
+        "spend dated that day can use"))] = None,
     fmt: FormatOption = Format.TABLE,
     as_json: JsonFlag = False,
 ) -> None:
     """A person's budget per stream: allocated, spent, recovered, held, available.
 
-    Example: ipb budget show P0001 --fy 2025/26
+    Examples: ipb budget show P0001 --fy 2025/26
+              ipb budget show P0001 --fy 2025/26 --as-of 2025-04-30
+
+    The figures are those of the trial balance and the person's statement. With --as-of, each
+    stream's available and held at the end of that date, and "spendable": the most a spend dated
+    that day can use (what the stream holds then and keeps on every later day), which is what
+    `ipb budget spend --date` and `ipb spend log --date` are judged against.
     """
+    if as_of is not None:
+        day = parse_date(as_of)
+        year = parse_fy(fy) if fy else financial_year_of(day).start.year
+        in_year(day, financial_year(year))
+        listing(budget_on(settings.engine, person, year, day), ON_DAY_COLUMNS,
+                title=f"Budget of {person} at the end of {day}", fmt=fmt, as_json=as_json,
+                to_json=lambda r: {**asdict(r), "as_of": day})
+        return
     rows = budget_view(settings.engine, person, parse_fy(fy) if fy else None)
     listing(rows, BUDGET_COLUMNS, title=f"Budget of {person}", fmt=fmt, as_json=as_json,
             to_json=lambda r: {**asdict(r), "available": r.available})

@@ -9,15 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.calendar import financial_year
+from ledger.calendar import financial_year, in_year
 from ledger.cli.app import summary
 from ledger.cli.common import (
-    DateOption,
     FyOption,
     JsonFlag,
     KeyOption,
     PersonArg,
     choice,
+    optional_date,
     parse_date,
     parse_fy,
     refusals,
@@ -59,8 +59,8 @@ def plan_create(
     person: PersonArg,
     fy: FyOption,
     file: PlanFile,
-    effective_from: Annotated[str | None, typer.Option(help="Date the plan takes effect (default: the file's, "
-                                                              "else 1 April)")] = None,
+    effective_from: Annotated[str | None, typer.Option(help="Date the plan takes effect, inside the --fy year "
+                                                              "(default: the file's, else 1 April)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Write version 1 of a person's care and support plan for a year, from a plan file.
@@ -88,7 +88,8 @@ def plan_amend(
     person: PersonArg,
     fy: FyOption,
     reason: Annotated[str, typer.Option(help="Why the plan changes (kept with the version)")],
-    effective_from: Annotated[str, typer.Option(help="Date the new version takes effect")],
+    effective_from: Annotated[str, typer.Option(help="Date the new version takes effect: inside the --fy year, "
+                                                     "not before the current version's")],
     file: Annotated[Path | None, typer.Option("--file", "-f", help="The complete new set of lines")] = None,
     line: Annotated[str | None, typer.Option(help="Add or change this one line (by code) with the flags below")] = None,
     remove: Annotated[list[str] | None, typer.Option("--remove", help="Drop this line (repeatable)")] = None,
@@ -185,7 +186,8 @@ def plan_mode(
     person: PersonArg,
     fy: FyOption,
     mode: Annotated[str, typer.Argument(help=", ".join(m.value for m in Mode))],
-    effective_from: Annotated[str | None, typer.Option(help="Date it applies from (default 1 April)")] = None,
+    effective_from: Annotated[str | None, typer.Option(help="Date it applies from, inside the --fy year "
+                                                              "(default 1 April)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Set how the person's budget is managed for the year (earlier settings are kept as history).
@@ -220,8 +222,8 @@ POSITION_COLUMNS = (
 def plan_show(
     person: PersonArg,
     fy: FyOption,
-    upto: Annotated[str | None, typer.Option(help="Count planned cost only up to this date (default: whole year)")]
-    = None,
+    upto: Annotated[str | None, typer.Option(help="Count planned cost only up to this date, inside the --fy year "
+                                                  "(default: the whole year)")] = None,
     fmt: FormatOption = Format.TABLE,
     as_json: JsonFlag = False,
 ) -> None:
@@ -232,7 +234,9 @@ def plan_show(
 
     Example: ipb plan show P0001 --fy 2025/26 --upto 2025-09-30
     """
-    view = plan_view(settings.engine, person, parse_fy(fy), upto=parse_date(upto) if upto else None)
+    year = parse_fy(fy)
+    view = plan_view(settings.engine, person, year, upto=in_year(parse_date(upto), financial_year(year)) if upto
+                     else None)
     if as_json or fmt is Format.JSON:
         emit_json(_view_json(view))
         return
@@ -344,8 +348,9 @@ def plan_commit(
     person: PersonArg,
     fy: FyOption,
     line: Annotated[str, typer.Option(help="The plan line's code")],
-    start: Annotated[str, typer.Option("--from", help="First day of the care committed")],
-    end: Annotated[str, typer.Option("--to", help="Last day of the care committed")],
+    start: Annotated[str, typer.Option("--from", help="First day of the care committed, inside the --fy year; "
+                                                      "the hold is dated this day")],
+    end: Annotated[str, typer.Option("--to", help="Last day of the care committed, inside the --fy year")],
     amount: Annotated[str | None, typer.Option(help="Hold this much (default: the line's planned cost)")] = None,
     key: KeyOption = None,
     as_json: JsonFlag = False,
@@ -367,14 +372,16 @@ def plan_commit(
 @requires(Permission.PLAN)
 def plan_release(
     commitment: Annotated[int, typer.Argument(help="The commitment's number (from `ipb plan commit`)")],
-    on: DateOption = None,
+    on: Annotated[str | None, typer.Option("--date", help=(
+        "Date of the release, inside the plan's year (default: today if inside it, else its last day, or its "
+        "first if it has not begun); never before the commitment's own date"))] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Release a commitment that will not be spent; the money is available again.
 
     Example: ipb plan release 3 --date 2025-04-20
     """
-    c = plan_spend.release_commitment(settings.engine, commitment, actor=settings.who, on=parse_date(on))
+    c = plan_spend.release_commitment(settings.engine, commitment, actor=settings.who, on=optional_date(on))
     _print_commitment(c, as_json)
 
 

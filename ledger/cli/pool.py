@@ -12,12 +12,11 @@ from rich.text import Text
 from ledger.calendar import financial_year
 from ledger.cli.app import summary
 from ledger.cli.common import (
-    DateOption,
     FyOption,
     JsonFlag,
     KeyOption,
     choice,
-    parse_date,
+    optional_date,
     parse_fy,
     positive_amount,
     refusals,
@@ -81,7 +80,7 @@ def pool_create(
 
 def _basis_points(percent: str) -> int:
     """"60" or "33.33" percent -> basis points, exactly."""
-    match = re.fullmatch(r"(\d{1,3})(?:\.(\d{1,2}))?%?", percent.strip())
+    match = re.fullmatch(r"([0-9]{1,3})(?:\.([0-9]{1,2}))?%?", percent.strip())
     if not match:
         raise InvalidInput(f"share {percent!r} should be a percentage like 60 or 33.33")
     return int(match[1]) * 100 + int((match[2] or "").ljust(2, "0"))
@@ -94,7 +93,9 @@ def pool_contribute(
     code: PoolArg,
     partner: Annotated[str, typer.Option(help="The partner paying in")],
     amount: Annotated[str, typer.Option(help="Amount, e.g. 1,250,000.00")],
-    on: DateOption = None,
+    on: Annotated[str | None, typer.Option("--date", help=(
+        "Date paid in, inside the pool's year, e.g. 2025-04-01 (default: today if inside the pool's year, else "
+        "the year's first day)"))] = None,
     key: KeyOption = None,
     memo: Annotated[str, typer.Option(help="What the contribution is for")] = "",
     as_json: JsonFlag = False,
@@ -102,10 +103,12 @@ def pool_contribute(
     """Record a partner's contribution to a pool.
 
     Example: ipb pool contribute bcf-2025 --partner icb --amount 250,000.00 --date 2025-04-01 --key icb-q1
+
+    A date outside the pool's financial year is refused. The pool can allocate money from the day it is paid in.
     """
     pence = positive_amount(amount)
-    posted = pools.contribute(settings.engine, code, partner, pence, on=parse_date(on), actor=settings.who, key=key,
-                              memo=memo)
+    posted = pools.contribute(settings.engine, code, partner, pence, on=optional_date(on), actor=settings.who,
+                              key=key, memo=memo)
     emit_json(entry_json(posted.entry, posted.replayed)) if as_json else say(
         f"entry {posted.entry.id}: {partner} contributed {money(pence)} to {code}")
 
@@ -136,7 +139,8 @@ def pool_show(code: PoolArg, as_json: JsonFlag = False) -> None:
 @requires(Permission.PERIOD)
 def pool_close_year(
     code: PoolArg,
-    on: DateOption = None,
+    on: Annotated[str | None, typer.Option("--date", help=(
+        "Date of the year end, inside the pool's year (default: the year's last day, e.g. 2026-03-31)"))] = None,
     carry_to: Annotated[str | None, typer.Option(help="Next year's pool, for a carry-forward pool")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -147,7 +151,7 @@ def pool_close_year(
 
     Example: ipb pool close-year bcf-2025 --date 2026-03-31
     """
-    result = pools.close_year(settings.engine, code, on=parse_date(on), actor=settings.who, carry_to=carry_to)
+    result = pools.close_year(settings.engine, code, on=optional_date(on), actor=settings.who, carry_to=carry_to)
     if as_json:
         emit_json({"pool": code, "balance": result.balance, "shares": result.shares.parts,
                    "reason": result.shares.reason, "entry": result.entry.entry.id if result.entry else None,

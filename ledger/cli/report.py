@@ -6,17 +6,16 @@ head it was produced at; `ipb audit verify --at ENTRY:HASH` later proves it unch
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from ledger import calendar
 from ledger.calendar import Period, financial_year_of, parse_period
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, parse_date, parse_fy, refusals, requires, settings
-from ledger.cli.output import emit_json, out, say
+from ledger.cli.output import console, emit_json, out, say
 from ledger.errors import InvalidInput
 from ledger.reports import books, reconcile, render, statements
 from ledger.reports.arrears import contribution_arrears
@@ -40,7 +39,7 @@ PeriodOption = Annotated[str | None, typer.Option(
 FORMATS = (*render.FORMATS, "pdf")
 FormatOption = Annotated[str, typer.Option(
     "--format", "-f", help="table (on screen), csv, json (amounts in pence), html, or pdf (with --out; needs "
-                           "the extra ipb[pdf]).")]
+                           "the extra ipb\\[pdf]).")]  # Typer reads help as Rich markup: \\[ is a [
 OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Write to this file instead of the screen.", show_default=False)]
 PrefixOption = Annotated[str | None, typer.Option(
@@ -48,7 +47,7 @@ PrefixOption = Annotated[str | None, typer.Option(
 
 
 def _period(text: str | None) -> Period:
-    return financial_year_of(date.today()) if text is None else parse_period(text)
+    return financial_year_of(calendar.today()) if text is None else parse_period(text)
 
 
 def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
@@ -65,7 +64,7 @@ def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
     else:
         if fmt == "table":
             with out_file.open("w", encoding="utf-8") as handle:
-                render.render(report, fmt, Console(file=handle, width=200, highlight=False))
+                render.render(report, fmt, console(file=handle, width=200))
         elif fmt == "pdf":
             out_file.write_bytes(to_pdf(render.document(report)))
         else:

@@ -13,7 +13,7 @@ from ledger.cli.common import (
     JsonFlag,
     KeyOption,
     PersonArg,
-    parse_date,
+    date_in_fy,
     parse_fy,
     positive_amount,
     refusals,
@@ -55,7 +55,9 @@ def spend_log(
     amount: Annotated[str, typer.Option(help="Amount spent, e.g. 86.00")],
     supplier: Annotated[str, typer.Option(help="Who was paid: provider, personal assistant, shop")],
     evidence: Annotated[str, typer.Option(help="Receipt, invoice or timesheet reference")],
-    on: Annotated[str | None, typer.Option("--date", help="Date of the spend (default today)")] = None,
+    on: Annotated[str | None, typer.Option("--date", help=(
+        "Date of the spend, inside the --fy year (default: today if inside the year, else its last day, or its "
+        "first if it has not begun)"))] = None,
     allow_overspend: Annotated[bool, typer.Option(
         "--allow-overspend", help="Officers only: record spend over the line's cap as a flagged overspend")] = False,
     key: KeyOption = None,
@@ -67,13 +69,16 @@ def spend_log(
     Example: ipb spend log P0001 --fy 2025/26 --line personal-care --amount 86.00 \\
                  --supplier "Acme Care" --evidence INV-2291 --date 2025-04-07 --key INV-2291
 
-    Refused, with nothing written, if you are not assigned to the person, the line is not in
-    the current plan, or the spend would take the line over its cap for the period. The line's
-    stream pays, or its rule (else the budget's) shares the amount exactly between streams.
+    Refused, with nothing written, if you are not assigned to the person, the date is outside the
+    year, the line is not in the plan version in force on that date, or the spend would take the
+    line over that version's cap for the cap period holding the date. The line's stream pays, or
+    its rule (else the budget's) shares the amount exactly between streams, out of what each
+    stream holds on the date of the spend (and keeps on every later day).
     """
-    logged = plan_spend.log_spend(settings.engine, person, parse_fy(fy), line, positive_amount(amount),
-                                  on=parse_date(on), supplier=supplier, evidence=evidence, actor=settings.who, key=key,
-                                  allow_overspend=allow_overspend, memo=memo)
+    year = parse_fy(fy)
+    logged = plan_spend.log_spend(settings.engine, person, year, line, positive_amount(amount),
+                                  on=date_in_fy(on, year, incoming=False), supplier=supplier, evidence=evidence,
+                                  actor=settings.who, key=key, allow_overspend=allow_overspend, memo=memo)
     if as_json:
         emit_json(_logged_json(logged))
     else:

@@ -111,12 +111,12 @@ class SetUp:
                     partners=[("icb", None), ("council", None)], risk_share=RiskShare.PROPORTIONAL,
                     year_end=YearEnd.RETURN)
         shares = {"icb": need * 55 // 100 + 5_000_000, "council": need - need * 55 // 100 + 4_000_000}
+        # The year's budgets are allocated on 1 April and availability is judged as of that date, so the
+        # partners pay in the year's agreed contributions then, not quarter by quarter.
         for partner, total in shares.items():
-            for quarter, day in enumerate((START, date(2025, 7, 1), date(2025, 10, 1), date(2026, 1, 1)), 1):
-                part = total // 4 + (total % 4 if quarter == 4 else 0)
-                contribute(self.engine, POOL, partner, part, on=day, actor=OFFICER, key=f"demo:{partner}:q{quarter}")
+            contribute(self.engine, POOL, partner, total, on=START, actor=OFFICER, key=f"demo:{partner}:{FY}")
         self.step(f"section 75 pool {POOL} hosted by the council: ICB £{format_amount(shares['icb'])}, "
-                  f"council £{format_amount(shares['council'])} in quarterly contributions")
+                  f"council £{format_amount(shares['council'])}, the year's contributions paid in on {START}")
         direct: list[Allocation] = []
         with self._progress("allocating the year's budgets", len(self.cohort)) as advance:
             for person in self.cohort:

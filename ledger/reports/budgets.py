@@ -19,7 +19,7 @@ from ledger.models import account_balances, accounts, budget_components, budgets
 from ledger.rules.risk_share import share
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
-from ledger.storage.lookup import PoolInfo, pool_codes, pool_in
+from ledger.storage.lookup import PoolInfo, person_id, pool_codes, pool_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,9 @@ def _sums_by_kind(conn: Connection, account_ids: list[int], scoped: bool) -> dic
 
 
 def budget_view(engine: Engine, person: str, fy: int | None = None) -> list[StreamFigures]:
+    """A person's streams (all years, or `fy`'s); a person nobody registered is refused, not an empty budget."""
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        person_id(conn, person)
         return stream_figures(conn, person, fy)
 
 

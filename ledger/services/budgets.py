@@ -19,11 +19,12 @@ from datetime import date
 from sqlalchemy import Connection, Engine, and_, func, insert, select, tuple_, update
 
 from ledger import chart
-from ledger.calendar import financial_year
+from ledger.calendar import financial_year, in_year
 from ledger.chart import EntryKind
 from ledger.domain import Attribution, Stream
-from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.errors import InsufficientFunds, InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import AccountState, AccountType, Draft, Line, Phase, SealedEntry
+from ledger.journal import spendable as spendable_on
 from ledger.models import accounts, budget_components, budgets, journal_entries, people, postings
 from ledger.rules.attribution import Attributed, attribute
 from ledger.services.accounts import AccountSpec, ensure_in
@@ -82,6 +83,7 @@ def _source_account(conn: Connection, source: str) -> _Source:
 def _check_allocation(item: Allocation, source: _Source) -> None:
     if item.amount == 0:
         raise InvalidInput("an allocation of 0.00 allocates nothing", person=item.person)
+    in_year(item.on, financial_year(item.fy))
     if not source.kinds & item.stream.funder_kinds:
         raise NotAllowed(
             f"{item.source} cannot fund the {item.stream} stream: it is funded by "
@@ -173,9 +175,12 @@ class BudgetInfo:
     attribution: Attribution
     priority: tuple[Stream, ...]
     streams: dict[Stream, AccountState]  # the available account of each stream
+    # what each stream can pay out on the day asked of `budget_in` without being below zero on that day or any
+    # later one (a spend in April cannot be paid from an allocation dated in June); with no day, its available
+    spendable: dict[Stream, int]
 
 
-def budget_in(conn: Connection, person: str, fy: int) -> BudgetInfo:
+def budget_in(conn: Connection, person: str, fy: int, on: date | None = None) -> BudgetInfo:
     row = conn.execute(
         select(budgets).join(people, people.c.id == budgets.c.person_id)
         .where(people.c.ref == person, budgets.c.fy == fy)
@@ -187,10 +192,15 @@ def budget_in(conn: Connection, person: str, fy: int) -> BudgetInfo:
         select(budget_components.c.stream).where(budget_components.c.budget_id == row.id)
         .order_by(budget_components.c.id)
     ).scalars()]
-    states = reads.account_rows(conn, [chart.stream_available(person, fy, s) for s in streams])
+    rows = reads.account_rows(conn, [chart.stream_available(person, fy, s) for s in streams])
+    states = {s: rows[chart.stream_available(person, fy, s)].state for s in streams}
+    if on is None:
+        can_pay = {s: state.available for s, state in states.items()}
+    else:
+        later = reads.later_movements(conn, rows, on)
+        can_pay = {s: spendable_on(state, later.get(state.code, {}), on) for s, state in states.items()}
     return BudgetInfo(
-        row.id, person, fy, Attribution(row.attribution), tuple(Stream(s) for s in row.priority),
-        {s: states[chart.stream_available(person, fy, s)].state for s in streams},
+        row.id, person, fy, Attribution(row.attribution), tuple(Stream(s) for s in row.priority), states, can_pay,
     )
 
 
@@ -244,12 +254,13 @@ def spend_in(
     a waterfall uses the budget's priority order. A key already used for the same spend
     returns the original entry and posts nothing.
     """
+    in_year(on, financial_year(fy))
     key = key or new_key()
     replay = replay_of(conn, key, lambda e: _same_outflow(e, EntryKind.SPEND, person, fy, amount))
     if replay:
         return Outflow([replay], _attribution_of(replay.entry))
-    info = budget_in(conn, person, fy)
-    attributed = _attribute(info, amount, stream, rule)
+    info = budget_in(conn, person, fy, on)
+    attributed = _attribute(info, amount, stream, rule, on)
     lines = []
     for s, part in attributed.parts.items():
         lines += [Line(chart.stream_spent(person, fy, s), part), Line(chart.stream_available(person, fy, s), -part)]
@@ -269,13 +280,14 @@ def recover(
     back to each source in proportion to what that source allocated, exact to the penny.
     One entry per stream, so every entry names one stream and its sources.
     """
+    in_year(on, financial_year(fy))
     key = key or new_key()
     with engine.begin() as conn:
         replay = replay_of(conn, f"{key}:1", lambda e: _same_outflow(e, EntryKind.RECOVERY, person, fy, amount))
         if replay:
             return Outflow([replay], _attribution_of(replay.entry))
-        info = budget_in(conn, person, fy)
-        attributed = _attribute(info, amount, stream)
+        info = budget_in(conn, person, fy, on)
+        attributed = _attribute(info, amount, stream, on=on)
         requests = []
         for index, (s, part) in enumerate(attributed.parts.items(), 1):
             sources = component_sources(conn, chart.stream_available(person, fy, s))
@@ -289,9 +301,16 @@ def recover(
         return Outflow(write_in(conn, requests, actor=actor), attributed)
 
 
-def _attribute(info: BudgetInfo, amount: int, stream: Stream | None, rule: Attribution | None = None) -> Attributed:
-    available = {s: state.available for s, state in info.streams.items()}
-    return attribute(amount, available, named=stream, rule=rule or info.attribution, priority=info.priority)
+def _attribute(info: BudgetInfo, amount: int, stream: Stream | None, rule: Attribution | None = None,
+               on: date | None = None) -> Attributed:
+    try:
+        return attribute(amount, info.spendable, named=stream, rule=rule or info.attribution, priority=info.priority)
+    except InsufficientFunds as refused:
+        if on is None or all(info.spendable[s] == state.available for s, state in info.streams.items()):
+            raise
+        # the stream has more now than it can pay out on `on`: say why the figure is lower than `budget show`'s
+        raise InsufficientFunds(f"{refused.reason}; available on {on}: what the stream holds on that day and "
+                                f"keeps on every later day", **refused.details, on=on.isoformat()) from None
 
 
 def _outflow_meta(person: str, fy: int, amount: int, attributed: Attributed,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.errors import AlreadyReversed, ConcurrentUpdate, HoldNotPending, IdempotencyConflict, NotReversible
 from ledger.journal import (
     AccountState,
+    Change,
     Draft,
     Line,
     Phase,
@@ -26,6 +27,7 @@ from ledger.journal import (
     apply_changes,
     check_entry,
     check_hold_sides,
+    dated_effect,
     hold_total,
     partial_lines,
     reversal_lines,
@@ -253,6 +255,10 @@ class _Writer:
         loaded = reads.account_rows(self.conn, codes)
         states: dict[str, AccountState] = {code: row.state for code, row in loaded.items()}
         closed = reads.closed_ranges(self.conn)
+        since = min(r.draft.effective_date for r in requests)
+        later = _Later(self.conn, loaded, since)
+        hold_dates = reads.entry_dates(self.conn, [r.draft.completes for r in requests
+                                                   if r.released and r.draft.completes is not None])
         recorded_at = datetime.now(UTC).replace(tzinfo=None)
         entries: list[dict[str, object]] = []
         posting_rows: list[dict[str, object]] = []
@@ -260,7 +266,9 @@ class _Writer:
         for request, content_hash in zip(requests, content_hashes):
             if request.draft.phase is Phase.PENDING:
                 check_hold_sides(request.draft.lines)
-            changes = check_entry(request.draft, states, closed, request.released)
+            released_on = hold_dates.get(request.draft.completes) if request.released else None
+            changes = check_entry(request.draft, states, closed, request.released, later.moves, released_on)
+            later.add(states, changes, request.draft.effective_date, released_on)
             states.update(apply_changes(states, changes))
             entry = self._seal(request, recorded_at)
             entries.append(_entry_row(entry, self.head_hash, content_hash))
@@ -340,6 +348,28 @@ class _Writer:
                 expected=len(rows),
                 updated=result.rowcount,
             )
+
+
+class _Later:
+    """The movements of the batch's non-negative accounts dated after `since` (the batch's earliest date), kept
+    up to date as the batch's own entries are applied, so each entry is checked on every day from its own on."""
+
+    def __init__(self, conn: Connection, loaded: dict[str, reads.AccountRow], since: date) -> None:
+        self.since = since
+        limited = {code: row for code, row in loaded.items() if row.state.non_negative}
+        self.moves: dict[str, dict[date, int]] = reads.later_movements(conn, limited, since) if limited else {}
+
+    def add(self, states: dict[str, AccountState], changes: Sequence[Change], on: date,
+            released_on: date | None) -> None:
+        for change in changes:
+            before = states[change.account]
+            if not before.non_negative:
+                continue
+            moved, freed = dated_effect(before, change)
+            for day, amount in ((on, moved), (released_on or on, freed)):
+                if amount and day > self.since:
+                    days = self.moves.setdefault(change.account, {})
+                    days[day] = days.get(day, 0) + amount
 
 
 def replay_of(conn: Connection, key: str, same: Callable[[SealedEntry], bool]) -> Posted | None:

@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, exists, func, insert, select
 
-from ledger.calendar import financial_year, utc_now
+from ledger.calendar import default_day, financial_year, in_year, today, utc_now
 from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
 from ledger.history import Op
 from ledger.journal import Draft, Phase
@@ -32,7 +32,7 @@ from ledger.services.history import track
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.services.users import Actor, actor_in, check
 from ledger.storage import lookup, reads
-from ledger.storage.plans import PlanVersion, StoredLine, current_plan_in
+from ledger.storage.plans import PlanVersion, StoredLine, current_plan_in, plan_history_in
 
 PLAN_LINE_META = "plan_line"
 
@@ -64,10 +64,11 @@ def log_spend(
     engine: Engine, person: str, fy: int, line: str, amount: int, *, on: date, supplier: str, evidence: str,
     actor: str, key: str | None = None, allow_overspend: bool = False, memo: str = "",
 ) -> SpendLogged:
-    """Log spend against a line of the person's current plan and spend it from their budget.
+    """Log spend against a line of the person's plan and spend it from their budget, on a day of the year.
 
-    Refused (nothing written) if the actor may not spend for the person, the line is not in
-    the current plan, or the line's cap would be exceeded — unless an officer passes
+    Refused (nothing written) if the actor may not spend for the person, the date is outside the
+    year, the line is not in the plan version in force on that date, or that version's cap for the
+    line would be exceeded in the cap period holding the date — unless an officer passes
     `allow_overspend`, which records it as a flagged overspend naming them. The same `key`
     again returns the original record and posts nothing.
     """
@@ -77,6 +78,7 @@ def log_spend(
         raise InvalidInput("name the supplier paid (a provider, a personal assistant, a shop)")
     if not evidence.strip():
         raise InvalidInput("give an evidence reference (receipt, invoice or timesheet number)")
+    in_year(on, financial_year(fy))
     with engine.begin() as conn:
         user = actor_in(conn, actor)
         check(user, Permission.SPEND, person)
@@ -86,10 +88,8 @@ def log_spend(
             if replay is not None:
                 return replay
         key = key or new_key()
-        if on not in financial_year(fy):
-            raise InvalidInput(f"{on} is not in {financial_year(fy).label}", on=str(on))
-        plan = current_plan_in(conn, person, fy)
-        stored = plan.line(line)
+        plan, current = _plan_in_force(conn, person, fy, on)
+        stored = plan.line(line) if current else _line_in_force(plan, line, on)
         cap = check_cap(stored.spec, _spent_in_window(conn, plan, line, on), amount, on)
         flagged = _overspend_decision(user, cap, allow_overspend)
         _consume_commitments(conn, plan, stored, amount, on, key, actor)
@@ -109,6 +109,30 @@ def log_spend(
         track(conn, "spend_records", record_id, actor=actor, op=Op.INSERT)
         return SpendLogged(record_id, person, fy, line, plan.version, amount, on, supplier, evidence, actor, flagged,
                            actor if flagged else None, entry_id, outflow.attributed, cap, False)
+
+
+def _plan_in_force(conn: Connection, person: str, fy: int, on: date) -> tuple[PlanVersion, bool]:
+    """The plan version in force on `on` (the newest taking effect by then), and whether it is the current one:
+    its lines and caps judge a spend of that date, whatever a later version says."""
+    versions = plan_history_in(conn, person, fy)
+    if not versions:
+        return current_plan_in(conn, person, fy), True  # the "no plan" refusal
+    in_force = [v for v in versions if v.effective_from <= on]
+    if not in_force:
+        raise NotAllowed(f"{person}'s plan for {financial_year(fy).label} takes effect from "
+                         f"{versions[0].effective_from}: no plan is in force on {on}", person=person, on=str(on),
+                         effective_from=str(versions[0].effective_from))
+    return in_force[-1], in_force[-1] is versions[-1]
+
+
+def _line_in_force(plan: PlanVersion, code: str, on: date) -> StoredLine:
+    for stored in plan.lines:
+        if stored.spec.code == code:
+            return stored
+    codes = ", ".join(s.spec.code for s in plan.lines) or "none"
+    raise UnknownParty(f"line {code!r} is not in {plan.person}'s plan in force on {on} (version {plan.version}, "
+                       f"from {plan.effective_from}); its lines are: {codes}",
+                       person=plan.person, line=code, version=plan.version, on=str(on))
 
 
 def _overspend_decision(user: Actor, cap: CapCheck, allow_overspend: bool) -> bool:
@@ -190,8 +214,8 @@ def commit_planned(engine: Engine, person: str, fy: int, line: str, *, start: da
     if end < start:
         raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
     year = financial_year(fy)
-    if start not in year or end not in year:
-        raise InvalidInput(f"a commitment must fall inside {year.label}")
+    in_year(start, year)
+    in_year(end, year)
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
         lookup.person_id(conn, person, lock=True)
@@ -226,8 +250,10 @@ def _hold(conn: Connection, plan: PlanVersion, stored: StoredLine, start: date, 
     return Commitment(commitment_id, plan.person, plan.fy, stored.spec.code, start, end, amount, hold_id, True)
 
 
-def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: date) -> Commitment:
-    """Release a commitment's hold without spending it (the care was not needed)."""
+def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: date | None = None) -> Commitment:
+    """Release a commitment's hold without spending it (the care was not needed), on a day inside the plan's
+    year: by default the day of the year nearest today (`ledger.calendar.default_day`); never before the
+    hold's own date."""
     with engine.begin() as conn:
         check(actor_in(conn, actor), Permission.PLAN)
         row = conn.execute(select(plan_commitments).where(plan_commitments.c.id == commitment_id)).first()
@@ -241,6 +267,8 @@ def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: da
         if reads.resolution_of(conn, row.hold_entry_id) is not None:
             raise NotAllowed(f"commitment {commitment_id} is no longer open (spent or released)",
                              commitment=commitment_id)
+        year = financial_year(plan_row.fy)
+        on = in_year(on, year) if on is not None else default_day(year, today(), incoming=False)
         _void(conn, row.hold_entry_id, on, f"release:{row.hold_entry_id}", actor, "commitment released")
         return _commitment(conn, plan_row.ref, plan_row.fy, plan_row.code, row)
 

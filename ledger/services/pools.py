@@ -17,7 +17,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from ledger import chart
-from ledger.calendar import financial_year
+from ledger.calendar import default_day, financial_year, in_year, today
 from ledger.domain import FunderKind, RiskShare, YearEnd
 from ledger.errors import AccountExists, InvalidInput, NotAllowed
 from ledger.identifiers import code
@@ -129,15 +129,18 @@ def _check_fixed_shares(rule: RiskShare, partners: Sequence[tuple[str, int | Non
 
 
 def contribute(
-    engine: Engine, pool: str, partner: str, amount: int, *, on: date, actor: str, key: str | None = None,
-    memo: str = "",
+    engine: Engine, pool: str, partner: str, amount: int, *, on: date | None = None, actor: str,
+    key: str | None = None, memo: str = "",
 ) -> Posted:
-    """A partner pays into the pool."""
+    """A partner pays into the pool, on a day inside the pool's year (by default today if inside it, else the
+    year's first day: see `ledger.calendar.default_day`)."""
     if amount <= 0:
         raise InvalidInput("a contribution must be a positive amount; correct a wrong one by reversing it",
                            amount=amount)
     with engine.begin() as conn:
         info = open_pool_in(conn, pool)
+        year = financial_year(info.fy)
+        on = in_year(on, year) if on is not None else default_day(year, today(), incoming=True)
         if partner not in info.partners:
             raise NotAllowed(f"{partner} is not a partner of pool {pool} ({', '.join(info.partners)})",
                              partner=partner, pool=pool)
@@ -163,15 +166,18 @@ class YearEndResult:
 
 
 def close_year(
-    engine: Engine, pool: str, *, on: date, actor: str, carry_to: str | None = None
+    engine: Engine, pool: str, *, on: date | None = None, actor: str, carry_to: str | None = None
 ) -> YearEndResult:
     """Share the pool's over- or underspend between partners by its risk-share rule, then close it.
 
     An underspend is returned to partners or, if the pool says so, carried into `carry_to`,
     the next year's pool; an overspend is met by partners. Splits are exact to the penny.
+    The year end is dated inside the pool's year: `on`, by default the year's last day.
     """
     with engine.begin() as conn:
         info = open_pool_in(conn, pool)
+        year = financial_year(info.fy)
+        on = in_year(on, year) if on is not None else year.end
         unallocated = reads.account_rows(conn, [chart.pool_unallocated(pool)])[chart.pool_unallocated(pool)].state
         if unallocated.held:
             raise NotAllowed(f"pool {pool} has holds open; post or void them before the year end", pool=pool)

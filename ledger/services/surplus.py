@@ -104,11 +104,14 @@ def _finding(conn: Connection, person: str, on: date, weeks: int | None) -> Find
     if schedules:
         bank = conn.execute(select(paying_accounts.c.code)
                             .where(paying_accounts.c.id == schedules[-1].paying_account_id)).scalar_one()
+    # judged as the accounts stood at the end of `on`, the date the recovery is posted with
+    account, contributions = (reads.account_as_of(conn, found[code], on)
+                              for code in (chart.dp_account(person), chart.dp_contributions(person)))
     given = SurplusInput(
-        balance=found[chart.dp_account(person)].state.normal_balance,
+        balance=account.normal_balance,
         weekly_cost=weekly,
         contingency_weeks=weeks,
-        contributions_held=max(found[chart.dp_contributions(person)].state.normal_balance, 0),
+        contributions_held=max(contributions.normal_balance, 0),
         stream_weights=_stream_weights(conn, person_id, fy),
     )
     return Finding(person, fy, bank, weeks, decide(given))

@@ -6,15 +6,25 @@ No rules and no writes here; use cases decide, this module only fetches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, select
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, case, exists, func, or_, select
 
 from ledger.calendar import Period
 from ledger.errors import UnknownEntry
-from ledger.journal import GENESIS_HASH, AccountState, AccountType, ClosedRange, Line, Phase, SealedEntry
+from ledger.journal import (
+    GENESIS_HASH,
+    AccountState,
+    AccountType,
+    ClosedRange,
+    Line,
+    Phase,
+    SealedEntry,
+    available_movement,
+)
 from ledger.models import account_balances, accounts, journal_entries, ledger_head, period_closures, postings
 
 CHUNK = 500  # keeps IN (...) lists well inside every engine's bound-parameter limit
@@ -90,6 +100,60 @@ def _state(row) -> AccountState:  # type: ignore[no-untyped-def]
         pending_debits=row.pending_debits,
         pending_credits=row.pending_credits,
     )
+
+
+# --- balances by date --------------------------------------------------------------
+
+_RESOLVER = journal_entries.alias("resolver")
+_OPEN_OR_POSTED = or_(postings.c.pending.is_(False), ~exists().where(_RESOLVER.c.completes_id == postings.c.entry_id))
+_BY_DAY = (
+    select(postings.c.account_id, postings.c.effective_date, postings.c.pending,
+           func.sum(case((postings.c.amount > 0, postings.c.amount), else_=0)).label("debits"),
+           func.sum(case((postings.c.amount < 0, -postings.c.amount), else_=0)).label("credits"))
+    .where(_OPEN_OR_POSTED)
+    .group_by(postings.c.account_id, postings.c.effective_date, postings.c.pending)
+)
+
+
+def later_movements(conn: Connection, rows: Mapping[str, AccountRow], after: date) -> dict[str, dict[date, int]]:
+    """code -> {day: how that day's postings move the account's available balance} for the days after `after`
+    on which the accounts `rows` move (posted postings, and open holds on the side that reduces them).
+
+    One range of the (account, date) index per account: in the usual case, posting in date order, it is empty.
+    """
+    by_id = {row.id: (code, row.state.type) for code, row in rows.items()}
+    out: dict[str, dict[date, int]] = {}
+    for part in chunks(sorted(by_id)):
+        query = _BY_DAY.where(postings.c.account_id.in_(part), postings.c.effective_date > after)
+        for r in conn.execute(query):
+            code, account_type = by_id[r.account_id]
+            debits, credits = int(r.debits), int(r.credits)
+            move = (available_movement(account_type, 0, debits, credits) if r.pending
+                    else available_movement(account_type, debits - credits, 0, 0))
+            days = out.setdefault(code, {})
+            days[r.effective_date] = days.get(r.effective_date, 0) + move
+    return out
+
+
+def account_as_of(conn: Connection, row: AccountRow, day: date) -> AccountState:
+    """The account as it stood at the end of `day`: postings dated up to it, and the holds dated up to it that
+    nothing dated up to it had yet posted or voided."""
+    resolved_by_then = exists().where(_RESOLVER.c.completes_id == postings.c.entry_id,
+                                      _RESOLVER.c.effective_date <= day)
+    query = (
+        select(postings.c.pending,
+               func.sum(case((postings.c.amount > 0, postings.c.amount), else_=0)).label("debits"),
+               func.sum(case((postings.c.amount < 0, -postings.c.amount), else_=0)).label("credits"))
+        .where(postings.c.account_id == row.id, postings.c.effective_date <= day,
+               or_(postings.c.pending.is_(False), ~resolved_by_then))
+        .group_by(postings.c.pending)
+    )
+    sums = {r.pending: (int(r.debits), int(r.credits)) for r in conn.execute(query)}
+    posted_debits, posted_credits = sums.get(False, (0, 0))
+    held_debits, held_credits = sums.get(True, (0, 0))
+    state = row.state
+    return AccountState(state.code, state.type, state.currency, state.non_negative, state.is_open,
+                        posted_debits - posted_credits, held_debits, held_credits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +232,16 @@ def load_entries(conn: Connection, entry_ids: Iterable[int]) -> dict[int, Sealed
         rows = conn.execute(select(journal_entries).where(journal_entries.c.id.in_(part))).all()
         lines = entry_lines(conn, [row.id for row in rows])
         out.update((row.id, sealed(row, lines[row.id])) for row in rows)
+    return out
+
+
+def entry_dates(conn: Connection, entry_ids: Iterable[int]) -> dict[int, date]:
+    """id -> effective date, for the ids that exist."""
+    out: dict[int, date] = {}
+    for part in chunks(sorted(set(entry_ids))):
+        rows = conn.execute(select(journal_entries.c.id, journal_entries.c.effective_date)
+                            .where(journal_entries.c.id.in_(part)))
+        out.update((row.id, row.effective_date) for row in rows)
     return out
 
 
