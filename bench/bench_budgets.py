@@ -517,7 +517,7 @@ def run(workload: Workload, directory: Path, runs: int, person_runs: int, quiet:
     people = workload.people
     wall = time.perf_counter()
     budgets = workload.budgets()
-    engine = open_engine(f"sqlite:///{ours_path}")
+    engine = open_engine(f"sqlite:///{ours_path}", create=True)
     log(quiet, f"set-up: 3 funders, pool {POOL}, {people:,} people ({directory})")
     setup = set_up(engine, workload, budgets)
     raw = RawMirror(ours_path, raw_path)

@@ -166,7 +166,7 @@ class RawCopy:
     the same PRAGMAs, into which the rows the ledger stored are inserted with plain sqlite3."""
 
     def __init__(self, source_path: Path, target_path: Path) -> None:
-        open_engine(f"sqlite:///{target_path}").dispose()  # the migrations, and nothing else
+        open_engine(f"sqlite:///{target_path}", create=True).dispose()  # the migrations, and nothing else
         self.source, self.target = raw_connect(source_path), raw_connect(target_path)
         tables = ("accounts", "account_balances", "journal_entries", "postings")
         self.sql = {table: insert_sql(self.source, table) for table in tables}
@@ -414,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with scratch_dir("ipb-bench-", args.dir, args.keep) as workdir:
         ours_path, raw_path = workdir / "ledger.sqlite", workdir / "raw.sqlite"
         log(quiet, f"ledger: {ours_path}")
-        engine = open_engine(f"sqlite:///{ours_path}")
+        engine = open_engine(f"sqlite:///{ours_path}", create=True)
         opened = open_accounts(engine, workload)
         log(quiet, f"  opened {workload.accounts:,} accounts in {opened:.2f} s; raw baseline: {raw_path}")
         copy = RawCopy(ours_path, raw_path)

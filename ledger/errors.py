@@ -99,3 +99,15 @@ class Forbidden(LedgerError):
     """The acting user's role does not allow this (or the user is unknown or inactive)."""
 
     code = "forbidden"
+
+
+class Unavailable(LedgerError):
+    """The database, its driver, or a file the command needs cannot be used; the reason says what to do."""
+
+    code = "unavailable"
+
+
+class NoLedger(Unavailable):
+    """No ledger where the command looked (a missing SQLite file, an empty database), or one at another schema."""
+
+    code = "no_ledger"

@@ -1,4 +1,4 @@
-"""Identifiers: NHS numbers (Modulus 11), pseudonymous person references, short codes."""
+"""Identifiers: NHS numbers (Modulus 11), pseudonymous person references, short codes, typed whole numbers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from ledger.errors import InvalidInput
 
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+MAX_ID = 2**63 - 1  # the largest id (or count) the database stores: a signed 64-bit integer
 
 
 def nhs_number(text: str) -> str:
@@ -42,3 +43,20 @@ def code(text: str, what: str) -> str:
             f"{what} {text!r} must be 1-40 letters, digits, '-' or '_', starting with a letter or digit"
         )
     return text
+
+
+def whole_number(text: str, what: str, *, least: int = 0, most: int = MAX_ID) -> int:
+    """A typed whole number (an id, a count of days): ASCII digits 0-9 only, from `least` to `most`.
+
+    Python's int() also reads Arabic-Indic and full-width digits, '_' separators and signs; none is
+    taken here, and nothing bigger than a database integer gets as far as a query.
+    """
+    match = re.fullmatch(r"(-?)0*([0-9]+)", text, flags=re.ASCII)
+    if match is None:
+        raise InvalidInput(f"{what} {text!r} is not a whole number written in the digits 0-9", value=text)
+    sign, digits = match.groups()
+    too_long = len(digits) > max(len(str(abs(least))), len(str(abs(most))))  # no int() of a huge string
+    if too_long or not least <= int(sign + digits) <= most:
+        raise InvalidInput(f"{what} {sign}{digits} is out of range: give a number from {least} to {most}",
+                           value=text, least=least, most=most)
+    return int(sign + digits)

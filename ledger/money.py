@@ -16,12 +16,18 @@ from ledger.errors import InvalidAmount
 
 DEFAULT_CURRENCY = "GBP"
 
-# Digits with optional thousands separators in groups of three, or plain digits.
+# The most one amount may be, in minor units: 10^13 pence is 100 billion pounds. The database keeps
+# amounts and balances in 64-bit integers (|x| < 2^63, about 9.2 * 10^18), so under this ceiling
+# nearly a million amounts of the largest size can meet in one balance before a sum could overflow.
+MAX_AMOUNT = 10**13
+
+# Digits with optional thousands separators in groups of three, or plain digits. ASCII digits only:
+# \d would also take Arabic-Indic, full-width and other digits, and int() would read them as numbers.
 _AMOUNT = re.compile(
     r"""^(?P<sign>[-+]?)\s*(?P<symbol>£?)\s*(?P<sign2>[-+]?)
-        (?P<units>\d{1,3}(?:,\d{3})+|\d+)
-        (?:\.(?P<minor>\d+))?$""",
-    re.VERBOSE,
+        (?P<units>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)
+        (?:\.(?P<minor>[0-9]+))?$""",
+    re.VERBOSE | re.ASCII,
 )
 
 
@@ -46,13 +52,14 @@ def parse_amount(text: str, currency: str = DEFAULT_CURRENCY) -> int:
     """Parse a typed amount ("12.34", "£1,234.50", "-5") into minor units.
 
     Refuses anything ambiguous: more decimal places than the currency has ("12.345"),
-    misplaced thousands separators ("£1,2"), two signs, exponents, spaces inside digits.
+    misplaced thousands separators ("£1,2"), two signs, exponents, spaces inside digits,
+    digits other than 0-9, and amounts beyond `MAX_AMOUNT`.
     """
     raw = text.strip()
     match = _AMOUNT.match(raw)
     if not match or (match["sign"] and match["sign2"]):
         raise InvalidAmount(
-            f"malformed amount {text!r}: expected digits like 1234.56 or £1,234.56", amount=text
+            f"malformed amount {text!r}: expected digits 0-9, like 1234.56 or £1,234.56", amount=text
         )
     if match["symbol"] and currency.upper() != "GBP":
         raise InvalidAmount(f"amount {text!r} has a £ sign but the currency is {currency}", amount=text)
@@ -63,9 +70,27 @@ def parse_amount(text: str, currency: str = DEFAULT_CURRENCY) -> int:
             f"amount {text!r} has {len(minor)} decimal places; {currency} allows {places}",
             amount=text,
         )
-    value = int(match["units"].replace(",", "")) * 10**places + int(minor.ljust(places, "0") or 0)
+    units = match["units"].replace(",", "").lstrip("0")
+    if len(units) > len(str(MAX_AMOUNT)):  # refused before int(): Python will not convert 4,300+ digits
+        raise _too_large(text, currency)
+    value = int(units or 0) * 10**places + int(minor.ljust(places, "0") or 0)
     negative = "-" in (match["sign"], match["sign2"])
-    return -value if negative else value
+    return within_limit(-value if negative else value, currency, text)
+
+
+def within_limit(minor_units: int, currency: str = DEFAULT_CURRENCY, text: str | None = None) -> int:
+    """`minor_units` if it is no further from zero than `MAX_AMOUNT`; else a refusal naming the limit.
+
+    For amounts that reach the ledger without `parse_amount` (whole pence in a file, a bank's figure)."""
+    if abs(minor_units) > MAX_AMOUNT:
+        raise _too_large(str(minor_units) if text is None else text, currency)
+    return minor_units
+
+
+def _too_large(text: str, currency: str) -> InvalidAmount:
+    return InvalidAmount(f"amount {text!r} is beyond the largest amount the ledger takes, "
+                         f"{format_amount(MAX_AMOUNT, currency)} {currency.upper()}", amount=text,
+                         limit=MAX_AMOUNT)
 
 
 def format_amount(minor_units: int, currency: str = DEFAULT_CURRENCY, symbol: bool = False) -> str:

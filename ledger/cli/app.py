@@ -9,14 +9,22 @@ Start-up matters: a broker logging twenty spends starts Python twenty times.
 
 from __future__ import annotations
 
+import errno
 import importlib
-from collections.abc import Iterator, MutableMapping
+import sys
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
+try:
+    from typer import _click as click  # Typer 0.28 carries its own copy of Click
+except ImportError:  # pragma: no cover  (older Typer uses Click itself)
+    import click  # type: ignore[no-redef]
+
 import ledger
+from ledger.errors import InvalidInput, LedgerError
 
 # name -> (panel, one-line help). Modules are ledger/cli/<name with _ for ->.py.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -66,10 +74,24 @@ def module_of(name: str) -> str:
 
 
 def load(name: str) -> typer.core.TyperCommand | TyperGroup:
-    """The click command of `ipb NAME`, built from its module's Typer app."""
+    """The click command of `ipb NAME`, built from its module's Typer app; every whole number it takes is read
+    by `ledger.cli.common.WholeNumber` (digits 0-9, within what the database stores)."""
     command = typer.main.get_command(importlib.import_module(module_of(name)).app)
     command.name = name
+    _whole_numbers(command)
     return command
+
+
+def _whole_numbers(command: Any) -> None:
+    from ledger.cli.common import WholeNumber
+
+    for param in command.params:
+        if isinstance(param.type, click.types.IntRange):  # typer's min= and max=
+            param.type = WholeNumber(param.type.min, param.type.max)
+        elif isinstance(param.type, click.types.IntParamType):
+            param.type = WholeNumber()
+    for sub in getattr(command, "commands", {}).values():
+        _whole_numbers(sub)
 
 
 class _Commands(MutableMapping[str, Any]):
@@ -113,6 +135,41 @@ class LazyGroup(TyperGroup):
 
         render(self, ctx)
 
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run `ipb`: whatever goes wrong that a user can act on ends in one line on stderr (or a JSON error
+        with --json) and exit 2 for bad input (a usage error, a malformed URL), else 1; a bug is a traceback."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = sys.argv[1:] if args is None else list(args)
+        extra.pop("windows_expand_args", None)
+        try:
+            with self.make_context(prog_name or "ipb", argv, **extra) as ctx:
+                self.invoke(ctx)
+            code = 0
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except click.exceptions.ClickException as exc:  # an unknown option, a missing argument, a bad value
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is already printed
+                code = exc.exit_code
+            else:
+                code = _report(_click_refusal(exc), argv, exc.exit_code)
+        except typer.Abort:
+            code = _report(LedgerError("aborted: nothing more was done"), argv, 1)
+        except KeyboardInterrupt:
+            code = 130
+        except Exception as exc:
+            from ledger.cli.common import failure
+
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:  # the reader of our output went away
+                sys.stdout = click.utils.PacifyFlushWrapper(sys.stdout)  # type: ignore[assignment]
+                sys.exit(1)
+            refused = failure(exc)
+            if refused is None:
+                raise
+            code = _report(refused, argv)
+        sys.exit(code)
+
 
 app = typer.Typer(
     name="ipb",
@@ -122,6 +179,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _click_refusal(exc: click.exceptions.ClickException) -> LedgerError:
+    """A usage error (an unknown option, a missing argument, a value of the wrong kind) as a one-line refusal."""
+    ctx = getattr(exc, "ctx", None)
+    message = " ".join(exc.format_message().splitlines())
+    if isinstance(exc, click.exceptions.UsageError):
+        return InvalidInput(f"{message} (see `{ctx.command_path if ctx else 'ipb'} --help`)")
+    return LedgerError(message)
+
+
+def _report(refused: LedgerError, argv: list[str], code: int | None = None) -> int:
+    """Print `refused` as ipb prints every refusal; the exit code (`code`, else the refusal's own)."""
+    from ledger.cli.common import report
+
+    shown = report(refused, "--json" in argv)
+    return shown if code is None else code
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,7 @@ import functools
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,13 +20,17 @@ from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from ledger.calendar import parse_period
+from ledger import calendar
+from ledger.calendar import default_day, financial_year, in_ledger_years, in_year, parse_period
+from ledger.cli.app import click
 from ledger.cli.output import err
-from ledger.errors import InvalidInput, LedgerError, NotAllowed
+from ledger.errors import InvalidInput, LedgerError, Unavailable
+from ledger.identifiers import MAX_ID, code, whole_number
 from ledger.money import parse_amount
 from ledger.roles import Permission, writes
 from ledger.services import users
-from ledger.storage.engine import database_url, open_engine, read_only_sessions, write_refused
+from ledger.storage.engine import database_url, open_engine, read_only_sessions
+from ledger.storage.failures import overflowed, refusal, retrying
 
 if TYPE_CHECKING:
     from rich.progress import Progress  # imported only by the commands that show a bar
@@ -33,8 +38,26 @@ if TYPE_CHECKING:
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON (amounts in pence).")]
 FyOption = Annotated[str, typer.Option("--fy", help="Financial year, e.g. 2025/26")]
 DateOption = Annotated[str | None, typer.Option("--date", help="Effective date, e.g. 2025-05-06 (default today)")]
+# --date beside --fy: inside the year, and a default inside it (ledger.calendar.default_day says which day)
+IncomingDateOption = Annotated[str | None, typer.Option("--date", help=(
+    "Effective date, inside the --fy year, e.g. 2025-04-01 (default: today if inside the year, else the year's "
+    "first day: its money is there from the start)"))]
+OutgoingDateOption = Annotated[str | None, typer.Option("--date", help=(
+    "Effective date, inside the --fy year, e.g. 2025-05-06 (default: today if inside the year, else its last "
+    "day, or its first if it has not begun)"))]
 KeyOption = Annotated[str | None, typer.Option(help="Idempotency key: the same key again posts nothing new")]
-PersonArg = Annotated[str, typer.Argument(help="The person's pseudonymous reference, e.g. P0001")]
+
+
+def _person_ref(value: str) -> str:
+    """A typed person reference: refused in one line unless letters, digits 0-9, '-' and '_', as `person add` takes."""
+    try:
+        return code(value, "person")
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.reason) from None
+
+
+PersonArg = Annotated[str, typer.Argument(help="The person's pseudonymous reference, e.g. P0001",
+                                          callback=_person_ref)]
 PayingOption = Annotated[str, typer.Option("--from", help="Paying account code (see `ipb paying-account list`)")]
 NewSortCode = Annotated[str, typer.Option(help="The new sort code, e.g. 12-34-56")]
 NewAccountNumber = Annotated[str, typer.Option(help="The new account number, 8 digits (7 are padded with a 0)")]
@@ -79,30 +102,53 @@ F = TypeVar("F", bound=Callable[..., Any])
 def refusals(fn: F) -> F:
     """Turn a LedgerError into a one-line reason (or a JSON error) and a non-zero exit code.
 
-    Exit 2 for bad input, 1 for an operation the rules refuse. Nothing was written either way.
+    Exit 2 for bad input, 1 for an operation the rules refuse. Nothing was written either way. A command
+    that lost the race for the database's lock before committing anything is run again, a few times at most
+    (ledger/storage/failures.py); a database that refused, could not be reached or stayed locked is one line.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            return retrying(lambda: fn(*args, **kwargs))
         except LedgerError as exc:
             _refuse(exc, kwargs.get("as_json", False))
-        except DBAPIError as exc:  # the database itself refused a write this connection may not make
-            reason = write_refused(exc)
-            if reason is None:
+        except DBAPIError as exc:  # the database refused a write, stayed locked, or could not be reached
+            refused = refusal(exc, settings.url)
+            if refused is None:
                 raise
-            _refuse(NotAllowed(f"the database refused to write: {reason}"), kwargs.get("as_json", False))
+            _refuse(refused, kwargs.get("as_json", False))
 
     return wrapper  # type: ignore[return-value]
 
 
 def _refuse(exc: LedgerError, as_json: bool) -> None:
+    raise typer.Exit(report(exc, as_json)) from None
+
+
+def report(exc: LedgerError, as_json: bool) -> int:
+    """Print a refusal: one line on stderr, whatever its text holds (or a JSON error on stdout); its exit code."""
     if as_json:
         print(json.dumps(exc.as_dict(), default=str))
     else:
-        err.print(Text.assemble(("refused:", "bold red"), " ", exc.reason), soft_wrap=True)
-    raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
+        reason = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in exc.reason)  # no line breaks, no escapes
+        err.print(Text.assemble(("refused:", "bold red"), " ", reason), soft_wrap=True)
+    return 2 if isinstance(exc, InvalidInput) else 1
+
+
+def failure(exc: Exception) -> LedgerError | None:
+    """What ipb says of an error that escaped a command, if a user can act on it (the database, a file);
+    None for a bug, which stays a traceback."""
+    if isinstance(exc, LedgerError):
+        return exc
+    if isinstance(exc, DBAPIError):
+        return refusal(exc, settings.url)
+    if (too_big := overflowed(exc)) is not None:
+        return too_big
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return Unavailable(f"cannot use the file{where}: {exc.strerror or exc}", file=str(exc.filename or ""))
+    return None
 
 
 def requires(permission: Permission, *, person: str | None = None) -> Callable[[F], F]:
@@ -127,12 +173,30 @@ def requires(permission: Permission, *, person: str | None = None) -> Callable[[
 
 
 def parse_date(text: str | None) -> date:
+    """A typed date, YYYY-MM-DD in the digits 0-9, inside the financial years the ledger keeps (default today)."""
     if text is None:
-        return date.today()
+        return calendar.today()
     try:
-        return date.fromisoformat(text)
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text, flags=re.ASCII):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"date {text!r} is not a date like 2025-04-01") from None
+    return in_ledger_years(day)
+
+
+def optional_date(text: str | None) -> date | None:
+    """A typed date, or None when none was given (the service then picks its documented default)."""
+    return None if text is None else parse_date(text)
+
+
+def date_in_fy(text: str | None, fy: int, *, incoming: bool) -> date:
+    """The --date of a command that also takes --fy: refused (one line naming the year's first and last day)
+    if outside the year; when not given, the default `ledger.calendar.default_day` picks (say which in --help)."""
+    year = financial_year(fy)
+    if text is None:
+        return default_day(year, calendar.today(), incoming=incoming)
+    return in_year(parse_date(text), year)
 
 
 def parse_fy(text: str) -> int:
@@ -153,6 +217,26 @@ def checkpoint_if_configured() -> str | None:
         return None
     cp = take_checkpoint(settings.engine, where, actor=settings.who).checkpoint
     return f"checkpoint signed at entry {cp.entry}, history record {cp.history}, appended to {where.log}"
+
+
+class WholeNumber(click.types.ParamType):
+    """How every command reads a typed whole number (an id, a count): the digits 0-9 only, from 0 to the
+    largest integer the database stores, or a typer `min=`/`max=` range inside that. Typer's own int takes
+    Arabic-Indic and full-width digits, '_' and signs, and any size; ledger/cli/app.py puts this in its place."""
+
+    name = "int"  # as typer shows it in --help
+
+    def __init__(self, least: int | None = None, most: int | None = None) -> None:
+        self.least = 0 if least is None else least
+        self.most = MAX_ID if most is None else min(most, MAX_ID)
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and self.least <= value <= self.most:
+            return value  # a default
+        try:
+            return whole_number(str(value), "the value", least=self.least, most=self.most)
+        except InvalidInput as exc:
+            self.fail(exc.reason.removeprefix("the value "), param, ctx)
 
 
 def positive_amount(text: str, what: str = "amount") -> int:
@@ -179,7 +263,7 @@ def progress() -> Progress:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a file's or account's name, printed as it is
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),

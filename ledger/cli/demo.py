@@ -41,7 +41,7 @@ def demo(
                          "files; give another --file", file=str(path))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    engine = open_engine(f"sqlite:///{path}")
+    engine = open_engine(f"sqlite:///{path}", create=True)
     with progress() as bar:
         def track(what: str, total: int) -> Callable[[int], None]:
             task = bar.add_task(what, total=total)

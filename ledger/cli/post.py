@@ -27,7 +27,7 @@ BATCH = 2000  # entries per transaction when a file holds many
 @requires(Permission.POST)
 def post(
     file: Annotated[Path | None, typer.Option(
-        "--file", "-f", help="TOML or JSON entry file (one entry, or many under [[entries]])")] = None,
+        "--file", "-f", help="TOML or JSON entry file (one entry, or many under \\[\\[entries]])")] = None,
     debit: Annotated[list[str], typer.Option("--debit", "-d", help="ACCOUNT=AMOUNT to debit (repeatable)")] = [],  # noqa: B006
     credit: Annotated[list[str], typer.Option("--credit", "-c", help="ACCOUNT=AMOUNT to credit (repeatable)")] = [],  # noqa: B006
     on: Annotated[str | None, typer.Option("--date", help="Effective date (default today)")] = None,

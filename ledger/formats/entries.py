@@ -23,10 +23,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
+from ledger.calendar import in_ledger_years
 from ledger.errors import LedgerError
 from ledger.formats.documents import invalid_document, load_mapping
+from ledger.identifiers import whole_number
 from ledger.journal import Draft, Line, Phase
-from ledger.money import parse_amount
+from ledger.money import parse_amount, within_limit
 
 
 class PostingIn(BaseModel):
@@ -43,8 +45,12 @@ class PostingIn(BaseModel):
         return self
 
     def line(self) -> Line:
-        minor = self.pence if self.pence is not None else parse_amount(self.amount or "", self.currency)
+        minor = within_limit(self.pence, self.currency) if self.pence is not None else parse_amount(
+            self.amount or "", self.currency)
         return Line(self.account, minor, self.currency.upper())
+
+
+_ID_META = ("corrects", "payment")  # meta naming an entry or a payment by its id
 
 
 class EntryIn(BaseModel):
@@ -58,6 +64,10 @@ class EntryIn(BaseModel):
     meta: dict[str, StrictStr] = Field(default_factory=dict)
 
     def draft(self) -> Draft:
+        in_ledger_years(self.date)
+        for name in _ID_META:  # ids ipb reads back from meta: the digits 0-9, within what the database stores
+            if name in self.meta:
+                whole_number(self.meta[name], f"meta.{name}", least=1)
         return Draft(
             lines=tuple(p.line() for p in self.postings),
             effective_date=self.date,

@@ -53,7 +53,7 @@ class Mode(StrEnum):
     INDIVIDUAL_SERVICE_FUND = "individual-service-fund"  # a chosen provider holds it for the person
 
 
-_QUANTITY = re.compile(r"^(\d{1,6})(?:\.(\d{1,2}))?$")
+_QUANTITY = re.compile(r"^([0-9]{1,6})(?:\.([0-9]{1,2}))?$")  # [0-9]: \d takes other scripts' digits
 
 
 def parse_quantity(text: str | int) -> int:
