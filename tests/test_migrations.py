@@ -16,7 +16,7 @@ from ledger.services import parties, payees, payment_runs, payment_settlement
 from ledger.services.budgets import Allocation, allocate
 from ledger.storage.engine import make_engine
 from ledger.storage.identity import acting_for_users
-from ledger.storage.schema import alembic_config, revision
+from ledger.storage.schema import HEAD, alembic_config, revision
 from tests.support import seed_users
 
 
@@ -64,7 +64,7 @@ def test_a_run_submitted_under_0009_settles_after_upgrading_to_0010(empty_url):
         payment_settlement.submit(engine, run.id, actor="tester")
 
         upgrade(engine, "head")
-        assert revision(engine) == "0010" and inspect(engine).has_table("run_settlements")
+        assert revision(engine) == HEAD and inspect(engine).has_table("run_settlements")
         failed = {run.payments[1].id: "account closed"}
         view = payment_settlement.settle(engine, run.id, on=date(2025, 5, 7), actor="tester", failed=failed)
         assert [p.status for p in view.payments] == ["settled", "failed"] and view.status == "settled"

@@ -1,6 +1,7 @@
 """`ipb run ...`: payment runs. A month's work: `gather` (the maker) collects what is due into a draft run;
 a second officer `approve`s it, which holds the money in each budget; `file` writes the bank file;
 `submit` records it went; `settle` posts what the bank paid (`--failed ID=reason` for those it did not).
+Until it is submitted, `cancel` stops a run: its holds are voided and its payments gathered again later.
 Every step can be run again after a crash: nothing is ever paid twice."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ledger.cli.common import (
     requires,
     settings,
 )
+from ledger.cli.options import one_of
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
 from ledger.errors import InvalidInput
 from ledger.roles import Permission
@@ -90,9 +92,10 @@ def run_gather(
     paying_account: PayingOption,
     as_of: Annotated[str | None, typer.Option(
         "--date", help="The pay date, a Bacs processing day (default today): pays everything due by then")] = None,
-    roll: Annotated[str | None, typer.Option(
-        "--roll", help="previous or next: if --date is not a processing day, pay on the processing day before "
-                       "or after it instead of refusing")] = None,
+    roll: Annotated[Roll | None, typer.Option(
+        "--roll", click_type=one_of(Roll, "--roll"), show_default=False,
+        help="If --date is not a processing day, pay on the processing day before (previous) or after it (next) "
+             "instead of refusing")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Gather what is due (DP dates, invoices) into the draft run. You become its maker. Safe to repeat.
@@ -148,7 +151,8 @@ def run_approve(run: RunArg, as_json: JsonFlag = False) -> None:
 def run_file(
     run: RunArg,
     output: Annotated[Path, typer.Option("--out", "-o", help="Where to write the file")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or bacs18")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", click_type=one_of(("csv", "bacs18"), "file format"),
+                                     help="The bank's file: CSV, or BACS Standard 18")] = "csv",
     serial: Annotated[str | None, typer.Option(help="Bacs submission serial (default: the run id)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -188,7 +192,8 @@ def run_settle(
     run: RunArg,
     on: DateOption = None,
     failed: Annotated[list[str] | None, typer.Option(
-        "--failed", help="PAYMENT_ID=reason, for each payment the bank did not pay (repeat the option)")] = None,
+        "--failed", metavar="PAYMENT_ID=REASON",
+        help="PAYMENT_ID=reason, for each payment the bank did not pay (repeat the option)")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Post the payments the bank made; void those it failed.
@@ -208,6 +213,28 @@ def run_settle(
     _show(view, as_json)
 
 
+@app.command("cancel")
+@refusals
+@requires(Permission.PAY)
+def run_cancel(
+    run: RunArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why the run is cancelled (kept in the history chain)")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Cancel a draft or approved run before it goes to the bank: its holds are voided and its payments
+    fail, so the next `ipb run gather` pays them again (in a new run, as their next attempt).
+
+    Safe to repeat: after a crash, the same command finishes the cancellation. A run already submitted
+    cannot be cancelled: fail what the bank did not pay when settling (`ipb run settle --failed`), and
+    return what it paid and sent back (`ipb payment return`).
+
+    Example: ipb run cancel 1 --reason "wrong pay date"
+    """
+    view = _with_bar(f"cancelling run {run}", lambda tick: payment_settlement.cancel(
+        settings.engine, run, reason=reason, actor=settings.who, tick=tick))
+    _show(view, as_json)
+
+
 def _failures(items: list[str]) -> dict[int, str]:
     fails: dict[int, str] = {}
     for item in items:
@@ -223,12 +250,16 @@ def _failures(items: list[str]) -> dict[int, str]:
 @app.command("show")
 @refusals
 @requires(Permission.VIEW_ALL)
-def run_show(run: RunArg, as_json: JsonFlag = False) -> None:
-    """A run and its payments.
+def run_show(run: RunArg, fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
+    """A run and its payments (--format csv: a row per payment).
 
     Example: ipb run show 1
     """
-    _show(payment_runs.run_view(settings.engine, run), as_json)
+    view = payment_runs.run_view(settings.engine, run)
+    if fmt is Format.CSV:
+        listing(view.payments, PAYMENT_COLUMNS, title=f"Run {view.id}", fmt=fmt)
+    else:
+        _show(view, as_json or fmt is Format.JSON)
 
 
 @app.command("list")

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from ledger.models.base import Id, metadata
 from ledger.models.parties import STREAMS
 
-RUN_STATUSES = "('draft','approved','submitted','settled')"
+RUN_STATUSES = "('draft','approved','submitted','settled','cancelled')"
 PAYMENT_STATUSES = "('pending','held','settled','failed','returned')"
 BANK_DETAILS = (
     "length(sort_code) = 6 AND length(account_number) = 8"
@@ -122,7 +122,8 @@ invoices = Table(
 )
 
 
-# A batch of payments from one paying account: draft -> approved -> submitted -> settled.
+# A batch of payments from one paying account: draft -> approved -> submitted -> settled; a draft or
+# approved run may be cancelled instead (its holds voided, its payments failed and gathered again).
 payment_runs = Table(
     "payment_runs",
     metadata,
@@ -143,9 +144,11 @@ payment_runs = Table(
     Column("file_sha256", String(64)),
     CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
     CheckConstraint("checker IS NULL OR checker <> maker", name="maker_is_not_checker"),
-    CheckConstraint("status = 'draft' OR (checker IS NOT NULL AND approved_at IS NOT NULL)", name="approved"),
+    CheckConstraint("status IN ('draft','cancelled') OR (checker IS NOT NULL AND approved_at IS NOT NULL)",
+                    name="approved"),
     CheckConstraint("status NOT IN ('submitted','settled') OR submitted_at IS NOT NULL", name="submitted"),
     CheckConstraint("status <> 'settled' OR settled_at IS NOT NULL", name="settled"),
+    CheckConstraint("status <> 'cancelled' OR submitted_at IS NULL", name="cancelled"),  # 0011: never once sent
 )
 
 

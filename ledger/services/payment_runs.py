@@ -33,6 +33,8 @@ A payment's life, one database transaction per step, each keyed:
               then each hold is posted (`payment:<id>:settle`), or voided if the bank failed it (`payment:<id>:void`)
   return      a settled payment the bank sent back is reversed (`payment:<id>:return`); once an officer
               corrects the payee's details and asks (ledger/services/returned.py), it is gathered again
+  cancel      before submit, a run can be cancelled instead: the run first, then each hold voided
+              (`payment:<id>:void`) and each payment failed, so the next gather pays it as its next attempt
 Each step commits the journal entry and the payment's new status together, so a process killed at any
 point leaves each payment either before or after a step, never half-way; running the step again skips
 what is done. Journal keys are unique, so even a bug could not post a step twice.
@@ -344,11 +346,13 @@ def _hold_all(engine: Engine, run_id: int, *, actor: str, tick: Tick | None) -> 
 def _hold_one(engine: Engine, payment_id: int, *, actor: str) -> None:
     with engine.begin() as conn:
         p = conn.execute(select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id)
-                         .where(payments.c.id == payment_id)).one()
+                         .where(payments.c.id == payment_id).with_for_update(of=payments)).one()
         ref = p.ref
         if p.status != "pending":
             return
         run = run_row_in(conn, p.run_id)
+        if run.status != "approved":  # cancelled meanwhile (ledger/services/payment_settlement.py)
+            return
         bank = conn.execute(select(paying_accounts.c.code)
                             .where(paying_accounts.c.id == run.paying_account_id)).scalar_one()
         try:

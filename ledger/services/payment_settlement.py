@@ -1,5 +1,6 @@
 """A payment run at the bank: its payment file (CSV or BACS Standard 18), its submission, its settlement
-(each held payment posted, or voided if the bank failed it), and a settled payment the bank returns.
+(each held payment posted, or voided if the bank failed it), and a settled payment the bank returns; or,
+before it goes to the bank, its cancellation (each hold voided, each payment gathered again later).
 
 How a payment is posted, and its life from gather to return, is told in ledger/services/payment_runs.py.
 """
@@ -13,6 +14,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ledger import calendar
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate, InvalidInput, NotAllowed, UnknownParty
 from ledger.formats.bacs18 import Originator, to_bacs18
@@ -23,6 +25,7 @@ from ledger.history import Op
 from ledger.journal import Draft, Phase, reversal_lines
 from ledger.models import journal_entries, people
 from ledger.models.payments import paying_accounts, payment_runs, payments, run_settlements
+from ledger.models.trust import history
 from ledger.services.crash_points import step_done
 from ledger.services.history import track
 from ledger.services.journal import Request, write_in
@@ -73,7 +76,7 @@ def payment_file(engine: Engine, run_id: int, fmt: str, *, actor: str, serial: s
             origin = Originator(bank.service_user_number, bank.sort_code, bank.account_number,
                                 AccountName.fit(bank.name))
             text = to_bacs18(instructions, origin, run.pay_date, serial=serial or f"{run_id % 1_000_000:06d}",
-                             creation_date=created, processing_days=processing_days())
+                             creation_date=created or calendar.today(), processing_days=processing_days())
         digest = hashlib.sha256(text.encode()).hexdigest()
         if run.status == "submitted" and digest != run.file_sha256:
             raise NotAllowed(f"run {run_id} was submitted with its {run.file_format} file (SHA-256 "
@@ -142,8 +145,8 @@ def settle(engine: Engine, run_id: int, *, on: date | None, actor: str, failed: 
     started with, or today for a new one); one that asks for a different outcome is refused, naming the
     difference and the command that finishes it. The run is settled once none of its payments is held.
     """
-    started = _start(engine, Settlement(run_id, on or date.today(), _reasons(failed or {})), given_date=on is not None,
-                     actor=actor)
+    asked = Settlement(run_id, on or calendar.today(), _reasons(failed or {}))
+    started = _start(engine, asked, given_date=on is not None, actor=actor)
     with engine.connect() as conn:
         todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id, payments.c.status == "held")
                             .order_by(payments.c.id)).scalars().all()
@@ -281,7 +284,7 @@ def return_payment(engine: Engine, payment_id: int, *, on: date | None, reason: 
             raise NotAllowed(f"payment {payment_id} is {p.status}; only a settled payment can be returned "
                              "(fail a held one when settling the run)", payment=payment_id)
         settled = reads.load_entry(conn, p.settlement_entry_id)
-        draft = Draft(reversal_lines(settled.lines), on or date.today(), settled.kind, f"returned: {why}"[:200],
+        draft = Draft(reversal_lines(settled.lines), on or calendar.today(), settled.kind, f"returned: {why}"[:200],
                       reverses=settled.id, meta={**settled.meta, "returned": why[:200]})
         entry = write_in(conn, [Request(draft, f"payment:{p.id}:return")], actor=actor)[0].entry
         conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "settled")
@@ -303,3 +306,82 @@ def _same_return(conn: Connection, p, on: date | None, why: str) -> None:  # typ
                             "--date", returned_on.isoformat()])
         raise NotAllowed(f"payment {p.id} was returned on {returned_on} ({p.failure_reason!r}); this asks for it "
                          f"{' and '.join(differs)}: run it again as `{again}`", payment=p.id)
+
+
+CANCELLABLE = ("draft", "approved")  # not yet sent to the bank
+
+
+def cancel(engine: Engine, run_id: int, *, reason: str, actor: str, tick: Tick | None = None) -> RunView:
+    """Cancel a run before it goes to the bank (a draft or approved run), for `reason`.
+
+    The run is marked cancelled first, in one small transaction, the reason kept in the history chain; then
+    each of its payments, one transaction each, has its hold voided (`payment:<id>:void`, dated today) and
+    fails with the reason, so the next gather pays it again as its next attempt. Run again after a crash,
+    the same cancellation finishes what was started; one giving another reason is refused, naming the
+    first. A run that went to the bank is never cancelled: what the bank did not pay fails when the run is
+    settled, and what it paid and sent back is returned.
+    """
+    why = " ".join(reason.split())[:200]
+    if not why:
+        raise InvalidInput("say why the run is cancelled (e.g. --reason 'wrong pay date')")
+    why = _cancel_run(engine, run_id, why, actor=actor)
+    with engine.connect() as conn:
+        todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id,
+                                                        payments.c.status.in_(("pending", "held")))
+                            .order_by(payments.c.id)).scalars().all()
+    for done, payment_id in enumerate(todo, 1):
+        _cancel_one(engine, payment_id, note=f"run {run_id} cancelled: {why}", actor=actor)
+        step_done()
+        if tick:
+            tick(done, len(todo))
+    with engine.connect() as conn:
+        return run_view_in(conn, run_id)
+
+
+def _cancel_run(engine: Engine, run_id: int, why: str, *, actor: str) -> str:
+    """Mark the run cancelled, or (cancelled already, for the same reason) leave it; the reason it is cancelled for."""
+    with engine.begin() as conn:
+        run = run_row_in(conn, run_id)
+        if run.status == "cancelled":
+            was = _cancelled_for(conn, run_id)
+            if was != why:
+                again = shlex.join(["ipb", "run", "cancel", str(run_id), "--reason", was])
+                raise NotAllowed(f"run {run_id} was cancelled ({was!r}); this cancels it for {why!r}: run it "
+                                 f"again as `{again}`", run=run_id)
+            return was
+        if run.status not in CANCELLABLE:
+            settle = ("" if run.status == "settled" else f"settle it once the bank has paid, failing what it did not "
+                      f"pay (`ipb run settle {run_id} --failed PAYMENT=reason`), and ")
+            raise NotAllowed(f"run {run_id} is {run.status}: it went to the bank, so it cannot be cancelled; {settle}"
+                             "return what the bank paid and sent back (`ipb payment return PAYMENT --reason ...`)",
+                             run=run_id, status=run.status)
+        if not conn.execute(update(payment_runs).where(payment_runs.c.id == run_id,
+                                                       payment_runs.c.status == run.status)
+                            .values(status="cancelled")).rowcount:
+            raise ConcurrentUpdate(f"run {run_id} changed while being cancelled: run the command again")
+        track(conn, "payment_runs", run_id, actor=actor, reason=why)
+    step_done()
+    return why
+
+
+def _cancelled_for(conn: Connection, run_id: int) -> str:
+    """The reason the run was cancelled for, as the history chain recorded it (its last change)."""
+    return conn.execute(select(history.c.reason).where(history.c.subject == "payment_runs",
+                                                       history.c.row_key == str(run_id))
+                        .order_by(history.c.seq.desc()).limit(1)).scalar_one()
+
+
+def _cancel_one(engine: Engine, payment_id: int, *, note: str, actor: str) -> None:
+    """A payment of a cancelled run: its hold voided (if it has one), and failed, to be gathered again."""
+    with engine.begin() as conn:
+        p = conn.execute(select(payments).where(payments.c.id == payment_id).with_for_update()).one()
+        if p.status not in ("pending", "held"):
+            return
+        values: dict[str, object] = {"status": "failed", "failure_reason": note}
+        if p.status == "held":
+            hold = reads.load_entry(conn, p.hold_entry_id)
+            draft = Draft((), calendar.today(), hold.kind, f"void: {note}"[:200], Phase.VOID, completes=hold.id)
+            values["void_entry_id"] = write_in(conn, [Request(draft, f"payment:{p.id}:void", hold.lines)],
+                                               actor=actor)[0].entry.id
+        conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == p.status).values(**values))
+        track(conn, "payments", p.id, actor=actor)

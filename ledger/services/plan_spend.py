@@ -17,7 +17,8 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, exists, func, insert, select
 
-from ledger.calendar import default_day, financial_year, in_year, today, utc_now
+from ledger import calendar
+from ledger.calendar import default_day, financial_year, in_year, utc_now
 from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
 from ledger.history import Op
 from ledger.journal import Draft, Phase
@@ -268,7 +269,7 @@ def release_commitment(engine: Engine, commitment_id: int, *, actor: str, on: da
             raise NotAllowed(f"commitment {commitment_id} is no longer open (spent or released)",
                              commitment=commitment_id)
         year = financial_year(plan_row.fy)
-        on = in_year(on, year) if on is not None else default_day(year, today(), incoming=False)
+        on = in_year(on, year) if on is not None else default_day(year, calendar.today(), incoming=False)
         _void(conn, row.hold_entry_id, on, f"release:{row.hold_entry_id}", actor, "commitment released")
         return _commitment(conn, plan_row.ref, plan_row.fy, plan_row.code, row)
 

@@ -16,8 +16,8 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from ledger import chart
-from ledger.calendar import default_day, financial_year, in_year, today
+from ledger import calendar, chart
+from ledger.calendar import default_day, financial_year, in_year
 from ledger.domain import FunderKind, RiskShare, YearEnd
 from ledger.errors import AccountExists, InvalidInput, NotAllowed
 from ledger.identifiers import code
@@ -140,7 +140,7 @@ def contribute(
     with engine.begin() as conn:
         info = open_pool_in(conn, pool)
         year = financial_year(info.fy)
-        on = in_year(on, year) if on is not None else default_day(year, today(), incoming=True)
+        on = in_year(on, year) if on is not None else default_day(year, calendar.today(), incoming=True)
         if partner not in info.partners:
             raise NotAllowed(f"{partner} is not a partner of pool {pool} ({', '.join(info.partners)})",
                              partner=partner, pool=pool)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Final
 
+from ledger import calendar
 from ledger.bacs_calendar import ProcessingDays
 from ledger.errors import InvalidAmount, InvalidInput
 from ledger.formats.bacs18.layout import (
@@ -54,7 +55,7 @@ def to_bacs18(
     instructions = _payments(instructions)
     total = _file_total(instructions)
     _check_file_number(file_number)
-    created = creation_date or date.today()
+    created = creation_date or calendar.today()
     expires = expiration_date or processing_date + timedelta(days=7)
     _check_processing_date(processing_date, created, processing_days)
     narrative = (
