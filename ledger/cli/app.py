@@ -5,18 +5,25 @@ Typer app called `app`: a group of subcommands, or a single command. `COMMANDS` 
 registration: name, module, and the line `ipb --help` shows, so that listing the commands imports
 none of them (tests/test_cli_app.py keeps those lines equal to each command's own help).
 Start-up matters: a broker logging twenty spends starts Python twenty times.
+
+The global options (`--db`, `--as`, `--json`, `-v`) are the root's, and `load` adds them to every group and
+command it builds, so they are read before or after the subcommand by Click's own parser: a value that looks
+like an option (`--memo --as`) stays the value of its option, and nothing after `--` is an option.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import sys
-from collections.abc import Iterator, MutableMapping, Sequence
+import time
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 try:
     from typer import _click as click  # Typer 0.28 carries its own copy of Click
@@ -30,6 +37,8 @@ from ledger.errors import InvalidInput, LedgerError
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("Start", "Create the database, or bring it up to the newest schema."),
     "demo": ("Start", "A year of a council, an ICB and a section 75 pool around 200 people, end to end."),
+    "config": ("Start", "The settings in force (database, organisation, matching tolerance) and where each "
+                        "comes from."),
     "user": ("Start", "Users and roles: who may use the ledger, in which role, and whom each broker serves."),
     "db": ("Start", "The database's own roles, so the server enforces each ipb role (PostgreSQL)."),
     "funder": ("Funding and budgets", "Funders: ICBs, councils, education, the person, third parties."),
@@ -45,7 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "provider": ("Payments", "Care providers paid on invoice."),
     "schedule": ("Payments", "Direct payment schedules: 4-weekly, in advance, into the person's DP account."),
     "invoice": ("Payments", "Provider invoices, paid by the next run from the person's budget."),
-    "run": ("Payments", "Payment runs: gather, approve (a second officer), file, submit, settle."),
+    "run": ("Payments", "Payment runs: gather, approve (a second officer), file, submit, settle; or cancel."),
     "payment": ("Payments", "Single payments: list, returns, paying a returned one again, bank details changes."),
     "dp": ("Payments", "A person's direct payment account: their spend and contributions."),
     "surplus": ("Payments", "Direct payment surpluses above the contingency, recovered to the funders."),
@@ -79,6 +88,7 @@ def load(name: str) -> typer.core.TyperCommand | TyperGroup:
     command = typer.main.get_command(importlib.import_module(module_of(name)).app)
     command.name = name
     _whole_numbers(command)
+    _global_options(command, name)
     return command
 
 
@@ -92,6 +102,113 @@ def _whole_numbers(command: Any) -> None:
             param.type = WholeNumber()
     for sub in getattr(command, "commands", {}).values():
         _whole_numbers(sub)
+
+
+GLOBAL_HELP = {
+    "db": "Database URL (default: IPB_DATABASE_URL, else the config file's database_url, else ./ipb.sqlite)",
+    "as": "Who is acting (default: IPB_USER or your login)",
+    "json": "Print machine-readable JSON, as the command's own --json does",
+    "verbose": "Say on stderr what the command did and how long it took; -vv adds the SQL",
+}
+
+
+def _global_options(command: Any, path: str) -> None:
+    """Let `command` and every command under it take the global options too, before or after its arguments;
+    and, with -v, log what each leaf command did."""
+    own = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    panel = {"expose_value": False, "rich_help_panel": "Global options"}
+    command.params += [
+        TyperOption(param_decls=["--db"], metavar="URL", callback=_remember("db_option"), help=GLOBAL_HELP["db"],
+                    **panel),
+        TyperOption(param_decls=["--as"], metavar="USER", callback=_remember("actor"), help=GLOBAL_HELP["as"],
+                    **panel),
+        TyperOption(param_decls=["--verbose", "-v"], count=True, default=0, metavar="", callback=_more_verbose,
+                    help=GLOBAL_HELP["verbose"], **panel)]
+    if "--json" in own:  # the command's own --json; given before the command, it counts here too
+        for param in command.params:
+            if "--json" in getattr(param, "opts", ()):
+                param.callback = _json
+    elif hasattr(command, "commands"):
+        command.params.append(TyperOption(param_decls=["--json"], is_flag=True, default=False, callback=_json,
+                                          help=GLOBAL_HELP["json"], **panel))
+    for name, sub in getattr(command, "commands", {}).items():
+        _global_options(sub, f"{path} {name}")
+    if not hasattr(command, "commands") and command.callback is not None:
+        command.callback = _logged(command.callback, path)
+
+
+def _remember(field: str) -> Callable[[Any, Any, Any], Any]:
+    def remember(ctx: Any, param: Any, value: Any) -> Any:
+        from ledger.cli.common import settings
+
+        if value is not None:
+            setattr(settings, field, value)
+        return value
+
+    return remember
+
+
+def _more_verbose(ctx: Any, param: Any, value: int) -> int:
+    from ledger.cli.common import settings
+
+    settings.verbose += value or 0
+    return value
+
+
+def _json(ctx: Any, param: Any, value: bool) -> bool:
+    from ledger.cli.common import settings
+
+    settings.as_json = settings.as_json or bool(value)
+    return settings.as_json
+
+
+def _logged(callback: Callable[..., Any], path: str) -> Callable[..., Any]:
+    """`callback` run with the configuration in force, and with -v, logging what it did and how long it took."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from ledger.cli.common import configured, settings
+
+        if not settings.verbose:
+            with configured():
+                return callback(*args, **kwargs)
+        with logging_to_stderr(settings.verbose) as log:
+            start, outcome = time.perf_counter(), "failed"
+            try:
+                with configured():
+                    result = callback(*args, **kwargs)
+                outcome = "done"
+                return result
+            except typer.Exit as exc:
+                outcome = f"exit {exc.exit_code}"
+                raise
+            finally:
+                log.info("command %s took %.0f ms (%s)", path, (time.perf_counter() - start) * 1000, outcome)
+
+    return run
+
+
+@contextmanager
+def logging_to_stderr(verbose: int) -> Iterator[Any]:
+    """While a command runs with -v: ipb's own log at INFO (-vv: DEBUG, and SQLAlchemy's statements; -vvv: and
+    the rows they return) on stderr, never stdout, so --json output stays whole. Undone afterwards."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    levels = {"ledger": logging.INFO if verbose == 1 else logging.DEBUG}
+    if verbose > 1:
+        levels["sqlalchemy.engine"] = logging.INFO if verbose == 2 else logging.DEBUG
+    before = {name: logging.getLogger(name).level for name in levels}
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).addHandler(handler)
+    try:
+        yield logging.getLogger("ledger.cli")
+    finally:
+        for name, level in before.items():
+            logging.getLogger(name).setLevel(level)
+            logging.getLogger(name).removeHandler(handler)
 
 
 class _Commands(MutableMapping[str, Any]):
@@ -174,7 +291,9 @@ class LazyGroup(TyperGroup):
 app = typer.Typer(
     name="ipb",
     cls=LazyGroup,
-    help="Integrated personal budgets: a double-entry ledger for NHS, social care and pooled money.",
+    help="Integrated personal budgets: a double-entry ledger for NHS, social care and pooled money. "
+         "The options below go before or after the command (`ipb user list --as ada` is `ipb --as ada user "
+         "list`); `ipb config show` says which database and settings are in force, and why.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -206,16 +325,20 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    db: Annotated[str | None, typer.Option(
-        metavar="URL", help="Database URL (default: IPB_DATABASE_URL or ./ipb.sqlite)", show_default=False)] = None,
-    actor: Annotated[str | None, typer.Option(
-        "--as", metavar="USER", help="Who is acting (default: IPB_USER or your login)", show_default=False)] = None,
+    db: Annotated[str | None, typer.Option(metavar="URL", help=GLOBAL_HELP["db"], show_default=False)] = None,
+    actor: Annotated[str | None, typer.Option("--as", metavar="USER", help=GLOBAL_HELP["as"],
+                                              show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=GLOBAL_HELP["json"])] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help=GLOBAL_HELP["verbose"],
+                                         show_default=False)] = 0,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
+    """Runs before the command's own options are read: those given after the command are added to these."""
     from ledger.cli.common import settings
 
-    settings.db, settings.actor, settings.user, settings._engine, settings._who = db, actor, None, None, None
+    settings.reset()
+    settings.db_option, settings.actor, settings.as_json, settings.verbose = db, actor, as_json, verbose
 
 
 def main() -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import functools
 import getpass
 import json
+import logging
 import os
 import re
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -20,8 +22,8 @@ from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from ledger import calendar
-from ledger.calendar import default_day, financial_year, in_ledger_years, in_year, parse_period
+from ledger import calendar, config
+from ledger.calendar import default_day, financial_year, in_ledger_years, in_year, is_financial_year, parse_period
 from ledger.cli.app import click
 from ledger.cli.output import err
 from ledger.errors import InvalidInput, LedgerError, Unavailable
@@ -29,7 +31,7 @@ from ledger.identifiers import MAX_ID, code, whole_number
 from ledger.money import parse_amount
 from ledger.roles import Permission, writes
 from ledger.services import users
-from ledger.storage.engine import database_url, open_engine, read_only_sessions
+from ledger.storage.engine import DEFAULT_URL, database_url, open_engine, read_only_sessions
 from ledger.storage.failures import overflowed, refusal, retrying
 
 if TYPE_CHECKING:
@@ -66,23 +68,74 @@ ChangeReason = Annotated[str, typer.Option(
          "contact'")]
 
 
+log = logging.getLogger("ledger.cli")
+
+
 @dataclass
 class Settings:
-    db: str | None = None
-    actor: str | None = None
+    """What a command runs with: the global options as given (before or after the command), and the settings
+    they, the environment and the configuration file decide (ledger/config.py: option > environment > file >
+    default). Reset before each command line is read."""
+
+    db_option: str | None = None  # --db
+    actor: str | None = None  # --as
+    as_json: bool = False  # --json, wherever it was given
+    verbose: int = 0  # -v, counted
     user: users.Actor | None = None  # set by @requires once the actor is checked
     _engine: Engine | None = None
     _who: str | None = None
+    _config: config.Config | None = None
+
+    def reset(self) -> None:
+        for field in fields(self):
+            setattr(self, field.name, field.default)
+
+    @property
+    def config(self) -> config.Config:
+        """The configuration file in force, read once (an empty Config when there is none)."""
+        if self._config is None:
+            self._config = config.load()
+            log.info("configuration file: %s", self._config.path or "none")
+        return self._config
+
+    def chosen(self, name: str) -> config.Chosen:
+        """Setting `name` (a key of ledger.config.KEYS), and where it came from."""
+        option, option_name, default = {"database_url": (self.db_option, "--db", DEFAULT_URL),
+                                        "tolerance_days": (None, None, config.DEFAULT_TOLERANCE_DAYS)
+                                        }.get(name, (None, None, None))
+        chosen = config.choose(name, self.config, os.environ, option=option, option_name=option_name,
+                               default=default)
+        log.debug("%s from %s", name, chosen.source)
+        return chosen
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = open_engine(self.db)
+            self._engine = open_engine(self.url)
         return self._engine
 
     @property
     def url(self) -> str:
-        return database_url(self.db)
+        """The database: --db, else IPB_DATABASE_URL, else the configuration file's database_url, else
+        ./ipb.sqlite; a malformed one is refused naming where it came from."""
+        chosen = self.chosen("database_url")
+        return database_url(chosen.value, source=chosen.source)
+
+    @property
+    def db(self) -> str:
+        """The database URL in force (as `ipb init` makes it)."""
+        return self.url
+
+    @property
+    def organisation(self) -> str | None:
+        """The organisation that issues the reports: IPB_ORGANISATION, else the configuration file's."""
+        return self.chosen("organisation").value
+
+    @property
+    def tolerance_days(self) -> int:
+        """Default of `ipb statement match/unmatched --tolerance-days`: IPB_TOLERANCE_DAYS, else the
+        configuration file's [matching] tolerance_days, else 3."""
+        return self.chosen("tolerance_days").value
 
     @property
     def who(self) -> str:
@@ -91,10 +144,31 @@ class Settings:
         if self._who is None:
             self._who = users.acting_user(self.engine, self.actor or os.environ.get("IPB_USER"),
                                           default=getpass.getuser())
+            log.info("acting as %s", self._who)
         return self._who
 
 
 settings = Settings()
+
+
+@contextmanager
+def configured() -> Iterator[None]:
+    """While a command runs: the configuration file read (a bad one is refused before the command starts), and
+    its bacs_holidays handed to ledger/formats/bank_holidays.py as IPB_BACS_HOLIDAYS, unless the environment
+    names a file itself."""
+    holidays = settings.chosen("bacs_holidays")
+    variable = config.ENVIRONMENT["bacs_holidays"]
+    if holidays.value is None or holidays.source == variable:
+        yield
+        return
+    if not holidays.value.is_file():
+        raise InvalidInput(f"{holidays.source}: {holidays.value} is not a file: fix the path or remove the key",
+                           file=str(holidays.value))
+    os.environ[variable] = str(holidays.value)
+    try:
+        yield
+    finally:
+        os.environ.pop(variable, None)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -112,18 +186,23 @@ def refusals(fn: F) -> F:
         try:
             return retrying(lambda: fn(*args, **kwargs))
         except LedgerError as exc:
-            _refuse(exc, kwargs.get("as_json", False))
+            _refuse(exc, _json_asked(kwargs))
         except DBAPIError as exc:  # the database refused a write, stayed locked, or could not be reached
             refused = refusal(exc, settings.url)
             if refused is None:
                 raise
-            _refuse(refused, kwargs.get("as_json", False))
+            _refuse(refused, _json_asked(kwargs))
 
     return wrapper  # type: ignore[return-value]
 
 
 def _refuse(exc: LedgerError, as_json: bool) -> None:
     raise typer.Exit(report(exc, as_json)) from None
+
+
+def _json_asked(kwargs: dict[str, Any]) -> bool:
+    """Whether the command was asked for JSON: --json, or --format json (the same thing)."""
+    return bool(kwargs.get("as_json")) or str(kwargs.get("fmt") or "").lower() == "json"
 
 
 def report(exc: LedgerError, as_json: bool) -> int:
@@ -151,18 +230,19 @@ def failure(exc: Exception) -> LedgerError | None:
     return None
 
 
-def requires(permission: Permission, *, person: str | None = None) -> Callable[[F], F]:
+def requires(permission: Permission, *, person: str | None = None, listing: bool = False) -> Callable[[F], F]:
     """Refuse the command unless the acting user's role grants `permission`.
 
     `person` names the command's parameter holding the person it acts on: brokers hold
-    people-scoped permissions only for the people assigned to them. Put it under @refusals.
+    people-scoped permissions only for the people assigned to them. A `listing` of people lets a broker
+    in, to see only their assigned people (`settings.user.people`). Put it under @refusals.
     """
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             settings.user = users.authorize(settings.engine, settings.who, permission,
-                                            kwargs.get(person) if person else None)
+                                            kwargs.get(person) if person else None, listing=listing)
             if not writes(settings.user.role):
                 read_only_sessions(settings.engine)
             return fn(*args, **kwargs)
@@ -202,8 +282,9 @@ def date_in_fy(text: str | None, fy: int, *, incoming: bool) -> date:
 def parse_fy(text: str) -> int:
     """"2025/26" (or FY2025) -> 2025, the year the financial year starts in."""
     period = parse_period(text)
-    if period.start.month != 4 or period.end.month != 3:
-        raise InvalidInput(f"{text!r} is a month; give a financial year like 2025/26")
+    if not is_financial_year(period):
+        raise InvalidInput(f"{text!r} is {period.start} to {period.end}, not a financial year: give a financial "
+                           f"year like 2025/26 (1 April 2025 to 31 March 2026)")
     return period.start.year
 
 

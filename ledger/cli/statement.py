@@ -28,10 +28,11 @@ app = typer.Typer(
 AccountOption = Annotated[str, typer.Option(
     "--account", help="The bank account: a paying account code (e.g. dp) or a ledger asset account (e.g. bank:dp)")]
 AccountFilter = Annotated[str | None, typer.Option("--account", help="Only this bank account (default: all)")]
-ToleranceOption = Annotated[int, typer.Option(
+ToleranceOption = Annotated[int | None, typer.Option(
     help="Bacs processing days a line's date may be from the payment's pay date: Monday to Friday, not a bank "
          "holiday in England and Wales nor a day in the file IPB_BACS_HOLIDAYS names; a weekend or holiday "
-         "counts as the processing day before it")]
+         "counts as the processing day before it (default: IPB_TOLERANCE_DAYS, else the config file's "
+         "matching.tolerance_days, else 3)", show_default=False)]
 DUPLICATE_COLUMNS = (
     Column("file line", lambda d: d.line.line),
     Column("date", lambda d: d.line.posted_on),
@@ -152,7 +153,7 @@ def _print_import(file: Path, result: importing.Imported, dry_run: bool) -> None
 @requires(Permission.BANK)
 def statement_match(
     account: AccountFilter = None,
-    tolerance_days: ToleranceOption = 3,
+    tolerance_days: ToleranceOption = None,
     dry_run: Annotated[bool, typer.Option(help="Show what would match; store nothing")] = False,
     post_returns: Annotated[bool, typer.Option(help="Reverse matched returns through the payments service "
                                                     "(--no-post-returns only lists them)")] = True,
@@ -173,6 +174,7 @@ def statement_match(
       ipb statement match --dry-run
       ipb statement match --account dp --tolerance-days 5
     """
+    tolerance_days = settings.tolerance_days if tolerance_days is None else tolerance_days
     with progress() as bar:
         task = bar.add_task("matching", total=None)
         result = matching.match_statements(
@@ -252,18 +254,21 @@ EXPECTED_COLUMNS = (
 @app.command("unmatched")
 @refusals
 @requires(Permission.VIEW_ALL)
-def statement_unmatched(account: AccountFilter = None, tolerance_days: ToleranceOption = 3,
-                        as_json: JsonFlag = False) -> None:
+def statement_unmatched(account: AccountFilter = None, tolerance_days: ToleranceOption = None,
+                        fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
     """Statement lines matched to no payment, and payments sent but not yet seen on a statement.
 
     A line that nearly matches a payment says which and why not, judged by --tolerance-days as
     `ipb statement match` would, e.g. "reference and amount match payment 3, 4 processing days after
     its date: --tolerance-days 4" (then `ipb statement match --tolerance-days 4` matches it).
 
+    --format csv prints the lines, a blank line, then the payments.
+
     Example: ipb statement unmatched --account dp
     """
+    tolerance_days = settings.tolerance_days if tolerance_days is None else tolerance_days
     found = matching.unmatched(settings.engine, account, tolerance_days=tolerance_days)
-    if as_json:
+    if as_json or fmt is Format.JSON:
         emit_json({"tolerance_days": found.tolerance_days,
                    "lines": [{"line": x.id, "account": x.account, "statement": x.statement_id, "date": x.posted_on,
                               "amount": x.amount, "description": x.description, "reference": x.reference,
@@ -274,8 +279,10 @@ def statement_unmatched(account: AccountFilter = None, tolerance_days: Tolerance
                                  "payee": p.payee, "status": p.status} for p in found.payments]})
         return
     why = Column("why not matched", lambda x: found.near[x.id].reason if x.id in found.near else "")
-    listing(found.lines, (*LINE_COLUMNS, why), title="Unmatched statement lines")
-    listing(found.payments, EXPECTED_COLUMNS, title="Payments not seen on a statement")
+    listing(found.lines, (*LINE_COLUMNS, why), title="Unmatched statement lines", fmt=fmt)
+    if fmt is Format.CSV:
+        print()
+    listing(found.payments, EXPECTED_COLUMNS, title="Payments not seen on a statement", fmt=fmt)
 
 
 def _near_json(near: NearMiss | None) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.bacs_calendar import ProcessingDays
 from ledger.calendar import utc_now
+from ledger.config import MAX_TOLERANCE_DAYS
 from ledger.errors import ConcurrentUpdate, InvalidInput, LedgerError
 from ledger.formats.bank_holidays import processing_days
 from ledger.models import accounts
@@ -100,8 +101,9 @@ def match_statements(engine: Engine, *, actor: str, account: str | None = None, 
 
 
 def _check_tolerance(tolerance_days: int) -> None:
-    if tolerance_days < 0 or tolerance_days > 60:
-        raise InvalidInput(f"--tolerance-days must be between 0 and 60 processing days, got {tolerance_days}")
+    if not 0 <= tolerance_days <= MAX_TOLERANCE_DAYS:
+        raise InvalidInput(f"--tolerance-days must be between 0 and {MAX_TOLERANCE_DAYS} processing days, "
+                           f"got {tolerance_days}")
 
 
 def _by_account(lines: dict[int, LineView], open_payments: dict[tuple[int, str], PaymentView]

@@ -11,6 +11,7 @@ a missing SQLite file or folder, a database it cannot reach, and one at another 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -27,17 +28,19 @@ DEFAULT_URL = "sqlite:///ipb.sqlite"
 READ_ONLY = {"ipb_read_only": True}  # execution option: a reading transaction takes no write lock
 BUSY_TIMEOUT = 30.0  # seconds an SQLite writer waits for another's lock before it is refused (then retried)
 _URL_FORMS = "use sqlite:///path/to/ledger.sqlite or postgresql://user@host/database"
+log = logging.getLogger(__name__)
 
 
-def database_url(explicit: str | None = None) -> str:
-    """The database to use: an explicit URL, else IPB_DATABASE_URL, else ./ipb.sqlite."""
+def database_url(explicit: str | None = None, *, source: str = "--db") -> str:
+    """The database to use: an explicit URL (from `source`, named if it is malformed), else IPB_DATABASE_URL,
+    else ./ipb.sqlite. The CLI passes what its settings chose (ledger/config.py adds a configuration file)."""
     url = explicit if explicit is not None else os.environ.get("IPB_DATABASE_URL") or DEFAULT_URL
     try:
         parsed = make_url(url)
         if "\x00" in str(parsed.database or ""):
             raise ValueError("a NUL character in the path")
     except (ArgumentError, ValueError):  # the text is not shown: it may hold a password
-        source = "--db" if explicit is not None else "IPB_DATABASE_URL"
+        source = source if explicit is not None else "IPB_DATABASE_URL"
         raise InvalidInput(f"{source} is not a database URL: {_URL_FORMS}") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -146,6 +149,7 @@ def create_ledger(url: str | None = None) -> tuple[Engine, bool]:
     if at is not None and _newer(at):
         raise _schema_refused(engine, at)
     schema.migrate(engine)
+    log.info("migrated %s from schema %s to %s", _where(engine.url), at or "none", schema.HEAD)
     return engine, True
 
 
@@ -173,6 +177,7 @@ def _checked(engine: Engine, url: str | None) -> Engine:
     at = _revision(engine, url)
     if at != schema.HEAD:
         raise _schema_refused(engine, at)
+    log.info("opened %s at schema %s", _where(engine.url), at)
     return engine
 
 
