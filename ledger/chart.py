@@ -34,6 +34,7 @@ from ledger.domain import Stream
 LEDGER_START = date(2000, 1, 1)  # opening date of the accounts the ledger makes for itself (funders, banks, ...)
 MAX_CODE = 200  # the accounts table holds codes of up to 200 characters
 POOL_SOURCE = "pool:"  # an allocation's source: a funder code, or pool:<code>
+FUNDER_SOURCE = "funder:"  # ... and a funder may be named funder:<code> too
 
 _CODE = re.compile(r"[A-Za-z0-9_.\-]+(?::[A-Za-z0-9_.\-]+)*")
 
@@ -103,6 +104,12 @@ def pool_source(pool: str) -> str:
     return POOL_SOURCE + pool
 
 
+def funding_source(text: str) -> str:
+    """An allocation source as the ledger stores it: a funder's code, or pool:<code>. `funder:council` names
+    the funder council too, as `pool:` names a pool, so either spelling may be typed."""
+    return text.removeprefix(FUNDER_SOURCE)
+
+
 def source_pool(source: str) -> str | None:
     """The pool an allocation source names (`pool:<code>`), or None when it names a funder."""
     return source.removeprefix(POOL_SOURCE) if source.startswith(POOL_SOURCE) else None
@@ -117,6 +124,11 @@ def stream_available(person: str, fy: int, stream: Stream) -> str:
 
 def stream_spent(person: str, fy: int, stream: Stream) -> str:
     return join("person", person, fy_tag(fy), str(stream), "spent")
+
+
+def person_accounts(person: str) -> str:
+    """How every account code of person `person` starts (their budget streams and direct payment accounts)."""
+    return join("person", person, "")
 
 
 def dp_account(person: str) -> str:

@@ -51,6 +51,13 @@ def needs_assignment(role: Role, permission: Permission) -> bool:
     return role is Role.BROKER and permission in SCOPED
 
 
+def sees_identity(role: Role) -> bool:
+    """Whether the role may see who a person is (NHS number, name) beside the pseudonymous reference: officers,
+    who register people, and brokers, for the people assigned to them. Auditors and administrators work from
+    the reference alone."""
+    return allows(role, Permission.ALLOCATE) or role is Role.BROKER
+
+
 def writes(role: Role) -> bool:
     """Whether the role holds any permission that writes; if not, its sessions are read-only."""
     return bool(GRANTS[role] - {Permission.VIEW_ALL, Permission.VIEW_PERSON, Permission.VERIFY})

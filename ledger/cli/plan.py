@@ -24,6 +24,7 @@ from ledger.cli.common import (
     requires,
     settings,
 )
+from ledger.cli.options import choices, one_of
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
 from ledger.domain import Attribution, Stream
 from ledger.errors import InvalidInput
@@ -92,17 +93,24 @@ def plan_amend(
                                                      "not before the current version's")],
     file: Annotated[Path | None, typer.Option("--file", "-f", help="The complete new set of lines")] = None,
     line: Annotated[str | None, typer.Option(help="Add or change this one line (by code) with the flags below")] = None,
-    remove: Annotated[list[str] | None, typer.Option("--remove", help="Drop this line (repeatable)")] = None,
+    remove: Annotated[list[str] | None, typer.Option("--remove", metavar="CODE",
+                                                     help="Drop this line (repeatable)")] = None,
     category: Annotated[str | None, typer.Option(help="Line: category, e.g. 'Personal care'")] = None,
-    unit: Annotated[str | None, typer.Option(help="Line: hour, visit, night or item")] = None,
+    unit: Annotated[Unit | None, typer.Option(click_type=one_of(Unit, "unit"),
+                                              help="Line: the unit care is bought in")] = None,
     rate: Annotated[str | None, typer.Option(help="Line: pounds per unit, e.g. 21.50")] = None,
     quantity: Annotated[str | None, typer.Option(help="Line: units per frequency period, e.g. 2.5")] = None,
-    frequency: Annotated[str | None, typer.Option(help="Line: week, 4-weeks, month or year")] = None,
+    frequency: Annotated[Frequency | None, typer.Option(click_type=one_of(Frequency, "frequency"),
+                                                        help="Line: the period the quantity is per")] = None,
     cap: Annotated[str | None, typer.Option(help="Line: the most that may be spent per cap period")] = None,
-    cap_period: Annotated[str | None, typer.Option(help="Line: week, 4-weeks, month or year")] = None,
-    stream: Annotated[str | None, typer.Option(help="Line: the stream that pays ('budget' to use the rule)")] = None,
-    rule: Annotated[str | None, typer.Option(help="Line: proportional or waterfall ('budget' for the budget's)")]
-    = None,
+    cap_period: Annotated[Frequency | None, typer.Option(click_type=one_of(Frequency, "cap period"),
+                                                         help="Line: the period the cap is per")] = None,
+    stream: Annotated[str | None, typer.Option(
+        metavar="STREAM", click_type=one_of(("budget", *Stream), "stream"),
+        help=f"Line: the stream that pays, {choices(Stream)}; or budget, to use the budget's rule")] = None,
+    rule: Annotated[str | None, typer.Option(
+        click_type=one_of(("budget", *Attribution), "rule"),
+        help="Line: how a spend is shared between streams (budget: the budget's rule)")] = None,
     coordinator: Annotated[str | None, typer.Option(help="Line: the named care coordinator")] = None,
     expect_version: Annotated[int | None, typer.Option(help="Refuse if the plan is no longer at this version")]
     = None,
@@ -185,7 +193,8 @@ def _change_line(specs: list[LineSpec], code: str, flags: dict[str, str | None])
 def plan_mode(
     person: PersonArg,
     fy: FyOption,
-    mode: Annotated[str, typer.Argument(help=", ".join(m.value for m in Mode))],
+    mode: Annotated[Mode, typer.Argument(metavar="MODE", click_type=one_of(Mode, "mode"),
+                                         help="How the budget is managed")],
     effective_from: Annotated[str | None, typer.Option(help="Date it applies from, inside the --fy year "
                                                               "(default 1 April)")] = None,
     as_json: JsonFlag = False,
@@ -268,8 +277,7 @@ HISTORY_COLUMNS = (
     Column("lines", lambda v: len(v.lines)),
     Column("reason", lambda v: v.reason),
 )
-LINE_COLUMNS = (
-    Column("id", lambda s: s.id),
+LINE_COLUMNS = (  # the line's code is what commands take; its id (in --json) is the version's own row
     Column("line", lambda s: s.spec.code),
     Column("category", lambda s: s.spec.category),
     Column("unit", lambda s: s.spec.unit),
@@ -294,7 +302,8 @@ def plan_lines(
     fmt: FormatOption = Format.TABLE,
     as_json: JsonFlag = False,
 ) -> None:
-    """The lines of a plan version: unit, rate, quantity, frequency, cap, who pays, coordinator.
+    """The lines of a plan version: the line's code (what `spend log --line`, `plan commit --line` and
+    `invoice add --plan-line` take), unit, rate, quantity, frequency, cap, who pays, coordinator.
 
     Example: ipb plan lines P0001 --fy 2025/26 --history
     """

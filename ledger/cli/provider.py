@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ledger import chart
 from ledger.cli.app import summary
 from ledger.cli.common import ChangeReason, JsonFlag, NewAccountNumber, NewSortCode, refusals, requires, settings
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
@@ -28,6 +29,7 @@ PROVIDER_COLUMNS = (
     Column("account", lambda r: r.account_number),
     Column("account name", lambda r: r.account_name),
     Column("active", lambda r: "yes" if r.active else "no"),
+    Column("ledger account", lambda r: chart.provider_paid(r.code)),
 )
 
 
@@ -61,7 +63,7 @@ def provider_list(fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -
     Example: ipb provider list --format csv
     """
     listing(payees.list_providers(settings.engine), PROVIDER_COLUMNS, title="Providers", fmt=fmt,
-            as_json=as_json)
+            as_json=as_json, to_json=lambda r: {**asdict(r), "account": chart.provider_paid(r.code)})
 
 
 @app.command("bank-details")

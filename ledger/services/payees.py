@@ -5,6 +5,7 @@ from the schedules and invoices here and pays it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,6 +26,7 @@ from ledger.rules.direct_payments import dp_amount
 from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.services.history import track
 from ledger.storage import lookup
+from ledger.storage.plans import current_plan_in
 
 # --- paying accounts, providers ---------------------------------------------------------
 
@@ -210,16 +212,19 @@ class InvoiceRow:
     amount: int
     invoice_date: date
     due_date: date
+    plan_line: str | None = None  # the plan line's code
 
 
 def add_invoice(
     engine: Engine, provider: str, number: str, person: str, amount: int, *, invoice_date: date,
     due_date: date | None = None, paying_account: str, fy: int | None = None, stream: Stream | None = None,
-    plan_line_id: int | None = None, actor: str,
+    plan_line: str | None = None, plan_line_id: int | None = None, actor: str,
 ) -> InvoiceRow:
     """A provider's invoice for a person's care, to be paid by a run from the person's budget.
 
-    With a plan line, the line must be on the person's plan for that year; its stream pays (if it names one).
+    With a plan line (`plan_line`: its code in the person's current plan for that year, or, as before codes
+    were taken, its id; or `plan_line_id`), the line must be on the person's plan for that year; its stream
+    pays (if it names one).
     """
     if amount <= 0:
         raise InvalidInput("an invoice must be for more than 0.00")
@@ -233,8 +238,10 @@ def add_invoice(
             raise NotAllowed(f"provider {provider} is not active", provider=provider)
         person_id = lookup.person_id(conn, person)
         bank = paying_account_in(conn, paying_account)
+        if plan_line is not None:
+            plan_line_id = _plan_line_id(conn, person, fy, plan_line)
         if plan_line_id is not None:
-            line = conn.execute(select(plan_lines.c.stream, care_plans.c.person_id, care_plans.c.fy)
+            line = conn.execute(select(plan_lines.c.stream, plan_lines.c.code, care_plans.c.person_id, care_plans.c.fy)
                                 .join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
                                 .where(plan_lines.c.id == plan_line_id)).first()
             if line is None or line.person_id != person_id or line.fy != fy:
@@ -242,6 +249,7 @@ def add_invoice(
                                    plan_line=plan_line_id)
             if stream is None and line.stream:
                 stream = Stream(line.stream)
+            plan_line = line.code
         if conn.execute(select(invoices.c.id).where(invoices.c.provider_id == provider_row.id,
                                                     invoices.c.number == number)).first():
             raise NotAllowed(f"{provider} invoice {number} is already recorded", provider=provider, number=number)
@@ -252,4 +260,19 @@ def add_invoice(
         )).inserted_primary_key[0]
         track(conn, "invoices", invoice_id, actor=actor, op=Op.INSERT)
     return InvoiceRow(invoice_id, provider, number, person, fy, str(stream) if stream else None, plan_line_id,
-                      amount, invoice_date, due_date)
+                      amount, invoice_date, due_date, plan_line)
+
+
+def _plan_line_id(conn: Connection, person: str, fy: int, line: str) -> int:
+    """The id of the plan line `line` names: a line code in the person's current plan for the year, else, as
+    before codes were taken, the digits of a line id (checked by the caller); else a refusal naming the codes."""
+    plan = current_plan_in(conn, person, fy)  # refuses a person with no plan that year
+    stored = next((s for s in plan.lines if s.spec.code == line), None)
+    if stored is not None:
+        return stored.id
+    if re.fullmatch(r"[0-9]{1,18}", line) and conn.execute(
+            select(plan_lines.c.id).join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
+            .where(plan_lines.c.id == int(line), care_plans.c.person_id == lookup.person_id(conn, person),
+                   care_plans.c.fy == fy)).first():
+        return int(line)
+    return plan.line(line).id  # refuses, naming the current plan's line codes

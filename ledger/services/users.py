@@ -65,19 +65,23 @@ def acting_user(engine: Engine, asked: str | None, *, default: str) -> str:
     return name
 
 
-def authorize(engine: Engine, name: str, permission: Permission, person: str | None = None) -> Actor:
-    """The acting user if their role grants `permission` (for `person`, when it is people-scoped)."""
+def authorize(engine: Engine, name: str, permission: Permission, person: str | None = None, *,
+              listing: bool = False) -> Actor:
+    """The acting user if their role grants `permission` (for `person`, when it is people-scoped; for a `listing`
+    of people, a broker passes and the listing shows only `Actor.people`)."""
     with engine.connect() as conn:
         actor = actor_in(conn, name)
-    check(actor, permission, person)
+    check(actor, permission, person, listing=listing)
     return actor
 
 
-def check(actor: Actor, permission: Permission, person: str | None = None) -> None:
+def check(actor: Actor, permission: Permission, person: str | None = None, *, listing: bool = False) -> None:
     if not allows(actor.role, permission):
         raise Forbidden(f"{actor.name} is a {actor.role} and may not {permission}", user=actor.name,
                         role=str(actor.role), permission=str(permission))
     if needs_assignment(actor.role, permission):
+        if person is None and listing:
+            return
         if person is None:
             raise Forbidden(f"{actor.name} is a broker: name one of their assigned people", user=actor.name,
                             permission=str(permission))
