@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, choice, parse_date, refusals, requires, settings
+from ledger.cli.options import one_of
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, out, say
 from ledger.cli.views import account_json
 from ledger.journal import AccountType
@@ -29,7 +30,8 @@ app = typer.Typer(
 @requires(Permission.POST)
 def open_(
     code: Annotated[str, typer.Argument(help="Colon path, e.g. person:P1:budget:nhs")],
-    type_: Annotated[str, typer.Option("--type", "-t", help="asset, liability, equity, income or expense")],
+    type_: Annotated[AccountType, typer.Option("--type", "-t", click_type=one_of(AccountType, "account type"),
+                                               help="The account's type")],
     name: Annotated[str, typer.Option(help="A description for people")] = "",
     currency: Annotated[str, typer.Option(help="ISO currency code")] = "GBP",
     non_negative: Annotated[
@@ -94,14 +96,18 @@ ACTIVITY_COLUMNS = (
 def show(
     code: Annotated[str, typer.Argument(help="The account's code")],
     limit: Annotated[int, typer.Option(help="How many recent postings to show")] = 20,
+    fmt: FormatOption = Format.TABLE,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show one account: balance, held, available and its newest postings.
+    """Show one account: balance, held, available and its newest postings (--format csv: the postings).
 
     Example: ipb account show pool:bcf-2025:unallocated --limit 50
     """
     state, activity = account_activity(settings.engine, code, limit)
-    if as_json:
+    if fmt is Format.CSV:
+        listing(activity, ACTIVITY_COLUMNS, title="Newest postings", fmt=fmt)
+        return
+    if as_json or fmt is Format.JSON:
         emit_json({**account_json(state), "postings": [
             {"entry": a.entry, "date": a.effective_date.isoformat(), "kind": a.kind, "memo": a.memo,
              "amount": a.amount, "pending": a.pending} for a in activity]})

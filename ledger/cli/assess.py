@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from ledger.calendar import financial_year
 from ledger.cli.common import JsonFlag, date_in_fy, parse_date, parse_fy, refusals, requires, settings
-from ledger.cli.output import emit_json, money, out, say
+from ledger.cli.options import funding_source
+from ledger.cli.output import Column, emit_json, listing, money, out, say
 from ledger.errors import InvalidInput
 from ledger.formats.assessments import AssessmentCase, case_from, read_case
 from ledger.roles import Permission
@@ -70,7 +70,8 @@ def assess(
     residential: Annotated[bool, typer.Option(help="Residential care (else non-residential)",
                                               rich_help_panel="Finances")] = False,
     capital: Annotated[str, typer.Option(rich_help_panel="Finances")] = "0.00",
-    income: Annotated[list[str], typer.Option(help="Weekly income taken into account, LABEL=AMOUNT (repeatable)",
+    income: Annotated[list[str], typer.Option(metavar="LABEL=AMOUNT",
+                                              help="Weekly income taken into account, LABEL=AMOUNT (repeatable)",
                                               rich_help_panel="Finances")] = [],  # noqa: B006
     mig_band: Annotated[MigBand, typer.Option(rich_help_panel="Finances")] = MigBand.SINGLE_25_TO_PENSION_AGE,
     dre: Annotated[str, typer.Option(help="Weekly disability-related expenditure",
@@ -78,8 +79,10 @@ def assess(
     housing: Annotated[str, typer.Option(help="Weekly housing costs", rich_help_panel="Finances")] = "0.00",
     allocate: Annotated[str | None, typer.Option(help="Fund this person's budget from the assessment")] = None,
     fy: Annotated[str | None, typer.Option("--fy", help="Budget year for --allocate, e.g. 2025/26")] = None,
-    council: Annotated[str, typer.Option(help="Council funder for the Care Act part")] = "council",
-    person_funder: Annotated[str, typer.Option(help="Funder standing for the person's own money")] = "self",
+    council: Annotated[str, typer.Option(help="Council funder for the Care Act part (council, or funder:council)",
+                                         callback=funding_source)] = "council",
+    person_funder: Annotated[str, typer.Option(help="Funder standing for the person's own money",
+                                               callback=funding_source)] = "self",
     as_json: JsonFlag = False,
 ) -> None:
     """Decide who pays, what the person pays each week, and whether a top-up is allowed; explain why.
@@ -124,6 +127,15 @@ def _decide(case: AssessmentCase) -> Outcome:
                    decide_top_up(case.top_up) if case.top_up else None, [])
 
 
+WHO_PAYS = (
+    Column("need", lambda f: f.need),
+    Column("stream", lambda f: f.stream or "outside the budget"),
+    Column("funder", lambda f: f.funder),
+    Column("chargeable", lambda f: "yes" if f.chargeable else "no"),
+    Column("because", lambda f: "; ".join(f"{r.text} [{r.authority}]" for r in f.reasons)),
+)
+
+
 def _show(outcome: Outcome, as_json: bool) -> None:
     charge, top_up = outcome.charge, outcome.top_up
     if as_json:
@@ -134,11 +146,7 @@ def _show(outcome: Outcome, as_json: bool) -> None:
             "entries": [p.entry.id for p in outcome.posted],
         })
         return
-    table = Table("need", "stream", "funder", "chargeable", "because", title="Who pays")
-    for f in outcome.eligibility.funding:
-        table.add_row(f.need, str(f.stream or "outside the budget"), str(f.funder), "yes" if f.chargeable else "no",
-                      Text("; ".join(f"{r.text} [{r.authority}]" for r in f.reasons)))
-    out.print(table)
+    listing(outcome.eligibility.funding, WHO_PAYS, title="Who pays")
     for r in outcome.eligibility.reasons:
         say(f"• {r.text} [{r.authority}]")
     if charge:

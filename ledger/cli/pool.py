@@ -23,7 +23,8 @@ from ledger.cli.common import (
     requires,
     settings,
 )
-from ledger.cli.output import Column, emit_json, listing, money, out, say
+from ledger.cli.options import one_of
+from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, out, say
 from ledger.cli.views import entry_json
 from ledger.domain import RiskShare, YearEnd
 from ledger.errors import InvalidInput
@@ -54,10 +55,15 @@ def pool_create(
     code: PoolArg,
     fy: FyOption,
     host: Annotated[str, typer.Option(help="Host partner (funder code)")],
-    partner: Annotated[list[str], typer.Option(help="Partner funder code, or CODE=PERCENT for a fixed risk share")],
+    partner: Annotated[list[str], typer.Option(metavar="FUNDER[=PERCENT]", help=(
+        "A partner's funder code, or CODE=PERCENT for a fixed risk share (repeat for each partner)"))],
     name: Annotated[str, typer.Option(help="Full name")] = "",
-    risk_share: Annotated[str, typer.Option(help="proportional (to contributions) or fixed")] = "proportional",
-    year_end: Annotated[str, typer.Option(help="return or carry-forward: what happens to an underspend")] = "return",
+    risk_share: Annotated[RiskShare, typer.Option(
+        click_type=one_of(RiskShare, "risk share"),
+        help="How over- and underspends are shared: in proportion to contributions, or fixed percentages")] \
+    = RiskShare.PROPORTIONAL,
+    year_end: Annotated[YearEnd, typer.Option(click_type=one_of(YearEnd, "year end"),
+                                              help="What happens to an underspend at the year end")] = YearEnd.RETURN,
     allow_overspend: Annotated[bool, typer.Option(help="Allow allocating beyond contributions")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -116,13 +122,17 @@ def pool_contribute(
 @app.command("show")
 @refusals
 @requires(Permission.VIEW_ALL)
-def pool_show(code: PoolArg, as_json: JsonFlag = False) -> None:
-    """A pool's statement: per-partner memorandum of contributions, share of allocations and risk share.
+def pool_show(code: PoolArg, fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
+    """A pool's statement: per-partner memorandum of contributions, share of allocations and risk share
+    (--format csv: a row per partner).
 
     Example: ipb pool show bcf-2025
     """
     figures = pool_view(settings.engine, code)
-    if as_json:
+    if fmt is Format.CSV:
+        listing(figures.partners, PARTNER_COLUMNS, title="Partners (memorandum)", fmt=fmt)
+        return
+    if as_json or fmt is Format.JSON:
         emit_json(asdict(figures))
         return
     info = figures.pool

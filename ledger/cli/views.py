@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 
-from ledger.cli.output import emit_json, money, out, say
+from ledger.cli.output import Column, Format, emit_json, listing, out, say
 from ledger.journal import AccountState, SealedEntry
 
 if TYPE_CHECKING:
@@ -40,24 +39,33 @@ def entry_json(entry: SealedEntry, replayed: bool | None = None) -> dict[str, ob
     return data
 
 
+LINE_COLUMNS = (  # an entry's postings, debits positive
+    Column("account", lambda line: line.account),
+    Column("debit", lambda line: line.amount if line.amount > 0 else None, money=True,
+           currency=lambda line: line.currency),
+    Column("credit", lambda line: -line.amount if line.amount < 0 else None, money=True,
+           currency=lambda line: line.currency),
+)
+
+
 def print_entry(entry: SealedEntry, replayed: bool = False) -> None:
     verb = {"posted": "posted", "pending": "held", "void": "voided"}[str(entry.phase)]
     note = " (already posted under this key: nothing new written)" if replayed else ""
     say(f"entry {entry.id} {verb} {entry.effective_date} {entry.kind}: {entry.memo}{note}")
-    table = Table("account", "debit", "credit", show_header=True)
-    table.columns[1].justify = table.columns[2].justify = "right"
-    for line in entry.lines:
-        debit, credit = (money(line.amount, line.currency), "") if line.amount > 0 else (
-            "", money(-line.amount, line.currency))
-        table.add_row(Text(line.account), debit, credit)
     if entry.lines:
-        out.print(table)
-    out.print(Text(f"hash {entry.hash[:16]}… by {entry.actor}", style="dim"))
+        listing(entry.lines, LINE_COLUMNS, title="")
+    out.print(Text(f"hash {entry.hash} by {entry.actor}", style="dim"), soft_wrap=not out.is_terminal)
 
 
-def show_entry(entry: SealedEntry, replayed: bool | None, as_json: bool) -> None:
-    """What `ipb post`, `reverse`, `hold post|void` and `entry show` print (`replayed` None: not a posting)."""
-    emit_json(entry_json(entry, replayed)) if as_json else print_entry(entry, bool(replayed))
+def show_entry(entry: SealedEntry, replayed: bool | None, as_json: bool, fmt: Format = Format.TABLE) -> None:
+    """What `ipb post`, `reverse`, `hold post|void` and `entry show` print (`replayed` None: not a posting).
+    `--format csv` prints the entry's postings."""
+    if as_json or fmt is Format.JSON:
+        emit_json(entry_json(entry, replayed))
+    elif fmt is Format.CSV:
+        listing(entry.lines, LINE_COLUMNS, title="", fmt=fmt)
+    else:
+        print_entry(entry, bool(replayed))
 
 
 def account_json(state: AccountState) -> dict[str, object]:

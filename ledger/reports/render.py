@@ -38,6 +38,7 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
     footer: tuple[Any, ...] | None = None  # totals, same columns
     across: bool = False  # on screen, one column per row (a statement's classic layout: movements down)
+    grouped: bool = False  # on a narrow screen, a table per value of the first column (the general ledger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ def _ledger(g: GeneralLedger) -> Document:
     return Document(
         "general-ledger", "General ledger",
         (("period", _period(g.period)), ("accounts", str(len(g.accounts))), ("chain head", g.head.token)),
-        (Table("Postings", columns, frozenset({"amount", "balance"}), tuple(rows)),),
+        (Table("Postings", columns, frozenset({"amount", "balance"}), tuple(rows), grouped=True),),
         g.head, ("Signed debit positive; balance is the running balance of the account.",),
     )
 
@@ -288,41 +289,70 @@ def to_html(doc: Document) -> str:
 
 
 def to_rich(doc: Document, console: Any) -> None:
-    """Print the document on a Rich console. Every string goes in as Text, so names, memos and codes are
+    """Print the document on a Rich console through the one table printer (ledger/reports/screen.py): nothing
+    cut at any width, plain text when piped. Every string goes in as Text, so names, memos and codes are
     printed as they are on any console: never read as markup (`[bold]`) or emoji codes (`:family:`)."""
-    from rich.table import Table as RichTable
     from rich.text import Text
 
-    console.print(Text(doc.title, "bold"))
-    for label, value in doc.facts:
-        console.print(Text(f"  {label}: {value}"), soft_wrap=True)
+    from ledger.reports import screen
+
+    screen.title(console, doc.title, "bold")
+    screen.pairs(console, doc.facts)
     for table in doc.tables:
         if not table.rows:
             console.print(Text(f"{table.title}: none"))
             continue
-        original = table
-        if table.across:
-            table = _across(table)
-        cells = [row_text(table, row, format_amount) for row in table.rows]
-        footer = None if table.footer is None else row_text(table, table.footer, format_amount)
-        rich = RichTable(title=Text(table.title, "italic"), show_footer=footer is not None)
-        for index, column in enumerate(table.columns):
-            if column in table.money:  # an amount is never cut short: the text columns give way instead
-                width = max(len(row[index]) for row in cells + ([footer] if footer else []))
-                rich.add_column(Text(column), justify="right", footer=Text(footer[index] if footer else ""),
-                                overflow="fold", min_width=width)
-            else:
-                longest = max([len(row[index]) for row in cells] + [1])
-                rich.add_column(Text(column), footer=Text(footer[index] if footer else ""), overflow="fold",
-                                min_width=min(longest, 24 if table is not original else 12))
-        for row in cells:
-            rich.add_row(*map(Text, row))
-        console.print(rich)
+        for grid in _grids(table, console):
+            screen.show(console, grid)
     for note in doc.notes:
-        console.print(Text(note), soft_wrap=True)
+        screen.title(console, note, "")
     if not doc.ok:
         console.print(Text("this report found a problem", "bold red"))
-    console.print(Text(f"prove these figures unchanged: {verify_command(doc.head)}"), soft_wrap=True)
+    _verify_lines(console, doc.head)
+
+
+def _grid(table: Table) -> Any:
+    from ledger.reports.screen import Grid
+
+    footer = () if table.footer is None else (tuple(row_text(table, table.footer, format_amount)),)
+    return Grid(table.title, table.columns, tuple(c in table.money for c in table.columns),
+                tuple(tuple(row_text(table, row, format_amount)) for row in table.rows), footer)
+
+
+def _grids(table: Table, console: Any) -> list[Any]:
+    """How a table prints on screen: turned on its side if it has that layout (and, on a terminal, it fits);
+    split by its first column (the general ledger, account by account) if it is too wide for the terminal."""
+    from ledger.reports.screen import fits
+
+    if table.across:
+        turned = _grid(_across(table))
+        if not console.is_terminal or fits(turned, console.width):
+            return [turned]
+    whole = _grid(table)
+    if not (table.grouped and console.is_terminal) or fits(whole, console.width):
+        return [whole]
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    for row in table.rows:
+        groups.setdefault(str(row[0]), []).append(row[1:])
+    last = len(groups) - 1
+    return [_grid(Table(f"{table.title}: {key}", table.columns[1:], table.money, tuple(rows),
+                        table.footer[1:] if table.footer and index == last else None))
+            for index, (key, rows) in enumerate(groups.items())]
+
+
+def _verify_lines(console: Any, head: ChainHead) -> None:
+    """The command that proves the figures unchanged, never broken inside a word: on a narrow terminal it
+    goes on lines of its own, the chain head after a shell line continuation, so it still pastes whole."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    lead, command = "prove these figures unchanged:", verify_command(head)
+    lines = [f"{lead} {command}"]
+    if console.is_terminal and cell_len(lines[0]) > console.width:
+        lines = [lead, f"  {command}"] if cell_len(command) + 2 <= console.width else \
+            [lead, f"  {command.removesuffix(head.token)}\\", f"    {head.token}"]
+    for line in lines:
+        console.print(Text(line), soft_wrap=True)
 
 
 def _across(table: Table) -> Table:
