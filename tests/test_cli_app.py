@@ -37,7 +37,7 @@ def python(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_command_module_is_registered_and_every_registration_has_its_module() -> None:
-    helpers = {"__init__", "app", "common", "output", "root_help", "views"}
+    helpers = {"__init__", "app", "common", "options", "output", "root_help", "views"}
     modules = {p.stem for p in CLI.glob("*.py")} - helpers
     assert modules == {name.replace("-", "_") for name in COMMANDS}
     for name in COMMANDS:

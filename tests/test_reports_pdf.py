@@ -73,8 +73,8 @@ def test_pdf_needs_its_extra(books, monkeypatch) -> None:  # type: ignore[no-unt
 def test_report_to_pdf_from_the_command_line(engine, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     build(engine)
     ipb = support.ipb_runner(db_url, "auditor")
-    assert "add --out" in ipb("report", "statement", "P2", "--period", "2025/26", "-f", "pdf", code=2).stderr
-    written = json.loads(ipb("report", "statement", "P2", "--period", "2025/26", "-f", "pdf", "--out",
+    assert "add --out" in ipb("report", "statement", "P2", "--period", "2025/26", "-O", "pdf", code=2).stderr
+    written = json.loads(ipb("report", "statement", "P2", "--period", "2025/26", "-O", "pdf", "--out",
                              tmp_path / "p2.pdf", "--json").stdout)
     assert written["format"] == "pdf"
     shown = " ".join(text_of((tmp_path / "p2.pdf").read_bytes()).split())

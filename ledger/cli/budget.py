@@ -25,6 +25,7 @@ from ledger.cli.common import (
     requires,
     settings,
 )
+from ledger.cli.options import FundingSourceOption, choices, stream_option
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
 from ledger.cli.views import entry_json
 from ledger.domain import Attribution, Stream
@@ -40,7 +41,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-StreamOption = Annotated[str | None, typer.Option(help="The stream that pays (default: the budget's rule)")]
+StreamOption = stream_option("The stream that pays (default: the budget's rule)")
+RecoverStreamOption = stream_option("The stream to recover from (default: the budget's rule)")
+AllocateStreamOption = stream_option("The funding stream")
 MemoOption = Annotated[str, typer.Option(help="What it is for")]
 BUDGET_COLUMNS = (
     Column("FY", lambda r: financial_year(r.fy).label),
@@ -71,9 +74,9 @@ def _stream(text: str | None) -> Stream | None:
 def budget_allocate(
     person: PersonArg,
     fy: FyOption,
-    stream: Annotated[str, typer.Option(help=", ".join(s.value for s in Stream))],
+    stream: AllocateStreamOption,
     amount: Annotated[str, typer.Option(help="Amount; negative reduces the budget")],
-    source: Annotated[str, typer.Option("--from", help="Funder code, or pool:<code>")],
+    source: FundingSourceOption,
     on: IncomingDateOption = None,
     key: KeyOption = None,
     memo: MemoOption = "",
@@ -101,7 +104,8 @@ def budget_allocate(
 def budget_rule(
     person: PersonArg,
     fy: FyOption,
-    waterfall: Annotated[str | None, typer.Option(help="Streams in priority order, comma-separated")] = None,
+    waterfall: Annotated[str | None, typer.Option(metavar="STREAM,STREAM...", help=(
+        f"Streams in priority order, comma-separated, e.g. care-act,nhs-phb; streams: {choices(Stream)}"))] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Set how spend that names no stream is shared: proportional (default) or a priority waterfall.
@@ -150,7 +154,7 @@ def budget_recover(
     person: PersonArg,
     fy: FyOption,
     amount: Annotated[str, typer.Option(help="Amount to return to the funders")],
-    stream: Annotated[str | None, typer.Option(help="The stream to recover from (default: the budget's rule)")] = None,
+    stream: RecoverStreamOption = None,
     on: OutgoingDateOption = None,
     key: KeyOption = None,
     memo: MemoOption = "",

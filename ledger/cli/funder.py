@@ -9,6 +9,7 @@ import typer
 
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, choice, refusals, requires, settings
+from ledger.cli.options import one_of
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
 from ledger.domain import FunderKind
 from ledger.roles import Permission
@@ -33,7 +34,7 @@ FUNDER_COLUMNS = (
 @requires(Permission.ALLOCATE)
 def funder_add(
     code: Annotated[str, typer.Argument(help="Short code, e.g. icb-nel or council")],
-    kind: Annotated[str, typer.Option(help="icb, council, education, person or third_party")],
+    kind: Annotated[FunderKind, typer.Option(click_type=one_of(FunderKind, "funder kind"), help="What kind of funder")],
     name: Annotated[str, typer.Option(help="Full name")] = "",
     as_json: JsonFlag = False,
 ) -> None:

@@ -10,13 +10,14 @@ import typer
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, refusals, requires, settings
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
+from ledger.errors import InvalidInput
 from ledger.roles import Permission
 from ledger.services import payees
 
 app = typer.Typer(
     help=summary("paying-account") + " Each has its ledger account bank:<code>.\n\n"
          "Example: ipb paying-account add main --sort-code 20-00-00 --account-number 12345678 "
-         "--name \"NORTHSHIRE COUNCIL\" --sun 123456",
+         "--account-name \"NORTHSHIRE COUNCIL\" --sun 123456",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -38,15 +39,21 @@ def paying_add(
     code: Annotated[str, typer.Argument(help="Short code, e.g. council")],
     sort_code: Annotated[str, typer.Option(help="12-34-56")],
     account_number: Annotated[str, typer.Option(help="8 digits")],
-    name: Annotated[str, typer.Option(help="Account name (the file's originator name)")],
+    account_name: Annotated[str | None, typer.Option(
+        help="Name on the account, required (the bank file's originator name), as in `provider add`",
+        show_default=False)] = None,
+    name: Annotated[str | None, typer.Option("--name", hidden=True, help="The old spelling of --account-name")] = None,
     sun: Annotated[str, typer.Option(help="Bacs service user number, 6 digits (needed for bacs18 files)")] = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Add a council bank account to pay from; opens its ledger account bank:<code>.
 
-    Example: ipb paying-account add dp --sort-code 20-00-00 --account-number 87654321 --name "NORTHSHIRE DP"
+    Example: ipb paying-account add dp --sort-code 20-00-00 --account-number 87654321 --account-name "NORTHSHIRE DP"
     """
-    row = payees.add_paying_account(settings.engine, code, name, sort_code, account_number, sun, actor=settings.who)
+    if (account_name is None) == (name is None):
+        raise InvalidInput("give the name on the account once: --account-name \"NORTHSHIRE COUNCIL\"")
+    row = payees.add_paying_account(settings.engine, code, account_name or name or "", sort_code, account_number, sun,
+                                    actor=settings.who)
     emit_json(asdict(row)) if as_json else say(f"added paying account {row.code} ({row.account})")
 
 

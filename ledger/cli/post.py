@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ledger.chart import EntryKind
 from ledger.cli.common import JsonFlag, KeyOption, parse_date, progress, refusals, requires, settings
+from ledger.cli.options import choices, one_of
 from ledger.cli.output import emit_json, say
 from ledger.cli.views import show_entry
 from ledger.errors import InvalidInput
@@ -28,11 +30,14 @@ BATCH = 2000  # entries per transaction when a file holds many
 def post(
     file: Annotated[Path | None, typer.Option(
         "--file", "-f", help="TOML or JSON entry file (one entry, or many under \\[\\[entries]])")] = None,
-    debit: Annotated[list[str], typer.Option("--debit", "-d", help="ACCOUNT=AMOUNT to debit (repeatable)")] = [],  # noqa: B006
-    credit: Annotated[list[str], typer.Option("--credit", "-c", help="ACCOUNT=AMOUNT to credit (repeatable)")] = [],  # noqa: B006
+    debit: Annotated[list[str], typer.Option("--debit", "-d", metavar="ACCOUNT=AMOUNT",
+                                             help="An account to debit and how much (repeatable)")] = [],  # noqa: B006
+    credit: Annotated[list[str], typer.Option("--credit", "-c", metavar="ACCOUNT=AMOUNT",
+                                              help="An account to credit and how much (repeatable)")] = [],  # noqa: B006
     on: Annotated[str | None, typer.Option("--date", help="Effective date (default today)")] = None,
     memo: Annotated[str, typer.Option(help="What this entry is for")] = "",
-    kind: Annotated[str, typer.Option(help="Entry kind, e.g. allocation, spend, payment")] = "manual",
+    kind: Annotated[EntryKind, typer.Option(metavar="KIND", click_type=one_of(EntryKind, "entry kind"),
+                                            help=f"Entry kind: {choices(EntryKind)}")] = EntryKind.MANUAL,
     key: KeyOption = None,
     hold: Annotated[bool, typer.Option("--hold", help="Place a pending hold instead of posting")] = False,
     currency: Annotated[str, typer.Option(help="Currency of --debit/--credit amounts")] = "GBP",

@@ -11,10 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger import calendar
-from ledger.calendar import Period, financial_year_of, parse_period
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, parse_date, parse_fy, refusals, requires, settings
+from ledger.cli.options import BeginOption, EndOption, format_of, one_of, period_of, period_option
 from ledger.cli.output import console, emit_json, out, say
 from ledger.errors import InvalidInput
 from ledger.reports import books, reconcile, render, statements
@@ -27,34 +26,33 @@ app = typer.Typer(
     help=summary("report") + " Every figure is computed from postings.\n\n"
          "Examples:\n\n"
          "  ipb report statement P0001 --period 2025/26\n\n"
-         "  ipb report pool bcf-2025 --format html --out pool.html\n\n"
-         "  ipb report trial-balance --period 2025-04 --format csv --out tb.csv\n\n"
+         "  ipb report pool bcf-2025 --out pool.html        # the format from the file's extension\n\n"
+         "  ipb report trial-balance -p 2025Q2 -o tb.csv    # April to June 2025\n\n"
+         "  ipb report ledger -b 2025-04-01 -e 2025-07-01   # the end is left out, as in hledger\n\n"
          "Then, any time later: ipb audit verify --at ENTRY:HASH (printed on the report).",
     no_args_is_help=True,
     add_completion=False,
 )
-PeriodOption = Annotated[str | None, typer.Option(
-    "--period", help="2025/26 (financial year, 1 April to 31 March) or 2025-04 (a month). Default: this "
-                     "financial year.", show_default=False)]
+PeriodOption = period_option("this financial year")
+PoolPeriodOption = period_option("the pool's financial year")
 FORMATS = (*render.FORMATS, "pdf")
-FormatOption = Annotated[str, typer.Option(
-    "--format", "-f", help="table (on screen), csv, json (amounts in pence), html, or pdf (with --out; needs "
-                           "the extra ipb\\[pdf]).")]  # Typer reads help as Rich markup: \\[ is a [
+FormatOption = Annotated[str | None, typer.Option(
+    "--format", "-O", click_type=one_of(FORMATS, "format"), show_default=False,
+    help="table (on screen), csv, json (amounts in pence; --json is the same), html, or pdf (with --out; needs the "
+         "extra ipb\\[pdf]). Default: from the --out file's extension, else table.")]  # Rich markup: \\[ is a [
 OutOption = Annotated[Path | None, typer.Option(
-    "--out", "-o", help="Write to this file instead of the screen.", show_default=False)]
+    "--out", "-o", metavar="FILE", show_default=False,
+    help="Write to this file instead of the screen, in the format its extension names: .txt (table), .csv, .json, "
+         ".html or .pdf")]
 PrefixOption = Annotated[str | None, typer.Option(
     "--account", help="Only accounts whose code starts with this, e.g. person:P0001 or pool:", show_default=False)]
 
 
-def _period(text: str | None) -> Period:
-    return financial_year_of(calendar.today()) if text is None else parse_period(text)
-
-
-def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
+def _emit(report: Any, fmt: str | None, out_file: Path | None, as_json: bool) -> None:
     # --json prints JSON: the report itself, or, with --out, the note of what was written where
-    fmt = "json" if as_json and out_file is None else fmt.lower()
-    if fmt not in FORMATS:
-        raise InvalidInput(f"format {fmt!r} unknown: use one of {', '.join(FORMATS)}")
+    if fmt is None:
+        fmt = "table" if out_file is None else format_of(out_file, FORMATS)
+    fmt = "json" if as_json and out_file is None else fmt
     if fmt == "pdf" and out_file is None:
         raise InvalidInput("a PDF goes to a file: add --out, e.g. --out statement.pdf")
     if out_file is None:
@@ -86,9 +84,11 @@ def _emit(report: Any, fmt: str, out_file: Path | None, as_json: bool) -> None:
 def statement(
     person: Annotated[str, typer.Argument(help="The person's reference, e.g. P0001")],
     period: PeriodOption = None,
+    begin: BeginOption = None,
+    end: EndOption = None,
     fy: Annotated[str | None, typer.Option("--fy", help="Only this budget year, e.g. 2025/26",
                                            show_default=False)] = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -100,7 +100,8 @@ def statement(
 
     Example: ipb report statement P0001 --period 2025/26 --format pdf --out p0001.pdf
     """
-    report = statements.person_statement(settings.engine, person, _period(period), parse_fy(fy) if fy else None)
+    report = statements.person_statement(settings.engine, person, period_of(period, begin, end),
+                                         parse_fy(fy) if fy else None)
     _emit(report, fmt, out_file, as_json)
 
 
@@ -110,7 +111,7 @@ def statement(
 def arrears(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date to age at (default today)",
                                               show_default=False)] = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -128,7 +129,7 @@ def arrears(
 def plan(
     person: Annotated[str, typer.Argument(help="The person's reference, e.g. P0001")],
     fy: Annotated[str, typer.Option("--fy", help="Budget year, e.g. 2025/26")],
-    fmt: FormatOption = "table",
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -145,9 +146,10 @@ def plan(
 @requires(Permission.VIEW_ALL)
 def pool(
     code: Annotated[str, typer.Argument(help="Pool code, e.g. bcf-2025")],
-    period: Annotated[str | None, typer.Option("--period", help="Default: the pool's financial year",
-                                               show_default=False)] = None,
-    fmt: FormatOption = "table",
+    period: PoolPeriodOption = None,
+    begin: BeginOption = None,
+    end: EndOption = None,
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -156,7 +158,7 @@ def pool(
 
     Example: ipb report pool bcf-2025 --format html --out pool.html
     """
-    report = statements.pool_statement(settings.engine, code, parse_period(period) if period else None)
+    report = statements.pool_statement(settings.engine, code, period_of(period, begin, end, default=lambda: None))
     _emit(report, fmt, out_file, as_json)
 
 
@@ -165,17 +167,19 @@ def pool(
 @requires(Permission.VIEW_ALL)
 def trial_balance(
     period: PeriodOption = None,
+    begin: BeginOption = None,
+    end: EndOption = None,
     prefix: PrefixOption = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Every account with a balance or a movement: opening, period debits and credits, closing;
     debit and credit totals per currency. Exit 1 if it does not balance.
 
-    Example: ipb report trial-balance --period 2025-04 --format csv --out tb.csv
+    Example: ipb report trial-balance -p 2025Q2 -o tb.csv   # April to June 2025, as CSV
     """
-    _emit(books.trial_balance_report(settings.engine, _period(period), prefix), fmt, out_file, as_json)
+    _emit(books.trial_balance_report(settings.engine, period_of(period, begin, end), prefix), fmt, out_file, as_json)
 
 
 @app.command("ledger")
@@ -183,17 +187,19 @@ def trial_balance(
 @requires(Permission.VIEW_ALL)
 def general_ledger(
     period: PeriodOption = None,
+    begin: BeginOption = None,
+    end: EndOption = None,
     prefix: PrefixOption = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The general ledger: every posting of the period, account by account, with a running balance
     starting from the balance brought forward.
 
-    Example: ipb report ledger --period 2025-04 --account pool:
+    Example: ipb report ledger -b 2025-04-01 -e 2025-05-01 --account pool:   # April 2025
     """
-    _emit(books.general_ledger(settings.engine, _period(period), prefix), fmt, out_file, as_json)
+    _emit(books.general_ledger(settings.engine, period_of(period, begin, end), prefix), fmt, out_file, as_json)
 
 
 @app.command("reconciliation")
@@ -202,7 +208,7 @@ def general_ledger(
 def reconciliation(
     pool_code: Annotated[str | None, typer.Option("--pool", help="Only this pool", show_default=False)] = None,
     person: Annotated[str | None, typer.Option("--person", help="Only this person", show_default=False)] = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = None,
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:

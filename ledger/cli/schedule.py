@@ -22,6 +22,7 @@ from ledger.cli.common import (
     requires,
     settings,
 )
+from ledger.cli.options import stream_option
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
 from ledger.cli.views import show_change
 from ledger.domain import Stream
@@ -63,7 +64,7 @@ def schedule_add(
     payee_name: Annotated[str, typer.Option(help="Name on the DP account")],
     sort_code: Annotated[str, typer.Option(help="DP account sort code")],
     account_number: Annotated[str, typer.Option(help="DP account number")],
-    stream: Annotated[str | None, typer.Option(help="Stream that pays (default: the budget's rule)")] = None,
+    stream: stream_option("Stream that pays (default: the budget's rule)") = None,
     contribution: Annotated[str, typer.Option(help="Assessed weekly contribution")] = "0",
     net: Annotated[bool, typer.Option("--net/--gross", help="Pay net of 4 x the weekly contribution")] = False,
     ends_on: Annotated[str | None, typer.Option(help="Last date a payment may fall on")] = None,

@@ -83,7 +83,7 @@ def activate(name: Annotated[str, typer.Argument(help="The user's login name")],
 @app.command("assign")
 @refusals
 def assign(broker: Annotated[str, typer.Argument(help="The broker's login name")],
-           people: Annotated[list[str], typer.Argument(help="Person references")],
+           people: Annotated[list[str], typer.Argument(metavar="PERSON...", help="Person references")],
            remove: Annotated[bool, typer.Option("--remove", help="Take these people from the broker")] = False,
            as_json: JsonFlag = False) -> None:
     """Assign people to a broker (or take them away with --remove).
