@@ -122,7 +122,15 @@ def test_between_counts_the_processing_days_one_by_one(closed, start, end):
     low, high = sorted((start, end))
     counted = sum(calendar.is_processing(low + timedelta(days=n)) for n in range(1, (high - low).days + 1))
     assert calendar.between(start, end) == (counted if end >= start else -counted)
-    assert calendar.is_processing(calendar.on_or_before(end)) and calendar.on_or_before(end) <= end
+    first = date(2025, 1, 1)
+    try:
+        found = calendar.on_or_before(end)
+    except InvalidInput as refused:  # no processing day from the calendar's first day to `end`: refused, not guessed
+        assert "outside the Bacs calendar" in refused.reason
+        assert not any(calendar.is_processing(first + timedelta(days=n)) for n in range((end - first).days + 1))
+    else:
+        assert found <= end and calendar.is_processing(found)
+        assert not any(calendar.is_processing(found + timedelta(days=n)) for n in range(1, (end - found).days + 1))
 
 
 # --- the override file -----------------------------------------------------------------------
