@@ -69,3 +69,23 @@ class RiskShare(StrEnum):
 class YearEnd(StrEnum):
     RETURN = "return"  # an underspend goes back to the partners
     CARRY_FORWARD = "carry-forward"  # an underspend moves into the next year's pool
+
+
+class RunStatus(StrEnum):
+    """A payment run's life: gathered, approved by a second officer, sent to the bank, settled; or called off."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SUBMITTED = "submitted"
+    SETTLED = "settled"
+    CANCELLED = "cancelled"
+
+
+class PaymentStatus(StrEnum):
+    """One payment's life: due, its money held, paid; or failed at the bank, or paid and returned."""
+
+    PENDING = "pending"
+    HELD = "held"
+    SETTLED = "settled"
+    FAILED = "failed"
+    RETURNED = "returned"

@@ -35,8 +35,10 @@ def test_authorize_checks_role_activity_and_a_brokers_people(engine):
     assert users.authorize(engine, "broker", Permission.SPEND, "P1").people == {"P1"}
     with pytest.raises(Forbidden, match="not assigned to person P2"):
         users.authorize(engine, "broker", Permission.SPEND, "P2")
-    with pytest.raises(Forbidden, match="broker and may not allocate"):
+    with pytest.raises(Forbidden, match="broker is a broker and may not allocate"):
         users.authorize(engine, "broker", Permission.ALLOCATE)
+    with pytest.raises(Forbidden, match="admin is an admin and may not allocate"):
+        users.authorize(engine, "admin", Permission.ALLOCATE)
     with pytest.raises(Forbidden, match="not a user"):
         users.authorize(engine, "mallory", Permission.VIEW_ALL)
     users.set_active(engine, "tester", False, actor="admin")

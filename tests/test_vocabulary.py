@@ -21,7 +21,7 @@ from ledger.calendar import date_range, is_financial_year, is_month, parse_perio
 from ledger.chart import EntryKind
 from ledger.cli.app import COMMANDS, app, load
 from ledger.cli.options import funding_source
-from ledger.domain import FunderKind, Stream
+from ledger.domain import FunderKind, PaymentStatus, Stream
 from ledger.errors import InvalidInput
 from tests.ledger_state import snapshot
 
@@ -285,7 +285,7 @@ LEAVES = [leaf for name in COMMANDS for leaf in _leaves(load(name), (name,))]
 
 def test_help_lists_the_choices() -> None:
     cases = {("budget", "allocate"): Stream, ("budget", "spend"): Stream, ("invoice", "add"): Stream,
-             ("funder", "add"): FunderKind, ("post",): EntryKind}
+             ("funder", "add"): FunderKind, ("post",): EntryKind, ("payment", "list"): PaymentStatus}
     for path, kind in cases.items():
         shown = _help(*path)
         assert all(member.value in shown for member in kind), (path, shown)
@@ -298,6 +298,8 @@ def test_a_choice_outside_the_list_is_refused_naming_the_list(ipb) -> None:  # t
     result = ipb("post", "-d", "bank=1", "-c", "grants=1", "--kind", "gift", code=2)
     assert "entry kind 'gift' unknown" in result.stderr and "dp-refund" in result.stderr
     assert result.stderr.count("\n") == 1
+    result = ipb("payment", "list", "--status", "paid", code=2)
+    assert "payment status 'paid' unknown" in result.stderr and "returned" in result.stderr
 
 
 @pytest.mark.parametrize(("path", "command"), LEAVES, ids=[" ".join(p) for p, _ in LEAVES])

@@ -10,8 +10,10 @@ import typer
 
 from ledger.cli.app import summary
 from ledger.cli.common import DateOption, JsonFlag, parse_date, refusals, requires, settings
+from ledger.cli.options import choices, one_of
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, say
 from ledger.cli.views import show_change
+from ledger.domain import PaymentStatus
 from ledger.roles import Permission
 from ledger.services import payment_runs, payment_settlement, returned
 
@@ -133,8 +135,10 @@ def payment_bank_changes(fmt: FormatOption = Format.TABLE, as_json: JsonFlag = F
 @refusals
 @requires(Permission.VIEW_ALL)
 def payment_list(person: Annotated[str | None, typer.Option(help="Only this person")] = None,
-                 status: Annotated[str | None, typer.Option(help="pending, held, settled, failed or returned")]
-                 = None, fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
+                 status: Annotated[PaymentStatus | None, typer.Option(
+                     metavar="STATUS", click_type=one_of(PaymentStatus, "payment status"), show_default=False,
+                     help=f"Only payments in this state: {choices(PaymentStatus)}")] = None,
+                 fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
     """Payments, across runs.
 
     Example: ipb payment list --person P0001 --status settled

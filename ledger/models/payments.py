@@ -24,11 +24,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from ledger.domain import PaymentStatus, RunStatus
 from ledger.models.base import Id, metadata
 from ledger.models.parties import STREAMS
 
-RUN_STATUSES = "('draft','approved','submitted','settled','cancelled')"
-PAYMENT_STATUSES = "('pending','held','settled','failed','returned')"
+RUN_STATUSES = "(" + ",".join(f"'{s}'" for s in RunStatus) + ")"
+PAYMENT_STATUSES = "(" + ",".join(f"'{s}'" for s in PaymentStatus) + ")"
 BANK_DETAILS = (
     "length(sort_code) = 6 AND length(account_number) = 8"
 )

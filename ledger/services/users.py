@@ -77,7 +77,7 @@ def authorize(engine: Engine, name: str, permission: Permission, person: str | N
 
 def check(actor: Actor, permission: Permission, person: str | None = None, *, listing: bool = False) -> None:
     if not allows(actor.role, permission):
-        raise Forbidden(f"{actor.name} is a {actor.role} and may not {permission}", user=actor.name,
+        raise Forbidden(f"{actor.name} is {_a(actor.role)} and may not {permission}", user=actor.name,
                         role=str(actor.role), permission=str(permission))
     if needs_assignment(actor.role, permission):
         if person is None and listing:
@@ -157,3 +157,8 @@ def _assigned(conn: Connection, user_id: int) -> list[str]:
         select(people.c.ref).join(broker_assignments, broker_assignments.c.person_id == people.c.id)
         .where(broker_assignments.c.user_id == user_id)
     ).scalars())
+
+
+def _a(role: Role) -> str:
+    """'an admin', 'an officer', 'a broker': the role with its article, for a refusal read by people."""
+    return f"{'an' if str(role)[0] in 'aeiou' else 'a'} {role}"
