@@ -93,12 +93,15 @@ MALFORMED_PERSON = st.one_of(foreign_digits("P1"), st.sampled_from(["", "P 1", "
 PERSON = st.one_of(st.from_regex(r"Q[0-9]{1,6}", fullmatch=True), MALFORMED_PERSON)  # Q...: no such person
 ACCOUNT = st.one_of(st.from_regex(r"funder:z[a-z]{0,8}", fullmatch=True), foreign_digits("person:P1:2025-26"),
                     st.sampled_from(["funder:", ":", "funder::icb", "[red]funder:icb"]))  # "": `balance` lists all
-STREAM = st.one_of(st.from_regex(r"s[0-9]{3,5}", fullmatch=True), st.sampled_from(["", "CARE-ACT", "care act"]))
+STREAM = st.one_of(st.from_regex(r"s[0-9]{3,5}", fullmatch=True), st.sampled_from(["", "care_act", "care act"]))
 NHS = st.one_of(foreign_digits("943 476 5803"),
                 st.sampled_from(["943 476 5804", "94347658", "943 476 58030", "abc def ghij"]))
 ANY_TEXT = st.text(max_size=40).filter(lambda s: not s.startswith("-"))
 
-HOSTILE = {"amount": AMOUNT, "id": ID, "date": DATE, "date-in-fy": DATE_IN_FY, "year": YEAR, "person": PERSON,
+# a period takes every --fy form and more: 2025 (the calendar year), 2025Q2, a day, ranges A..B
+PERIOD = YEAR.filter(lambda text: text != "2025")
+HOSTILE = {"amount": AMOUNT, "id": ID, "date": DATE, "date-in-fy": DATE_IN_FY, "year": YEAR, "period": PERIOD,
+           "person": PERSON,
            "ref": MALFORMED_PERSON, "account": ACCOUNT, "stream": STREAM, "nhs": NHS}
 
 # Each command with its valid values; (kind, valid) marks a value the fuzz may make hostile, and
@@ -119,7 +122,7 @@ COMMANDS: dict[str, list[object]] = {
     "balance": ["balance", ("account", "funder:icb:funding"), "--as-of", ("date", "2025-04-30")],
     "person": ["person", "add", "P9", "--nhs-number", ("nhs", "943 476 5803"), "--name", ("text", "Ann")],
     "budget-show": ["budget", "show", ("ref", "P1"), "--fy", ("year", "2025/26")],
-    "statement": ["report", "statement", ("ref", "P1"), "--period", ("year", "2025/26")],
+    "statement": ["report", "statement", ("ref", "P1"), "--period", ("period", "2025/26")],
 }
 FILES = ("entry", "bank", "plan", "assessment")
 
@@ -178,7 +181,8 @@ def bank_file(draw: st.DrawFn) -> str:
     """A CSV statement whose one line has a hostile amount or date (the mapping reads dd/mm/yyyy)."""
     day, amount = "02/04/2025", "-12.50"
     if draw(st.booleans()):
-        amount = draw(AMOUNT.filter(lambda a: a not in ("12", "1.00", "-1.00", "1,234.50")))
+        # a bank line may be a credit or a debit, so these are its valid amounts ("- 1" is -1.00, as "- £1")
+        amount = draw(AMOUNT.filter(lambda a: a not in ("12", "1.00", "-1.00", "- 1", "1,234.50")))
     else:
         day = draw(st.one_of(foreign_digits(day), OUTSIDE_LEDGER_YEARS.map(lambda d: d.strftime("%d/%m/%Y")),
                              st.sampled_from(["", "31/02/2025", "2025-04-02", "2/4/25"])))
