@@ -34,11 +34,16 @@ def test_chc_funds_the_whole_package_free_of_charge():
     assert any("s.22" in r.authority for r in d.funding[0].reasons), "the council may not charge for NHS care"
 
 
-def test_s117_aftercare_is_never_charged_even_with_care_act_needs():
+def test_s117_aftercare_is_free_and_other_care_act_needs_are_charged_as_usual():
     d = decide(Circumstances(age=40, s117_aftercare=True, care_act_eligible_needs=True))
-    assert [(f.stream, f.chargeable) for f in d.funding] == [(Stream.S117, False), (Stream.CARE_ACT, False)]
-    assert not d.chargeable
-    assert all("s.117" in r.authority for f in d.funding for r in f.reasons if "aftercare" in r.text)
+    assert [(f.stream, f.chargeable) for f in d.funding] == [(Stream.S117, False), (Stream.CARE_ACT, True)]
+    assert d.chargeable
+    aftercare, other = d.funding
+    assert any("s.117" in r.authority for r in aftercare.reasons)
+    assert other.need == "other eligible care and support needs"
+    authorities = " | ".join(r.authority for r in other.reasons)
+    assert "Care Act 2014, s.14" in authorities and "Care and Support Statutory Guidance" in authorities
+    assert not decide(Circumstances(age=40, s117_aftercare=True)).chargeable
 
 
 def test_care_act_needs_are_met_by_the_council_and_means_tested():
@@ -78,7 +83,7 @@ def test_only_care_act_social_care_is_ever_chargeable(c):
     chargeable = [f for f in d.funding if f.chargeable]
     assert all(f.stream is Stream.CARE_ACT and f.funder is FunderKind.COUNCIL for f in chargeable)
     assert d.chargeable == bool(chargeable)
-    assert d.chargeable == (c.care_act_eligible_needs and not c.chc_primary_health_need and not c.s117_aftercare)
+    assert d.chargeable == (c.care_act_eligible_needs and not c.chc_primary_health_need)
 
 
 @given(circumstances)

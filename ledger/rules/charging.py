@@ -4,6 +4,9 @@ Non-residential: assessable income + tariff income - Minimum Income Guarantee - 
 related expenditure - housing costs. Residential: assessable income + tariff income -
 Personal Expenses Allowance. Never below nil, never above the weekly cost of care; above
 the upper capital limit, the full cost. NHS Continuing Healthcare and s117 aftercare: nil.
+In a care home part of any savings credit is disregarded (2014 Regulations, Sch. 1 para. 40);
+a partner's share of jointly held capital is half; NHS-funded nursing care is shown beside
+the charge as the ICB's payment to the nursing home.
 Every step is a line of the explanation an officer can hand to the person.
 """
 
@@ -15,14 +18,17 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from ledger.money import format_amount
-from ledger.rules.params import MigBand, MigPremium, YearParams, params_for
+from ledger.rules.params import FncRate, MigBand, MigPremium, YearParams, params_for
 from ledger.split import split
 
 RULE = "care-act-charging/1"
 REGS = "Care and Support (Charging and Assessment of Resources) Regulations 2014"
+MHA_S117 = "Mental Health Act 1983, s.117 (aftercare services are free)"
+JOINT = f"{REGS}, reg. 24 'Capital jointly held'; Care and Support Statutory Guidance, annex B"
+CHARGED_AS_USUAL = "Care Act 2014, s.14; Care and Support Statutory Guidance, chapter 8 (charging)"
 Pence = Annotated[StrictInt, Field(ge=0)]
 
 
@@ -35,6 +41,7 @@ class IncomeKind(StrEnum):
     OTHER = "other"  # pensions, benefits and other income taken into account
     EARNINGS = "earnings"  # disregarded in full
     MOBILITY = "mobility"  # mobility component of DLA or PIP: disregarded
+    SAVINGS_CREDIT = "savings_credit"  # Pension Credit savings credit: partly disregarded in a care home
 
 
 DISREGARDED = {IncomeKind.EARNINGS, IncomeKind.MOBILITY}
@@ -63,6 +70,33 @@ class Finances(BaseModel):
     housing_costs: Pence = 0
     chc: bool = False
     s117: bool = False
+    member_of_couple: bool = False  # picks the couple's savings credit disregard
+    joint_capital: Pence = 0  # capital held jointly with a partner: the person's share is half
+    fnc: FncRate | None = None  # NHS-funded nursing care paid to the nursing home, if the person receives it
+    # with s117 and other eligible needs: the part of the weekly cost meeting aftercare needs (default: all of it)
+    aftercare_weekly_cost: Pence | None = None
+
+    @model_validator(mode="after")
+    def _aftercare_within_the_cost(self) -> Finances:
+        if self.aftercare_weekly_cost is None:
+            return self
+        if not self.s117:
+            raise ValueError("aftercare_weekly_cost is only for s117 aftercare (circumstances.s117_aftercare)")
+        if self.aftercare_weekly_cost > self.weekly_cost_of_care:
+            raise ValueError("aftercare_weekly_cost cannot exceed weekly_cost_of_care")
+        return self
+
+    @property
+    def aftercare(self) -> int:
+        """The weekly cost of s117 aftercare needs: free (Mental Health Act 1983, s.117)."""
+        if not self.s117:
+            return 0
+        return self.weekly_cost_of_care if self.aftercare_weekly_cost is None else self.aftercare_weekly_cost
+
+    @property
+    def chargeable_cost(self) -> int:
+        """The weekly cost of the needs the person may be charged for: nil under CHC, less aftercare under s117."""
+        return 0 if self.chc else self.weekly_cost_of_care - self.aftercare
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +113,8 @@ class Charge:
     steps: tuple[Step, ...]
     params_version: str
     rule: str = RULE
+    aftercare_weekly: int = 0  # the s117 aftercare part of the weekly cost: never charged
+    fnc_weekly: int = 0  # NHS-funded nursing care the ICB pays the nursing home: beside the charge, not in it
 
     def explain(self) -> list[str]:
         out = []
@@ -88,36 +124,74 @@ class Charge:
         return out
 
 
-def assess(f: Finances) -> Charge:
-    p = params_for(f.on)
-    if f.chc or f.s117:
+def assess(f: Finances, params: YearParams | None = None) -> Charge:
+    """The weekly charge; under `params` if given (a draft year: `ipb assess what-if`), else the year of `f.on`."""
+    p = params or params_for(f.on)
+    if f.chargeable_cost == 0 and (f.chc or f.s117):
         why = "NHS Continuing Healthcare is free at the point of use" if f.chc else \
             "section 117 aftercare cannot be charged for (Mental Health Act 1983, s.117)"
-        return Charge(0, False, (Step("Weekly charge", 0, why),), p.version)
+        return Charge(0, False, (Step("Weekly charge", 0, why),), p.version, aftercare_weekly=f.aftercare)
     steps: list[Step] = [Step(f"Parameters for {p.financial_year}", None, p.version)]
-    capital = max(f.capital - f.capital_disregarded, 0)
-    steps.append(Step("Capital taken into account", capital,
-                      f"£{format_amount(f.capital)} less £{format_amount(f.capital_disregarded)} disregarded"))
+    cost = f.chargeable_cost
+    if f.aftercare:
+        steps.append(Step("Aftercare needs (s117): not charged", f.aftercare, MHA_S117))
+        steps.append(Step("Other eligible needs: charged as usual, up to their weekly cost", cost, CHARGED_AS_USUAL))
+    fnc = _nursing_care(f, p, steps)
+    capital = _capital(f, steps)
     upper = p.capital.upper_limit.pence
     if capital > upper:
         steps.append(Step("Above the upper capital limit", upper, f"{REGS}; {p.capital.upper_limit.source}"))
-        steps.append(Step("Weekly charge: the full cost of care", f.weekly_cost_of_care))
-        return Charge(f.weekly_cost_of_care, True, tuple(steps), p.version)
+        steps.append(Step("Weekly charge: the full cost of care", cost))
+        return Charge(cost, True, tuple(steps), p.version, aftercare_weekly=f.aftercare, fnc_weekly=fnc)
     tariff = tariff_income(capital, p)
     steps.append(Step("Tariff income", tariff, _tariff_note(capital, p)))
-    counted = [i for i in f.incomes if i.kind not in DISREGARDED]
-    for income in f.incomes:
-        note = "disregarded" if income.kind in DISREGARDED else "taken into account"
-        steps.append(Step(f"Income: {income.label}", income.weekly, note))
-    assessable = sum(i.weekly for i in counted) + tariff
+    assessable = _incomes(f, p, steps) + tariff
     steps.append(Step("Assessable weekly income (with tariff income)", assessable))
     allowances = _allowances(f, p, steps)
     raw = assessable - allowances
-    weekly = min(max(raw, 0), f.weekly_cost_of_care)
+    weekly = min(max(raw, 0), cost)
     note = "nil: allowances exceed income" if raw <= 0 else \
-        "capped at the weekly cost of care" if raw > f.weekly_cost_of_care else "income less allowances"
+        "capped at the weekly cost of care" if raw > cost else "income less allowances"
     steps.append(Step("Weekly charge", weekly, note))
-    return Charge(weekly, False, tuple(steps), p.version)
+    return Charge(weekly, False, tuple(steps), p.version, aftercare_weekly=f.aftercare, fnc_weekly=fnc)
+
+
+def _nursing_care(f: Finances, p: YearParams, steps: list[Step]) -> int:
+    """NHS-funded nursing care: the ICB pays the home a flat weekly rate; the charge covers the rest."""
+    if f.fnc is None:
+        return 0
+    rate = p.fnc(f.fnc)
+    steps.append(Step(f"NHS-funded nursing care ({f.fnc.value} rate), paid by the ICB to the nursing home",
+                      rate.pence, f"not part of the charge; {rate.source}"))
+    return rate.pence
+
+
+def _capital(f: Finances, steps: list[Step]) -> int:
+    share = f.joint_capital // 2  # an odd penny stays with the partner
+    capital = max(f.capital + share - f.capital_disregarded, 0)
+    joint = f" + £{format_amount(share)}, half of £{format_amount(f.joint_capital)} held jointly ({JOINT})" \
+        if f.joint_capital else ""
+    steps.append(Step("Capital taken into account", capital,
+                      f"£{format_amount(f.capital)}{joint} less £{format_amount(f.capital_disregarded)} disregarded"))
+    return capital
+
+
+def _incomes(f: Finances, p: YearParams, steps: list[Step]) -> int:
+    """The weekly income taken into account, each income a line of the explanation."""
+    total = 0
+    for income in f.incomes:
+        if income.kind in DISREGARDED:
+            counted, note = 0, "disregarded"
+        elif income.kind is IncomeKind.SAVINGS_CREDIT and f.care_type is CareType.RESIDENTIAL:
+            most = p.savings_credit_disregard(f.member_of_couple)
+            free = min(income.weekly, most.pence)
+            counted = income.weekly - free
+            note = f"£{format_amount(free)} disregarded, up to £{format_amount(most.pence)}: {most.source}"
+        else:
+            counted, note = income.weekly, "taken into account"
+        steps.append(Step(f"Income: {income.label}", income.weekly, note))
+        total += counted
+    return total
 
 
 def tariff_income(capital: int, p: YearParams) -> int:

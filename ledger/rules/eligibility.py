@@ -19,6 +19,7 @@ from ledger.domain import FunderKind, Stream
 CHC_FRAMEWORK = "National Framework for NHS Continuing Healthcare and NHS-funded Nursing Care (DHSC, 2022)"
 CARE_ACT_S22 = "Care Act 2014, s.22 (a council may not meet needs the NHS must meet)"
 CARE_ACT_S14 = "Care Act 2014, s.14 and s.17 (charging after a financial assessment)"
+CHARGING_GUIDANCE = "Care and Support Statutory Guidance, chapter 8 (charging and financial assessment)"
 CARE_ACT_S18 = "Care Act 2014, s.18 and the Care and Support (Eligibility Criteria) Regulations 2015"
 MHA_S117 = "Mental Health Act 1983, s.117 (aftercare: a joint duty of the ICB and the council; no charge)"
 FNC_S22 = "Care Act 2014, s.22(8) and the National Framework (NHS-funded nursing care paid to the home)"
@@ -30,6 +31,8 @@ class Setting(StrEnum):
     OWN_HOME = "own_home"
     CARE_HOME = "care_home"
     NURSING_HOME = "nursing_home"
+    SHARED_LIVES = "shared_lives"
+    SUPPORTED_LIVING = "supported_living"
 
 
 class Circumstances(BaseModel):
@@ -84,14 +87,7 @@ def decide(c: Circumstances) -> Eligibility:
             Reason("section 117 aftercare is jointly funded by the ICB and the council and is free", MHA_S117),
         )))
     if c.care_act_eligible_needs:
-        free = c.s117_aftercare
-        funding.append(Funding(
-            "other eligible care and support needs" if free else "eligible care and support needs",
-            Stream.CARE_ACT, FunderKind.COUNCIL, not free,
-            (Reason("needs meet the national eligibility criteria, so the council must meet them", CARE_ACT_S18),
-             Reason("the person may be charged after a financial assessment", CARE_ACT_S14) if not free else
-             Reason("needs arising from the mental disorder are aftercare and cannot be charged for", MHA_S117)),
-        ))
+        funding.append(_care_act(c.s117_aftercare))
     if c.setting is Setting.NURSING_HOME and c.nursing_needs:
         funding.append(Funding("registered nursing care in a nursing home", None, FunderKind.ICB, False, (
             Reason("NHS-funded nursing care is paid by the ICB straight to the home at the national weekly rate",
@@ -109,6 +105,18 @@ def decide(c: Circumstances) -> Eligibility:
     if c.ehc_plan and c.age > 25:
         summary.append(Reason(f"an EHC plan ends by age 25; at {c.age} it funds nothing", CFA_S49))
     return Eligibility(tuple(funding), chargeable, tuple(summary))
+
+
+def _care_act(beside_aftercare: bool) -> Funding:
+    """Eligible needs the council meets under the Care Act, charged by means test, even beside s117 aftercare:
+    only the needs arising from the mental disorder are aftercare and free."""
+    reasons = [Reason("needs meet the national eligibility criteria, so the council must meet them", CARE_ACT_S18),
+               Reason("the person may be charged after a financial assessment", CARE_ACT_S14)]
+    if beside_aftercare:
+        reasons.append(Reason("these needs do not arise from the mental disorder, so they are not aftercare and are "
+                              "charged as usual; only the aftercare part is free", CHARGING_GUIDANCE))
+    need = "other eligible care and support needs" if beside_aftercare else "eligible care and support needs"
+    return Funding(need, Stream.CARE_ACT, FunderKind.COUNCIL, True, tuple(reasons))
 
 
 def _education(c: Circumstances) -> list[Funding]:

@@ -22,6 +22,8 @@ from ledger.errors import InvalidInput, LedgerError
 
 PARAMS_DIR = Path(__file__).parent / "params"
 T = TypeVar("T")
+OPTIONAL_FIGURES = ("personal_expenses_allowance", "fnc_weekly", "fnc_higher_weekly", "savings_credit_disregard_single",
+                    "savings_credit_disregard_couple", "contingency_weeks")
 
 
 class ParamsMissing(LedgerError):
@@ -46,6 +48,13 @@ class MigPremium(StrEnum):
     ENHANCED_DISABILITY_COUPLE_EACH = "enhanced_disability_premium_couple_each"
     CARER = "carer_premium"
     CHILD = "child"
+
+
+class FncRate(StrEnum):
+    """NHS-funded nursing care: the single rate since October 2007, or the higher (old high band) rate."""
+
+    STANDARD = "standard"
+    HIGHER = "higher"
 
 
 class Figure(BaseModel):
@@ -77,6 +86,9 @@ class YearParams(BaseModel):
     mig_premiums: dict[MigPremium, Figure] = {}
     personal_expenses_allowance: Figure | None = None
     fnc_weekly: Figure | None = None
+    fnc_higher_weekly: Figure | None = None
+    savings_credit_disregard_single: Figure | None = None
+    savings_credit_disregard_couple: Figure | None = None
     contingency_weeks: Count | None = None
     version: str = ""  # "<year>@<sha256 of the file, 12 hex>", filled in on loading
 
@@ -93,8 +105,15 @@ class YearParams(BaseModel):
     def pea(self) -> Figure:
         return self._held(self.personal_expenses_allowance, "the Personal Expenses Allowance")
 
-    def fnc(self) -> Figure:
+    def fnc(self, rate: FncRate = FncRate.STANDARD) -> Figure:
+        if rate is FncRate.HIGHER:
+            return self._held(self.fnc_higher_weekly, "the NHS-funded nursing care higher rate")
         return self._held(self.fnc_weekly, "the NHS-funded nursing care rate")
+
+    def savings_credit_disregard(self, couple: bool) -> Figure:
+        if couple:
+            return self._held(self.savings_credit_disregard_couple, "the savings credit disregard for a couple")
+        return self._held(self.savings_credit_disregard_single, "the savings credit disregard for a single person")
 
     def contingency(self) -> Count:
         return self._held(self.contingency_weeks, "the direct payment contingency (weeks)")
@@ -102,8 +121,7 @@ class YearParams(BaseModel):
     def held(self) -> list[str]:
         """Names of the optional figures this year holds."""
         names = [f"mig.{b.value}" for b in self.mig] + [f"mig_premiums.{m.value}" for m in self.mig_premiums]
-        return names + [n for n in ("personal_expenses_allowance", "fnc_weekly", "contingency_weeks")
-                        if getattr(self, n) is not None]
+        return names + [n for n in OPTIONAL_FIGURES if getattr(self, n) is not None]
 
     def _held(self, figure: T | None, what: str) -> T:
         if figure is None:
@@ -130,14 +148,27 @@ def params_for_year(start_year: int) -> YearParams:
             f"ipb holds, so it will not guess (years held: {known})",
             financial_year=label,
         )
-    raw = path.read_bytes()
-    try:
-        params = YearParams.model_validate(tomllib.loads(raw.decode("utf-8")))
-    except (ValidationError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInput(f"{path.name}: invalid parameter file: {exc}") from None
+    params = parse_params(path.read_bytes(), path.name)
     if params.financial_year != label:
         raise InvalidInput(f"{path.name} says it is for {params.financial_year}, expected {label}")
-    return params.model_copy(update={"version": f"{label}@{hashlib.sha256(raw).hexdigest()[:12]}"})
+    return params
+
+
+def parse_params(raw: bytes, name: str) -> YearParams:
+    """A year's parameters from the bytes of a parameter file (`name` for errors), validated, with its version."""
+    try:
+        params = YearParams.model_validate(tomllib.loads(raw.decode("utf-8")))
+        if params.financial_year != financial_year(params.start_year).label:
+            raise ValueError(f"financial_year {params.financial_year!r} is not a year such as 2026/27")
+    except ValidationError as exc:
+        errors = exc.errors()
+        where = ".".join(str(part) for part in errors[0]["loc"])
+        raise InvalidInput(f"{name}: invalid parameter file: {where}: {errors[0]['msg']}"
+                           f"{f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError, LedgerError) as exc:
+        first = " ".join(str(exc).split())  # one line
+        raise InvalidInput(f"{name}: invalid parameter file: {first}") from None
+    return params.model_copy(update={"version": f"{params.financial_year}@{hashlib.sha256(raw).hexdigest()[:12]}"})
 
 
 def params_for(day: date) -> YearParams:

@@ -1,12 +1,15 @@
 """Top-ups: who may pay more than the council's usual rate for preferred accommodation. Pure.
 
 A top-up is only ever the difference between the chosen accommodation's cost and the
-usual rate for meeting the person's needs; it is not part of the means-tested charge.
+usual rate for meeting the person's needs; it is not part of the means-tested charge. It is only for
+preferred accommodation (never care in the person's own home), and it rests on a written agreement
+whose weekly amount is the top-up to the penny.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,14 +17,21 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from ledger.domain import Stream
 from ledger.money import format_amount
-from ledger.rules.eligibility import Reason
+from ledger.rules.eligibility import Reason, Setting
 
 CHOICE_REGS = "Care and Support and Aftercare (Choice of Accommodation) Regulations 2014"
+CHOICE_SETTINGS = (f"{CHOICE_REGS} (SI 2014/2670): the choice, and so a top-up, is of accommodation: a care home, "
+                   "or shared lives or supported living accommodation")
+CHOICE_REG_5_AGREEMENT = (f"{CHOICE_REGS}, reg. 5 (the written agreement: the additional cost, review, and what "
+                          "happens if payments stop)")
 CHOICE_REG_5 = f"{CHOICE_REGS}, reg. 5 (additional cost paid by a third party, who must be able to afford it)"
 CHOICE_REG_4 = f"{CHOICE_REGS}, reg. 4 (first-party top-up: 12-week property disregard or deferred payment only)"
 S117_TOPUP = f"Mental Health Act 1983, s.117A and {CHOICE_REGS}, Part 2 (aftercare: the person may top up)"
 PHB_NO_TOPUP = "National Health Service (Direct Payments) Regulations 2013; NHS care cannot be topped up"
 Pence = Annotated[StrictInt, Field(ge=0)]
+ACCOMMODATION = frozenset({Setting.CARE_HOME, Setting.NURSING_HOME})
+BY_POLICY = frozenset({Setting.SHARED_LIVES, Setting.SUPPORTED_LIVING})
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
 
 
 class Payer(StrEnum):
@@ -29,9 +39,28 @@ class Payer(StrEnum):
     PERSON = "person"
 
 
+class TopUpAgreement(BaseModel):
+    """The written agreement's terms (reg. 5): who pays, how much a week, when it is reviewed, and what happens
+    if the payer stops paying."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    payer_name: Text
+    weekly_amount: Annotated[StrictInt, Field(gt=0)]  # pence
+    review_date: date
+    if_payer_stops: Text
+
+    def terms(self) -> tuple[tuple[str, str], ...]:
+        """The terms as (name, value) pairs, for an explanation and for entry meta."""
+        return (("payer", self.payer_name), ("weekly_amount", str(self.weekly_amount)),
+                ("review_date", self.review_date.isoformat()), ("if_payer_stops", self.if_payer_stops))
+
+
 class TopUpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     payer: Payer
+    setting: Setting = Setting.CARE_HOME  # where the person's needs are met
+    treated_as_accommodation: bool = False  # shared lives or supported living: the council's policy says so
+    agreement: TopUpAgreement | None = None
     stream: Stream  # the stream that meets the need being topped up
     chosen_weekly_cost: Pence
     usual_weekly_rate: Pence  # the council's (or ICB's, for s117) usual cost of meeting the need
@@ -46,11 +75,26 @@ class TopUpDecision:
     allowed: bool
     weekly: int  # the top-up in pence a week (0 when refused or not needed)
     reasons: tuple[Reason, ...]
+    agreement: tuple[tuple[str, str], ...] = ()  # the written agreement's terms, when allowed
 
 
 def decide_top_up(r: TopUpRequest) -> TopUpDecision:
     if r.stream in (Stream.NHS_PHB, Stream.NHS_CHC):
         return _refuse(f"an NHS-funded ({r.stream}) budget cannot be topped up by anyone", PHB_NO_TOPUP)
+    if r.setting not in ACCOMMODATION and not (r.setting in BY_POLICY and r.treated_as_accommodation):
+        where = "care in the person's own home" if r.setting is Setting.OWN_HOME else \
+            f"{r.setting.value.replace('_', ' ')} the council's policy does not treat as accommodation"
+        return _refuse(f"a top-up is only for preferred accommodation, not for {where}", CHOICE_SETTINGS)
+    decision = _by_payer(r)
+    if decision.allowed and r.agreement is not None and r.agreement.weekly_amount != decision.weekly:
+        return _refuse(f"the written agreement says £{format_amount(r.agreement.weekly_amount)} a week, but the "
+                       f"top-up is £{format_amount(decision.weekly)} a week", CHOICE_REG_5_AGREEMENT)
+    if decision.allowed and r.agreement is not None:
+        return replace(decision, agreement=r.agreement.terms())
+    return decision
+
+
+def _by_payer(r: TopUpRequest) -> TopUpDecision:
     difference = r.chosen_weekly_cost - r.usual_weekly_rate
     if difference <= 0:
         return TopUpDecision(False, 0, (Reason(
