@@ -265,8 +265,8 @@ def test_an_0010_ledger_keeps_its_runs_after_0011_and_they_can_be_cancelled(empt
         draft = payment_runs.gather(engine, "council", date(2025, 5, 6), actor="tester").run.id
         before = (payment_runs.list_runs(engine), _triggers(engine))
 
-        upgrade(engine, "head")
-        assert revision(engine) == HEAD == "0011"
+        upgrade(engine, "head")  # through 0011 (and whatever came after it)
+        assert revision(engine) == HEAD
         assert (payment_runs.list_runs(engine), _triggers(engine)) == before
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":

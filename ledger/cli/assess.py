@@ -1,4 +1,9 @@
-"""`ipb assess`: eligibility, the financial assessment and top-ups, explained line by line."""
+"""`ipb assess`: eligibility, the financial assessment and top-ups, explained line by line; and `ipb assess what-if`,
+the caseload re-run under a draft parameter set.
+
+`assess` is a group whose default command is `case`: `ipb assess FILE` is `ipb assess case FILE`, so a case
+file or the flags work as before; only the word `what-if` (or `case`) first names a subcommand.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,47 @@ from typing import Annotated, Any
 
 import typer
 from rich.text import Text
+from typer.core import TyperGroup
 
 from ledger.calendar import financial_year
+from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, date_in_fy, parse_date, parse_fy, refusals, requires, settings
 from ledger.cli.options import funding_source
-from ledger.cli.output import Column, emit_json, listing, money, out, say
-from ledger.errors import InvalidInput
+from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, out, say
+from ledger.errors import InvalidInput, NotAllowed
 from ledger.formats.assessments import AssessmentCase, case_from, read_case
 from ledger.roles import Permission
 from ledger.rules.charging import Charge
 from ledger.rules.charging import assess as assess_charge
 from ledger.rules.eligibility import Eligibility, Setting, decide
-from ledger.rules.params import MigBand
+from ledger.rules.params import MigBand, parse_params
 from ledger.rules.topups import TopUpDecision, decide_top_up
 from ledger.services.assessments import fund_from_assessment
 from ledger.services.journal import Posted
+from ledger.services.users import check
 
-app = typer.Typer(add_completion=False)
+
+class CaseByDefault(TyperGroup):
+    """A group whose first word, unless it names a subcommand, is the default command's: `ipb assess FILE`."""
+
+    default = "case"
+    ignore_unknown_options = True  # the default command's options (--age ...) pass through to it
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, args or [self.default])
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] in self.commands:
+            return super().resolve_command(ctx, args)
+        return self.default, self.commands[self.default], args
+
+
+app = typer.Typer(
+    cls=CaseByDefault,
+    help=summary("assess") + "\n\nA case: ipb assess FILE (short for ipb assess case FILE), or the flags of "
+    "`ipb assess case --help`. The caseload under draft parameters: ipb assess what-if --params FILE.",
+    add_completion=False,
+)
 
 
 class Need(StrEnum):
@@ -52,9 +81,9 @@ class Outcome:
     posted: list[Posted]
 
 
-@app.command()
+@app.command("case")
 @refusals
-@requires(Permission.ALLOCATE)
+@requires(Permission.VIEW_ALL)  # writes nothing without --allocate, so an auditor may run it
 def assess(
     file: Annotated[Path | None, typer.Argument(
         help="TOML or JSON file of circumstances, finances and a top-up (see examples/assessments/); "
@@ -77,6 +106,10 @@ def assess(
     dre: Annotated[str, typer.Option(help="Weekly disability-related expenditure",
                                      rich_help_panel="Finances")] = "0.00",
     housing: Annotated[str, typer.Option(help="Weekly housing costs", rich_help_panel="Finances")] = "0.00",
+    aftercare_cost: Annotated[str | None, typer.Option(
+        help="With --need s117 --need care-act: the part of --weekly-cost that meets s117 aftercare needs (free), "
+             "e.g. --weekly-cost 450.00 --aftercare-cost 200.00; the rest is charged as usual",
+        rich_help_panel="Finances")] = None,
     allocate: Annotated[str | None, typer.Option(help="Fund this person's budget from the assessment")] = None,
     fy: Annotated[str | None, typer.Option("--fy", help="Budget year for --allocate, e.g. 2025/26")] = None,
     council: Annotated[str, typer.Option(help="Council funder for the Care Act part (council, or funder:council)",
@@ -87,16 +120,24 @@ def assess(
 ) -> None:
     """Decide who pays, what the person pays each week, and whether a top-up is allowed; explain why.
 
-    Example, from a file: ipb assess examples/assessments/care-act-at-home.toml
+    Example, from a file: ipb assess case examples/assessments/care-act-at-home.toml
 
-    Example, from flags: ipb assess --age 67 --need care-act --weekly-cost 350.00 --capital 18,000.00
+    Example, from flags: ipb assess case --age 67 --need care-act --weekly-cost 350.00 --capital 18,000.00
     --income "State pension=230.25" --mig-band single_pension_age
 
     With --allocate P0001 --fy 2025/26 the year's package is allocated:
     the contribution to the personal-contribution stream, the rest to the Care Act stream, each entry
     recording the rule and parameter version used. The charge must apply from a date inside that year;
-    the allocations are dated --date (inside the year), else the date the charge applies from.
+    the allocations are dated --date (inside the year), else the date the charge applies from. The
+    assessment is stored with them (its input, rule, parameters and charge), for `ipb assess what-if`.
+    An s117 aftercare part (`aftercare_weekly_cost`) goes to the s117 stream, free; a top-up's written
+    agreement is recorded on each entry. Without --allocate nothing is written, so an auditor may run it;
+    --allocate needs an officer. A top-up the rules refuse (e.g. for care at home) exits 1, bad input 2.
+
+    The word `case` may be left out: `ipb assess FILE` runs this command.
     """
+    if allocate:
+        check(settings.user, Permission.ALLOCATE)
     if file is not None and age is not None:
         raise InvalidInput("describe the case either in FILE or with --age and the other flags, not both")
     if file is not None:
@@ -105,9 +146,17 @@ def assess(
         raise InvalidInput("give a case file, or at least --age (see ipb assess --help)")
     else:
         charge_day = date_in_fy(None, parse_fy(fy), incoming=True).isoformat() if fy and on is None else on
-        case = case_from(_flags_case(age, setting, need, charge_day, weekly_cost, residential, capital, income,
-                                     mig_band, dre, housing), "flags")
+        data = _flags_case(age, setting, need, charge_day, weekly_cost, residential, capital, income, mig_band, dre,
+                           housing)
+        if aftercare_cost is not None:
+            if "finances" not in data:
+                raise InvalidInput("--aftercare-cost is a part of --weekly-cost: give both")
+            data["finances"]["aftercare_weekly_cost"] = aftercare_cost
+        case = case_from(data, "flags")
     outcome = _decide(case)
+    if outcome.top_up is not None and not outcome.top_up.allowed:
+        reason = outcome.top_up.reasons[0]
+        raise NotAllowed(f"top-up refused: {reason.text} [{reason.authority}]", rule=reason.authority)
     if allocate:
         if outcome.charge is None or case.finances is None or not fy:
             raise InvalidInput("--allocate needs a [finances] section in the file and --fy")
@@ -118,7 +167,8 @@ def assess(
         day = date_in_fy(on, year, incoming=True) if on is not None else case.finances.on
         outcome.posted.extend(fund_from_assessment(
             settings.engine, allocate, year, outcome.charge, case.finances.weekly_cost_of_care,
-            council=council, person_funder=person_funder, on=day, actor=settings.who))
+            council=council, person_funder=person_funder, on=day, actor=settings.who, finances=case.finances,
+            top_up=outcome.top_up.agreement if outcome.top_up else ()))
     _show(outcome, as_json)
 
 
@@ -142,7 +192,7 @@ def _show(outcome: Outcome, as_json: bool) -> None:
         emit_json({
             "eligibility": asdict(outcome.eligibility),
             "charge": None if charge is None else {**asdict(charge), "explanation": charge.explain()},
-            "top_up": None if top_up is None else asdict(top_up),
+            "top_up": None if top_up is None else {**asdict(top_up), "agreement": dict(top_up.agreement) or None},
             "entries": [p.entry.id for p in outcome.posted],
         })
         return
@@ -159,6 +209,9 @@ def _show(outcome: Outcome, as_json: bool) -> None:
         out.print(Text.assemble("\n", ("Top-up", "bold"), f" {verdict}"))
         for r in top_up.reasons:
             say(f"  {r.text} [{r.authority}]")
+        for term, value in top_up.agreement:
+            shown = f"£{money(int(value))} a week" if term == "weekly_amount" else value
+            say(f"  Agreement, {term.replace('_', ' ')}: {shown}")
     for p in outcome.posted:
         say(f"entry {p.entry.id}: {p.entry.memo} £{money(p.entry.lines[0].amount)}")
 
@@ -184,3 +237,67 @@ def _income(item: str) -> dict[str, str]:
     if not eq or not label.strip():
         raise InvalidInput(f"--income {item!r} should be LABEL=AMOUNT, e.g. \"State pension=230.25\"")
     return {"label": label.strip(), "weekly": amount.strip()}
+
+
+WHAT_IF = (
+    Column("person", lambda p: p.person),
+    Column("old weekly", lambda p: p.old_weekly, money=True),
+    Column("new weekly", lambda p: p.new_weekly, money=True),
+    Column("weekly cost", lambda p: p.weekly_cost, money=True),
+    Column("council weekly change", lambda p: p.council_weekly_change, money=True),
+    Column("change", lambda p: p.movement),
+    Column("why", lambda p: p.reason),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Total:
+    person: str
+    council_weekly_change: int | None
+    old_weekly: None = None
+    new_weekly: None = None
+    weekly_cost: None = None
+    movement: str = ""
+    reason: str = ""
+
+
+@app.command("what-if")
+@refusals
+@requires(Permission.VIEW_ALL)
+def what_if(
+    params: Annotated[Path, typer.Option("--params", help="Draft parameter file, in the format of "
+                                         "ledger/rules/params/*.toml (its own financial_year names its year)")],
+    fy: Annotated[str | None, typer.Option("--fy", help="Re-run the assessments stored for this year, e.g. "
+                                           "2025/26 (default: the year the params file names)")] = None,
+    fmt: FormatOption = Format.TABLE,
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-run every current stored assessment under a draft parameter set; write nothing.
+
+    Per person: the old and new weekly charge, the change in the council's weekly cost (cost less charge),
+    and whether the charge rises, falls, is unchanged, moves to the full cost, or is refused (the draft
+    lacks a figure the case needs). Totals: people in each class, and the council's weekly and annual change
+    (weekly times the draft year's weeks). Read-only: auditors may run it.
+
+    Example: ipb assess what-if --params examples/params/draft-2026-27.toml --fy 2025/26 --format csv
+    """
+    try:
+        raw = params.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{params}: cannot read the parameter file: {exc.strerror}", file=str(params)) from None
+    from ledger.reports.what_if import what_if as run_what_if
+
+    report = run_what_if(settings.engine, parse_params(raw, params.name), parse_fy(fy) if fy else None)
+    if as_json or fmt is Format.JSON:
+        emit_json({"fy": report.fy, "params": report.params_version, "rule": report.rule, "weeks": report.weeks,
+                   "people": [asdict(p) for p in report.people],
+                   "totals": {"people": {str(m): n for m, n in report.counts.items()},
+                              "council_weekly_change": report.council_weekly_change,
+                              "council_annual_change": report.council_annual_change}})
+        return
+    totals = [_Total(f"{m}: {n}", sum(p.council_weekly_change for p in report.people if p.movement is m))
+              for m, n in report.counts.items()]
+    totals.append(_Total(f"all: {len(report.people)}", report.council_weekly_change))
+    listing(report.people, WHAT_IF, title=f"What if: {report.fy} assessments under {report.params_version}",
+            fmt=fmt, totals=totals,
+            caption=f"Council's annual change: £{money(report.council_annual_change)} ({report.weeks} weeks)")

@@ -125,7 +125,8 @@ class SetUp:
                 if charge is not None:
                     source = chart.pool_source(POOL) if person.case is Case.INTEGRATED else "council"
                     fund_from_assessment(self.engine, person.ref, FY, charge, person.weekly_cost, council=source,
-                                         person_funder="self", on=START, actor=OFFICER, key=f"demo:assess:{person.ref}")
+                                         person_funder="self", on=START, actor=OFFICER, key=f"demo:assess:{person.ref}",
+                                         finances=person.finances)
                 advance(1)
             allocate(self.engine, direct, actor=OFFICER)
         total = sum(a.amount for a in direct)

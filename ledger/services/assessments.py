@@ -4,33 +4,45 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from ledger.calendar import utc_now
 from ledger.domain import Stream
 from ledger.errors import InvalidInput
-from ledger.rules.charging import Charge, package_split
+from ledger.history import Op
+from ledger.rules.charging import Charge, Finances, package_split
 from ledger.rules.params import params_for_year
-from ledger.services.budgets import Allocation, allocate
+from ledger.services.budgets import Allocation, allocate_in
+from ledger.services.history import track
 from ledger.services.journal import Posted
+from ledger.storage.assessments import NewAssessment, case_json, insert_assessments
+from ledger.storage.identity import principal_of
+from ledger.storage.lookup import person_id
 
 
 def fund_from_assessment(
     engine: Engine, person: str, fy: int, charge: Charge, weekly_cost: int, *, council: str, person_funder: str,
-    on: date, actor: str, key: str | None = None,
+    on: date, actor: str, finances: Finances, key: str | None = None, top_up: tuple[tuple[str, str], ...] = (),
 ) -> list[Posted]:
     """Allocate a year of care: the assessed contribution to the personal-contribution stream (from the
     person), the rest of the cost to the Care Act stream (from the council). Both entries record the
-    rule and parameter version that decided the contribution."""
+    rule and parameter version that decided the contribution. The assessment itself (`finances`, the rule's
+    input, and what it decided) is stored in the same transaction, as the next version for the person and year."""
+    if finances.weekly_cost_of_care != weekly_cost:
+        raise InvalidInput("the weekly cost differs from the one the assessment was made against")
     if charge.weekly > weekly_cost:
         raise InvalidInput("the assessed charge exceeds the weekly cost it was assessed against")
     weeks = params_for_year(fy).weeks_in_year.value
-    parts = package_split(weekly_cost, charge.weekly, weeks)
+    aftercare = charge.aftercare_weekly  # s117: free, funded apart from the means-tested part
+    parts = package_split(weekly_cost - aftercare, charge.weekly, weeks)
     meta = (("rule", charge.rule), ("params", charge.params_version), ("weekly_charge", str(charge.weekly)),
-            ("weekly_cost", str(weekly_cost)), ("weeks", str(weeks)))
+            ("weekly_cost", str(weekly_cost)), ("weeks", str(weeks)),
+            *((f"top_up_{term}", value) for term, value in top_up))  # the written agreement's terms
     items = [
         Allocation(person, fy, stream, amount, source, on, f"{key}:{stream}" if key else None,
                    f"{stream} from financial assessment ({weeks} weeks)", meta)
         for stream, amount, source in (
+            (Stream.S117, aftercare * weeks, council),
             (Stream.CARE_ACT, parts["council"], council),
             (Stream.PERSONAL_CONTRIBUTION, parts["person"], person_funder),
         )
@@ -38,4 +50,17 @@ def fund_from_assessment(
     ]
     if not items:
         raise InvalidInput("a package costing nothing allocates nothing")
-    return allocate(engine, items, actor=actor)
+    with engine.begin() as conn:
+        posted = allocate_in(conn, items, actor=actor)
+        if not all(p.replayed for p in posted):
+            _store(conn, person, fy, finances, charge, [p.entry.id for p in posted], (council, person_funder), actor)
+        return posted
+
+
+def _store(conn: Connection, person: str, fy: int, finances: Finances, charge: Charge, entry_ids: list[int],
+           sources: tuple[str, str], actor: str) -> None:
+    row = NewAssessment(person_id(conn, person), fy, finances.on, case_json(finances), charge.rule,
+                        charge.params_version, charge.weekly, finances.weekly_cost_of_care, entry_ids, *sources, actor,
+                        principal_of(conn, actor), utc_now())
+    (stored,) = insert_assessments(conn, [row])
+    track(conn, "assessments", stored, actor=actor, op=Op.INSERT)

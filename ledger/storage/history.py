@@ -50,6 +50,10 @@ TRACKED: dict[str, Tracked] = {t.table: t for t in (
     Tracked("bank_detail_confirmations", ("change_id",), ("changed_by", "confirmed_by", "changed_by_principal",
                                                           "confirmed_by_principal")),
     Tracked("period_closures", ("id",), ("label", "start_date", "end_date", "closed_by")),
+    Tracked("assessments", ("id",), ("person_id", "fy", "version", "charge_from", "case_input", "rule",
+                                     "params_version", "weekly_charge", "weekly_cost", "entry_ids", "council_source",
+                                     "person_source", "assessed_by",
+                                     "assessed_by_principal")),
     Tracked("spend_records", ("id",), ("person_id", "fy", "plan_line_id", "amount", "spent_on", "supplier",
                                        "evidence", "broker", "flagged_overspend", "allowed_by", "entry_id")),
 )}

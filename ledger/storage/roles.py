@@ -27,7 +27,7 @@ EVERYONE = ", ".join(GROUPS.values())
 # never updated by anyone (most are append-only by trigger too), and deleted by nobody
 HISTORY_TABLES = ("journal_entries", "postings", "history", "checkpoints", "period_closures", "bank_detail_changes",
                   "bank_detail_confirmations", "payment_repays", "run_settlements", "care_plans", "plan_lines",
-                  "budget_modes", "spend_records", "plan_commitments")
+                  "budget_modes", "spend_records", "plan_commitments", "assessments")
 ADMIN_ONLY = ("users", "broker_assignments")
 NOBODY_WRITES = ("ledger_settings", "alembic_version")
 
