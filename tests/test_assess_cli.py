@@ -26,6 +26,10 @@ def test_a_care_act_case_is_charged_and_explained(ipb):
     assert decided["eligibility"]["chargeable"] is True
     assert decided["charge"]["params_version"].startswith("2025/26@")
     assert decided["charge"]["weekly"] >= 0 and decided["entries"] == []
+    bases = {step["label"]: step["basis"] for step in decided["charge"]["steps"]}
+    assert "reg. 25" in bases["Tariff income"]
+    assert "reg. 7" in bases["Less Minimum Income Guarantee (single pension age)"]
+    assert "s.14(7)" in bases["Weekly charge"] and "[" + bases["Tariff income"] + "]" in shown
 
 
 def test_s117_is_free_and_the_person_may_top_up(ipb):

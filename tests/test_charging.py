@@ -230,6 +230,20 @@ def test_the_charge_lies_between_nil_and_the_cost(f):
         assert charge.weekly == 0
 
 
+SUBTOTALS = ("Parameters for ", "Assessable weekly income")  # arithmetic of the steps above them, not a decision
+
+
+@given(any_finances())
+def test_every_step_that_decides_an_amount_names_its_legal_basis(f):
+    charge = assess(f)
+    for step in charge.steps:
+        if not step.label.startswith(SUBTOTALS):
+            assert step.basis, step
+            assert f"[{step.basis}]" in charge.explain()[charge.steps.index(step)]
+    assert any("Care Act 2014, s.14(7)" in s.basis or "s.117" in s.basis or "Continuing Healthcare" in s.basis
+               for s in charge.steps if s.label.startswith("Weekly charge"))
+
+
 @given(any_finances(), st.integers(1, 1_000_000))
 def test_more_capital_never_lowers_the_charge(f, more):
     assert assess(f.model_copy(update={"capital": f.capital + more})).weekly >= assess(f).weekly

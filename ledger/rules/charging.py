@@ -29,6 +29,22 @@ REGS = "Care and Support (Charging and Assessment of Resources) Regulations 2014
 MHA_S117 = "Mental Health Act 1983, s.117 (aftercare services are free)"
 JOINT = f"{REGS}, reg. 24 'Capital jointly held'; Care and Support Statutory Guidance, annex B"
 CHARGED_AS_USUAL = "Care Act 2014, s.14; Care and Support Statutory Guidance, chapter 8 (charging)"
+GUIDANCE = "Care and Support Statutory Guidance"
+# The legal basis of each step of an assessment: what an officer cites when a person asks "why?"
+BASIS = {
+    "capital": f"{REGS}, Sch. 2 (capital disregarded); {GUIDANCE}, annex B (treatment of capital)",
+    "upper_limit": f"{REGS}, reg. 12 (the upper capital limit): above it the person pays the full cost",
+    "tariff": f"{REGS}, reg. 25 (tariff income from capital between the lower and upper limits)",
+    "income": f"{REGS}, Sch. 1 (the income disregarded; the rest counts); {GUIDANCE}, annex C (treatment of income)",
+    "mig": f"{REGS}, reg. 7 (care other than in a care home: the minimum income guarantee)",
+    "pea": f"{REGS}, reg. 6 (care in a care home: the personal expenses allowance)",
+    "dre": f"{GUIDANCE}, annex C (disability-related expenditure is disregarded)",
+    "housing": f"{GUIDANCE}, annex C (housing costs are disregarded)",
+    "charge": "Care Act 2014, s.14(7): a charge may not exceed the cost the council incurs in meeting the needs",
+    "fnc": "Care Act 2014, s.22 (a council may not provide registered nursing care); National Framework for NHS "
+           "Continuing Healthcare and NHS-funded Nursing Care",
+    "chc": "Care Act 2014, s.22; National Framework for NHS Continuing Healthcare and NHS-funded Nursing Care",
+}
 Pence = Annotated[StrictInt, Field(ge=0)]
 
 
@@ -104,6 +120,7 @@ class Step:
     label: str
     pence: int | None
     note: str = ""
+    basis: str = ""  # the legal basis: regulation, section or guidance annex
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +137,7 @@ class Charge:
         out = []
         for s in self.steps:
             amount = "" if s.pence is None else f" £{format_amount(s.pence)}"
-            out.append(f"{s.label}{amount}{f' ({s.note})' if s.note else ''}")
+            out.append(f"{s.label}{amount}{f' ({s.note})' if s.note else ''}{f' [{s.basis}]' if s.basis else ''}")
         return out
 
 
@@ -130,21 +147,23 @@ def assess(f: Finances, params: YearParams | None = None) -> Charge:
     if f.chargeable_cost == 0 and (f.chc or f.s117):
         why = "NHS Continuing Healthcare is free at the point of use" if f.chc else \
             "section 117 aftercare cannot be charged for (Mental Health Act 1983, s.117)"
-        return Charge(0, False, (Step("Weekly charge", 0, why),), p.version, aftercare_weekly=f.aftercare)
+        basis = BASIS["chc"] if f.chc else MHA_S117
+        return Charge(0, False, (Step("Weekly charge", 0, why, basis),), p.version, aftercare_weekly=f.aftercare)
     steps: list[Step] = [Step(f"Parameters for {p.financial_year}", None, p.version)]
     cost = f.chargeable_cost
     if f.aftercare:
-        steps.append(Step("Aftercare needs (s117): not charged", f.aftercare, MHA_S117))
-        steps.append(Step("Other eligible needs: charged as usual, up to their weekly cost", cost, CHARGED_AS_USUAL))
+        steps.append(Step("Aftercare needs (s117): not charged", f.aftercare, basis=MHA_S117))
+        steps.append(Step("Other eligible needs: charged as usual, up to their weekly cost", cost,
+                          basis=CHARGED_AS_USUAL))
     fnc = _nursing_care(f, p, steps)
     capital = _capital(f, steps)
     upper = p.capital.upper_limit.pence
     if capital > upper:
-        steps.append(Step("Above the upper capital limit", upper, f"{REGS}; {p.capital.upper_limit.source}"))
-        steps.append(Step("Weekly charge: the full cost of care", cost))
+        steps.append(Step("Above the upper capital limit", upper, p.capital.upper_limit.source, BASIS["upper_limit"]))
+        steps.append(Step("Weekly charge: the full cost of care", cost, basis=BASIS["charge"]))
         return Charge(cost, True, tuple(steps), p.version, aftercare_weekly=f.aftercare, fnc_weekly=fnc)
     tariff = tariff_income(capital, p)
-    steps.append(Step("Tariff income", tariff, _tariff_note(capital, p)))
+    steps.append(Step("Tariff income", tariff, _tariff_note(capital, p), BASIS["tariff"]))
     assessable = _incomes(f, p, steps) + tariff
     steps.append(Step("Assessable weekly income (with tariff income)", assessable))
     allowances = _allowances(f, p, steps)
@@ -152,7 +171,7 @@ def assess(f: Finances, params: YearParams | None = None) -> Charge:
     weekly = min(max(raw, 0), cost)
     note = "nil: allowances exceed income" if raw <= 0 else \
         "capped at the weekly cost of care" if raw > cost else "income less allowances"
-    steps.append(Step("Weekly charge", weekly, note))
+    steps.append(Step("Weekly charge", weekly, note, BASIS["charge"]))
     return Charge(weekly, False, tuple(steps), p.version, aftercare_weekly=f.aftercare, fnc_weekly=fnc)
 
 
@@ -162,7 +181,7 @@ def _nursing_care(f: Finances, p: YearParams, steps: list[Step]) -> int:
         return 0
     rate = p.fnc(f.fnc)
     steps.append(Step(f"NHS-funded nursing care ({f.fnc.value} rate), paid by the ICB to the nursing home",
-                      rate.pence, f"not part of the charge; {rate.source}"))
+                      rate.pence, f"not part of the charge; {rate.source}", BASIS["fnc"]))
     return rate.pence
 
 
@@ -172,7 +191,8 @@ def _capital(f: Finances, steps: list[Step]) -> int:
     joint = f" + £{format_amount(share)}, half of £{format_amount(f.joint_capital)} held jointly ({JOINT})" \
         if f.joint_capital else ""
     steps.append(Step("Capital taken into account", capital,
-                      f"£{format_amount(f.capital)}{joint} less £{format_amount(f.capital_disregarded)} disregarded"))
+                      f"£{format_amount(f.capital)}{joint} less £{format_amount(f.capital_disregarded)} disregarded",
+                      BASIS["capital"]))
     return capital
 
 
@@ -189,7 +209,7 @@ def _incomes(f: Finances, p: YearParams, steps: list[Step]) -> int:
             note = f"£{format_amount(free)} disregarded, up to £{format_amount(most.pence)}: {most.source}"
         else:
             counted, note = income.weekly, "taken into account"
-        steps.append(Step(f"Income: {income.label}", income.weekly, note))
+        steps.append(Step(f"Income: {income.label}", income.weekly, note, BASIS["income"]))
         total += counted
     return total
 
@@ -214,17 +234,18 @@ def _tariff_note(capital: int, p: YearParams) -> str:
 def _allowances(f: Finances, p: YearParams, steps: list[Step]) -> int:
     if f.care_type is CareType.RESIDENTIAL:
         pea = p.pea()
-        steps.append(Step("Less Personal Expenses Allowance", pea.pence, pea.source))
+        steps.append(Step("Less Personal Expenses Allowance", pea.pence, pea.source, BASIS["pea"]))
         return pea.pence
     mig = p.mig_for(f.mig_band)
-    steps.append(Step(f"Less Minimum Income Guarantee ({f.mig_band.value.replace('_', ' ')})", mig.pence, mig.source))
+    steps.append(Step(f"Less Minimum Income Guarantee ({f.mig_band.value.replace('_', ' ')})", mig.pence, mig.source,
+                      BASIS["mig"]))
     total = mig.pence
     for premium in f.mig_premiums:
         figure = p.premium(premium)
-        steps.append(Step(f"Less MIG {premium.value.replace('_', ' ')}", figure.pence, figure.source))
+        steps.append(Step(f"Less MIG {premium.value.replace('_', ' ')}", figure.pence, figure.source, BASIS["mig"]))
         total += figure.pence
-    steps.append(Step("Less disability-related expenditure", f.disability_related_expenditure))
-    steps.append(Step("Less housing costs", f.housing_costs))
+    steps.append(Step("Less disability-related expenditure", f.disability_related_expenditure, basis=BASIS["dre"]))
+    steps.append(Step("Less housing costs", f.housing_costs, basis=BASIS["housing"]))
     return total + f.disability_related_expenditure + f.housing_costs
 
 
