@@ -90,7 +90,7 @@ def log_spend(
                 return replay
         key = key or new_key()
         plan, current = _plan_in_force(conn, person, fy, on)
-        stored = plan.line(line) if current else _line_in_force(plan, line, on)
+        stored = plan.line(line, in_force_on=None if current else on)
         cap = check_cap(stored.spec, _spent_in_window(conn, plan, line, on), amount, on)
         flagged = _overspend_decision(user, cap, allow_overspend)
         _consume_commitments(conn, plan, stored, amount, on, key, actor)
@@ -124,16 +124,6 @@ def _plan_in_force(conn: Connection, person: str, fy: int, on: date) -> tuple[Pl
                          f"{versions[0].effective_from}: no plan is in force on {on}", person=person, on=str(on),
                          effective_from=str(versions[0].effective_from))
     return in_force[-1], in_force[-1] is versions[-1]
-
-
-def _line_in_force(plan: PlanVersion, code: str, on: date) -> StoredLine:
-    for stored in plan.lines:
-        if stored.spec.code == code:
-            return stored
-    codes = ", ".join(s.spec.code for s in plan.lines) or "none"
-    raise UnknownParty(f"line {code!r} is not in {plan.person}'s plan in force on {on} (version {plan.version}, "
-                       f"from {plan.effective_from}); its lines are: {codes}",
-                       person=plan.person, line=code, version=plan.version, on=str(on))
 
 
 def _overspend_decision(user: Actor, cap: CapCheck, allow_overspend: bool) -> bool:

@@ -37,14 +37,20 @@ class PlanVersion:
     created_at: datetime
     lines: tuple[StoredLine, ...]
 
-    def line(self, code: str) -> StoredLine:
+    def line(self, code: str, in_force_on: date | None = None) -> StoredLine:
+        """The line `code` of this version; else a refusal naming its lines. `in_force_on`: this version is
+        not the current one but the one in force on that day, and the refusal says so."""
         for stored in self.lines:
             if stored.spec.code == code:
                 return stored
         codes = ", ".join(s.spec.code for s in self.lines) or "none"
-        raise UnknownParty(f"line {code!r} is not in {self.person}'s current plan for "
-                           f"{financial_year(self.fy).label} (version {self.version}); its lines are: {codes}",
-                           person=self.person, line=code, version=self.version)
+        if in_force_on is None:
+            raise UnknownParty(f"line {code!r} is not in {self.person}'s current plan for "
+                               f"{financial_year(self.fy).label} (version {self.version}); its lines are: {codes}",
+                               person=self.person, line=code, version=self.version)
+        raise UnknownParty(f"line {code!r} is not in {self.person}'s plan in force on {in_force_on} (version "
+                           f"{self.version}, from {self.effective_from}); its lines are: {codes}",
+                           person=self.person, line=code, version=self.version, on=str(in_force_on))
 
 
 @dataclass(frozen=True, slots=True)
