@@ -55,6 +55,16 @@ def in_ledger_years(day: date) -> date:
     return day
 
 
+def parse_day(text: str) -> date:
+    """A typed date, YYYY-MM-DD in the digits 0-9 (fromisoformat alone also takes 20250402 and other digits)."""
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"date {text!r} is not a date like 2025-04-01") from None
+
+
 def financial_year_of(day: date) -> Period:
     return financial_year(day.year if day.month >= 4 else day.year - 1)
 
@@ -129,10 +139,7 @@ def _smart_span(text: str, what: str, forms: str = DATE_FORMS) -> tuple[str, dat
         year, number = int(m[1]), _month_number(text, m[2])
         return text, date(year, number, 1), _first_of_next(year, number)
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise InvalidInput(f"{text!r} is not a date like 2025-04-01") from None
+        day = parse_day(text)
         return text, day, day + ONE_DAY
     raise InvalidInput(f"{what} not understood: use {forms}")
 

@@ -8,7 +8,6 @@ import getpass
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +22,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ledger import calendar, config
-from ledger.calendar import default_day, financial_year, in_ledger_years, in_year, is_financial_year, parse_period
+from ledger.calendar import (
+    default_day,
+    financial_year,
+    in_ledger_years,
+    in_year,
+    is_financial_year,
+    parse_day,
+    parse_period,
+)
 from ledger.cli.app import click
 from ledger.cli.output import err
 from ledger.errors import InvalidInput, LedgerError, Unavailable
@@ -256,13 +263,7 @@ def parse_date(text: str | None) -> date:
     """A typed date, YYYY-MM-DD in the digits 0-9, inside the financial years the ledger keeps (default today)."""
     if text is None:
         return calendar.today()
-    try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text, flags=re.ASCII):
-            raise ValueError(text)
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"date {text!r} is not a date like 2025-04-01") from None
-    return in_ledger_years(day)
+    return in_ledger_years(parse_day(text))
 
 
 def optional_date(text: str | None) -> date | None:
