@@ -14,7 +14,7 @@ import html
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -42,6 +42,25 @@ class Table:
 
 
 @dataclass(frozen=True, slots=True)
+class Chart:
+    """A picture of a report's figures: a standalone <svg> element (no script, no external reference), drawn by
+    ledger/reports/charts.py, inlined in HTML and drawn in PDF; `summary` says the same in words."""
+
+    title: str
+    svg: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Who issued a statement, who produced it and when: printed on every page."""
+
+    issuer: str  # the organisation, from the configuration file's `organisation`
+    produced_by: str  # whoever authenticated, never a parameter
+    produced_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     kind: str
     title: str
@@ -50,6 +69,8 @@ class Document:
     head: ChainHead
     notes: tuple[str, ...] = ()
     ok: bool = True  # False: the report found a problem (shown, and the CLI exits 1)
+    charts: tuple[Chart, ...] = ()
+    stamp: Stamp | None = None
 
 
 def verify_command(head: ChainHead) -> str:
