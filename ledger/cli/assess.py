@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from ledger.calendar import financial_year
 from ledger.cli.app import summary
-from ledger.cli.common import JsonFlag, date_in_fy, parse_date, parse_fy, refusals, requires, settings
+from ledger.cli.common import JsonFlag, date_in_fy, parse_date, parse_fy, progress, refusals, requires, settings
 from ledger.cli.options import funding_source
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, out, say
 from ledger.errors import InvalidInput, NotAllowed
@@ -301,3 +301,66 @@ def what_if(
     listing(report.people, WHAT_IF, title=f"What if: {report.fy} assessments under {report.params_version}",
             fmt=fmt, totals=totals,
             caption=f"Council's annual change: £{money(report.council_annual_change)} ({report.weeks} weeks)")
+
+
+def _source(value: str | None) -> str | None:
+    return None if value is None else funding_source(value)
+
+
+UPRATED = (
+    Column("person", lambda u: u.person),
+    Column("old weekly", lambda u: u.old_weekly, money=True),
+    Column("new weekly", lambda u: u.new_weekly, money=True),
+    Column("weekly cost", lambda u: u.weekly_cost, money=True),
+    Column("status", lambda u: u.status),
+    Column("entries", lambda u: " ".join(map(str, u.entries))),
+    Column("why", lambda u: u.reason),
+)
+
+
+@app.command("uprate")
+@refusals
+@requires(Permission.ALLOCATE)
+def uprate(
+    fy: Annotated[str, typer.Option("--fy", help="The new year, e.g. 2026/27: last year's current assessments are "
+                                    "re-run under its parameters and its budgets allocated")],
+    on: Annotated[str | None, typer.Option("--date", help=(
+        "The allocations' date, inside --fy. Default: today if inside the year, else its first day"))] = None,
+    key: Annotated[str | None, typer.Option(help="The batch's key: the same command with the same key finishes an "
+                                            "interrupted batch and posts nothing twice (default: uprate:YEAR)")] = None,
+    council: Annotated[str | None, typer.Option(
+        help="Fund the council's part from this source instead of the one last year's assessment used (last "
+             "year's pool cannot fund this year), e.g. pool:bcf-2026-27", callback=_source)] = None,
+    person_funder: Annotated[str | None, typer.Option(
+        help="Funder standing for the person's own money, instead of last year's", callback=_source)] = None,
+    leave_refused: Annotated[bool, typer.Option(
+        help="Uprate everyone who can be and list the cases the new year's parameters cannot assess (by default "
+             "one such case stops the batch before anything is written)")] = False,
+    fmt: FormatOption = Format.TABLE,
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-assess last year's caseload for a new year and allocate each person's year at the new contribution.
+
+    Every current stored assessment of the year before --fy is re-run under --fy's parameters from the year's
+    first day (the same finances; only the figures change: run `ipb assess what-if` first to see the effect),
+    stored as the person's assessment for the new year, and their year of care allocated as `ipb assess
+    --allocate` does, each entry recording the rule and parameter version. People already assessed for the
+    new year are left as they are. The batch is keyed: each person's entries are KEY:PERSON:STREAM, posted
+    a chunk of people per transaction, so after a failure or a kill the same command finishes the batch.
+    A case the new parameters cannot assess stops the batch before anything is written (exit 1), unless
+    --leave-refused.
+
+    Example: ipb assess uprate --fy 2026/27 --council pool:bcf-2026-27
+    """
+    from ledger.services.uprating import uprate as run_uprate
+
+    year = parse_fy(fy)
+    day = date_in_fy(on, year, incoming=True)
+    with progress() as bar:
+        task = bar.add_task(f"uprating for {fy}", total=None)
+        lines = run_uprate(settings.engine, year, actor=settings.who, on=day, key=key or f"uprate:{fy}",
+                           council=council, person_funder=person_funder, leave_refused=leave_refused,
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+    listing(lines, UPRATED, title=f"Uprated for {fy}", fmt=fmt, as_json=as_json,
+            caption=", ".join(f"{status}: {sum(line.status == status for line in lines)}"
+                              for status in ("uprated", "done before", "assessed already", "refused")))

@@ -30,6 +30,17 @@ def fund_from_assessment(
     input, and what it decided) is stored in the same transaction, as the next version for the person and year."""
     if finances.weekly_cost_of_care != weekly_cost:
         raise InvalidInput("the weekly cost differs from the one the assessment was made against")
+    items = year_of_care(person, fy, charge, finances, council=council, person_funder=person_funder, on=on,
+                         key=key, top_up=top_up)
+    with engine.begin() as conn:
+        return fund_in(conn, person, fy, finances, charge, items, (council, person_funder), actor=actor)
+
+
+def year_of_care(person: str, fy: int, charge: Charge, finances: Finances, *, council: str, person_funder: str,
+                 on: date, key: str | None, top_up: tuple[tuple[str, str], ...] = ()) -> list[Allocation]:
+    """The allocations that fund a year of the assessed package: s117 aftercare (free), the council's part and
+    the person's contribution, each keyed `KEY:STREAM` and recording the rule and parameters that decided it."""
+    weekly_cost = finances.weekly_cost_of_care
     if charge.weekly > weekly_cost:
         raise InvalidInput("the assessed charge exceeds the weekly cost it was assessed against")
     weeks = params_for_year(fy).weeks_in_year.value
@@ -50,11 +61,17 @@ def fund_from_assessment(
     ]
     if not items:
         raise InvalidInput("a package costing nothing allocates nothing")
-    with engine.begin() as conn:
-        posted = allocate_in(conn, items, actor=actor)
-        if not all(p.replayed for p in posted):
-            _store(conn, person, fy, finances, charge, [p.entry.id for p in posted], (council, person_funder), actor)
-        return posted
+    return items
+
+
+def fund_in(conn: Connection, person: str, fy: int, finances: Finances, charge: Charge, items: list[Allocation],
+            sources: tuple[str, str], *, actor: str) -> list[Posted]:
+    """Post `items` (from `year_of_care`) and store the assessment beside them, inside the caller's transaction;
+    a replay of the same keys stores nothing again."""
+    posted = allocate_in(conn, items, actor=actor)
+    if not all(p.replayed for p in posted):
+        _store(conn, person, fy, finances, charge, [p.entry.id for p in posted], sources, actor)
+    return posted
 
 
 def _store(conn: Connection, person: str, fy: int, finances: Finances, charge: Charge, entry_ids: list[int],

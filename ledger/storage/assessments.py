@@ -56,6 +56,8 @@ class StoredAssessment:
     params_version: str
     weekly_charge: int
     weekly_cost: int
+    council_source: str = "council"
+    person_source: str = "self"
 
 
 def insert_assessments(conn: Connection, rows: Sequence[NewAssessment]) -> list[int]:
@@ -86,7 +88,7 @@ def current_assessments(conn: Connection, fy: int) -> list[StoredAssessment]:
               .group_by(a.person_id).subquery())
     rows = conn.execute(
         select(a.id, people.c.ref, a.fy, a.version, a.case_input, a.rule, a.params_version, a.weekly_charge,
-               a.weekly_cost)
+               a.weekly_cost, a.council_source, a.person_source)
         .join(newest, and_(a.person_id == newest.c.person_id, a.version == newest.c.version))
         .join(people, people.c.id == a.person_id)
         .where(a.fy == fy).order_by(people.c.ref))
