@@ -21,6 +21,7 @@ class Stream(StrEnum):
     EHC_EDUCATION = "ehc-education"
     PERSONAL_CONTRIBUTION = "personal-contribution"
     THIRD_PARTY_TOPUP = "third-party-topup"
+    NHS_FNC = "nhs-fnc"  # NHS-funded nursing care: the ICB pays the nursing home, beside the person's charge
 
     @property
     def title(self) -> str:
@@ -40,6 +41,7 @@ STREAM_TITLES = {
     Stream.EHC_EDUCATION: "EHC plan education element",
     Stream.PERSONAL_CONTRIBUTION: "Personal contribution",
     Stream.THIRD_PARTY_TOPUP: "Third-party top-up",
+    Stream.NHS_FNC: "NHS-funded nursing care",
 }
 
 STREAM_FUNDERS = {
@@ -51,6 +53,7 @@ STREAM_FUNDERS = {
     Stream.EHC_EDUCATION: frozenset({FunderKind.EDUCATION}),
     Stream.PERSONAL_CONTRIBUTION: frozenset({FunderKind.PERSON}),
     Stream.THIRD_PARTY_TOPUP: frozenset({FunderKind.THIRD_PARTY}),
+    Stream.NHS_FNC: frozenset({FunderKind.ICB}),
 }
 
 

@@ -73,3 +73,43 @@ def test_a_run_submitted_under_0009_settles_after_upgrading_to_0010(empty_url):
         assert verify(engine).ok
     finally:
         engine.dispose()
+
+
+def test_upgrading_to_0013_keeps_rows_triggers_and_indexes_and_admits_fnc(empty_url):
+    engine = acting_for_users(make_engine(empty_url))
+    try:
+        upgrade(engine, "0012")
+        seed_users(engine)
+        parties.add_funder(engine, "council", "Council", FunderKind.COUNCIL)
+        parties.add_funder(engine, "icb", "ICB", FunderKind.ICB)
+        parties.register_person(engine, "P1")
+        allocate(engine, [Allocation("P1", 2025, Stream.CARE_ACT, 100_000, "council", date(2025, 4, 7))],
+                 actor="tester")
+        payees.add_paying_account(engine, "council", "Council", "400000", "12345678", actor="tester")
+        payees.add_provider(engine, "acme", "Acme Care", "401122", "22223333", actor="tester")
+        payees.add_invoice(engine, "acme", "A-1", "P1", 5_000, invoice_date=date(2025, 4, 7),
+                           paying_account="council", actor="tester")
+        indexes = {t: sorted(i["name"] for i in inspect(engine).get_indexes(t))
+                   for t in ("budget_components", "plan_lines", "payment_schedules", "invoices")}
+        triggers = _triggers(engine)
+
+        upgrade(engine, "head")
+        assert revision(engine) == HEAD
+        assert {t: sorted(i["name"] for i in inspect(engine).get_indexes(t)) for t in indexes} == indexes
+        assert _triggers(engine) == triggers and any("plan_lines" in t for t in triggers)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM invoices")).scalar_one() == 1
+            assert conn.execute(text("SELECT stream FROM budget_components")).scalars().all() == ["care-act"]
+        allocate(engine, [Allocation("P1", 2025, Stream.NHS_FNC, 25_406, "icb", date(2025, 4, 7))], actor="tester")
+        assert verify(engine).ok
+    finally:
+        engine.dispose()
+
+
+def _triggers(engine) -> list[str]:
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            return sorted(conn.execute(text("SELECT tgrelid::regclass || '.' || tgname FROM pg_trigger "
+                                            "WHERE NOT tgisinternal")).scalars())
+        return sorted(conn.execute(text("SELECT tbl_name || '.' || name FROM sqlite_master "
+                                        "WHERE type = 'trigger'")).scalars())

@@ -116,6 +116,8 @@ def assess(
                                          callback=funding_source)] = "council",
     person_funder: Annotated[str, typer.Option(help="Funder standing for the person's own money",
                                                callback=funding_source)] = "self",
+    nhs: Annotated[str, typer.Option(help="ICB funder of NHS-funded nursing care (a case with [finances] fnc)",
+                                     callback=funding_source)] = "icb",
     as_json: JsonFlag = False,
 ) -> None:
     """Decide who pays, what the person pays each week, and whether a top-up is allowed; explain why.
@@ -127,7 +129,9 @@ def assess(
 
     With --allocate P0001 --fy 2025/26 the year's package is allocated:
     the contribution to the personal-contribution stream, the rest to the Care Act stream, each entry
-    recording the rule and parameter version used. The charge must apply from a date inside that year;
+    recording the rule and parameter version used; NHS-funded nursing care (`fnc = "standard"` or
+    "higher") goes to the nhs-fnc stream from --nhs, for the nursing home's invoices (`ipb invoice add HOME
+    ... --stream nhs-fnc`). The charge must apply from a date inside that year;
     the allocations are dated --date (inside the year), else the date the charge applies from. The
     assessment is stored with them (its input, rule, parameters and charge), for `ipb assess what-if`.
     An s117 aftercare part (`aftercare_weekly_cost`) goes to the s117 stream, free; a top-up's written
@@ -168,7 +172,7 @@ def assess(
         outcome.posted.extend(fund_from_assessment(
             settings.engine, allocate, year, outcome.charge, case.finances.weekly_cost_of_care,
             council=council, person_funder=person_funder, on=day, actor=settings.who, finances=case.finances,
-            top_up=outcome.top_up.agreement if outcome.top_up else ()))
+            top_up=outcome.top_up.agreement if outcome.top_up else (), nhs=nhs))
     _show(outcome, as_json)
 
 
@@ -333,6 +337,8 @@ def uprate(
              "year's pool cannot fund this year), e.g. pool:bcf-2026-27", callback=_source)] = None,
     person_funder: Annotated[str | None, typer.Option(
         help="Funder standing for the person's own money, instead of last year's", callback=_source)] = None,
+    nhs: Annotated[str, typer.Option(help="ICB funder of NHS-funded nursing care, for the cases that have it",
+                                     callback=funding_source)] = "icb",
     leave_refused: Annotated[bool, typer.Option(
         help="Uprate everyone who can be and list the cases the new year's parameters cannot assess (by default "
              "one such case stops the batch before anything is written)")] = False,
@@ -359,7 +365,7 @@ def uprate(
     with progress() as bar:
         task = bar.add_task(f"uprating for {fy}", total=None)
         lines = run_uprate(settings.engine, year, actor=settings.who, on=day, key=key or f"uprate:{fy}",
-                           council=council, person_funder=person_funder, leave_refused=leave_refused,
+                           council=council, person_funder=person_funder, nhs=nhs, leave_refused=leave_refused,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     listing(lines, UPRATED, title=f"Uprated for {fy}", fmt=fmt, as_json=as_json,
             caption=", ".join(f"{status}: {sum(line.status == status for line in lines)}"

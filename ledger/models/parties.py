@@ -18,7 +18,7 @@ from sqlalchemy import (
 from ledger.models.base import Id, metadata
 
 FUNDER_KINDS = "('icb','council','education','person','third_party')"
-STREAMS = "('nhs-chc','nhs-phb','s117','care-act','ehc-education','personal-contribution','third-party-topup')"
+STREAMS = "('nhs-chc','nhs-phb','s117','care-act','ehc-education','personal-contribution','third-party-topup','nhs-fnc')"
 
 
 funders = Table(

@@ -23,23 +23,27 @@ from ledger.storage.lookup import person_id
 def fund_from_assessment(
     engine: Engine, person: str, fy: int, charge: Charge, weekly_cost: int, *, council: str, person_funder: str,
     on: date, actor: str, finances: Finances, key: str | None = None, top_up: tuple[tuple[str, str], ...] = (),
+    nhs: str | None = None,
 ) -> list[Posted]:
     """Allocate a year of care: the assessed contribution to the personal-contribution stream (from the
-    person), the rest of the cost to the Care Act stream (from the council). Both entries record the
+    person), the rest of the cost to the Care Act stream (from the council), and NHS-funded nursing care to its
+    own stream (from `nhs`, the ICB), to be paid to the nursing home. The entries record the
     rule and parameter version that decided the contribution. The assessment itself (`finances`, the rule's
     input, and what it decided) is stored in the same transaction, as the next version for the person and year."""
     if finances.weekly_cost_of_care != weekly_cost:
         raise InvalidInput("the weekly cost differs from the one the assessment was made against")
     items = year_of_care(person, fy, charge, finances, council=council, person_funder=person_funder, on=on,
-                         key=key, top_up=top_up)
+                         key=key, top_up=top_up, nhs=nhs)
     with engine.begin() as conn:
         return fund_in(conn, person, fy, finances, charge, items, (council, person_funder), actor=actor)
 
 
 def year_of_care(person: str, fy: int, charge: Charge, finances: Finances, *, council: str, person_funder: str,
-                 on: date, key: str | None, top_up: tuple[tuple[str, str], ...] = ()) -> list[Allocation]:
-    """The allocations that fund a year of the assessed package: s117 aftercare (free), the council's part and
-    the person's contribution, each keyed `KEY:STREAM` and recording the rule and parameters that decided it."""
+                 on: date, key: str | None, top_up: tuple[tuple[str, str], ...] = (),
+                 nhs: str | None = None) -> list[Allocation]:
+    """The allocations that fund a year of the assessed package: s117 aftercare (free), the council's part,
+    the person's contribution and NHS-funded nursing care (from `nhs`), each keyed `KEY:STREAM` and recording
+    the rule and parameters that decided it."""
     weekly_cost = finances.weekly_cost_of_care
     if charge.weekly > weekly_cost:
         raise InvalidInput("the assessed charge exceeds the weekly cost it was assessed against")
@@ -48,16 +52,20 @@ def year_of_care(person: str, fy: int, charge: Charge, finances: Finances, *, co
     parts = package_split(weekly_cost - aftercare, charge.weekly, weeks)
     meta = (("rule", charge.rule), ("params", charge.params_version), ("weekly_charge", str(charge.weekly)),
             ("weekly_cost", str(weekly_cost)), ("weeks", str(weeks)),
+            *((("fnc_weekly", str(charge.fnc_weekly)),) if charge.fnc_weekly else ()),
             *((f"top_up_{term}", value) for term, value in top_up))  # the written agreement's terms
+    if charge.fnc_weekly and nhs is None:
+        raise InvalidInput("NHS-funded nursing care is funded by the ICB: name the funder that pays it (--nhs)")
     items = [
         Allocation(person, fy, stream, amount, source, on, f"{key}:{stream}" if key else None,
-                   f"{stream} from financial assessment ({weeks} weeks)", meta)
-        for stream, amount, source in (
-            (Stream.S117, aftercare * weeks, council),
-            (Stream.CARE_ACT, parts["council"], council),
-            (Stream.PERSONAL_CONTRIBUTION, parts["person"], person_funder),
+                   f"{stream} from financial assessment ({weeks} weeks){why}", meta)
+        for stream, amount, source, why in (
+            (Stream.S117, aftercare * weeks, council, ""),
+            (Stream.CARE_ACT, parts["council"], council, ""),
+            (Stream.PERSONAL_CONTRIBUTION, parts["person"], person_funder, ""),
+            (Stream.NHS_FNC, charge.fnc_weekly * weeks, nhs, ", paid by the ICB to the nursing home"),
         )
-        if amount
+        if amount and source
     ]
     if not items:
         raise InvalidInput("a package costing nothing allocates nothing")

@@ -26,6 +26,7 @@ from ledger.storage.assessments import StoredAssessment, case_of, current_assess
 from ledger.storage.reads import entries_by_keys
 
 CHUNK = 200  # people a transaction
+_Sources = tuple[str | None, str | None, str | None]  # council, person, NHS: None keeps the stored one
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +52,13 @@ class _Case:
 
 
 def uprate(engine: Engine, fy: int, *, actor: str, on: date, key: str, council: str | None = None,
-           person_funder: str | None = None, leave_refused: bool = False,
+           person_funder: str | None = None, nhs: str | None = None, leave_refused: bool = False,
            progress: Callable[[int, int], None] = lambda done, total: None) -> list[Uprating]:
     """Re-assess for year `fy` everyone whose current assessment is for the year before, and allocate their year.
 
     `council`/`person_funder` override the sources the old assessments were funded from (last year's pool cannot
-    fund this year's budget). Refused cases stop the batch before anything is written, unless `leave_refused`."""
+    fund this year's budget); `nhs` funds NHS-funded nursing care, where a case has it. Refused cases stop the
+    batch before anything is written, unless `leave_refused`."""
     with engine.connect() as conn, conn.begin():
         previous = current_assessments(conn, fy - 1)
         assessed = {s.person for s in current_assessments(conn, fy)}
@@ -72,7 +74,7 @@ def uprate(engine: Engine, fy: int, *, actor: str, on: date, key: str, council: 
     runnable = [c for c in cases if c.charge is not None]
     for start in range(0, len(runnable), CHUNK):
         lines += _post_chunk(engine, runnable[start:start + CHUNK], fy, on, key, assessed,
-                             (council, person_funder), actor)
+                             (council, person_funder, nhs), actor)
         progress(min(start + CHUNK, len(runnable)), len(runnable))
     return sorted(lines, key=lambda line: line.person)
 
@@ -88,7 +90,7 @@ def _rerun(stored: StoredAssessment, first_day: date) -> _Case:
 
 
 def _post_chunk(engine: Engine, cases: Sequence[_Case], fy: int, on: date, key: str, assessed: set[str],
-                sources: tuple[str | None, str | None], actor: str) -> list[Uprating]:
+                sources: _Sources, actor: str) -> list[Uprating]:
     planned = {c.stored.person: _allocations(c, fy, on, key, sources) for c in cases}
     lines = []
     with engine.begin() as conn:
@@ -108,19 +110,19 @@ def _post_chunk(engine: Engine, cases: Sequence[_Case], fy: int, on: date, key: 
     return lines
 
 
-def _council(case: _Case, sources: tuple[str | None, str | None]) -> str:
+def _council(case: _Case, sources: _Sources) -> str:
     return sources[0] or case.stored.council_source
 
 
-def _person(case: _Case, sources: tuple[str | None, str | None]) -> str:
+def _person(case: _Case, sources: _Sources) -> str:
     return sources[1] or case.stored.person_source
 
 
-def _allocations(case: _Case, fy: int, on: date, key: str,
-                 sources: tuple[str | None, str | None]) -> list[Allocation]:
+def _allocations(case: _Case, fy: int, on: date, key: str, sources: _Sources) -> list[Allocation]:
     assert case.finances is not None and case.charge is not None
     return year_of_care(case.stored.person, fy, case.charge, case.finances, council=_council(case, sources),
-                        person_funder=_person(case, sources), on=on, key=f"{key}:{case.stored.person}")
+                        person_funder=_person(case, sources), on=on, key=f"{key}:{case.stored.person}",
+                        nhs=sources[2])
 
 
 def _line(case: _Case, status: str, entries: tuple[int, ...] = (), reason: str = "") -> Uprating:
