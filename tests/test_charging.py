@@ -156,8 +156,8 @@ def test_worked_cases(day, care, band, incomes, capital, housing, dre, cost, cha
 
 
 @pytest.mark.parametrize(("day", "ask", "says"), [
-    (date(2024, 6, 3), dict(mig_band=MigBand.SINGLE_PENSION_AGE), "Minimum Income Guarantee for single_pension_age "
-                                                                  "for 2024/25 is not held"),
+    (date(2024, 6, 3), dict(mig_band=MigBand.COUPLE_PENSION_AGE_EACH),
+     "Minimum Income Guarantee for couple_pension_age_each for 2024/25 is not held"),
     (date(2025, 6, 2), dict(mig_band=MigBand.COUPLE_18_PLUS_EACH), "couple_18_plus_each for 2025/26 is not held"),
     (date(2025, 6, 2), dict(mig_premiums=(MigPremium.CARER,)), "carer premium for 2025/26 is not held"),
     (date(2026, 6, 1), dict(care_type=CareType.RESIDENTIAL), "Personal Expenses Allowance for 2026/27 is not held"),
@@ -205,6 +205,7 @@ def any_finances(draw):
     p = params_for(on(year))
     cares = [c for c in CareType if c is CareType.NON_RESIDENTIAL and p.mig or
              c is CareType.RESIDENTIAL and p.personal_expenses_allowance]
+    premiums = sorted(set(p.mig_premiums) - {MigPremium.CHILD})  # the child amount is by `children`
     return Finances(
         on=draw(st.dates(date(year, 4, 1), date(year + 1, 3, 31))),
         care_type=draw(st.sampled_from(cares)),
@@ -213,8 +214,8 @@ def any_finances(draw):
         capital_disregarded=draw(st.integers(0, 2_000_000)),
         incomes=draw(incomes),
         mig_band=draw(st.sampled_from(sorted(p.mig) or list(MigBand))),
-        mig_premiums=tuple(draw(st.lists(st.sampled_from(sorted(p.mig_premiums)), max_size=2, unique=True))
-                           if p.mig_premiums else ()),
+        mig_premiums=tuple(draw(st.lists(st.sampled_from(premiums), max_size=2, unique=True)) if premiums else ()),
+        children=draw(st.integers(0, 3)) if MigPremium.CHILD in p.mig_premiums else 0,
         disability_related_expenditure=draw(st.integers(0, 10_000)),
         housing_costs=draw(st.integers(0, 20_000)),
         chc=draw(st.booleans()),

@@ -2,7 +2,7 @@
 
 Each row of FIGURES names the URL the figure was read at; the test checks the params file cites it.
 Figures no source could be found for (couples' and lone parents' MIG, the carer premium, the 2023/24
-and 2024/25 premiums, the 2024/25 MIG) stay refused by name: see the last tests here.
+and 2024/25 premiums) stay refused by name: see the last tests here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ WIRED_FNC_2026 = "better+community+care+thanks+to+nursing+funding+boost+09032026
 NHS_FNC = "https://www.nhs.uk/conditions/social-care-and-support-guide/money-work-and-benefits/nhs-funded-nursing-care/"
 RUILS_2025 = "https://ruils.co.uk/article/2025-2026-benefit-and-minimum-income-guarantee-rates"
 READING = "https://www.reading.gov.uk/adult-care/carecharges/care-and-support-charging-and-financial-assessment-framework"
-ISSUE = "figure as quoted in ipb issue #15"
+CARE_AWARE = "https://www.careawareias.co.uk/post/inflationary-increases-to-allowances"
+WEST_SUSSEX = "https://www.westsussexconnecttosupport.org/adult-social-care-publications/paying-for-non-residential"
 
 
 def on(year: int) -> date:
@@ -47,8 +48,16 @@ FIGURES = [
      "24.25", RUILS_2025),
     (2023, "savings_credit_disregard_single", lambda p: p.savings_credit_disregard(False), "6.50", READING),
     (2024, "savings_credit_disregard_single", lambda p: p.savings_credit_disregard(False), "6.95", READING),
-    (2023, "savings_credit_disregard_couple", lambda p: p.savings_credit_disregard(True), "9.75", ISSUE),
-    (2024, "savings_credit_disregard_couple", lambda p: p.savings_credit_disregard(True), "10.40", ISSUE),
+    (2023, "savings_credit_disregard_couple", lambda p: p.savings_credit_disregard(True), "9.75", CARE_AWARE),
+    (2024, "savings_credit_disregard_couple", lambda p: p.savings_credit_disregard(True), "10.40", CARE_AWARE),
+    (2024, "mig.single_18_24", lambda p: p.mig_for(MigBand.SINGLE_18_24), "87.65", WEST_SUSSEX),
+    (2024, "mig.single_25_to_pension_age", lambda p: p.mig_for(MigBand.SINGLE_25_TO_PENSION_AGE), "110.60",
+     WEST_SUSSEX),
+    (2024, "mig.single_pension_age", lambda p: p.mig_for(MigBand.SINGLE_PENSION_AGE), "228.70", WEST_SUSSEX),
+    (2024, "mig_premiums.child", lambda p: p.premium(MigPremium.CHILD), "101.25", READING),
+    (2024, "personal_expenses_allowance", lambda p: p.pea(), "30.15", CARE_AWARE),
+    (2025, "personal_expenses_allowance", lambda p: p.pea(), "30.65",
+     "https://www.parallelparliament.co.uk/question/38104/care-homes-allowances"),
 ]
 
 
@@ -62,8 +71,9 @@ def test_each_added_figure_is_held_with_the_source_it_was_read_in(year, name, re
 
 # --- MIG premiums: added to the MIG when the case says they apply -----------------------------------
 
-def at_home(year: int, weekly: int, premiums: tuple[MigPremium, ...] = ()) -> Finances:
-    return Finances(on=on(year), weekly_cost_of_care=pounds("500.00"), mig_band=MigBand.SINGLE_25_TO_PENSION_AGE,
+def at_home(year: int, weekly: int, premiums: tuple[MigPremium, ...] = (),
+            band: MigBand = MigBand.SINGLE_25_TO_PENSION_AGE) -> Finances:
+    return Finances(on=on(year), weekly_cost_of_care=pounds("500.00"), mig_band=band,
                     mig_premiums=premiums, incomes=(Income(label="benefits", weekly=weekly),))
 
 
@@ -182,10 +192,11 @@ def test_half_of_joint_capital_above_the_upper_limit_is_the_full_cost(year):
 
 @pytest.mark.parametrize(("finances", "says"), [
     (in_care_home(2025, 100), "savings credit disregard for a single person for 2025/26 is not held"),
-    (at_home(2025, 10_000, (MigPremium.DISABILITY_COUPLE_EACH,)), "disability premium couple each for 2025/26"),
+    (at_home(2025, 10_000, (MigPremium.DISABILITY_COUPLE_EACH,), MigBand.COUPLE_18_PLUS_EACH),
+     "couple_18_plus_each for 2025/26 is not held"),
     (at_home(2025, 10_000, (MigPremium.CARER,)), "carer premium for 2025/26 is not held"),
     (at_home(2023, 10_000, (MigPremium.DISABILITY_SINGLE,)), "disability premium single for 2023/24 is not held"),
-    (at_home(2024, 10_000), "single_25_to_pension_age for 2024/25 is not held"),
+    (at_home(2024, 10_000, (MigPremium.ENHANCED_DISABILITY_SINGLE,)), "enhanced disability premium single for 2024/25"),
 ])
 def test_a_figure_no_source_gave_is_still_refused_by_name(finances, says):
     with pytest.raises(ParamsMissing, match=says):

@@ -11,16 +11,21 @@
     care_type = "non_residential"        # or residential
     weekly_cost_of_care = "350.00"       # money is always a string of pounds, never a bare number
     capital = "18,000.00"
-    mig_band = "single_pension_age"
+    mig_band = "single_pension_age"      # single_18_24, single_25_to_pension_age, single_pension_age,
+                                         # lone_parent_18_plus, couple_18_plus_each, couple_pension_age_each
+    # mig_premiums = ["carer_premium"]   # disability_premium_single, enhanced_disability_premium_single,
+                                         # their _couple_each forms (a couple's band), carer_premium
+    # children = 2                       # responsible for and living with: the MIG amount for each child
+    # member_of_couple = true            # the couple's savings credit disregard; at home, a couple's band
+    # joint_capital = "30,000.00"        # held with a partner: half is the person's
+    # fnc = "higher"                     # in a nursing home with nursing needs FNC is "standard" unless
+                                         # the person is on the higher (pre-October 2007) rate
     [[finances.incomes]]
     label = "State pension"
     weekly = "221.20"
     kind = "other"                       # other, earnings, mobility (both disregarded) or savings_credit
                                          # (partly disregarded in a care home)
-    # member_of_couple = true            # the couple's savings credit disregard
-    # joint_capital = "30,000.00"        # held with a partner: half is the person's
-    # fnc = "higher"                     # in a nursing home with nursing needs FNC is "standard" unless
-                                         # the person is on the higher (pre-October 2007) rate
+    # joint = true                       # received as one of a couple: half is the person's
 
     [top_up]                             # optional; never for care in the person's own home
     payer = "third_party"

@@ -4,9 +4,10 @@ Non-residential: assessable income + tariff income - Minimum Income Guarantee - 
 related expenditure - housing costs. Residential: assessable income + tariff income -
 Personal Expenses Allowance. Never below nil, never above the weekly cost of care; above
 the upper capital limit, the full cost. NHS Continuing Healthcare and s117 aftercare: nil.
-In a care home part of any savings credit is disregarded (2014 Regulations, Sch. 1 para. 40);
-a partner's share of jointly held capital is half; NHS-funded nursing care is shown beside
-the charge as the ICB's payment to the nursing home.
+In a care home part of any savings credit is disregarded (2014 Regulations, Sch. 1 para. 40).
+Couples: each partner is assessed on their own resources; the person's share of capital or
+income held jointly is half, and at home the MIG is the band for a member of a couple.
+NHS-funded nursing care is shown beside the charge as the ICB's payment to the nursing home.
 Every step is a line of the explanation an officer can hand to the person.
 """
 
@@ -28,6 +29,7 @@ RULE = "care-act-charging/1"
 REGS = "Care and Support (Charging and Assessment of Resources) Regulations 2014"
 MHA_S117 = "Mental Health Act 1983, s.117 (aftercare services are free)"
 JOINT = f"{REGS}, reg. 24 'Capital jointly held'; Care and Support Statutory Guidance, annex B"
+JOINT_INCOME = "Care and Support Statutory Guidance, annex C para. 5 (income of one of a couple: an equal share)"
 CHARGED_AS_USUAL = "Care Act 2014, s.14; Care and Support Statutory Guidance, chapter 8 (charging)"
 GUIDANCE = "Care and Support Statutory Guidance"
 # The legal basis of each step of an assessment: what an officer cites when a person asks "why?"
@@ -37,6 +39,7 @@ BASIS = {
     "tariff": f"{REGS}, reg. 25 (tariff income from capital between the lower and upper limits)",
     "income": f"{REGS}, Sch. 1 (the income disregarded; the rest counts); {GUIDANCE}, annex C (treatment of income)",
     "mig": f"{REGS}, reg. 7 (care other than in a care home: the minimum income guarantee)",
+    "child": f"{REGS}, reg. 7(1)(b) (the MIG amount for each child the person is responsible for and lives with)",
     "pea": f"{REGS}, reg. 6 (care in a care home: the personal expenses allowance)",
     "dre": f"{GUIDANCE}, annex C (disability-related expenditure is disregarded)",
     "housing": f"{GUIDANCE}, annex C (housing costs are disregarded)",
@@ -61,6 +64,15 @@ class IncomeKind(StrEnum):
 
 
 DISREGARDED = {IncomeKind.EARNINGS, IncomeKind.MOBILITY}
+COUPLE_BANDS = {MigBand.COUPLE_18_PLUS_EACH, MigBand.COUPLE_PENSION_AGE_EACH}
+SINGLE_PREMIUMS = {MigPremium.DISABILITY_SINGLE, MigPremium.ENHANCED_DISABILITY_SINGLE}
+COUPLE_PREMIUMS = {MigPremium.DISABILITY_COUPLE_EACH, MigPremium.ENHANCED_DISABILITY_COUPLE_EACH}
+# the paragraph of reg. 7 each band and premium is set in
+MIG_PARAGRAPH = {MigBand.SINGLE_18_24: "7(2)", MigBand.SINGLE_25_TO_PENSION_AGE: "7(2)",
+                 MigBand.SINGLE_PENSION_AGE: "7(2)", MigBand.LONE_PARENT_18_PLUS: "7(3)",
+                 MigBand.COUPLE_18_PLUS_EACH: "7(4)", MigBand.COUPLE_PENSION_AGE_EACH: "7(4)",
+                 **dict.fromkeys(SINGLE_PREMIUMS, "7(5)"), **dict.fromkeys(COUPLE_PREMIUMS, "7(6)"),
+                 MigPremium.CARER: "7(7)"}
 
 
 class Income(BaseModel):
@@ -68,6 +80,7 @@ class Income(BaseModel):
     label: str
     weekly: Pence
     kind: IncomeKind = IncomeKind.OTHER
+    joint: bool = False  # received as one of a couple: the person's share is half
 
 
 class Finances(BaseModel):
@@ -81,16 +94,41 @@ class Finances(BaseModel):
     capital_disregarded: Pence = 0  # e.g. the main home (non-residential), 12-week property disregard
     incomes: tuple[Income, ...] = ()
     mig_band: MigBand = MigBand.SINGLE_25_TO_PENSION_AGE
-    mig_premiums: tuple[MigPremium, ...] = ()
+    mig_premiums: tuple[MigPremium, ...] = ()  # the child amount is by `children`, not here
+    children: Annotated[StrictInt, Field(ge=0, le=20)] = 0  # responsible for and living with: reg. 7(1)(b)
     disability_related_expenditure: Pence = 0
     housing_costs: Pence = 0
     chc: bool = False
     s117: bool = False
-    member_of_couple: bool = False  # picks the couple's savings credit disregard
+    member_of_couple: bool = False  # the couple's savings credit disregard; at home, a couple's MIG band
     joint_capital: Pence = 0  # capital held jointly with a partner: the person's share is half
     fnc: FncRate | None = None  # NHS-funded nursing care paid to the nursing home, if the person receives it
     # with s117 and other eligible needs: the part of the weekly cost meeting aftercare needs (default: all of it)
     aftercare_weekly_cost: Pence | None = None
+
+    @model_validator(mode="after")
+    def _household_is_one_household(self) -> Finances:
+        """The MIG band, premiums and children describe one household (reg. 7), or the case is malformed."""
+        if self.care_type is CareType.RESIDENTIAL:  # no MIG in a care home: band, premiums and children unused
+            return self
+        if MigPremium.CHILD in self.mig_premiums:
+            raise ValueError("the MIG amount for each child is given by children = N, not as a premium")
+        if len(set(self.mig_premiums)) != len(self.mig_premiums):
+            raise ValueError("each MIG premium applies once: list it once")
+        if self.member_of_couple and self.mig_band not in COUPLE_BANDS:
+            raise ValueError(f"a member of a couple is assessed on a couple's MIG band (reg. 7(4)): "
+                             f"{' or '.join(sorted(b.value for b in COUPLE_BANDS))}")
+        wrong = COUPLE_PREMIUMS if self.mig_band not in COUPLE_BANDS else SINGLE_PREMIUMS
+        if bad := sorted(p.value for p in set(self.mig_premiums) & wrong):
+            who = "single person" if wrong is COUPLE_PREMIUMS else "member of a couple"
+            raise ValueError(f"{', '.join(bad)} is not for a {who} (reg. 7(5) single, 7(6) couple)")
+        if self.mig_band is MigBand.LONE_PARENT_18_PLUS and not self.children:
+            raise ValueError("a lone parent is responsible for a child (reg. 7(3)): say children = N")
+        return self
+
+    @property
+    def couple(self) -> bool:
+        return self.member_of_couple or self.mig_band in COUPLE_BANDS and self.care_type is CareType.NON_RESIDENTIAL
 
     @model_validator(mode="after")
     def _aftercare_within_the_cost(self) -> Finances:
@@ -200,15 +238,19 @@ def _incomes(f: Finances, p: YearParams, steps: list[Step]) -> int:
     """The weekly income taken into account, each income a line of the explanation."""
     total = 0
     for income in f.incomes:
+        share = income.weekly // 2 if income.joint else income.weekly  # an odd penny stays with the partner
         if income.kind in DISREGARDED:
             counted, note = 0, "disregarded"
         elif income.kind is IncomeKind.SAVINGS_CREDIT and f.care_type is CareType.RESIDENTIAL:
-            most = p.savings_credit_disregard(f.member_of_couple)
-            free = min(income.weekly, most.pence)
-            counted = income.weekly - free
+            most = p.savings_credit_disregard(f.couple)
+            free = min(share, most.pence)
+            counted = share - free
             note = f"£{format_amount(free)} disregarded, up to £{format_amount(most.pence)}: {most.source}"
         else:
-            counted, note = income.weekly, "taken into account"
+            counted, note = share, "taken into account"
+        if income.joint:
+            note = f"£{format_amount(share)}, half of £{format_amount(income.weekly)} received jointly " \
+                   f"({JOINT_INCOME}); {note}"
         steps.append(Step(f"Income: {income.label}", income.weekly, note, BASIS["income"]))
         total += counted
     return total
@@ -238,15 +280,25 @@ def _allowances(f: Finances, p: YearParams, steps: list[Step]) -> int:
         return pea.pence
     mig = p.mig_for(f.mig_band)
     steps.append(Step(f"Less Minimum Income Guarantee ({f.mig_band.value.replace('_', ' ')})", mig.pence, mig.source,
-                      BASIS["mig"]))
+                      _mig_basis(f.mig_band)))
     total = mig.pence
+    if f.children:
+        each = p.premium(MigPremium.CHILD)
+        steps.append(Step(f"Less MIG for {f.children} child{'ren' if f.children > 1 else ''} at "
+                          f"£{format_amount(each.pence)} each", each.pence * f.children, each.source, BASIS["child"]))
+        total += each.pence * f.children
     for premium in f.mig_premiums:
         figure = p.premium(premium)
-        steps.append(Step(f"Less MIG {premium.value.replace('_', ' ')}", figure.pence, figure.source, BASIS["mig"]))
+        steps.append(Step(f"Less MIG {premium.value.replace('_', ' ')}", figure.pence, figure.source,
+                          _mig_basis(premium)))
         total += figure.pence
     steps.append(Step("Less disability-related expenditure", f.disability_related_expenditure, basis=BASIS["dre"]))
     steps.append(Step("Less housing costs", f.housing_costs, basis=BASIS["housing"]))
     return total + f.disability_related_expenditure + f.housing_costs
+
+
+def _mig_basis(item: MigBand | MigPremium) -> str:
+    return f"{REGS}, reg. {MIG_PARAGRAPH[item]} (care other than in a care home: the minimum income guarantee)"
 
 
 def annual(weekly: int, p: YearParams) -> int:
