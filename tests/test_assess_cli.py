@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ledger.domain import FunderKind
 from ledger.models import journal_entries
-from ledger.rules.params import params_for_year
+from ledger.rules.params import MigBand, MigPremium, params_for_year
 from ledger.services.parties import add_funder, register_person
 from tests.ledger_state import snapshot
 
@@ -98,6 +98,26 @@ def test_flags_describe_the_same_case_as_the_file(ipb):
         "--json").stdout)
     assert from_flags["charge"] == from_file["charge"] and from_flags["charge"]["weekly"] == 6_655
     assert from_flags["eligibility"] == from_file["eligibility"]
+
+
+def test_household_flags_describe_the_same_case_as_the_file(ipb, tmp_path):
+    case = tmp_path / "household.toml"
+    case.write_text('[circumstances]\nage = 40\ncare_act_eligible_needs = true\n\n[finances]\non = 2024-06-03\n'
+                    'weekly_cost_of_care = "300.00"\nmig_band = "single_25_to_pension_age"\nchildren = 2\n'
+                    'joint_capital = "40,000.00"\n[[finances.incomes]]\nlabel = "ESA"\nweekly = "450.00"\n')
+    from_file = json.loads(ipb("assess", case, "--json").stdout)
+    from_flags = json.loads(ipb(
+        "assess", "--age", "40", "--need", "care-act", "--date", "2024-06-03", "--weekly-cost", "300.00",
+        "--mig-band", "single_25_to_pension_age", "--children", "2", "--joint-capital", "40,000.00",
+        "--income", "ESA=450.00", "--json").stdout)
+    figures = params_for_year(2024)
+    child = figures.premium(MigPremium.CHILD).pence
+    tariff = -(-(2_000_000 - figures.capital.lower_limit.pence) // 25_000) * 100  # half the joint capital
+    expected = max(0, 45_000 + tariff - figures.mig_for(MigBand.SINGLE_25_TO_PENSION_AGE).pence - 2 * child)
+    assert from_flags["charge"] == from_file["charge"] and from_flags["charge"]["weekly"] == expected > 0
+    refused = ipb("assess", "--age", "40", "--need", "care-act", "--weekly-cost", "300.00", "--couple",
+                  "--income", "ESA=250.00", code=2).stderr
+    assert "couple's MIG band" in refused
 
 
 @pytest.mark.parametrize(("args", "says"), [

@@ -27,7 +27,7 @@ from ledger.roles import Permission
 from ledger.rules.charging import Charge
 from ledger.rules.charging import assess as assess_charge
 from ledger.rules.eligibility import Eligibility, Setting, decide
-from ledger.rules.params import MigBand, parse_params
+from ledger.rules.params import MigBand, MigPremium, parse_params
 from ledger.rules.topups import TopUpDecision, decide_top_up
 from ledger.services.assessments import fund_from_assessment
 from ledger.services.journal import Posted
@@ -106,6 +106,16 @@ def assess(
     dre: Annotated[str, typer.Option(help="Weekly disability-related expenditure",
                                      rich_help_panel="Finances")] = "0.00",
     housing: Annotated[str, typer.Option(help="Weekly housing costs", rich_help_panel="Finances")] = "0.00",
+    premium: Annotated[list[MigPremium], typer.Option(
+        help="A MIG premium the person qualifies for (repeatable); a couple's band takes the _couple_each forms",
+        rich_help_panel="Finances")] = [],  # noqa: B006
+    children: Annotated[int, typer.Option(min=0, max=20, help="Children the person is responsible for and lives "
+                                          "with: the MIG amount for each", rich_help_panel="Finances")] = 0,
+    couple: Annotated[bool, typer.Option("--couple", help="One of a couple: each partner is assessed on their own "
+                                         "resources (with a couple's --mig-band at home)",
+                                         rich_help_panel="Finances")] = False,
+    joint_capital: Annotated[str, typer.Option(help="Capital held jointly with a partner: half is the person's",
+                                               rich_help_panel="Finances")] = "0.00",
     aftercare_cost: Annotated[str | None, typer.Option(
         help="With --need s117 --need care-act: the part of --weekly-cost that meets s117 aftercare needs (free), "
              "e.g. --weekly-cost 450.00 --aftercare-cost 200.00; the rest is charged as usual",
@@ -126,6 +136,9 @@ def assess(
 
     Example, from flags: ipb assess case --age 67 --need care-act --weekly-cost 350.00 --capital 18,000.00
     --income "State pension=230.25" --mig-band single_pension_age
+
+    A couple at home: ipb assess case --age 40 --need care-act --weekly-cost 300.00 --couple --mig-band
+    couple_18_plus_each --joint-capital 20,000.00 --children 2 --income "Earnings top-up=150.00"
 
     With --allocate P0001 --fy 2025/26 the year's package is allocated:
     the contribution to the personal-contribution stream, the rest to the Care Act stream, each entry
@@ -152,6 +165,9 @@ def assess(
         charge_day = date_in_fy(None, parse_fy(fy), incoming=True).isoformat() if fy and on is None else on
         data = _flags_case(age, setting, need, charge_day, weekly_cost, residential, capital, income, mig_band, dre,
                            housing)
+        if "finances" in data:
+            data["finances"] |= {"mig_premiums": [str(p) for p in premium], "children": children,
+                                 "member_of_couple": couple, "joint_capital": joint_capital}
         if aftercare_cost is not None:
             if "finances" not in data:
                 raise InvalidInput("--aftercare-cost is a part of --weekly-cost: give both")
