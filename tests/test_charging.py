@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ledger.rules import charging
 from ledger.rules.charging import CareType, Finances, Income, IncomeKind, annual, assess, package_split, tariff_income
 from ledger.rules.params import MigBand, MigPremium, ParamsMissing, params_for, published_years
 
@@ -156,11 +157,11 @@ def test_worked_cases(day, care, band, incomes, capital, housing, dre, cost, cha
 
 
 @pytest.mark.parametrize(("day", "ask", "says"), [
-    (date(2024, 6, 3), dict(mig_band=MigBand.COUPLE_PENSION_AGE_EACH),
-     "Minimum Income Guarantee for couple_pension_age_each for 2024/25 is not held"),
+    (date(2023, 6, 5), dict(mig_band=MigBand.COUPLE_PENSION_AGE_EACH),
+     "Minimum Income Guarantee for couple_pension_age_each for 2023/24 is not held"),
     (date(2025, 6, 2), dict(mig_band=MigBand.COUPLE_18_PLUS_EACH), "couple_18_plus_each for 2025/26 is not held"),
     (date(2025, 6, 2), dict(mig_premiums=(MigPremium.CARER,)), "carer premium for 2025/26 is not held"),
-    (date(2026, 6, 1), dict(care_type=CareType.RESIDENTIAL), "Personal Expenses Allowance for 2026/27 is not held"),
+    (date(2026, 6, 1), dict(children=1), "MIG child for 2026/27 is not held"),
     (date(2019, 6, 3), {}, "no charging parameters for 2019/20"),
 ])
 def test_a_figure_not_published_in_a_held_source_is_refused_not_guessed(day, ask, says):
@@ -205,7 +206,11 @@ def any_finances(draw):
     p = params_for(on(year))
     cares = [c for c in CareType if c is CareType.NON_RESIDENTIAL and p.mig or
              c is CareType.RESIDENTIAL and p.personal_expenses_allowance]
-    premiums = sorted(set(p.mig_premiums) - {MigPremium.CHILD})  # the child amount is by `children`
+    band = draw(st.sampled_from(sorted(p.mig) or list(MigBand)))
+    # the child amount is by `children`; a premium goes with its household (reg. 7(5) single, 7(6) couple)
+    wrong = charging.SINGLE_PREMIUMS if band in charging.COUPLE_BANDS else charging.COUPLE_PREMIUMS
+    premiums = sorted(set(p.mig_premiums) - {MigPremium.CHILD} - wrong)
+    fewest = 1 if band is MigBand.LONE_PARENT_18_PLUS else 0  # a lone parent has a child (reg. 7(3))
     return Finances(
         on=draw(st.dates(date(year, 4, 1), date(year + 1, 3, 31))),
         care_type=draw(st.sampled_from(cares)),
@@ -213,9 +218,9 @@ def any_finances(draw):
         capital=draw(st.integers(0, 5_000_000)),
         capital_disregarded=draw(st.integers(0, 2_000_000)),
         incomes=draw(incomes),
-        mig_band=draw(st.sampled_from(sorted(p.mig) or list(MigBand))),
+        mig_band=band,
         mig_premiums=tuple(draw(st.lists(st.sampled_from(premiums), max_size=2, unique=True)) if premiums else ()),
-        children=draw(st.integers(0, 3)) if MigPremium.CHILD in p.mig_premiums else 0,
+        children=draw(st.integers(fewest, 3)) if MigPremium.CHILD in p.mig_premiums else 0,
         disability_related_expenditure=draw(st.integers(0, 10_000)),
         housing_costs=draw(st.integers(0, 20_000)),
         chc=draw(st.booleans()),

@@ -1,8 +1,8 @@
 """The figures added for issue #15, each at its threshold, per year, with the source it was read in.
 
 Each row of FIGURES names the URL the figure was read at; the test checks the params file cites it.
-Figures no source could be found for (couples' and lone parents' MIG, the carer premium, the 2023/24
-and 2024/25 premiums) stay refused by name: see the last tests here.
+Figures no source could be found for (couples' and lone parents' MIG outside 2024/25, the 2023/24 disability
+premiums, the 2025/26 and 2026/27 premiums and child amounts) stay refused by name: see the last tests here.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ RUILS_2025 = "https://ruils.co.uk/article/2025-2026-benefit-and-minimum-income-g
 READING = "https://www.reading.gov.uk/adult-care/carecharges/care-and-support-charging-and-financial-assessment-framework"
 CARE_AWARE = "https://www.careawareias.co.uk/post/inflationary-increases-to-allowances"
 WEST_SUSSEX = "https://www.westsussexconnecttosupport.org/adult-social-care-publications/paying-for-non-residential"
+COMPASS = "https://github.com/tryvailo/RCH-playground/blob/84a306800e7b9a4c35168b9f02fd4063550fb5b6/documents/compass"
+CIRCULAR_2026 = "https://www.gov.uk/government/publications/social-care-charging-for-local-authorities-2026-to-2027"
 
 
 def on(year: int) -> date:
@@ -58,6 +60,20 @@ FIGURES = [
     (2024, "personal_expenses_allowance", lambda p: p.pea(), "30.15", CARE_AWARE),
     (2025, "personal_expenses_allowance", lambda p: p.pea(), "30.65",
      "https://www.parallelparliament.co.uk/question/38104/care-homes-allowances"),
+    (2026, "personal_expenses_allowance", lambda p: p.pea(), "31.80", CIRCULAR_2026),
+    (2023, "mig_premiums.carer_premium", lambda p: p.premium(MigPremium.CARER), "49.05", READING),
+    (2024, "mig.lone_parent_18_plus", lambda p: p.mig_for(MigBand.LONE_PARENT_18_PLUS), "110.60", COMPASS),
+    (2024, "mig.couple_18_plus_each", lambda p: p.mig_for(MigBand.COUPLE_18_PLUS_EACH), "86.85", COMPASS),
+    (2024, "mig.couple_pension_age_each", lambda p: p.mig_for(MigBand.COUPLE_PENSION_AGE_EACH), "174.60", COMPASS),
+    (2024, "disability_premium_single", lambda p: p.premium(MigPremium.DISABILITY_SINGLE), "48.80", COMPASS),
+    (2024, "enhanced_disability_premium_single", lambda p: p.premium(MigPremium.ENHANCED_DISABILITY_SINGLE),
+     "23.85", COMPASS),
+    (2024, "disability_premium_couple_each", lambda p: p.premium(MigPremium.DISABILITY_COUPLE_EACH), "34.80",
+     COMPASS),
+    (2024, "enhanced_disability_premium_couple_each",
+     lambda p: p.premium(MigPremium.ENHANCED_DISABILITY_COUPLE_EACH), "17.15", COMPASS),
+    (2024, "carer_premium", lambda p: p.premium(MigPremium.CARER), "52.35", COMPASS),
+    (2024, "carer_premium", lambda p: p.premium(MigPremium.CARER), "52.35", READING),
 ]
 
 
@@ -92,6 +108,45 @@ def test_premiums_raise_the_mig_to_the_penny(premiums):
     assert assess(at_home(2025, mig, ())).weekly == mig - pounds("112.50")  # without them, charged
     lines = assess(at_home(2025, mig, premiums)).explain()
     assert all(any(x.value.replace("_", " ") in line and RUILS_2025 in line for line in lines) for x in premiums)
+
+
+# 2024/25 households worked by hand from the figures as read (compass_artifact.md, Reading, West Sussex)
+HOUSEHOLDS_2024 = [
+    # couple, pension age: 174.60 + disability (couple) 34.80 + enhanced (couple) 17.15 + one child 101.25
+    (dict(band=MigBand.COUPLE_PENSION_AGE_EACH, premiums=(MigPremium.DISABILITY_COUPLE_EACH,
+                                                           MigPremium.ENHANCED_DISABILITY_COUPLE_EACH),
+          children=1, member_of_couple=True), "327.80"),
+    # couple, 18+: 86.85 + carer 52.35
+    (dict(band=MigBand.COUPLE_18_PLUS_EACH, premiums=(MigPremium.CARER,), member_of_couple=True), "139.20"),
+    # lone parent: 110.60 + two children 2 x 101.25 + disability (single) 48.80 + enhanced (single) 23.85
+    (dict(band=MigBand.LONE_PARENT_18_PLUS, premiums=(MigPremium.DISABILITY_SINGLE,
+                                                       MigPremium.ENHANCED_DISABILITY_SINGLE), children=2), "385.75"),
+]
+
+
+@pytest.mark.parametrize(("household", "mig"), HOUSEHOLDS_2024, ids=["couple-pension", "couple-carer", "lone-parent"])
+def test_2024_25_households_are_assessed_to_the_penny(household, mig):
+    kw = dict(household)
+    band, premiums = kw.pop("band"), kw.pop("premiums")
+    case = Finances(on=on(2024), weekly_cost_of_care=pounds("500.00"), mig_band=band, mig_premiums=premiums,
+                    incomes=(Income(label="benefits", weekly=pounds(mig)),), **kw)
+    assert assess(case).weekly == 0
+    assert assess(case.model_copy(update={"incomes": (Income(label="benefits", weekly=pounds(mig) + 1),)})).weekly == 1
+    lines = assess(case).explain()
+    assert any(f"reg. {'7(3)' if band is MigBand.LONE_PARENT_18_PLUS else '7(4)'}" in line and COMPASS in line
+               for line in lines)
+
+
+def test_2026_27_care_home_assessment_uses_the_pea_no_longer_refused():
+    # 240.00 + tariff 3.00 (15,000.00: 750 above the lower limit, 3 steps) - PEA 31.80 = 211.20
+    f = Finances(on=on(2026), care_type=CareType.RESIDENTIAL, weekly_cost_of_care=pounds("900.00"),
+                 capital=pounds("15,000.00"), incomes=(Income(label="State pension", weekly=pounds("240.00")),))
+    charge = assess(f)
+    assert charge.weekly == pounds("211.20")
+    assert any("Personal Expenses Allowance" in line and CIRCULAR_2026 in line for line in charge.explain())
+    at_pea = f.model_copy(update={"capital": 0, "incomes": (Income(label="pension", weekly=pounds("31.80")),)})
+    assert assess(at_pea).weekly == 0
+    assert assess(at_pea.model_copy(update={"incomes": (Income(label="p", weekly=pounds("31.81")),)})).weekly == 1
 
 
 # --- savings credit disregard: residential care, Sch. 1 para. 40 -------------------------------------
@@ -196,7 +251,10 @@ def test_half_of_joint_capital_above_the_upper_limit_is_the_full_cost(year):
      "couple_18_plus_each for 2025/26 is not held"),
     (at_home(2025, 10_000, (MigPremium.CARER,)), "carer premium for 2025/26 is not held"),
     (at_home(2023, 10_000, (MigPremium.DISABILITY_SINGLE,)), "disability premium single for 2023/24 is not held"),
-    (at_home(2024, 10_000, (MigPremium.ENHANCED_DISABILITY_SINGLE,)), "enhanced disability premium single for 2024/25"),
+    (at_home(2023, 10_000, (MigPremium.ENHANCED_DISABILITY_SINGLE,)), "enhanced disability premium single for 2023/24"),
+    (at_home(2023, 10_000, (), MigBand.COUPLE_PENSION_AGE_EACH), "couple_pension_age_each for 2023/24 is not held"),
+    (at_home(2026, 10_000, (MigPremium.CARER,)), "carer premium for 2026/27 is not held"),
+    (in_care_home(2026, 100), "savings credit disregard for a single person for 2026/27 is not held"),
 ])
 def test_a_figure_no_source_gave_is_still_refused_by_name(finances, says):
     with pytest.raises(ParamsMissing, match=says):
