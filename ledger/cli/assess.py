@@ -126,7 +126,7 @@ def assess(
                                          callback=funding_source)] = "council",
     person_funder: Annotated[str, typer.Option(help="Funder standing for the person's own money",
                                                callback=funding_source)] = "self",
-    nhs: Annotated[str, typer.Option(help="ICB funder of NHS-funded nursing care (a case with [finances] fnc)",
+    nhs: Annotated[str, typer.Option(help="ICB funder of NHS-funded nursing care (a nursing-home case with nursing needs)",
                                      callback=funding_source)] = "icb",
     as_json: JsonFlag = False,
 ) -> None:
