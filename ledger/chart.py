@@ -9,6 +9,10 @@ An account code is a colon path of parts (letters, digits, '.', '_', '-'), like
                                                 zero unless the pool allows overspend
   pool:X:partner:F:contributions       equity   what partner F paid into pool X
   pool:X:partner:F:risk-share          equity   F's part of X's year-end over- (credit) or underspend (debit)
+  pool:X:partner:F:received            equity   cash partner F paid into the council's paying accounts for
+                                                its contributions to X (never more than it contributed)
+  funder:F:received                    equity   cash funder F paid into the council's paying accounts for
+                                                the budgets it funds directly (never more than its funding)
   person:P:<fy>:S:available            asset    stream S of person P's budget for a financial year (<fy> is
                                                 2025-26): allocated, not yet spent or recovered; never below zero
   person:P:<fy>:S:spent                expense  what stream S has paid for
@@ -16,7 +20,8 @@ An account code is a colon path of parts (letters, digits, '.', '_', '-'), like
                                                 below zero
   person:P:dp-spent                    expense  what P reports spending from the DP account
   person:P:dp-contributions            equity   P's own contributions paid into the DP account, less refunds
-  bank:C                               asset    the council's paying account C: payments credit it
+  bank:C                               asset    the council's paying account C: funders' receipts debit it,
+                                                payments credit it
   provider:C:paid                      expense  cash paid to provider C
 
 Officers may open other accounts by hand (`ipb account open`) under any code `is_valid` accepts.
@@ -53,6 +58,7 @@ class EntryKind(StrEnum):
     DP_SPEND = "dp-spend"  # what a person reports spending from their DP account
     DP_CONTRIBUTION = "dp-contribution"  # a person's own contribution paid into their DP account
     DP_REFUND = "dp-refund"  # an over-paid contribution refunded to the person
+    RECEIPT = "receipt"  # cash a funder pays into a council paying account (a pool contribution or drawdown)
 
 
 # --- the grammar of codes ----------------------------------------------------------
@@ -94,8 +100,17 @@ def pool_risk_share(pool: str, partner: str) -> str:
     return join("pool", pool, "partner", partner, "risk-share")
 
 
+def pool_received(pool: str, partner: str) -> str:
+    return join("pool", pool, "partner", partner, "received")
+
+
+def funder_received(funder: str) -> str:
+    return join("funder", funder, "received")
+
+
 def pool_partner_accounts(pool: str, partners: Iterable[str]) -> list[str]:
-    """Each partner's contributions and risk-share accounts, partner by partner."""
+    """Each partner's contributions and risk-share accounts, partner by partner (the pool's equity; the cash
+    a partner paid in, `pool_received`, is the bank's side and not counted here)."""
     return [code for p in partners for code in (pool_contributions(pool, p), pool_risk_share(pool, p))]
 
 

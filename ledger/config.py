@@ -34,6 +34,7 @@ CONFIG_ENV = "IPB_CONFIG"
 LOCAL_FILE = "ipb.toml"
 MAX_TOLERANCE_DAYS = 60  # processing days: about three months, wider than any bank's clearing delay
 DEFAULT_TOLERANCE_DAYS = 3
+UNSET_ORGANISATION = "(organisation not configured: set organisation in the config file)"  # reports say so
 
 # setting -> (its key in the file, the environment variable that overrides it)
 KEYS: dict[str, tuple[str, str]] = {

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from ledger.cli.app import app
 from ledger.cli import common
+from ledger.cli.app import app
 from tests import support
 from tests.ledger_state import assert_books_hold, disable_append_only, snapshot
 
@@ -395,6 +396,7 @@ def test_demo(tmp_path):
                                                           "contribution-arrears.html",
                                                           "ledger-2025-26.journal", "ledger-2025-26.beancount"}
     assert all(Path(r).stat().st_size > 0 for r in report["reports"])
+    _read_back_the_statements(reports)
     steps = " ".join(report["steps"])
     for told in ("200 people registered", "financial assessments (2025/26@", "26 payment runs", "1 payment not yet "
                  "cleared", "to homecare-north paid again in run", "surpluses above 4 weeks", "year end: pool bcf-2025",
@@ -412,6 +414,23 @@ def test_demo(tmp_path):
         assert done.exit_code == code, (who, command, done.stdout, done.stderr)
     if common.settings._engine is not None:
         common.settings._engine.dispose()
+
+
+def _read_back_the_statements(folder: Path) -> None:
+    """Each audience's statement, as written: issued by the demo's council, with its charts, in HTML and PDF."""
+    from pypdf import PdfReader
+
+    person = (folder / "statement-P0001.html").read_text(encoding="utf-8")
+    for told in ("Northshire County Council", "Money in and out", "What is left of your plan", "<svg", "£"):
+        assert told in person, told
+    pool = (folder / "pool-bcf-2025.html").read_text(encoding="utf-8")
+    for told in ("section 75", "Approved for", "Contributions by partner", "<svg"):
+        assert told in pool, told
+    assert "<svg" in (folder / "payment-runs-2025-26.html").read_text(encoding="utf-8")
+    for name in ("statement-P0001.pdf", "pool-bcf-2025.pdf"):
+        pages = PdfReader(folder / name).pages
+        text = "".join(page.extract_text() for page in pages)
+        assert "Northshire County Council" in text and "£" in text and f"Page 1 of {len(pages)}" in text, name
 
 
 def test_no_arguments_shows_help():

@@ -28,6 +28,7 @@ from ledger.money import format_amount, parse_amount
 from ledger.reports import render
 from ledger.reports.arrears import contribution_arrears
 from ledger.reports.books import general_ledger, trial_balance_report
+from ledger.reports.payment_runs import payment_runs_report
 from ledger.reports.plans import plan_report
 from ledger.reports.reconcile import reconciliation_report
 from ledger.reports.screen import Grid, show
@@ -177,7 +178,7 @@ def reports(engine) -> list[object]:  # type: ignore[no-untyped-def]
         trial_balance_report(engine, year, None), general_ledger(engine, year, None),
         person_statement(engine, PERSON, year, None), pool_statement(engine, POOL, None),
         plan_report(engine, PERSON, FY), contribution_arrears(engine, date(2026, 11, 30)),
-        reconciliation_report(engine),
+        reconciliation_report(engine), payment_runs_report(engine, year),
     ]
 
 

@@ -108,7 +108,8 @@ class Settings:
     def chosen(self, name: str) -> config.Chosen:
         """Setting `name` (a key of ledger.config.KEYS), and where it came from."""
         option, option_name, default = {"database_url": (self.db_option, "--db", DEFAULT_URL),
-                                        "tolerance_days": (None, None, config.DEFAULT_TOLERANCE_DAYS)
+                                        "tolerance_days": (None, None, config.DEFAULT_TOLERANCE_DAYS),
+                                        "organisation": (None, None, config.UNSET_ORGANISATION),
                                         }.get(name, (None, None, None))
         chosen = config.choose(name, self.config, os.environ, option=option, option_name=option_name,
                                default=default)
@@ -134,8 +135,9 @@ class Settings:
         return self.url
 
     @property
-    def organisation(self) -> str | None:
-        """The organisation that issues the reports: IPB_ORGANISATION, else the configuration file's."""
+    def organisation(self) -> str:
+        """The organisation that issues the reports: IPB_ORGANISATION, else the configuration file's, else a
+        sentence saying it is not configured."""
         return self.chosen("organisation").value
 
     @property

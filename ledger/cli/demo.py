@@ -62,7 +62,21 @@ def demo(
             f"({books.pools} pools, {books.streams} streams); trial balance: "
             f"{'balanced' if trial.balanced else 'NOT BALANCED'}; audit verify: "
             f"{'ok' if check.ok else 'FAILED'} over {check.entries} entries, head {check.head_hash[:16]}…")
-        say(f"reports written to {reports}/: {', '.join(r.name for r in result.reports)}")
+        for line in _pointers(reports, [r.name for r in result.reports]):
+            say(line)
         say(f"explore it: ipb --db sqlite:///{path} --as auditor report statement P0001 --period 2025/26")
     if not ok:
         raise typer.Exit(1)
+
+
+def _pointers(folder: Path, names: list[str]) -> list[str]:
+    """Where each audience's statements are, in the folder the demo wrote them to."""
+    people = [n for n in names if n.startswith(("statement-", "plan-"))]
+    partners = [n for n in names if n.startswith("pool-")]
+    auditors = [n for n in names if n not in people and n not in partners]
+    return [f"statements written to {folder}/:",
+            f"  for the people and their representatives (money in and out, what is left of the plan, contributions, "
+            f"a budget burn-down chart; plan against actual): {', '.join(people)}",
+            f"  for the section 75 partners (contributions and spend by partner, risk share, sign-off): "
+            f"{', '.join(partners)}",
+            f"  for the auditors (working papers, charts, the ledger for hledger and Beancount): {', '.join(auditors)}"]

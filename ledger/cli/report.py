@@ -11,19 +11,23 @@ from typing import Annotated, Any
 
 import typer
 
+from ledger import calendar
 from ledger.cli.app import summary
-from ledger.cli.common import JsonFlag, parse_date, parse_fy, refusals, requires, settings
+from ledger.cli.common import JsonFlag, parse_date, parse_fy, progress, refusals, requires, settings
 from ledger.cli.options import BeginOption, EndOption, format_of, one_of, period_of, period_option
 from ledger.cli.output import console, emit_json, out, say
 from ledger.errors import InvalidInput
 from ledger.reports import books, reconcile, render, statements
 from ledger.reports.arrears import contribution_arrears
+from ledger.reports.payment_runs import payment_runs_report
 from ledger.reports.pdf import to_pdf
 from ledger.reports.plans import plan_report
 from ledger.roles import Permission
+from ledger.storage import identity
 
 app = typer.Typer(
-    help=summary("report") + " Every figure is computed from postings.\n\n"
+    help=summary("report") + " Every figure is computed from postings. Each report names its issuer (organisation "
+         "in the configuration file: ipb config show), who produced it and when.\n\n"
          "Examples:\n\n"
          "  ipb report statement P0001 --period 2025/26\n\n"
          "  ipb report pool bcf-2025 --out pool.html        # the format from the file's extension\n\n"
@@ -38,14 +42,31 @@ PoolPeriodOption = period_option("the pool's financial year")
 FORMATS = (*render.FORMATS, "pdf")
 FormatOption = Annotated[str | None, typer.Option(
     "--format", "-O", click_type=one_of(FORMATS, "format"), show_default=False,
-    help="table (on screen), csv, json (amounts in pence; --json is the same), html, or pdf (with --out; needs the "
-         "extra ipb\\[pdf]). Default: from the --out file's extension, else table.")]  # Rich markup: \\[ is a [
+    help="table (on screen), csv, json (amounts in pence; --json is the same), html, or pdf (with --out). "
+         "Default: from the --out file's extension, else table.")]
 OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", metavar="FILE", show_default=False,
     help="Write to this file instead of the screen, in the format its extension names: .txt (table), .csv, .json, "
          ".html or .pdf")]
 PrefixOption = Annotated[str | None, typer.Option(
     "--account", help="Only accounts whose code starts with this, e.g. person:P0001 or pool:", show_default=False)]
+
+
+def _stamp() -> render.Stamp:
+    """Who issues the report (the configured organisation), who produced it and when. The producer is whoever
+    authenticated (ledger/storage/identity.py), and the ipb user they acted as when that is someone else."""
+    actor = settings.who
+    with settings.engine.connect() as conn:
+        principal = identity.principal_of(conn, actor)
+    by = principal if principal == actor or principal.endswith(f" as {actor}") else f"{principal} as {actor}"
+    return render.Stamp(settings.organisation, by, calendar.utc_now())
+
+
+def _pdf(doc: render.Document, out_file: Path) -> bytes:
+    """The PDF, with a progress bar on a terminal's stderr: a year's general ledger is hundreds of pages."""
+    with progress() as bar:
+        task = bar.add_task(f"writing {out_file.name}", total=None)
+        return to_pdf(doc, lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def _emit(report: Any, fmt: str | None, out_file: Path | None, as_json: bool) -> None:
@@ -55,18 +76,19 @@ def _emit(report: Any, fmt: str | None, out_file: Path | None, as_json: bool) ->
     fmt = "json" if as_json and out_file is None else fmt
     if fmt == "pdf" and out_file is None:
         raise InvalidInput("a PDF goes to a file: add --out, e.g. --out statement.pdf")
+    stamp = _stamp()
     if out_file is None:
-        text = render.render(report, fmt, out)
+        text = render.render(report, fmt, out, stamp=stamp)
         if text is not None:
             print(text, end="")
     else:
         if fmt == "table":
             with out_file.open("w", encoding="utf-8") as handle:
-                render.render(report, fmt, console(file=handle, width=200))
+                render.render(report, fmt, console(file=handle, width=200), stamp=stamp)
         elif fmt == "pdf":
-            out_file.write_bytes(to_pdf(render.document(report)))
+            out_file.write_bytes(_pdf(render.document(report, stamp), out_file))
         else:
-            out_file.write_text(render.render(report, fmt) or "", encoding="utf-8")
+            out_file.write_text(render.render(report, fmt, stamp=stamp) or "", encoding="utf-8")
         head = report.head
         message = {"written": str(out_file), "format": fmt, "head": head.token,
                    "verify": render.verify_command(head)}
@@ -92,8 +114,11 @@ def statement(
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """A person's budget by funding stream: opening, allocations, spend, payments, recoveries,
-    contributions, other, closing. Opening + movements = closing on every line.
+    """A person's budget statement: money in and out with a running balance and who was paid or
+    paid in (each budget year as a whole), what is left of each plan line, the person's own
+    contributions due and paid, a burn-down chart (HTML, PDF) and, for auditors, each funding
+    stream: opening, allocations, spend, payments, recoveries, contributions, other, closing.
+    Opening + movements = closing on every line.
 
     Brokers may run it only for people assigned to them. Kinds of entry without a column of
     their own are shown under "other" and named in the notes, so nothing is left out.
@@ -121,6 +146,29 @@ def arrears(
     Example: ipb report arrears --as-of 2026-03-31 --format csv
     """
     _emit(contribution_arrears(settings.engine, parse_date(as_of)), fmt, out_file, as_json)
+
+
+@app.command("payment-runs")
+@refusals
+@requires(Permission.VIEW_ALL)
+def payment_runs(
+    period: PeriodOption = None,
+    begin: BeginOption = None,
+    end: EndOption = None,
+    paying_account: Annotated[str | None, typer.Option(
+        "--from", help="Only runs from this paying account (see `ipb paying-account list`)",
+        show_default=False)] = None,
+    fmt: FormatOption = None,
+    out_file: OutOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Payment runs by pay date: per run, what the bank paid, what came back, what failed and what is
+    still to pay; with a chart of the total paid per run (in HTML and PDF).
+
+    Example: ipb report payment-runs --period 2025/26 --out runs.html
+    """
+    _emit(payment_runs_report(settings.engine, period_of(period, begin, end), paying_account), fmt, out_file,
+          as_json)
 
 
 @app.command("plan")
@@ -153,8 +201,10 @@ def pool(
     out_file: OutOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """A section 75 pool: money in, allocated out, recovered, the year end; and per partner the
-    contributions, the risk share and each partner's part of the net allocations under the rule.
+    """A section 75 pool statement for its partners: the agreement and both partners named, each
+    partner's contributions, spend by funding stream, month by month (charted in HTML and PDF),
+    the pool's money in, allocated out, recovered and the year end; per partner the risk share and
+    its part of the net allocations under the rule; and a sign-off block for each partner.
 
     Example: ipb report pool bcf-2025 --format html --out pool.html
     """
@@ -195,7 +245,7 @@ def general_ledger(
     as_json: JsonFlag = False,
 ) -> None:
     """The general ledger: every posting of the period, account by account, with a running balance
-    starting from the balance brought forward.
+    starting from the balance brought forward. Written as PDF, a progress bar shows on a terminal.
 
     Example: ipb report ledger -b 2025-04-01 -e 2025-05-01 --account pool:   # April 2025
     """

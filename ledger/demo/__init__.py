@@ -10,21 +10,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
+from ledger import calendar
 from ledger.calendar import financial_year
 from ledger.demo.scenario import Scenario
-from ledger.demo.set_up import FY, POOL, Progress, Say
+from ledger.demo.set_up import FUNDERS, FY, OFFICER, POOL, Progress, Say
 from ledger.reports import books, exports, render, statements
 from ledger.reports.arrears import contribution_arrears
 from ledger.reports.balances import TrialBalance, trial_balance
+from ledger.reports.payment_runs import payment_runs_report
+from ledger.reports.pdf import to_pdf
 from ledger.reports.plans import plan_report
 from ledger.reports.reconcile import Reconciliation, reconcile, reconciliation_report
 from ledger.reports.verify import Verification, verify
 from ledger.services.settings import DEMO, MADE_BY, record_setting
 from ledger.storage.engine import sqlite_setting
-from ledger.storage.identity import acting_for_users
+from ledger.storage.identity import acting_for_users, principal_of
 
 
 @dataclass
@@ -70,23 +74,47 @@ def run(engine: Engine, reports: Path, say: Say = lambda _: None, track: Progres
 
 
 def write_reports(engine: Engine, folder: Path, people: list[str]) -> list[Path]:
-    """What an auditor would ask for at year end, each stamped with the chain head it was made at."""
+    """The year-end statements, each stamped with the chain head it was made at: for the people (their money in
+    and out, what is left of the plan, contributions, a burn-down chart), for the section 75 partners (the pool
+    statement with its sign-off) and for the auditors (the working papers and the ledger exports)."""
     year = financial_year(FY)
-    written: dict[str, str] = {
-        "trial-balance-2025-26.html": render.render(books.trial_balance_report(engine, year), "html"),
-        "trial-balance-2025-26.csv": render.render(books.trial_balance_report(engine, year), "csv"),
-        f"pool-{POOL}.html": render.render(statements.pool_statement(engine, POOL, year), "html"),
-        "reconciliation.html": render.render(reconciliation_report(engine), "html"),
-        "contribution-arrears.html": render.render(contribution_arrears(engine, year.end), "html"),
+    stamp = _stamp(engine)
+    person = {ref: statements.person_statement(engine, ref, year, FY) for ref in people}
+    pool = statements.pool_statement(engine, POOL, year)
+
+    def page(report: Any, fmt: str = "html") -> str:
+        return render.render(report, fmt, stamp=stamp) or ""
+
+    def printed(report: Any) -> bytes:
+        return to_pdf(render.document(report, stamp))
+
+    written: dict[str, str | bytes] = {
+        **{f"statement-{ref}.html": page(statement) for ref, statement in person.items()},
+        **{f"statement-{ref}.pdf": printed(statement) for ref, statement in person.items()},
+        f"pool-{POOL}.html": page(pool),
+        f"pool-{POOL}.pdf": printed(pool),
+        "trial-balance-2025-26.html": page(books.trial_balance_report(engine, year)),
+        "trial-balance-2025-26.csv": page(books.trial_balance_report(engine, year), "csv"),
+        "reconciliation.html": page(reconciliation_report(engine)),
+        "contribution-arrears.html": page(contribution_arrears(engine, year.end)),
+        "payment-runs-2025-26.html": page(payment_runs_report(engine, year)),
         "ledger-2025-26.journal": exports.hledger_journal(engine, year),
         "ledger-2025-26.beancount": exports.beancount_file(engine, year),
-        **{f"statement-{ref}.html": render.render(statements.person_statement(engine, ref, year, FY), "html")
-           for ref in people},
-        **{f"plan-{ref}.html": render.render(plan_report(engine, ref, FY), "html") for ref in people},
+        **{f"plan-{ref}.html": page(plan_report(engine, ref, FY)) for ref in people},
     }
     paths = []
-    for name, text in written.items():
+    for name, content in written.items():
         path = folder / name
-        path.write_text(text or "", encoding="utf-8")
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def _stamp(engine: Engine) -> render.Stamp:
+    """The demo's reports are issued by its council and produced by its finance officer, on the clock."""
+    with engine.connect() as conn:
+        by = principal_of(conn, OFFICER)
+    return render.Stamp(next(name for code, name, _ in FUNDERS if code == "council"), by, calendar.utc_now())

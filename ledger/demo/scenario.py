@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from ledger import chart
 from ledger.calendar import financial_year
 from ledger.demo.population import Case, DemoPerson
 from ledger.demo.set_up import BROKERS, CHECKER, END, FY, OFFICER, PERIODS, POOL, PROVIDERS, START, WEEKS, SetUp
@@ -21,6 +22,8 @@ from ledger.domain import Stream
 from ledger.errors import LedgerError
 from ledger.formats.bank_statements import ColumnMapping, read_statement
 from ledger.money import format_amount
+from ledger.reports import books
+from ledger.reports.budgets import pool_view
 from ledger.rules.eligibility import Setting
 from ledger.rules.params import params_for_year
 from ledger.rules.plans import Frequency, LineSpec
@@ -30,6 +33,7 @@ from ledger.services import (
     payment_settlement,
     plan_spend,
     plans,
+    receipts,
     returned,
     statement_import,
     statement_matching,
@@ -37,6 +41,7 @@ from ledger.services import (
 )
 from ledger.services.periods import close_period
 from ledger.services.pools import close_year
+from ledger.split import split
 
 
 @dataclass
@@ -66,6 +71,38 @@ class Scenario(SetUp):
                                 ends_on=PERIODS[-1], actor=OFFICER)
         self.step(f"paying accounts main and dp, {len(PROVIDERS)} providers, and 4-weekly direct payments in "
                   f"advance for {len(dp_people)} people (net of their assessed contribution where they have one)")
+        self._pool_receipts()
+
+    def _pool_receipts(self) -> None:
+        """The partners pay the year's contributions on 1 April: into dp what the pool's budgets paid by direct
+        payment need (shared in proportion to the contributions), the rest into main."""
+        info = pool_view(self.engine, POOL)
+        contributed = {p.partner: p.contributed for p in info.partners}
+        into_dp = dict(zip(contributed, split(self.dues[chart.pool_source(POOL), "dp"], list(contributed.values()))))
+        for partner, total in contributed.items():
+            for account, amount in (("dp", into_dp[partner]), ("main", total - into_dp[partner])):
+                if amount:
+                    receipts.receive(self.engine, partner, amount, into=account, pool=POOL, on=START, actor=OFFICER,
+                                     reference=f"{partner.upper()} S75 {POOL.upper()}",
+                                     key=f"demo:receipt:{POOL}:{partner}:{account}")
+        self.step(f"the partners' contributions to {POOL} received on {START}: £{format_amount(sum(into_dp.values()))} "
+                  f"into dp, the rest into main; the funders of direct budgets (ICB, council, education) draw down "
+                  f"each 4-weekly period in advance, and people's contributions are collected into main")
+
+    def _drawdowns(self, number: int, start: date) -> int:
+        """Each period's first day: every direct funder pays into each account a 13th of what it owes there."""
+        count = 0
+        for (source, account), owed in sorted(self.dues.items()):
+            if chart.source_pool(source) is not None:
+                continue
+            amount = split(owed, [1] * len(PERIODS))[number - 1]
+            if amount:
+                what = "CONTRIBUTIONS" if source == "self" else "DRAWDOWN"
+                receipts.receive(self.engine, source, amount, into=account, on=start, actor=OFFICER,
+                                 reference=f"{source.upper()} {what} {number:02d}",
+                                 key=f"demo:receipt:{source}:{account}:{number}")
+                count += 1
+        return count
 
     def _dp_weekly(self, p: DemoPerson) -> tuple[int, Stream | None]:
         if p.case is Case.EHC:
@@ -76,9 +113,10 @@ class Scenario(SetUp):
 
     def a_year_of_care(self) -> None:
         """Thirteen 4-week periods: invoices and DP monitoring, broker spend, then a payment run per account."""
-        invoiced = logged = runs = 0
+        invoiced = logged = runs = received = 0
         with self._progress("a year of care, spend and payment runs", len(PERIODS)) as advance:
             for number, start in enumerate(PERIODS, 1):
+                received += self._drawdowns(number, start)
                 invoiced += self._invoices(number, start)
                 logged += self._broker_spend(number, start)
                 self._dp_monitoring(number, start)
@@ -87,9 +125,9 @@ class Scenario(SetUp):
                     self._broker_refusals(start)
                 advance(1)
         self._dp_monitoring(len(PERIODS) + 1, END + timedelta(days=1), pays_in=False)  # the year-end return
-        self.step(f"a year of care: {invoiced} provider invoices against plan lines, {logged} spend items logged "
-                  f"by brokers, {runs} payment runs (each gathered, approved by a second officer, filed as BACS "
-                  f"Standard 18, submitted and settled)")
+        self.step(f"a year of care: {received} funders' receipts into the paying accounts, {invoiced} provider "
+                  f"invoices against plan lines, {logged} spend items logged by brokers, {runs} payment runs (each "
+                  f"gathered, approved by a second officer, filed as BACS Standard 18, submitted and settled)")
 
     def _invoices(self, number: int, start: date) -> int:
         count = 0
@@ -255,6 +293,18 @@ class Scenario(SetUp):
         self.step(f"year end: pool {POOL} {what} of £{format_amount(abs(result.balance))} shared by contributions "
                   f"({shares}) and returned; financial year 2025/26 closed to posting")
         close_period(self.engine, financial_year(FY), actor=OFFICER)
+        self._bank_balances()
+
+    def _bank_balances(self) -> None:
+        """Each paying account's closing balance (received less paid out) and its lowest after any entry."""
+        banks = books.general_ledger(self.engine, financial_year(FY), chart.bank("")).accounts
+        lowest = {a.account: min((p.balance for p in a.postings), default=a.opening) for a in banks}
+        said = "; ".join(f"{a.account} £{format_amount(a.closing)} (lowest £{format_amount(lowest[a.account])})"
+                         for a in banks)
+        overdrawn = [code for code, low in lowest.items() if low < 0]
+        self.step(f"the council's paying accounts at the year end, what the funders paid in less what was paid out: "
+                  f"{said}; " + (f"OVERDRAWN on some day: {', '.join(overdrawn)}" if overdrawn
+                                 else "never overdrawn on any day"))
 
 
 def plain(pence: int) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from sqlalchemy import Engine
 
@@ -59,6 +60,9 @@ class SetUp:
     cohort: list[DemoPerson] = field(default_factory=people)
     charges: dict[str, Charge] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
+    # (source: a funder code or pool:<code>, paying account) -> what the year's budgets it funds pay out of
+    # that account: the cash it owes there (ledger/demo/scenario.py records it coming in)
+    dues: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def step(self, text: str) -> None:
         self.steps.append(text)
@@ -68,6 +72,19 @@ class SetUp:
         """Direct payments, except for people paying the full cost themselves (they arrange their own care)."""
         charge = self.charges.get(person.ref)
         return person.direct_payment and not (charge and charge.weekly >= person.weekly_cost)
+
+    def paying_account_of(self, person: str) -> str:
+        """The council account a person's budget is paid from: direct payments from dp, invoices from main."""
+        return "dp" if self.paid_direct(self.by_ref[person]) else "main"
+
+    @cached_property
+    def by_ref(self) -> dict[str, DemoPerson]:
+        return {p.ref: p for p in self.cohort}
+
+    def owe(self, source: str, person: str, amount: int) -> None:
+        account = self.paying_account_of(person)
+        if not (source == "self" and account == "dp"):  # they pay that into their own DP account
+            self.dues[source, account] += amount
 
     def broker_of(self, person: DemoPerson) -> str:
         return BROKERS[int(person.ref[1:]) % 2]
@@ -124,11 +141,16 @@ class SetUp:
                 charge = self.charges.get(person.ref)
                 if charge is not None:
                     source = chart.pool_source(POOL) if person.case is Case.INTEGRATED else "council"
-                    fund_from_assessment(self.engine, person.ref, FY, charge, person.weekly_cost, council=source,
-                                         person_funder="self", on=START, actor=OFFICER, key=f"demo:assess:{person.ref}",
-                                         finances=person.finances)
+                    for posted in fund_from_assessment(
+                            self.engine, person.ref, FY, charge, person.weekly_cost, council=source,
+                            person_funder="self", on=START, actor=OFFICER, key=f"demo:assess:{person.ref}",
+                            finances=person.finances):
+                        meta = posted.entry.meta
+                        self.owe(meta["source"], person.ref, sum(x.amount for x in posted.entry.lines if x.amount > 0))
                 advance(1)
             allocate(self.engine, direct, actor=OFFICER)
+            for item in direct:
+                self.owe(item.source, item.person, item.amount)
         total = sum(a.amount for a in direct)
         self.step(f"a year's budgets allocated for {len(self.cohort)} people: {len(direct)} NHS, s117 and education "
                   f"components (£{format_amount(total)}) and {len(self.charges)} Care Act packages split between "

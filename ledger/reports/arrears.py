@@ -13,12 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from ledger import chart
-from ledger.models import accounts, people, postings
-from ledger.models.payments import payment_schedules
-from ledger.rules.direct_payments import DP_PERIOD, due_dates
+from ledger.storage.contributions import contribution_dues, contributions_paid
 from ledger.storage.engine import READ_ONLY
 from ledger.storage.reads import ChainHead, chain_head
 
@@ -71,26 +68,7 @@ def contribution_arrears(engine: Engine, as_of: date) -> ArrearsReport:
     """Every person paid net of a contribution: what fell due by `as_of`, what they paid, what is owed, aged."""
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
         head = chain_head(conn)
-        schedules = conn.execute(
-            select(people.c.ref, payment_schedules.c.weekly_contribution, payment_schedules.c.first_due,
-                   payment_schedules.c.ends_on)
-            .join(people, people.c.id == payment_schedules.c.person_id)
-            .where(payment_schedules.c.net_of_contribution.is_(True), payment_schedules.c.weekly_contribution > 0)
-            .order_by(people.c.ref, payment_schedules.c.first_due)
-        ).all()
-        dues: dict[str, list[tuple[date, int]]] = {}
-        weekly: dict[str, int] = {}
-        for ref, contribution, first, ends in schedules:
-            per_period = contribution * (DP_PERIOD.days // 7)
-            dues.setdefault(ref, []).extend((day, per_period) for day in due_dates(first, ends, as_of))
-            weekly[ref] = contribution
-        paid = dict(conn.execute(
-            select(accounts.c.code, func.coalesce(func.sum(postings.c.amount), 0))
-            .join(postings, postings.c.account_id == accounts.c.id)
-            .where(accounts.c.code.in_([chart.dp_contributions(ref) for ref in dues]), postings.c.pending.is_(False),
-                   postings.c.amount < 0, postings.c.effective_date <= as_of)
-            .group_by(accounts.c.code)
-        ).all()) if dues else {}
-    lines = tuple(ArrearsLine(ref, weekly[ref], age(dues[ref], -int(paid.get(chart.dp_contributions(ref), 0)), as_of))
-                  for ref in dues)
+        dues = contribution_dues(conn, as_of)
+        paid = contributions_paid(conn, list(dues), as_of)
+    lines = tuple(ArrearsLine(ref, d.weekly, age(d.dues, paid[ref], as_of)) for ref, d in dues.items())
     return ArrearsReport(as_of, lines, head)

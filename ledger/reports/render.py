@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import html
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
@@ -24,7 +24,6 @@ from ledger.reports.arrears import BUCKETS, Aging, ArrearsReport
 from ledger.reports.books import GeneralLedger, TrialBalanceReport
 from ledger.reports.plans import PlanReport
 from ledger.reports.reconcile import ReconciliationReport
-from ledger.reports.statements import PERSON_COLUMNS, POOL_COLUMNS, PersonStatement, PoolStatement
 from ledger.storage.reads import ChainHead
 
 FORMATS = ("table", "csv", "json", "html")
@@ -71,10 +70,33 @@ class Document:
     ok: bool = True  # False: the report found a problem (shown, and the CLI exits 1)
     charts: tuple[Chart, ...] = ()
     stamp: Stamp | None = None
+    signoff: tuple[str, ...] = ()  # the roles that sign it (e.g. "prepared by", "approved by"): a block each
 
 
 def verify_command(head: ChainHead) -> str:
     return f"ipb audit verify --at {head.token}"
+
+
+_FIELD_NAME = re.compile(r"[a-z]+(?:[ _][a-z]+)*")
+
+
+def header_text(name: str) -> str:
+    """A column's name as a header in words (HTML and PDF): `year_end` -> "Year end", `debit balances` ->
+    "Debit balances". Anything else (a reference such as P0001 or s117, "0-30 days") stays as it is."""
+    if not _FIELD_NAME.fullmatch(name):
+        return name
+    words = name.replace("_", " ")
+    return words[0].upper() + words[1:]
+
+
+def produced_text(stamp: Stamp) -> str:
+    """`produced by NAME on YYYY-MM-DD at HH:MM UTC`: the stamp's who and when, in every format."""
+    return f"produced by {stamp.produced_by} on {_utc(stamp.produced_at).replace(' ', ' at ', 1)}"
+
+
+def _utc(at: datetime) -> str:
+    """`YYYY-MM-DD HH:MM UTC`; a naive time is UTC already (ledger.calendar.utc_now)."""
+    return f"{at if at.tzinfo is None else at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _period(period: Period) -> str:
@@ -84,58 +106,13 @@ def _period(period: Period) -> str:
 # --- reports to documents -----------------------------------------------------------
 
 
-def document(report: Any) -> Document:
+def document(report: Any, stamp: Stamp | None = None) -> Document:
+    """The report as a Document; with `stamp`, stamped with who issued and produced it, and when."""
     for kind, build in _BUILDERS:
         if isinstance(report, kind):
-            return build(report)
+            doc = build(report)
+            return doc if stamp is None else dataclasses.replace(doc, stamp=stamp)
     raise TypeError(f"no renderer for {type(report).__name__}")
-
-
-def _person(s: PersonStatement) -> Document:
-    columns = ("budget", "stream", "opening", *PERSON_COLUMNS, "closing")
-    rows = tuple((f"{line.fy}/{(line.fy + 1) % 100:02d}", str(line.stream), line.opening,
-                  *(getattr(line, c) for c in PERSON_COLUMNS), line.closing) for line in s.lines)
-    footer = ("total", "", s.total("opening"), *(s.total(c) for c in PERSON_COLUMNS), s.total("closing"))
-    others = sorted({k for line in s.lines for k in line.other_kinds})
-    notes = ["Signed movements of each stream's available budget: opening + movements = closing.",
-             "Holds (planned care not yet posted) reduce what is available but are not movements.",
-             "spend: logged against the plan; payments: paid by payment runs, net of returned payments and "
-             "direct payment surpluses paid back; contributions: the person's own assessed contribution."]
-    if others:
-        notes.append(f"'other' holds entries of kinds {', '.join(others)}.")
-    return Document(
-        "person-statement", f"Budget statement for {s.person}",
-        (("person", s.person), ("period", _period(s.period)), ("chain head", s.head.token)),
-        (Table("Funding streams", columns, frozenset(columns[2:]), rows, footer, across=True),),
-        s.head, tuple(notes), all(line.balanced for line in s.lines),
-    )
-
-
-def _pool(p: PoolStatement) -> Document:
-    u = p.unallocated
-    pool_cols = ("account", "opening", *POOL_COLUMNS, "closing")
-    pool_row = (u.account, u.opening, *(getattr(u, c) for c in POOL_COLUMNS), u.closing)
-    partner_cols = ("partner", "fixed share", "contributions opening", "contributions in period",
-                    "contributions closing", "risk share opening", "risk share in period", "risk share closing",
-                    "equity closing", "share of net allocations")
-    rows = tuple((x.partner, "" if x.fixed_share_bp is None else f"{x.fixed_share_bp / 100:.2f}%",
-                  x.contributions_opening, x.contributions_in, x.contributions_closing, x.risk_share_opening,
-                  x.risk_share_movement, x.risk_share_closing, x.equity_closing, x.share_of_net_allocations)
-                 for x in p.partners)
-    footer = ("total", "", *(sum(r[i] for r in rows) for i in range(2, len(partner_cols))))
-    notes = (f"Partner equity {format_amount(p.partner_equity)} = unallocated {format_amount(u.closing)} + "
-             f"net allocated to budgets {format_amount(p.net_allocated)}: "
-             f"{'agrees' if p.balanced else 'DOES NOT AGREE'}.",
-             f"Risk share {p.risk_share} ({p.share_reason}); an underspend is {p.year_end_rule}ed at year end.",
-             "Share of net allocations is a memorandum: what each partner's part of the spend is under the rule.")
-    return Document(
-        "pool-statement", f"Pool statement {p.pool}: {p.name}",
-        (("pool", p.pool), ("host", p.host), ("financial year", f"{p.fy}/{(p.fy + 1) % 100:02d}"),
-         ("closed on", str(p.closed_on or "open")), ("period", _period(p.period)), ("chain head", p.head.token)),
-        (Table("Pool (unallocated)", pool_cols, frozenset(pool_cols[1:]), (pool_row,)),
-         Table("Partners", partner_cols, frozenset(partner_cols[2:]), rows, footer, across=True)),
-        p.head, notes, p.balanced,
-    )
 
 
 def _trial(t: TrialBalanceReport) -> Document:
@@ -187,6 +164,8 @@ def _reconciliation(r: ReconciliationReport) -> Document:
 
 
 def _arrears(r: ArrearsReport) -> Document:
+    from ledger.reports.charts import bar_chart
+
     columns = ("person", "weekly contribution", "due", "paid", *BUCKETS, "arrears")
     money = frozenset(columns[1:])
 
@@ -202,6 +181,8 @@ def _arrears(r: ArrearsReport) -> Document:
                tuple(row(line.person, line.weekly_contribution, line.aging) for line in r.lines),
                row("total", None, total)),),
         r.head, ("Payments settle the oldest dues first; each unpaid due is aged by the days since it fell due.",),
+        charts=(bar_chart(f"Arrears by age at {r.as_of.isoformat()}", BUCKETS,
+                          [("owed", total.buckets)] if r.lines else []),),
     )
 
 
@@ -225,7 +206,7 @@ def _plan(r: PlanReport) -> Document:
 
 
 _BUILDERS: list[tuple[type, Callable[[Any], Document]]] = [
-    (PersonStatement, _person), (PoolStatement, _pool), (TrialBalanceReport, _trial), (GeneralLedger, _ledger),
+    (TrialBalanceReport, _trial), (GeneralLedger, _ledger),
     (ReconciliationReport, _reconciliation), (ArrearsReport, _arrears), (PlanReport, _plan),
 ]
 
@@ -256,7 +237,9 @@ def to_csv(doc: Document) -> str:
     decimals (1234.56), negative for credits/outflows as on screen; totals rows say 'total'.
     """
     buffer = io.StringIO()
-    for label, value in (("report", doc.title), *doc.facts, ("verify", verify_command(doc.head))):
+    stamp = () if doc.stamp is None else (("issued by", doc.stamp.issuer), ("produced by", doc.stamp.produced_by),
+                                          ("produced at", _utc(doc.stamp.produced_at)))
+    for label, value in (("report", doc.title), *stamp, *doc.facts, ("verify", verify_command(doc.head))):
         buffer.write(f"# {label}: {value}\n")
     writer = csv.writer(buffer, lineterminator="\n")
     many = len(doc.tables) > 1
@@ -272,41 +255,10 @@ def to_csv(doc: Document) -> str:
 
 
 def to_html(doc: Document) -> str:
-    """A standalone HTML page, every piece of text escaped."""
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{e(doc.title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#111}"
-        "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:.25em .6em}"
-        "th{background:#eee;text-align:left}td.money{text-align:right;font-variant-numeric:tabular-nums}"
-        "tr.total td{font-weight:bold;border-top:2px solid #333}.bad{color:#b00;font-weight:bold}"
-        "code{background:#f4f4f4;padding:.1em .3em}dt{font-weight:bold;float:left;clear:left;width:11em}"
-        "dd{margin-left:12em}</style></head><body>",
-        f"<h1>{e(doc.title)}</h1>", "<dl>",
-        *(f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in doc.facts), "</dl>",
-    ]
-    if not doc.ok:
-        parts.append('<p class="bad">This report found a problem: see below.</p>')
-    for table in doc.tables:
-        parts.append(f"<h2>{e(table.title)}</h2>")
-        if not table.rows:
-            parts.append("<p>None.</p>")
-            continue
-        parts.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in table.columns)
-                     + "</tr></thead><tbody>")
-        rows = [(row, "") for row in table.rows] + ([(table.footer, ' class="total"')] if table.footer else [])
-        for row, css in rows:
-            cells = []
-            for column, value in zip(table.columns, row):
-                money = column in table.money
-                text = cell_text(value, money, format_amount)
-                cells.append(f'<td class="money">{e(text)}</td>' if money else f"<td>{e(text)}</td>")
-            parts.append(f"<tr{css}>{''.join(cells)}</tr>")
-        parts.append("</tbody></table>")
-    parts += [f"<p>{e(note)}</p>" for note in doc.notes]
-    parts.append(f"<p>Produced at chain head <code>{e(doc.head.token)}</code>. Prove these figures unchanged "
-                 f"with <code>{e(verify_command(doc.head))}</code>.</p></body></html>")
-    return "\n".join(parts) + "\n"
+    """A standalone HTML page, every piece of text escaped (ledger/reports/html_page.py)."""
+    from ledger.reports.html_page import page
+
+    return page(doc)
 
 
 def to_rich(doc: Document, console: Any) -> None:
@@ -317,7 +269,11 @@ def to_rich(doc: Document, console: Any) -> None:
 
     from ledger.reports import screen
 
+    if doc.stamp is not None:
+        screen.title(console, doc.stamp.issuer, "bold")
     screen.title(console, doc.title, "bold")
+    if doc.stamp is not None:
+        screen.title(console, produced_text(doc.stamp), "")
     screen.pairs(console, doc.facts)
     for table in doc.tables:
         if not table.rows:
@@ -388,14 +344,18 @@ def _across(table: Table) -> Table:
     return Table(table.title, ("", *heads), frozenset(heads), extra + lines)
 
 
-def to_plain(report: Any) -> Any:
-    """The report as JSON-ready data: dataclasses to objects, amounts in pence, dates ISO."""
+def to_plain(report: Any, stamp: Stamp | None = None) -> Any:
+    """The report as JSON-ready data: dataclasses to objects, amounts in pence, dates ISO; with `stamp`, a
+    top-level "produced" object (issuer, by, at)."""
     value = _plain(report)
     if dataclasses.is_dataclass(report) and hasattr(report, "head"):
         value = {"report": document(report).kind, **value, "verify": verify_command(report.head)}
         for name in ("ok", "balanced"):
             if hasattr(type(report), name):
                 value[name] = getattr(report, name)
+        if stamp is not None:
+            value["produced"] = {"issuer": stamp.issuer, "by": stamp.produced_by,
+                                 "at": stamp.produced_at.isoformat(timespec="seconds")}
     return value
 
 
@@ -420,13 +380,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def render(report: Any, fmt: str, console: Any = None) -> str | None:
-    """Text of the report in `fmt` (csv, json, html), or None after printing a table to `console`."""
+def render(report: Any, fmt: str, console: Any = None, stamp: Stamp | None = None) -> str | None:
+    """Text of the report in `fmt` (csv, json, html), or None after printing a table to `console`; with `stamp`,
+    saying who issued and produced it, and when."""
     import json
 
     if fmt == "json":
-        return json.dumps(to_plain(report), indent=2, ensure_ascii=False) + "\n"
-    doc = document(report)
+        return json.dumps(to_plain(report, stamp), indent=2, ensure_ascii=False) + "\n"
+    doc = document(report, stamp)
     if fmt == "csv":
         return to_csv(doc)
     if fmt == "html":

@@ -1,6 +1,9 @@
 """Statements auditors trust, of a person's budget and of a pool: read-only queries that return frozen
 dataclasses, nothing rendered. The trial balance and the general ledger are ledger/reports/books.py;
-the reconciliation report is ledger/reports/reconcile.py.
+the reconciliation report is ledger/reports/reconcile.py. What each statement shows its audience beyond
+the accounts (a person's money in and out, plan lines, contributions and burn-down; a pool's partners,
+spend by stream and months) is read in person_detail.py and pool_detail.py, in the same transaction, and
+statement_documents.py makes both into Documents.
 
 Every statement is computed from postings (never from the maintained balances alone) inside
 one read transaction, and carries the hash-chain head it was produced at: `ipb audit verify
@@ -14,6 +17,7 @@ Holds (pending entries) move no balance and appear in no statement.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +30,9 @@ from ledger.chart import EntryKind
 from ledger.domain import Stream
 from ledger.journal import AccountType
 from ledger.models import accounts, budget_components, budgets, journal_entries, people, postings
-from ledger.reports import sums
+from ledger.reports import person_detail, pool_detail, sums
+from ledger.reports.person_detail import BudgetTransactions, BurnDown, ContributionsDue, PlanLineLeft
+from ledger.reports.pool_detail import PoolMonths, StreamSpend
 from ledger.rules.risk_share import share
 from ledger.storage import lookup, reads
 from ledger.storage.engine import reading
@@ -99,6 +105,10 @@ class PersonStatement:
     head: ChainHead
     lines: tuple[StreamLine, ...]
     spent_to_date: dict[str, int] = field(default_factory=dict)  # "fy stream" -> spent account at period end
+    transactions: tuple[BudgetTransactions, ...] = ()  # per budget year, every stream together
+    plan_lines: tuple[PlanLineLeft, ...] = ()  # the plan in force of each budget year shown
+    contributions: ContributionsDue | None = None  # None: not paid net of a contribution
+    burn_downs: tuple[BurnDown, ...] = ()
 
     def total(self, column: str) -> int:
         return sum(getattr(line, column) for line in self.lines)
@@ -112,7 +122,7 @@ def person_statement(engine: Engine, person: str, period: Period, fy: int | None
     """
     with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
-        lookup.person_id(conn, person)
+        pid = lookup.person_id(conn, person)
         query = (select(budgets.c.fy, budget_components.c.stream, budget_components.c.available_account_id,
                         budget_components.c.spent_account_id, accounts.c.code, accounts.c.type)
                  .join(budgets, budgets.c.id == budget_components.c.budget_id)
@@ -126,6 +136,13 @@ def person_statement(engine: Engine, person: str, period: Period, fy: int | None
         ids = [r.available_account_id for r in rows] + [r.spent_account_id for r in rows]
         opening = sums.opening(conn, period.start, ids)
         moves = sums.movements(conn, period, ids)
+        lines, spent = _stream_lines(rows, period, opening, moves)
+        details = _details(conn, pid, person, period, rows, lines)
+    return PersonStatement(person, period, head, lines, spent, *details)
+
+
+def _stream_lines(rows: Sequence, period: Period, opening: dict[int, int], moves: dict[int, dict[str, int]]
+                  ) -> tuple[tuple[StreamLine, ...], dict[str, int]]:
     lines, spent = [], {}
     for r in rows:
         sign = AccountType(r.type).normal_sign
@@ -140,7 +157,26 @@ def person_statement(engine: Engine, person: str, period: Period, fy: int | None
             lines.append(line)
             spent[f"{r.fy} {r.stream}"] = (opening.get(r.spent_account_id, 0)
                                            + sum(moves.get(r.spent_account_id, {}).values()))
-    return PersonStatement(person, period, head, tuple(lines), spent)
+    return tuple(lines), spent
+
+
+def _details(conn: Connection, pid: int, person: str, period: Period, rows: Sequence,
+             lines: Sequence[StreamLine]) -> tuple:
+    """The transactions, plan lines, contributions and burn-down of the budget years the statement shows."""
+    shown = {line.account for line in lines}
+    by_year: dict[int, tuple[list[int], list[int]]] = {}
+    for r in rows:
+        if r.code in shown:
+            by_year.setdefault(r.fy, ([], []))
+            by_year[r.fy][0].append(r.available_account_id)
+            by_year[r.fy][1].append(r.spent_account_id)
+    openings: dict[int, int] = defaultdict(int)
+    for line in lines:
+        openings[line.fy] += line.opening
+    money = person_detail.transactions(conn, period, {fy: a for fy, (a, _) in by_year.items()}, openings)
+    return (money, person_detail.plan_lines_left(conn, pid, person, sorted(by_year)),
+            person_detail.contributions_due(conn, person, period.end),
+            person_detail.burn_downs(conn, person, period.end, by_year))
 
 
 # --- pool statement -----------------------------------------------------------------
@@ -203,6 +239,9 @@ class PoolStatement:
     partners: tuple[PartnerLine, ...]
     net_allocated: int  # allocations out less recoveries in, to period end
     share_reason: str
+    partner_names: dict[str, str] = field(default_factory=dict)  # funder code -> name (the host's too)
+    streams: tuple[StreamSpend, ...] = ()  # allocated to budgets in the period, by funding stream
+    months: PoolMonths | None = None
 
     @property
     def partner_equity(self) -> int:
@@ -225,7 +264,11 @@ def pool_statement(engine: Engine, pool: str, period: Period | None = None) -> P
         ids = [states[c].id for c in codes]
         opening = sums.opening(conn, period.start, ids)
         moves = sums.movements(conn, period, ids)
-        before = _net_allocated_before(conn, states[chart.pool_unallocated(pool)].id, period.start)
+        unallocated_id = states[chart.pool_unallocated(pool)].id
+        before = _net_allocated_before(conn, unallocated_id, period.start)
+        names = pool_detail.funder_names(conn, [*info.partners, info.host])
+        streams = pool_detail.stream_spend(conn, unallocated_id, period.start, period.end)
+        months = pool_detail.pool_months(conn, info, {c: states[c].id for c in codes}, period.end)
 
     def figures(code: str) -> tuple[int, dict[str, int]]:
         account_id, state = states[code].id, states[code].state
@@ -256,7 +299,7 @@ def pool_statement(engine: Engine, pool: str, period: Period | None = None) -> P
                                     r_open + r_move, memo.parts[p] if memo else 0))
     return PoolStatement(pool, info.name, info.fy, info.host, str(info.risk_share), str(info.year_end),
                          info.closed_on, period, head, line, tuple(partners), net_to_end,
-                         memo.reason if memo else "no contributions yet")
+                         memo.reason if memo else "no contributions yet", names, streams, months)
 
 
 def _net_allocated_before(conn: Connection, unallocated_id: int, before: date) -> int:
@@ -268,3 +311,8 @@ def _net_allocated_before(conn: Connection, unallocated_id: int, before: date) -
                journal_entries.c.kind.in_([EntryKind.ALLOCATION, EntryKind.RECOVERY]))
     ).scalar_one()
     return -int(total)
+
+
+# Last, so that whoever has a statement has its Document builders registered with render (the module imports
+# this one's names, which are all defined by now).
+from ledger.reports import statement_documents  # noqa: E402, F401

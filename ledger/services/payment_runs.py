@@ -9,9 +9,9 @@ Budgets (ledger/services/budgets.py) say whose money it is: `person:P:<fy>:<stre
 (asset) and `...:spent` (expense). Payments add where the cash is: the council's paying accounts
 (`bank:<code>`), what providers were paid (`provider:<code>:paid`), and each person's direct payment
 account (`person:P:dp-account`, with `dp-spent` and `dp-contributions`); ledger/chart.py lists them all.
-A paying account's funding (the council's own treasury moves) is outside ipb, so `bank:<code>` runs
-below zero: its balance is the net cash paid out through ipb, which bank statement matching compares
-line by line.
+The cash comes in as funders' receipts (ledger/services/receipts.py: Dr bank:<code>), so a paying
+account's balance is what was received less what was paid out; bank statement matching compares its
+payments line by line. (Receipts are not required before paying: an account with none runs below zero.)
 
 A payment is one entry of kind "payment" with two zero-sum halves, the budget half and the cash half:
 

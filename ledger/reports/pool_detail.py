@@ -1,0 +1,122 @@
+"""What a pool statement shows its section 75 partners beyond the pool's accounts: who the partners are,
+what the pool paid into personal budgets by funding stream, and each partner's contributions and share of
+that spend month by month through the year.
+
+Read inside the pool statement's own read transaction (ledger/reports/statements.py). Amounts in pence,
+natural sign (a contribution received is positive; an allocation to budgets is positive spend).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, func, select
+
+from ledger import chart
+from ledger.calendar import financial_year
+from ledger.chart import EntryKind
+from ledger.domain import Stream
+from ledger.models import accounts, funders, journal_entries, postings
+from ledger.reports import sums
+from ledger.reports.person_detail import MONTHS, cumulative, month_index
+from ledger.rules.risk_share import share
+from ledger.storage.lookup import PoolInfo
+
+SPEND_KINDS = (EntryKind.ALLOCATION, EntryKind.RECOVERY)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpend:
+    """What the pool allocated to personal budgets of one funding stream over the period, net of recoveries."""
+
+    stream: str  # a Stream value, or the account code when the money went elsewhere
+    allocated: int
+    recovered: int
+    net: int  # allocated - recovered
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerMonths:
+    partner: str
+    contributions: tuple[int, ...]  # received each month, April to March
+    spend: tuple[int, ...]  # the partner's share, by the risk-share rule, of each month's net allocations
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMonths:
+    """The pool's year month by month, up to `through` (later months are 0)."""
+
+    fy: int
+    through: date
+    months: tuple[str, ...]
+    partners: tuple[PartnerMonths, ...]
+    net_allocated: tuple[int, ...]  # allocations out less recoveries in, each month
+
+
+def funder_names(conn: Connection, codes: Sequence[str]) -> dict[str, str]:
+    return dict(conn.execute(select(funders.c.code, funders.c.name).where(funders.c.code.in_(list(codes)))).all())
+
+
+def stream_spend(conn: Connection, unallocated_id: int, start: date, end: date) -> tuple[StreamSpend, ...]:
+    """Where the pool's allocations and recoveries went (or came from), by the budget stream on their other side."""
+    touching = (select(postings.c.entry_id)
+                .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+                .where(postings.c.account_id == unallocated_id, postings.c.pending.is_(False),
+                       postings.c.effective_date.between(start, end), journal_entries.c.kind.in_(SPEND_KINDS)))
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for code, kind, total in conn.execute(
+        select(accounts.c.code, journal_entries.c.kind, func.sum(postings.c.amount))
+        .join(accounts, accounts.c.id == postings.c.account_id)
+        .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+        .where(postings.c.entry_id.in_(touching), postings.c.account_id != unallocated_id)
+        .group_by(accounts.c.code, journal_entries.c.kind)
+    ):
+        parts = chart.parts(code)
+        stream = parts[3] if len(parts) == 5 and parts[0] == "person" and parts[3] in set(Stream) else code
+        # an allocation out debits the budget (positive); a recovery back credits it (negative)
+        out[stream][kind == EntryKind.RECOVERY] += int(total) if kind == EntryKind.ALLOCATION else -int(total)
+    return tuple(StreamSpend(s, a, r, a - r) for s, (a, r) in sorted(out.items()))
+
+
+def pool_months(conn: Connection, info: PoolInfo, ids: Mapping[str, int], through: date) -> PoolMonths:
+    """Contributions by partner and net allocations each month of the pool's year, in one query; each partner's
+    spend is the change, month to month, of its share (by the pool's rule, on contributions to date) of the
+    net allocated to date, so a partner's months add up to its share of the net allocated at `through`."""
+    fy = info.fy
+    through = min(through, financial_year(fy).end)
+    unallocated = ids[chart.pool_unallocated(info.code)]
+    partner_of = {ids[chart.pool_contributions(info.code, p)]: p for p in info.partners}
+    contributed = {p: [0] * 12 for p in info.partners}
+    net = [0] * 12
+    for account_id, on, kind, total in conn.execute(
+        select(postings.c.account_id, postings.c.effective_date, journal_entries.c.kind, func.sum(postings.c.amount))
+        .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+        .where(postings.c.account_id.in_([unallocated, *partner_of]), postings.c.pending.is_(False),
+               postings.c.effective_date.between(date(fy, 4, 1), through))
+        .group_by(postings.c.account_id, postings.c.effective_date, journal_entries.c.kind)
+    ):
+        index = month_index(fy, on)
+        if account_id == unallocated and kind in SPEND_KINDS:
+            net[index] -= int(total)
+        elif account_id in partner_of and kind == EntryKind.CONTRIBUTION:
+            contributed[partner_of[account_id]][index] -= int(total)  # equity: a credit is money received
+    opening = sums.opening(conn, date(fy, 4, 1), list(partner_of))
+    before = {p: -opening.get(a, 0) for a, p in partner_of.items()}
+    to_date = {p: cumulative(before[p], contributed[p]) for p in info.partners}
+    net_to_date = cumulative(0, net)
+    shares = [_shares(info, net_to_date[m], {p: to_date[p][m] for p in info.partners}) for m in range(12)]
+    partners = tuple(
+        PartnerMonths(p, tuple(contributed[p]),
+                      tuple(shares[m][p] - (shares[m - 1][p] if m else 0) for m in range(12)))
+        for p in info.partners)
+    return PoolMonths(fy, through, MONTHS, partners, tuple(net))
+
+
+def _shares(info: PoolInfo, amount: int, contributions: dict[str, int]) -> dict[str, int]:
+    """Each partner's part of `amount`; none while nobody has contributed to share it in proportion to."""
+    if not amount or (not info.fixed_shares and sum(contributions.values()) <= 0):
+        return dict.fromkeys(info.partners, 0)
+    return share(amount, info.risk_share, contributions, info.fixed_shares).parts
