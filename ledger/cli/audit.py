@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from ledger.errors import InvalidInput
 from ledger.reports.verify import Verification, verify_at
 from ledger.reports.verify import verify as verify_ledger
 from ledger.roles import Permission
+
+if TYPE_CHECKING:  # cryptography is loaded only when a checkpoint log is read
+    from ledger.formats.checkpoints import SignedCheckpoint
 
 app = typer.Typer(
     help=summary("audit") + " Signed checkpoints, kept outside the database, prove nobody re-wrote them.\n\n"
@@ -43,34 +46,69 @@ def verify(
              "that entry is unchanged and still ends in that hash. Balances are not compared.")] = None,
     log: LogOption = None,
     public_key: PublicKeyOption = None,
+    since_checkpoint: Annotated[bool, typer.Option(
+        "--since-checkpoint", help="Check only the newest checkpoint in --log, then re-walk the journal from the "
+        "entry it signed on (needs --log and --public-key); balances and the history are checked in full")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Recompute the hash chains and every balance; compare the tables with their history. Exit 1 on any break.
 
     With --log and --public-key, also check every signed checkpoint: its signature, and that the
     chains still pass through the head it signed (a ledger shorter than a checkpoint, or different
-    from it, fails naming the checkpoint). With --at ENTRY:HASH, check only the chain up to ENTRY
-    against the head a report carries.
+    from it, fails naming the checkpoint). With --since-checkpoint, check only the newest one and
+    re-hash the journal from the entry it signed on: the entries before it are vouched for by its
+    signature (if it does not hold, the whole journal is walked). With --at ENTRY:HASH, check only
+    the chain up to ENTRY against the head a report carries.
 
-    Example: ipb audit verify --log /secure/ipb-checkpoints.log --public-key /secure/keys/audit.pub
+    Example: ipb audit verify --log /secure/ipb-checkpoints.log --public-key /secure/keys/audit.pub --since-checkpoint
     """
     anchor = _anchor(at) if at else None
     signed, key = _checkpoints(log, public_key)
+    if since_checkpoint:
+        _since_checks(anchor, signed, log)
     with progress() as bar:
         task = bar.add_task("verifying chain", total=None)
         step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
         result = verify_at(settings.engine, *anchor, step) if anchor else verify_ledger(
-            settings.engine, step, checkpoints=signed, key=key)
+            settings.engine, step, checkpoints=signed, key=key, since_checkpoint=since_checkpoint)
+    if since_checkpoint:
+        signed = signed[-1:]
     if as_json:
-        emit_json({"ok": result.ok, "at": at, "entries": result.entries, "head_hash": result.head_hash,
+        emit_json({"ok": result.ok, "at": at, "entries": result.entries, "first_entry": result.first_entry,
+                   "head_hash": result.head_hash,
                    "history": result.history, "history_hash": result.history_hash, "checkpoints": len(signed),
                    "first_break": None if result.first_break is None else
                    {"entry": result.first_break.entry, "problem": result.first_break.problem},
                    "balance_mismatches": [asdict(m) for m in result.mismatches], "problems": result.problems})
     else:
+        if since_checkpoint:
+            _print_since(result, signed[0])
         _print(result, anchor, len(signed))
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _since_checks(anchor: tuple[int, str] | None, signed: list[SignedCheckpoint], log: Path | None) -> None:
+    if anchor:
+        raise InvalidInput("--since-checkpoint and --at check different things: give one")
+    if log is None:
+        raise InvalidInput("--since-checkpoint takes --log and --public-key: the checkpoint to start from, and "
+                           "the key it was signed with")
+    if not signed:
+        raise InvalidInput(f"{log} holds no checkpoint to start from: take one with `ipb audit checkpoint`")
+
+
+def _print_since(result: Verification, newest: SignedCheckpoint) -> None:
+    cp = newest.checkpoint
+    name = f"the newest checkpoint (line {newest.line}, {cp.at:%Y-%m-%d %H:%M:%S} UTC, by {cp.signer})"
+    if result.first_entry > 1:
+        last = result.first_entry + result.entries - 1
+        say(f"re-walked entries {result.first_entry} to {last}; entries 1 to {result.first_entry - 1} were not "
+            f"re-walked: {name} vouches for them (entry {cp.entry} still has the hash it signed)")
+    else:
+        say(f"re-walked the whole journal ({result.entries} entries): {name} "
+            + ("signed an empty journal" if cp.entry == 0 else "could not vouch for the entries before it"))
+    say("balances, postings and the history chain were checked in full; older checkpoints in the log were not")
 
 
 def _checkpoints(log: Path | None, public_key: Path | None):  # type: ignore[no-untyped-def]
@@ -106,7 +144,8 @@ def _print(result: Verification, anchor: tuple[int, str] | None, checkpoints: in
     for line in result.problems:
         problem(line)
     if result.ok and not anchor:
-        say("verified: hash chains intact, every balance equals the sum of its postings, every tracked table "
+        since = f" (the journal's from entry {result.first_entry} on)" if result.first_entry > 1 else ""
+        say(f"verified: hash chains intact{since}, every balance equals the sum of its postings, every tracked table "
             "matches its history", "green")
 
 

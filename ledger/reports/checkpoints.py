@@ -37,6 +37,20 @@ def check_checkpoints(conn: Connection, log: Sequence[SignedCheckpoint], key: Ed
     return problems
 
 
+def anchor(conn: Connection, signed: SignedCheckpoint, key: Ed25519PublicKey) -> tuple[int, str] | None:
+    """Where `audit verify --since-checkpoint` may start walking: (the entry the checkpoint signed, that entry's
+    prev_hash), if the signature verifies with `key` and the entry still has the signed hash. Re-hashing that
+    entry then proves it, and so its link back, is as signed. None if not (then the whole chain is walked)."""
+    cp = signed.checkpoint
+    if cp.entry == 0 or cp.key_id != key_id(key) or not signature_ok(signed, key):
+        return None
+    row = conn.execute(select(journal_entries.c.prev_hash, journal_entries.c.hash)
+                       .where(journal_entries.c.id == cp.entry)).first()
+    if row is None or row.hash != cp.entry_hash:
+        return None
+    return cp.entry, row.prev_hash
+
+
 def _heads(conn: Connection, name: str, position: int, signed_hash: str, id_column, hash_column,  # type: ignore[no-untyped-def]
            what: tuple[str, str]) -> list[str]:
     if position == 0:

@@ -6,21 +6,28 @@ per currency. Then every maintained balance is compared with a fresh sum of post
 posting's copy of its entry's date and phase with the entry, and the history chain and the
 tables it covers with each other (ledger/reports/history.py). With a checkpoint log and its
 public key, each signed head must be one the chains still pass through (ledger/reports/checkpoints.py).
+
+The walk streams: one id range at a time, its entries and its postings in two ordered queries, and each
+entry's canonical bytes built from the row values (`canonical_bytes` in ledger/journal.py, proven equal to
+SealedEntry's), not through a SealedEntry per entry; memory is one range's rows whatever the history.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, case, exists, func, or_, select
+from sqlalchemy import Connection, Engine, Row, Text, case, cast, exists, func, or_, select
 
-from ledger.journal import GENESIS_HASH, SealedEntry
+from ledger.journal import GENESIS_HASH, canonical_bytes, canonical_lines, line_frames
 from ledger.models import account_balances, accounts, journal_entries, ledger_head, postings
 from ledger.reports.history import check_history
-from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
 
 if TYPE_CHECKING:  # signatures need cryptography, loaded only when a checkpoint log is checked
@@ -54,6 +61,7 @@ class Verification:
     problems: list[str] = field(default_factory=list)  # postings, the history chain, checkpoints: one line each
     history: int = 0  # records of the history chain walked
     history_hash: str = GENESIS_HASH
+    first_entry: int = 1  # the first entry walked; those before it were vouched for by a signed checkpoint
 
     @property
     def ok(self) -> bool:
@@ -61,20 +69,34 @@ class Verification:
 
 
 def verify(engine: Engine, progress: Callable[[int, int], None] | None = None,
-           checkpoints: Sequence[SignedCheckpoint] = (), key: Ed25519PublicKey | None = None) -> Verification:
+           checkpoints: Sequence[SignedCheckpoint] = (), key: Ed25519PublicKey | None = None,
+           since_checkpoint: bool = False) -> Verification:
     """Everything: the journal chain, balances, postings against their entries, the history chain against
-    the tables, and (given a log and its public key) every signed checkpoint."""
+    the tables, and (given a log and its public key) every signed checkpoint.
+
+    With `since_checkpoint`, only the newest checkpoint is checked, and if its signature verifies and the entry
+    it signed still has the signed hash, the journal is walked from that entry on (re-hashing it too): the
+    entries before it are vouched for by the signature. Otherwise the whole journal is walked.
+    """
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        count, head_hash, first_break = _walk_chain(conn, progress)
+        start = None
+        if since_checkpoint and checkpoints and key is not None:
+            from ledger.reports.checkpoints import anchor
+
+            checkpoints = checkpoints[-1:]
+            start = anchor(conn, checkpoints[0], key)
+        walked = _walk(conn, progress, *start) if start else _walk(conn, progress)
+        if walked.first_break is None:
+            walked = _to_head(conn, walked)
         trail = check_history(conn)
         problems = posting_mismatches(conn) + trail.problems
         if key is not None:
             from ledger.reports.checkpoints import check_checkpoints
 
-            problems += check_checkpoints(conn, checkpoints, key, journal_ok=first_break is None,
+            problems += check_checkpoints(conn, checkpoints, key, journal_ok=walked.first_break is None,
                                           history_ok=trail.ok)
-        return Verification(count, head_hash, first_break, balance_mismatches(conn), problems, trail.records,
-                            trail.head_hash)
+        return Verification(walked.last - walked.first + 1, walked.head_hash, walked.first_break,
+                            balance_mismatches(conn), problems, trail.records, trail.head_hash, walked.first)
 
 
 def posting_mismatches(conn: Connection) -> list[str]:
@@ -111,45 +133,120 @@ def verify_at(engine: Engine, entry_id: int, expected_hash: str,
 
 def _walk_chain(conn: Connection, progress: Callable[[int, int], None] | None,
                 upto: int | None = None) -> tuple[int, str, Break | None]:
+    walked = _walk(conn, progress, upto=upto)
+    if walked.first_break is None and upto is None:
+        walked = _to_head(conn, walked)
+    return walked.last, walked.head_hash, walked.first_break
+
+
+def _to_head(conn: Connection, walked: _Walked) -> _Walked:
+    """The walk, broken if the ledger head does not point at the entry it ended on."""
+    head = conn.execute(select(ledger_head.c.last_entry_id, ledger_head.c.last_hash)).one()
+    if (head.last_entry_id, head.last_hash) != (walked.last, walked.head_hash):
+        return _Walked(walked.first, walked.last, walked.head_hash,
+                       Break(walked.last + 1, "ledger head does not point at the last entry"))
+    return walked
+
+
+@dataclass(frozen=True, slots=True)
+class _Walked:
+    first: int  # the first entry walked
+    last: int  # the last entry that passed (first - 1 if none did)
+    head_hash: str  # its hash
+    first_break: Break | None
+
+
+# the columns the canonical form covers, in the order canonical_bytes takes them; meta as its stored JSON text
+_ENTRIES = select(journal_entries.c.id, journal_entries.c.prev_hash, journal_entries.c.idempotency_key,
+                  journal_entries.c.effective_date, journal_entries.c.recorded_at, journal_entries.c.kind,
+                  journal_entries.c.memo, journal_entries.c.actor, journal_entries.c.phase,
+                  journal_entries.c.reverses_id, journal_entries.c.completes_id,
+                  cast(journal_entries.c.meta, Text), journal_entries.c.principal, journal_entries.c.hash)
+_POSTINGS = select(postings.c.entry_id, postings.c.account_id, postings.c.amount)
+
+
+def _walk(conn: Connection, progress: Callable[[int, int], None] | None, first: int = 1,
+          prev_hash: str = GENESIS_HASH, upto: int | None = None) -> _Walked:
+    """Walk entries `first`.. in id order (the first linking to `prev_hash`), one id range at a time: its entries
+    and its postings in two ordered queries, each entry's canonical bytes built from the rows as they come."""
     last_id = conn.execute(select(func.coalesce(func.max(journal_entries.c.id), 0))).scalar_one()
     if upto is not None:
-        last_id = min(last_id, upto)
-    expected_prev, count = GENESIS_HASH, 0
-    for low in range(1, last_id + 1, BATCH):
-        high = min(low + BATCH - 1, last_id)  # with `upto`, entries past it exist and are not walked
-        rows = conn.execute(
-            select(journal_entries).where(journal_entries.c.id.between(low, high)).order_by(journal_entries.c.id)
-        ).all()
-        lines = reads.entry_lines(conn, [row.id for row in rows])
-        for row in rows:
-            entry = reads.sealed(row, lines[row.id])
-            problem = _problem(entry, row.hash, expected_prev, count + 1)
+        last_id = min(last_id, upto)  # entries past it exist and are not walked
+    chart = _Chart(conn)
+    expected_id, expected_prev = first, prev_hash
+    for low in range(first, last_id + 1, BATCH):
+        high = min(low + BATCH - 1, last_id)
+        lines = chart.lines(conn, low, high)
+        for row in conn.execute(_ENTRIES.where(journal_entries.c.id.between(low, high))
+                                .order_by(journal_entries.c.id)).all():
+            problem = _problem(row, lines.get(row[0], _NO_LINES), expected_prev, expected_id)
             if problem:
-                return count, expected_prev, Break(row.id, problem)
-            expected_prev, count = row.hash, count + 1
+                return _Walked(first, expected_id - 1, expected_prev, Break(row[0], problem))
+            expected_id, expected_prev = expected_id + 1, row[-1]
         if progress:
-            progress(min(high, last_id), last_id)
-    if upto is not None:
-        return count, expected_prev, None
-    head = conn.execute(select(ledger_head.c.last_entry_id, ledger_head.c.last_hash)).one()
-    if (head.last_entry_id, head.last_hash) != (count, expected_prev):
-        return count, expected_prev, Break(count + 1, "ledger head does not point at the last entry")
-    return count, expected_prev, None
+            progress(high, last_id)
+    return _Walked(first, expected_id - 1, expected_prev, None)
 
 
-def _problem(entry: SealedEntry, stored_hash: str, expected_prev: str, expected_id: int) -> str | None:
-    if entry.id != expected_id:
+_NO_LINES: tuple[str | None, str | None] = ("[]", None)
+
+
+class _Chart:
+    """Every account's canonical line parts and currency, read once per walk, to build entries' lines with."""
+
+    def __init__(self, conn: Connection) -> None:
+        codes = {row.id: (row.code, row.currency) for row in conn.execute(
+            select(accounts.c.id, accounts.c.code, accounts.c.currency))}
+        self.frames = line_frames(codes)
+        self.currency = {account_id: currency for account_id, (_, currency) in codes.items()}
+        self.one_currency = len(set(self.currency.values())) <= 1  # then an entry balances if its amounts sum to 0
+
+    def lines(self, conn: Connection, low: int, high: int) -> dict[int, tuple[str | None, str | None]]:
+        """entry id -> (its lines as canonical JSON, or None if a posting names no account; what is wrong with
+        them, or None) for the entries low..high."""
+        rows = conn.execute(_POSTINGS.where(postings.c.entry_id.between(low, high))
+                            .order_by(postings.c.entry_id, postings.c.id)).all()
+        out: dict[int, tuple[str | None, str | None]] = {}
+        for entry_id, group in groupby(rows, itemgetter(0)):
+            lines = [(account_id, amount) for _, account_id, amount in group]
+            try:
+                text = canonical_lines(lines, self.frames)
+            except KeyError as missing:
+                out[entry_id] = (None, f"a posting names account id {missing}, which does not exist")
+                continue
+            if self.one_currency and not sum(amount for _, amount in lines):
+                out[entry_id] = (text, None)
+            else:
+                out[entry_id] = (text, self._unbalanced(lines))
+        return out
+
+    def _unbalanced(self, lines: list[tuple[int, int]]) -> str | None:
+        totals: dict[str, int] = defaultdict(int)
+        for account_id, amount in lines:
+            totals[self.currency[account_id]] += amount
+        if any(totals.values()):
+            return f"postings do not sum to zero: {dict(totals)}"
+        return None
+
+
+def _problem(row: Row, lines: tuple[str | None, str | None], expected_prev: str, expected_id: int) -> str | None:
+    (entry_id, prev_hash, key, effective_date, recorded_at, kind, memo, actor, phase, reverses, completes,
+     meta, principal, stored_hash) = row
+    if entry_id != expected_id:
         return f"entry {expected_id} is missing from the chain"
-    if entry.prev_hash != expected_prev:
+    if prev_hash != expected_prev:
         return "prev_hash does not match the hash of the entry before"
-    if entry.hash != stored_hash:
+    lines_json, unbalanced = lines
+    if lines_json is None:
+        return unbalanced
+    meta = None if meta is None or meta == "{}" else json.loads(meta) or None  # as SealedEntry: `row.meta or {}`
+    if meta is not None and not isinstance(meta, dict):
+        return "meta is not a JSON object (altered after posting)"
+    content = canonical_bytes(entry_id, prev_hash, key, effective_date, recorded_at, kind, memo, actor, phase,
+                              reverses, completes, lines_json, meta, principal)
+    if hashlib.sha256(content).hexdigest() != stored_hash:
         return "stored hash does not match the entry's content (altered after posting)"
-    totals: dict[str, int] = defaultdict(int)
-    for line in entry.lines:
-        totals[line.currency] += line.amount
-    if any(totals.values()):
-        return f"postings do not sum to zero: {dict(totals)}"
-    return None
+    return unbalanced
 
 
 def balance_mismatches(conn: Connection) -> list[BalanceMismatch]:
