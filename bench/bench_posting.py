@@ -61,7 +61,7 @@ from ledger.journal import AccountType, Draft, Line  # noqa: E402
 from ledger.reports.balances import account_balance, trial_balance  # noqa: E402
 from ledger.reports.checkpoints import check_checkpoints  # noqa: E402
 from ledger.reports.verify import verify  # noqa: E402
-from ledger.services.accounts import AccountSpec, open_in  # noqa: E402
+from ledger.services.accounts import AccountSpec, open_accounts  # noqa: E402
 from ledger.services.checkpoints import AuditKey, take_checkpoint  # noqa: E402
 from ledger.services.journal import post_many  # noqa: E402
 from ledger.storage.engine import make_engine, open_engine  # noqa: E402
@@ -69,7 +69,8 @@ from ledger.storage.engine import make_engine, open_engine  # noqa: E402
 DEFAULT_ENTRIES = 333_334  # x 3 postings on average = ~1,000,000 postings
 QUICK_ENTRIES = 20_000
 TYPES = (AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY, AccountType.INCOME, AccountType.EXPENSE)
-TARGET_RATIO = 0.3
+TARGET_RATIO = 0.5  # issue 17: post_many >= 0.5x the full-schema raw baseline at ~1M postings
+TARGET_OPEN_S = 1.0  # issue 17: opening 3,000 accounts in one transaction
 TARGET_READ_MS = 1.0
 
 
@@ -152,13 +153,9 @@ def require(condition: bool, failure: str) -> None:
 # --- 1 and 2. the ledger's bulk path, and the raw baseline, batch by batch ------------
 
 
-def open_accounts(engine: Engine, workload: Workload) -> float:
-    def run() -> None:
-        with engine.begin() as conn:
-            for spec in workload.specs():
-                open_in(conn, spec)
-
-    return timed(run)
+def open_all(engine: Engine, workload: Workload) -> float:
+    specs = workload.specs()
+    return timed(lambda: open_accounts(engine, specs))
 
 
 class RawCopy:
@@ -170,10 +167,14 @@ class RawCopy:
         self.source, self.target = raw_connect(source_path), raw_connect(target_path)
         tables = ("accounts", "account_balances", "journal_entries", "postings")
         self.sql = {table: insert_sql(self.source, table) for table in tables}
-        self.target.execute("BEGIN IMMEDIATE")  # the accounts are set-up, not timed
-        for table in ("accounts", "account_balances"):
-            self.target.executemany(self.sql[table], self.source.execute(f"SELECT * FROM {table}").fetchall())
+        rows = {table: self.source.execute(f"SELECT * FROM {table}").fetchall()
+                for table in ("accounts", "account_balances")}
+        start = time.perf_counter()  # the baseline of opening the accounts: their rows, in one transaction
+        self.target.execute("BEGIN IMMEDIATE")
+        for table, table_rows in rows.items():
+            self.target.executemany(self.sql[table], table_rows)
         self.target.execute("COMMIT")
+        self.opened = time.perf_counter() - start
 
     def insert(self, first_id: int, last_id: int) -> tuple[float, int]:
         """Copy entries first_id..last_id and their postings in one transaction: (seconds, postings)."""
@@ -358,6 +359,8 @@ def table(results: dict[str, Any]) -> str:
         ("postings/s", f"{ours['postings_per_s']:,.0f}", f"{raw['postings_per_s']:,.0f}", f"{ratio:.2f}"),
         ("entries/s", f"{ours['entries_per_s']:,.0f}", f"{raw['entries_per_s']:,.0f}", ""),
         ("seconds", f"{ours['seconds']:.1f}", f"{raw['seconds']:.1f}", ""),
+        (f"open {w['accounts']:,} accounts, seconds", f"{results['open_accounts_s']:.2f}",
+         f"{results['open_accounts_raw_s']:.2f}", "one transaction; raw: the same rows"),
         None,
         ("Reads (median)", "ours", "raw SQL", ""),
         RULE,
@@ -384,6 +387,7 @@ def table(results: dict[str, Any]) -> str:
     targets = results["targets"]
     lines.append(
         f"targets (for the ~1M-posting default): ratio >= {TARGET_RATIO} {'met' if targets['ratio'] else 'MISSED'}; "
+        f"{w['accounts']:,} accounts opened < {TARGET_OPEN_S:g} s {'met' if targets['open_accounts'] else 'MISSED'}; "
         f"one balance < {TARGET_READ_MS:g} ms {'met' if targets['balance_read'] else 'MISSED'}"
     )
     return "\n".join(lines)
@@ -415,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours_path, raw_path = workdir / "ledger.sqlite", workdir / "raw.sqlite"
         log(quiet, f"ledger: {ours_path}")
         engine = open_engine(f"sqlite:///{ours_path}", create=True)
-        opened = open_accounts(engine, workload)
+        opened = open_all(engine, workload)
         log(quiet, f"  opened {workload.accounts:,} accounts in {opened:.2f} s; raw baseline: {raw_path}")
         copy = RawCopy(ours_path, raw_path)
         posting, raw = post_all(engine, copy, workload, quiet)
@@ -431,6 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "postings_per_entry": "2-4",
             },
             "open_accounts_s": opened,
+            "open_accounts_raw_s": copy.opened,
             "posting": posting,
             "raw": raw,
             "ratio": posting["postings_per_s"] / raw["postings_per_s"],
@@ -439,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         results["targets"] = {
             "ratio": results["ratio"] >= TARGET_RATIO,
+            "open_accounts": opened < TARGET_OPEN_S,
             "balance_read": results["reads"]["balance"]["median_ms"] < TARGET_READ_MS,
         }
     if args.json:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, update
 
 from ledger import chart
 from ledger.errors import AccountClosed, AccountExists, InvalidInput, UnknownAccount
 from ledger.journal import AccountState, AccountType
-from ledger.models import account_balances, accounts
+from ledger.models import accounts
 from ledger.money import currency_of, format_amount
-from ledger.storage import reads
+from ledger.storage import posting, reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,48 +41,40 @@ def open_account(engine: Engine, spec: AccountSpec) -> AccountState:
         return open_in(conn, spec)
 
 
+def open_accounts(engine: Engine, specs: Sequence[AccountSpec]) -> list[AccountState]:
+    """Open many accounts in one transaction: all of them, or (if any code exists already) none."""
+    with engine.begin() as conn:
+        return open_all_in(conn, specs)
+
+
 def open_in(conn, spec: AccountSpec) -> AccountState:  # type: ignore[no-untyped-def]
     """Open an account inside a caller's transaction (use cases that open accounts as they go)."""
-    if conn.execute(select(accounts.c.id).where(accounts.c.code == spec.code)).first():
-        raise AccountExists(f"account {spec.code} already exists", account=spec.code)
-    account_id = conn.execute(insert(accounts).values(**_account_row(spec))).inserted_primary_key[0]
-    conn.execute(
-        insert(account_balances).values(
-            account_id=account_id, balance=0, pending_debits=0, pending_credits=0, version=0
-        )
-    )
-    return AccountState(spec.code, spec.type, spec.currency.upper(), spec.non_negative, True)
+    return open_all_in(conn, [spec])[0]
+
+
+def open_all_in(conn: Connection, specs: Sequence[AccountSpec]) -> list[AccountState]:
+    """Open accounts inside a caller's transaction, in bulk (one INSERT per table); refused, before anything is
+    written, if any code exists already or appears twice."""
+    codes = [spec.code for spec in specs]
+    taken = reads.account_ids(conn, codes)
+    if taken:
+        code = min(taken)
+        raise AccountExists(f"account {code} already exists", account=code)
+    twice = [code for code, n in Counter(codes).items() if n > 1]
+    if twice:
+        raise AccountExists(f"account {twice[0]} is opened twice in one go", account=twice[0])
+    if specs:
+        posting.insert_accounts(conn, [_account_row(spec) for spec in specs])
+    return [AccountState(spec.code, spec.type, spec.currency.upper(), spec.non_negative, True) for spec in specs]
 
 
 def ensure_in(conn, specs: list[AccountSpec]) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Open whichever of `specs` do not exist yet, in bulk; return code -> account id for all of them."""
-    ids = _ids(conn, [spec.code for spec in specs])
+    ids = reads.account_ids(conn, [spec.code for spec in specs])
     missing = list({spec.code: spec for spec in specs if spec.code not in ids}.values())
     if missing:
-        new = _insert_accounts(conn, [_account_row(spec) for spec in missing])
-        conn.execute(
-            insert(account_balances),
-            [{"account_id": i, "balance": 0, "pending_debits": 0, "pending_credits": 0, "version": 0}
-             for i in new.values()],
-        )
-        ids.update(new)
+        ids.update(posting.insert_accounts(conn, [_account_row(spec) for spec in missing]))
     return ids
-
-
-def _insert_accounts(conn, rows: list[dict[str, object]]) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Insert accounts; code -> new id, by INSERT ... RETURNING where the engine can (SQLite 3.35+, PostgreSQL)."""
-    if conn.dialect.insert_executemany_returning:
-        return {code: account_id for code, account_id in conn.execute(
-            insert(accounts).returning(accounts.c.code, accounts.c.id), rows)}
-    conn.execute(insert(accounts), rows)
-    return _ids(conn, [str(row["code"]) for row in rows])
-
-
-def _ids(conn, codes: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    out: dict[str, int] = {}
-    for part in reads.chunks(sorted(set(codes))):
-        out.update(conn.execute(select(accounts.c.code, accounts.c.id).where(accounts.c.code.in_(part))).all())
-    return out
 
 
 def _account_row(spec: AccountSpec) -> dict[str, object]:

@@ -2,8 +2,9 @@
 
 Every write goes through `_Writer`, which locks the ledger head (ordering the hash
 chain on every engine), loads the accounts an entry names, asks the pure rules in
-ledger.journal whether it may post, and writes entry, postings and balances with Core
-statements. Any refusal raises before commit, so nothing is half-written.
+ledger.journal whether it may post, and writes entry, postings and balances with the statements
+ledger/storage/posting.py builds once (one executemany per table per batch). Any refusal raises before
+commit, so nothing is half-written.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger.errors import AlreadyReversed, ConcurrentUpdate, HoldNotPending, IdempotencyConflict, NotReversible
@@ -32,8 +33,7 @@ from ledger.journal import (
     partial_lines,
     reversal_lines,
 )
-from ledger.models import account_balances, journal_entries, ledger_head, postings
-from ledger.storage import reads
+from ledger.storage import posting, reads
 from ledger.storage.identity import principal_of
 
 
@@ -207,10 +207,7 @@ class _Writer:
         self.conn = conn
         self.actor = actor
         self.principal = principal_of(conn, actor)
-        head = conn.execute(
-            select(ledger_head.c.last_entry_id, ledger_head.c.last_hash).where(ledger_head.c.id == 1).with_for_update()
-        ).one()
-        self.head_id, self.head_hash = head.last_entry_id, head.last_hash
+        self.head_id, self.head_hash = posting.lock_head(conn)
 
     def write(self, requests: Sequence[Request]) -> list[Posted]:
         """Post each request, or return what its key already posted (a conflict if other content)."""
@@ -260,8 +257,8 @@ class _Writer:
         hold_dates = reads.entry_dates(self.conn, [r.draft.completes for r in requests
                                                    if r.released and r.draft.completes is not None])
         recorded_at = datetime.now(UTC).replace(tzinfo=None)
-        entries: list[dict[str, object]] = []
-        posting_rows: list[dict[str, object]] = []
+        entries: list[tuple[object, ...]] = []
+        posting_rows: list[tuple[object, ...]] = []
         out: list[SealedEntry] = []
         for request, content_hash in zip(requests, content_hashes):
             if request.draft.phase is Phase.PENDING:
@@ -273,28 +270,15 @@ class _Writer:
             entry = self._seal(request, recorded_at)
             entries.append(_entry_row(entry, self.head_hash, content_hash))
             pending = request.draft.phase is Phase.PENDING
-            posting_rows.extend(
-                {
-                    "entry_id": entry.id,
-                    "account_id": loaded[line.account].id,
-                    "amount": line.amount,
-                    "effective_date": entry.effective_date,
-                    "pending": pending,
-                }
-                for line in entry.lines
-            )
+            posting_rows.extend((entry.id, loaded[line.account].id, line.amount, entry.effective_date, pending)
+                                for line in entry.lines)  # posting.POSTING_COLUMNS
             out.append(entry)
         try:
-            self.conn.execute(insert(journal_entries), entries)
-            if posting_rows:
-                self.conn.execute(insert(postings), posting_rows)
+            posting.insert_entries(self.conn, entries, posting_rows)
         except IntegrityError as exc:  # a unique key raced us; nothing is committed
             raise ConcurrentUpdate(f"another writer got there first: {exc.orig}") from exc
         self._write_balances(loaded, states)
-        self.conn.execute(
-            update(ledger_head).where(ledger_head.c.id == 1)
-            .values(last_entry_id=self.head_id, last_hash=self.head_hash)
-        )
+        posting.move_head(self.conn, self.head_id, self.head_hash)
         return out
 
     def _seal(self, request: Request, recorded_at: datetime) -> SealedEntry:
@@ -322,31 +306,19 @@ class _Writer:
     def _write_balances(
         self, loaded: dict[str, tuple[int, AccountState, int]], states: dict[str, AccountState]
     ) -> None:
-        rows = [
-            {
-                "b_id": account_id,
-                "b_version": version,
-                "balance": states[code].balance,
-                "pending_debits": states[code].pending_debits,
-                "pending_credits": states[code].pending_credits,
-            }
+        rows = [  # posting.BALANCE_COLUMNS
+            (account_id, version, states[code].balance, states[code].pending_debits, states[code].pending_credits)
             for code, (account_id, before, version) in loaded.items()
             if states[code] != before
         ]
         if not rows:
             return
-        statement = (
-            update(account_balances)
-            .where(account_balances.c.account_id == bindparam("b_id"))
-            .where(account_balances.c.version == bindparam("b_version"))
-            .values(version=account_balances.c.version + 1)
-        )
-        result = self.conn.execute(statement, rows)
-        if result.rowcount != len(rows):
+        written = posting.write_balances(self.conn, rows)
+        if written != len(rows):
             raise ConcurrentUpdate(
                 "balances changed under this transaction; nothing was posted, try again",
                 expected=len(rows),
-                updated=result.rowcount,
+                updated=written,
             )
 
 
@@ -393,22 +365,9 @@ def _conflict(key: str, entry_id: int) -> IdempotencyConflict:
     )
 
 
-def _entry_row(entry: SealedEntry, entry_hash: str, content_hash: str) -> dict[str, object]:
-    return {
-        "id": entry.id,
-        "prev_hash": entry.prev_hash,
-        "hash": entry_hash,
-        "content_hash": content_hash,
-        "idempotency_key": entry.idempotency_key,
-        "effective_date": entry.effective_date,
-        "recorded_at": entry.recorded_at,
-        "kind": entry.kind,
-        "memo": entry.memo,
-        "actor": entry.actor,
-        "principal": entry.principal,
-        "phase": str(entry.phase),
-        "reverses_id": entry.reverses,
-        "completes_id": entry.completes,
-        "meta": dict(entry.meta),
-    }
+def _entry_row(entry: SealedEntry, entry_hash: str, content_hash: str) -> tuple[object, ...]:
+    """The entry's row, its values in posting.ENTRY_COLUMNS order."""
+    return (entry.id, entry.prev_hash, entry_hash, content_hash, entry.idempotency_key, entry.effective_date,
+            entry.recorded_at, entry.kind, entry.memo, entry.actor, entry.principal, str(entry.phase), entry.reverses,
+            entry.completes, dict(entry.meta))
 

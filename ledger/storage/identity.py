@@ -14,7 +14,9 @@ Code that runs the services for its users (the demo, tests) may open an engine w
 
 from __future__ import annotations
 
+import functools
 import getpass
+import os
 
 from sqlalchemy import Connection, Engine, text
 
@@ -23,6 +25,16 @@ ACTING_FOR_USERS = "ipb_acting_for_users"  # execution option
 
 def os_login() -> str:
     """The OS login running this process: the principal on SQLite."""
+    return _login(tuple(os.environ.get(name) for name in _LOGIN_VARIABLES))
+
+
+_LOGIN_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")  # what getpass.getuser reads before the password file
+
+
+@functools.lru_cache(maxsize=16)
+def _login(_variables: tuple[str | None, ...]) -> str:
+    """getpass.getuser(), once per value of the variables it reads: without them it reads the password file,
+    which cost more than the rest of posting an entry."""
     return getpass.getuser()
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, Select, bindparam, case, exists, func, or_, select
 
 from ledger.calendar import Period
 from ledger.errors import UnknownEntry
@@ -26,6 +26,7 @@ from ledger.journal import (
     available_movement,
 )
 from ledger.models import account_balances, accounts, journal_entries, ledger_head, period_closures, postings
+from ledger.storage.driver import Query
 
 CHUNK = 500  # keeps IN (...) lists well inside every engine's bound-parameter limit
 
@@ -33,6 +34,36 @@ CHUNK = 500  # keeps IN (...) lists well inside every engine's bound-parameter l
 def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class _InQuery:
+    """A query with `column IN (values)`, built once and run a chunk of values at a time.
+
+    The posting path's reads name a few values each (an entry's accounts, a key), for which SQLAlchemy's
+    expanding parameter and per-execution work cost more than the query: up to FIXED values get a bind
+    parameter each, in a statement built once per length and run through the driver (ledger/storage/
+    driver.py); longer chunks use one expanding parameter. `params` names the base's other parameters.
+    """
+
+    FIXED = 16
+
+    def __init__(self, base: Select, column: ColumnElement, params: tuple[str, ...] = ()) -> None:
+        self.base, self.column, self.params = base, column, params
+        self.expanding = base.where(column.in_(bindparam("in_values", expanding=True)))
+        self.fixed: dict[int, Query] = {}
+
+    def rows(self, conn: Connection, values: Iterable, *params: object) -> Iterator[Any]:
+        for part in chunks(sorted(set(values))):
+            if len(part) > self.FIXED:
+                yield from conn.execute(self.expanding, {"in_values": list(part), **dict(zip(self.params, params))})
+                continue
+            query = self.fixed.get(len(part))
+            if query is None:
+                names = tuple(f"in_{i}" for i in range(len(part)))
+                query = Query(self.base.where(self.column.in_([bindparam(name) for name in names])),
+                              (*self.params, *names))
+                self.fixed[len(part)] = query
+            yield from query.rows(conn, (*params, *part))
 
 
 class AccountRow(NamedTuple):
@@ -46,12 +77,7 @@ class AccountRow(NamedTuple):
 
 def account_rows(conn: Connection, codes: Iterable[str]) -> dict[str, AccountRow]:
     """code -> its row, for the accounts that exist."""
-    out: dict[str, AccountRow] = {}
-    for part in chunks(sorted(set(codes))):
-        rows = conn.execute(_ACCOUNT_STATE.where(accounts.c.code.in_(part)))
-        for row in rows:
-            out[row.code] = AccountRow(row.id, _state(row), row.version)
-    return out
+    return {row.code: AccountRow(row.id, _state(row), row.version) for row in _ACCOUNTS_BY_CODES.rows(conn, codes)}
 
 
 def account_row(conn: Connection, code: str) -> AccountRow | None:
@@ -84,6 +110,15 @@ _ACCOUNT_STATE = select(
     account_balances.c.version,
 ).join(account_balances, account_balances.c.account_id == accounts.c.id)
 _ACCOUNT_BY_CODE = _ACCOUNT_STATE.where(accounts.c.code == bindparam("code"))
+# The reads of the posting path are built once, with bind parameters: SQLAlchemy then reuses each one's
+# compiled form instead of rebuilding the statement on every post.
+_ACCOUNTS_BY_CODES = _InQuery(_ACCOUNT_STATE, accounts.c.code)
+_ACCOUNT_IDS = _InQuery(select(accounts.c.code, accounts.c.id), accounts.c.code)
+
+
+def account_ids(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
+    """code -> account id, for the accounts that exist."""
+    return {row.code: row.id for row in _ACCOUNT_IDS.rows(conn, codes)}
 
 
 _TYPES = {str(t): t for t in AccountType}  # a dict lookup: Enum(value) is slow, and this runs per account read
@@ -113,6 +148,8 @@ _BY_DAY = (
     .where(_OPEN_OR_POSTED)
     .group_by(postings.c.account_id, postings.c.effective_date, postings.c.pending)
 )
+_LATER_BY_DAY = _InQuery(_BY_DAY.where(postings.c.effective_date > bindparam("after")), postings.c.account_id,
+                         ("after",))
 
 
 def later_movements(conn: Connection, rows: Mapping[str, AccountRow], after: date) -> dict[str, dict[date, int]]:
@@ -123,15 +160,13 @@ def later_movements(conn: Connection, rows: Mapping[str, AccountRow], after: dat
     """
     by_id = {row.id: (code, row.state.type) for code, row in rows.items()}
     out: dict[str, dict[date, int]] = {}
-    for part in chunks(sorted(by_id)):
-        query = _BY_DAY.where(postings.c.account_id.in_(part), postings.c.effective_date > after)
-        for r in conn.execute(query):
-            code, account_type = by_id[r.account_id]
-            debits, credits = int(r.debits), int(r.credits)
-            move = (available_movement(account_type, 0, debits, credits) if r.pending
-                    else available_movement(account_type, debits - credits, 0, 0))
-            days = out.setdefault(code, {})
-            days[r.effective_date] = days.get(r.effective_date, 0) + move
+    for r in _LATER_BY_DAY.rows(conn, by_id, after):
+        code, account_type = by_id[r.account_id]
+        debits, credits = int(r.debits), int(r.credits)
+        move = (available_movement(account_type, 0, debits, credits) if r.pending
+                else available_movement(account_type, debits - credits, 0, 0))
+        days = out.setdefault(code, {})
+        days[r.effective_date] = days.get(r.effective_date, 0) + move
     return out
 
 
@@ -168,14 +203,19 @@ class ChainHead:
         return f"{self.entry}:{self.hash}"
 
 
+_HEAD = select(ledger_head.c.last_entry_id, ledger_head.c.last_hash).where(ledger_head.c.id == 1)
+
+
 def chain_head(conn: Connection) -> ChainHead:
-    row = conn.execute(select(ledger_head.c.last_entry_id, ledger_head.c.last_hash)
-                       .where(ledger_head.c.id == 1)).first()
+    row = conn.execute(_HEAD).first()
     return ChainHead(int(row.last_entry_id), row.last_hash) if row else ChainHead(0, GENESIS_HASH)
 
 
+_CLOSED_RANGES = Query(select(period_closures.c.start_date, period_closures.c.end_date, period_closures.c.label), ())
+
+
 def closed_ranges(conn: Connection) -> list[ClosedRange]:
-    rows = conn.execute(select(period_closures.c.start_date, period_closures.c.end_date, period_closures.c.label))
+    rows = _CLOSED_RANGES.rows(conn)
     return [ClosedRange(r.start_date, r.end_date, r.label) for r in rows]
 
 
@@ -189,13 +229,13 @@ _ENTRY_LINES = (
     .join(accounts, accounts.c.id == postings.c.account_id)
     .order_by(postings.c.entry_id, postings.c.id)
 )
+_LINES_OF = _InQuery(_ENTRY_LINES, postings.c.entry_id)
 
 
 def entry_lines(conn: Connection, entry_ids: Sequence[int]) -> dict[int, list[Line]]:
     lines: dict[int, list[Line]] = {entry_id: [] for entry_id in entry_ids}
-    for part in chunks(list(entry_ids)):
-        for row in conn.execute(_ENTRY_LINES.where(postings.c.entry_id.in_(part))):
-            lines[row.entry_id].append(Line(row.code, row.amount, row.currency))
+    for row in _LINES_OF.rows(conn, entry_ids):
+        lines[row.entry_id].append(Line(row.code, row.amount, row.currency))
     return lines
 
 
@@ -218,8 +258,18 @@ def sealed(row, lines: Sequence[Line]) -> SealedEntry:  # type: ignore[no-untype
     )
 
 
+_ENTRY = select(journal_entries).where(journal_entries.c.id == bindparam("id"))
+_ENTRIES = _InQuery(select(journal_entries), journal_entries.c.id)
+_ENTRY_DATES = _InQuery(select(journal_entries.c.id, journal_entries.c.effective_date), journal_entries.c.id)
+_KEYED = select(journal_entries.c.idempotency_key, journal_entries.c.id, journal_entries.c.content_hash)
+_BY_KEY = _KEYED.where(journal_entries.c.idempotency_key == bindparam("key"))
+_BY_KEYS = _InQuery(_KEYED, journal_entries.c.idempotency_key)
+_RESOLUTION = select(journal_entries.c.id).where(journal_entries.c.completes_id == bindparam("id"))
+_REVERSAL = select(journal_entries.c.id).where(journal_entries.c.reverses_id == bindparam("id"))
+
+
 def load_entry(conn: Connection, entry_id: int) -> SealedEntry:
-    row = conn.execute(select(journal_entries).where(journal_entries.c.id == entry_id)).first()
+    row = conn.execute(_ENTRY, {"id": entry_id}).first()
     if row is None:
         raise UnknownEntry(f"no entry {entry_id}", entry=entry_id)
     return sealed(row, entry_lines(conn, [entry_id])[entry_id])
@@ -229,7 +279,7 @@ def load_entries(conn: Connection, entry_ids: Iterable[int]) -> dict[int, Sealed
     """id -> entry for the ids that exist, a chunk of ids per query."""
     out: dict[int, SealedEntry] = {}
     for part in chunks(sorted(set(entry_ids))):
-        rows = conn.execute(select(journal_entries).where(journal_entries.c.id.in_(part))).all()
+        rows = list(_ENTRIES.rows(conn, part))
         lines = entry_lines(conn, [row.id for row in rows])
         out.update((row.id, sealed(row, lines[row.id])) for row in rows)
     return out
@@ -237,42 +287,27 @@ def load_entries(conn: Connection, entry_ids: Iterable[int]) -> dict[int, Sealed
 
 def entry_dates(conn: Connection, entry_ids: Iterable[int]) -> dict[int, date]:
     """id -> effective date, for the ids that exist."""
-    out: dict[int, date] = {}
-    for part in chunks(sorted(set(entry_ids))):
-        rows = conn.execute(select(journal_entries.c.id, journal_entries.c.effective_date)
-                            .where(journal_entries.c.id.in_(part)))
-        out.update((row.id, row.effective_date) for row in rows)
-    return out
+    return {row.id: row.effective_date for row in _ENTRY_DATES.rows(conn, entry_ids)}
 
 
 def entry_by_key(conn: Connection, key: str) -> tuple[int, str] | None:
     """(entry id, content hash) of the entry posted under an idempotency key, if any."""
-    row = conn.execute(
-        select(journal_entries.c.id, journal_entries.c.content_hash).where(journal_entries.c.idempotency_key == key)
-    ).first()
+    row = conn.execute(_BY_KEY, {"key": key}).first()
     return (row.id, row.content_hash) if row else None
 
 
 def entries_by_keys(conn: Connection, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
     """key -> (entry id, content hash) for the idempotency keys that have posted, a chunk of keys per query."""
-    out: dict[str, tuple[int, str]] = {}
-    for part in chunks(sorted(set(keys))):
-        rows = conn.execute(
-            select(journal_entries.c.idempotency_key, journal_entries.c.id, journal_entries.c.content_hash).where(
-                journal_entries.c.idempotency_key.in_(part)
-            )
-        )
-        out.update((row.idempotency_key, (row.id, row.content_hash)) for row in rows)
-    return out
+    return {row.idempotency_key: (row.id, row.content_hash) for row in _BY_KEYS.rows(conn, keys)}
 
 
 def resolution_of(conn: Connection, hold_id: int) -> int | None:
     """Id of the entry that posted or voided a hold, if any."""
-    return conn.execute(select(journal_entries.c.id).where(journal_entries.c.completes_id == hold_id)).scalar()
+    return conn.execute(_RESOLUTION, {"id": hold_id}).scalar()
 
 
 def reversal_of(conn: Connection, entry_id: int) -> int | None:
-    return conn.execute(select(journal_entries.c.id).where(journal_entries.c.reverses_id == entry_id)).scalar()
+    return conn.execute(_REVERSAL, {"id": entry_id}).scalar()
 
 
 def reversing_entry(entry_id: ColumnElement[int]) -> ScalarSelect[int]:
