@@ -18,7 +18,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from ledger.journal import GENESIS_HASH, sha256_of
+from ledger.canonical import sha256_of
+from ledger.journal import GENESIS_HASH
 
 
 class Op(StrEnum):

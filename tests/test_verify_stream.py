@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from ledger.canonical import canonical_bytes, canonical_lines, line_frames
 from ledger.formats.checkpoints import generate_key, public_key, read_log
-from ledger.journal import AccountType, Draft, Line, Phase, SealedEntry, canonical_bytes, canonical_lines, line_frames
+from ledger.journal import AccountType, Draft, Line, Phase, SealedEntry
 from ledger.reports import verify as verifying
 from ledger.reports.verify import verify
 from ledger.services import journal

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, Row, Text, case, cast, exists, func, or_, select
 
-from ledger.journal import GENESIS_HASH, canonical_bytes, canonical_lines, line_frames
+from ledger.canonical import canonical_bytes, canonical_lines, line_frames
+from ledger.journal import GENESIS_HASH
 from ledger.models import account_balances, accounts, journal_entries, ledger_head, postings
 from ledger.reports.history import check_history
 from ledger.storage.engine import READ_ONLY
