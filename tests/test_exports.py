@@ -28,7 +28,7 @@ from ledger.journal import AccountType
 from ledger.money import decimal_text
 from ledger.reports.balances import trial_balance
 from ledger.reports.exports import account_names, export_data, to_beancount, to_hledger
-from tests.test_reports_ledger import build
+from tests import test_reports_ledger
 
 PERIODS = ["2025/26", "2026/27", "2025-05", "2026-04", "2024/25"]
 REQUIRED = os.environ.get("IPB_REQUIRE_TOOLS") == "1"
@@ -56,12 +56,7 @@ def bean_check() -> list[str]:
     return [script] if Path(script).exists() else [sys.executable, "-m", "beancount.scripts.check"]
 
 
-@pytest.fixture(scope="module")
-def books(databases):
-    engine = databases.engine()
-    build(engine)
-    yield engine
-    databases.drop(engine)
+books = test_reports_ledger.books  # the ledger of build(), made once for this module
 
 
 def ipb_balances(engine, period) -> dict[str, int]:  # type: ignore[no-untyped-def]

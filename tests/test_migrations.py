@@ -43,21 +43,25 @@ def upgrade(engine, to: str) -> None:
         command.upgrade(config, to)
 
 
+def a_person_with_invoices(engine, *invoices: tuple[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """Users, a council, P1 with a Care Act budget, a paying account and Acme's invoices (number, pence)."""
+    seed_users(engine)
+    parties.add_funder(engine, "council", "Council", FunderKind.COUNCIL)
+    parties.register_person(engine, "P1")
+    allocate(engine, [Allocation("P1", 2025, Stream.CARE_ACT, 100_000, "council", date(2025, 4, 7))], actor="tester")
+    payees.add_paying_account(engine, "council", "Council", "400000", "12345678", actor="tester")
+    payees.add_provider(engine, "acme", "Acme Care", "401122", "22223333", actor="tester")
+    for number, amount in invoices:
+        payees.add_invoice(engine, "acme", number, "P1", amount, invoice_date=date(2025, 4, 7),
+                           paying_account="council", actor="tester")
+
+
 def test_a_run_submitted_under_0009_settles_after_upgrading_to_0010(empty_url):
     engine = acting_for_users(make_engine(empty_url))
     try:
         upgrade(engine, "0009")
         assert revision(engine) == "0009" and not inspect(engine).has_table("run_settlements")
-        seed_users(engine)
-        parties.add_funder(engine, "council", "Council", FunderKind.COUNCIL)
-        parties.register_person(engine, "P1")
-        allocate(engine, [Allocation("P1", 2025, Stream.CARE_ACT, 100_000, "council", date(2025, 4, 7))],
-                 actor="tester")
-        payees.add_paying_account(engine, "council", "Council", "400000", "12345678", actor="tester")
-        payees.add_provider(engine, "acme", "Acme Care", "401122", "22223333", actor="tester")
-        for number, amount in (("A-1", 5_000), ("A-2", 7_000)):
-            payees.add_invoice(engine, "acme", number, "P1", amount, invoice_date=date(2025, 4, 7),
-                               paying_account="council", actor="tester")
+        a_person_with_invoices(engine, ("A-1", 5_000), ("A-2", 7_000))
         run = payment_runs.gather(engine, "council", date(2025, 5, 6), actor="tester").run
         payment_runs.approve(engine, run.id, actor="checker")
         payment_settlement.payment_file(engine, run.id, "csv", actor="tester")
@@ -79,16 +83,8 @@ def test_upgrading_to_0013_keeps_rows_triggers_and_indexes_and_admits_fnc(empty_
     engine = acting_for_users(make_engine(empty_url))
     try:
         upgrade(engine, "0012")
-        seed_users(engine)
-        parties.add_funder(engine, "council", "Council", FunderKind.COUNCIL)
+        a_person_with_invoices(engine, ("A-1", 5_000))
         parties.add_funder(engine, "icb", "ICB", FunderKind.ICB)
-        parties.register_person(engine, "P1")
-        allocate(engine, [Allocation("P1", 2025, Stream.CARE_ACT, 100_000, "council", date(2025, 4, 7))],
-                 actor="tester")
-        payees.add_paying_account(engine, "council", "Council", "400000", "12345678", actor="tester")
-        payees.add_provider(engine, "acme", "Acme Care", "401122", "22223333", actor="tester")
-        payees.add_invoice(engine, "acme", "A-1", "P1", 5_000, invoice_date=date(2025, 4, 7),
-                           paying_account="council", actor="tester")
         indexes = {t: sorted(i["name"] for i in inspect(engine).get_indexes(t))
                    for t in ("budget_components", "plan_lines", "payment_schedules", "invoices")}
         triggers = _triggers(engine)

@@ -20,6 +20,7 @@ from ledger.reports.reconcile import reconciliation_report
 from ledger.reports.statements import person_statement, pool_statement
 from ledger.reports.verify import verify_at
 from ledger.services.budgets import spend
+from tests import test_reports_ledger
 from tests.ledger_state import disable_append_only
 from tests.test_reports_ledger import FY, build
 
@@ -27,12 +28,7 @@ PERIODS = ["2025/26", "2026/27", "2025-04", "2025-05", "2026-03", "2024/25"]
 COLUMN_OF_KIND = {"allocation": "allocations", "spend": "spend", "payment": "payments", "recovery": "recoveries"}
 
 
-@pytest.fixture(scope="module")
-def books(databases):
-    engine = databases.engine()
-    build(engine)
-    yield engine
-    databases.drop(engine)
+books = test_reports_ledger.books  # the ledger of build(), made once for this module
 
 
 def sql_sums(engine, code: str, start: date, end: date) -> tuple[int, dict[str, int], int]:  # type: ignore[no-untyped-def]

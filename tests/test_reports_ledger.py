@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import Engine
 
 from ledger import chart
@@ -82,3 +83,12 @@ def build(engine: Engine) -> dict[str, int]:
              actor=ACTOR)
     ids["last"] = spend(engine, "P1", FY + 1, 123_45, on=date(2026, 4, 30), actor=ACTOR).posted[0].entry.id
     return ids
+
+
+@pytest.fixture(scope="module")
+def books(databases):  # type: ignore[no-untyped-def]
+    """The ledger `build` makes, once for a module of tests that only read it."""
+    engine = databases.engine()
+    build(engine)
+    yield engine
+    databases.drop(engine)

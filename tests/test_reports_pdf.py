@@ -20,7 +20,7 @@ from ledger.reports.pdf import EVERY, to_pdf
 from ledger.reports.render import Chart, Document, Stamp, Table, document, header_text, produced_text
 from ledger.reports.statements import person_statement, pool_statement
 from ledger.storage.reads import ChainHead
-from tests import support
+from tests import support, test_reports_ledger
 from tests.test_reports_ledger import build
 
 YEAR = parse_period("2025/26")
@@ -28,12 +28,7 @@ HEAD = ChainHead(4321, "9f" * 32)
 STAMP = Stamp("Northshire Council", "Zoë Łukasiewicz", datetime(2026, 3, 31, 17, 5, tzinfo=UTC))
 
 
-@pytest.fixture(scope="module")
-def books(databases):  # type: ignore[no-untyped-def]
-    engine = databases.engine()
-    build(engine)
-    yield engine
-    databases.drop(engine)
+books = test_reports_ledger.books  # the ledger of build(), made once for this module
 
 
 def text_of(pdf: bytes) -> str:

@@ -22,7 +22,7 @@ from ledger.rules.plans import Frequency, LineSpec, Unit
 from ledger.services import parties, payees, payment_runs, payment_settlement, plan_spend, plans, surplus
 from ledger.services.budgets import Allocation, allocate, recover
 from ledger.services.pools import contribute, create_pool
-from tests.test_reports_ledger import build
+from tests import test_reports_ledger
 
 FY, D0, YEAR = 2025, date(2025, 4, 7), parse_period("2025/26")
 ACTOR = "tester"
@@ -180,12 +180,7 @@ def test_the_pool_document_names_the_agreement_and_asks_each_partner_to_sign(wor
     assert p.balanced and doc.ok
 
 
-@pytest.fixture(scope="module")
-def books(databases):  # type: ignore[no-untyped-def]
-    engine = databases.engine()
-    build(engine)
-    yield engine
-    databases.drop(engine)
+books = test_reports_ledger.books  # the ledger of build(), made once for this module
 
 
 @pytest.mark.parametrize("label", ["2025/26", "2026/27", "2025-05", "2026-03"])
