@@ -123,6 +123,22 @@ def test_the_burn_down_ends_at_the_years_spend(world) -> None:
     assert b.planned[0] == 85_714 and b.planned[1] == 174_286  # 200.00 a week for 30 days (85,714.28...), 61 days
 
 
+def test_the_pool_shows_what_its_budgets_spent_month_by_month(world) -> None:
+    """The pool funded all of P1's nhs-phb stream (1,000.00 less 100.00 recovered) and 500.00 of the 3,500.00
+    allocated to its care-act stream; everything was spent in May: the invoice (nhs-phb), the plan spend and
+    the two direct payments (care-act)."""
+    m = pool_statement(world, "bcf").months
+    assert m is not None
+    care_act = 150_00 + 2 * DP
+    pooled = 123_45 + care_act * 500_00 // 3_500_00
+    assert m.spent == (0, pooled) + (0,) * 10 and pooled == 236_30
+    by = {x.partner: x for x in m.partners}
+    # shared on contributions to date: 75:25 in May; from July, when the council paid in again, 60:40
+    assert by["icb"].spent[1] + by["council"].spent[1] == pooled and by["icb"].spent[1] in (17_722, 17_723)
+    assert (sum(by["icb"].spent), sum(by["council"].spent)) == (pooled * 3 // 5, pooled * 2 // 5)
+    assert all(x.spent[i] == 0 for x in m.partners for i in range(12) if i not in (1, 3))
+
+
 def test_the_pool_names_both_partners_and_shares_its_spend(world) -> None:
     p = pool_statement(world, "bcf")
     assert p.partner_names == {"icb": "NHS Riverside ICB", "council": "Riverside Council"}

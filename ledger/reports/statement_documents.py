@@ -181,11 +181,11 @@ def _pool_months(p: PoolStatement) -> Table:
     m = p.months
     assert m is not None
     columns = ("month", *(f"{x.partner} contributions" for x in m.partners),
-               *(f"{x.partner} share of spend" for x in m.partners), "net allocated")
+               *(f"{x.partner} share of spend" for x in m.partners), "net allocated", "spent from pooled budgets")
     rows = tuple((label, *(x.contributions[i] for x in m.partners), *(x.spend[i] for x in m.partners),
-                  m.net_allocated[i]) for i, label in enumerate(m.months))
+                  m.net_allocated[i], m.spent[i]) for i, label in enumerate(m.months))
     footer = ("total", *(sum(x.contributions) for x in m.partners), *(sum(x.spend) for x in m.partners),
-              sum(m.net_allocated))
+              sum(m.net_allocated), sum(m.spent))
     return Table(f"Month by month, {_year(m.fy)}", columns, frozenset(columns[1:]), rows, footer)
 
 
@@ -196,8 +196,8 @@ def _pool_charts(p: PoolStatement) -> tuple[Chart, ...]:
     name = p.partner_names.get
     return (charts.bar_chart(f"Contributions by partner, month by month, {_year(m.fy)}", m.months,
                              [(name(x.partner, x.partner), x.contributions) for x in m.partners]),
-            charts.bar_chart(f"Spend by partner (share of net allocations), month by month, {_year(m.fy)}",
-                             m.months, [(name(x.partner, x.partner), x.spend) for x in m.partners]))
+            charts.bar_chart(f"Spent from pooled budgets, by partner, month by month, {_year(m.fy)}",
+                             m.months, [(name(x.partner, x.partner), x.spent) for x in m.partners], stacked=True))
 
 
 def _pool_notes(p: PoolStatement) -> tuple[str, ...]:
@@ -210,7 +210,10 @@ def _pool_notes(p: PoolStatement) -> tuple[str, ...]:
             "has paid in.",
             "Spend is what the pool allocated to personal budgets, by funding stream, less what budgets returned "
             "to it. A partner's share of spend is its part of the net allocated under the risk-share rule, on its "
-            "contributions to date; its months add up to its share of net allocations.")
+            "contributions to date; its months add up to its share of net allocations.",
+            "Spent from pooled budgets: what the budgets the pool funded spent each month (net of returned "
+            "payments), in the proportion of each budget stream the pool funded over the year; shared between "
+            "the partners by the same rule.")
 
 
 render.register(PersonStatement, person_document)
