@@ -11,7 +11,7 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -151,28 +151,53 @@ def as_os_login(name: str) -> Iterator[None]:
         identity.os_login = real
 
 
-def ipb_runner(url: str, default_user: str = "tester") -> Callable[..., Result]:
-    """`run(*args, code=0, user=...)`: invoke `ipb --db URL --as USER ARGS` and check its exit code.
+def invoke(args: Iterable[object], *, login: str, code: int | None = 0) -> Result:
+    """`ipb ARGS` exactly as given, in this process, as if OS login `login` ran it; with `code`, its exit code
+    checked (and an exception other than an exit raised).
 
     Each invocation opens an engine; it is closed after, so the next one starts clean. On SQLite the
-    principal is the OS login, so each invocation runs as if USER had logged in to the machine (a test
-    seam in this process only: nothing a user can set).
+    principal is the OS login (a test seam in this process only: nothing a user can set).
     """
     from typer.testing import CliRunner
 
     from ledger.cli import common
     from ledger.cli.app import app
 
-    runner = CliRunner()
+    with as_os_login(login):
+        result = CliRunner().invoke(app, [str(a) for a in args])
+    if common.settings._engine is not None:
+        common.settings._engine.dispose()
+    if code is None:
+        return result
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    return result
+
+
+def ipb_runner(url: str, default_user: str = "tester") -> Callable[..., Result]:
+    """`run(*args, code=0, user=...)`: invoke `ipb --db URL --as USER ARGS` as OS login USER and check its exit
+    code."""
 
     def run(*args: object, code: int = 0, user: str = default_user) -> Result:
-        with as_os_login(user):
-            result = runner.invoke(app, ["--db", url, "--as", user, *map(str, args)])
-        if common.settings._engine is not None:
-            common.settings._engine.dispose()
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
+        return invoke(["--db", url, "--as", user, *args], login=user, code=code)
 
     return run
+
+
+def council_paying_p1(ipb: Callable[..., Result], *schedule: str, with_schedule: bool = True) -> None:
+    """Through the CLI: a council funding 5,000.00 of P1's care-act stream, its paying account, Acme Care's
+    invoice A-1 of 250.00 dated 7 April and, unless `with_schedule` is false, P1's 100.00-a-week direct
+    payment schedule from 7 April, with `schedule`'s extra options (e.g. a contribution)."""
+    ipb("funder", "add", "council", "--kind", "council")
+    ipb("person", "add", "P1")
+    ipb("budget", "allocate", "P1", "--fy", "2025/26", "--stream", "care-act", "--amount", "5000.00",
+        "--from", "council", "--date", "2025-04-01")
+    ipb("paying-account", "add", "council", "--sort-code", "20-00-00", "--account-number", "12345678",
+        "--name", "Council payments", "--sun", "123456")
+    ipb("provider", "add", "acme", "--name", "Acme Care", "--sort-code", "40-11-22", "--account-number", "87654321")
+    if with_schedule:
+        ipb("schedule", "add", "P1", "--weekly", "100.00", "--first-due", "2025-04-07", "--from", "council",
+            "--payee-name", "P One", "--sort-code", "300000", "--account-number", "11112222", *schedule)
+    ipb("invoice", "add", "acme", "A-1", "--person", "P1", "--amount", "250.00", "--from", "council",
+        "--date", "2025-04-07")

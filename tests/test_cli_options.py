@@ -14,14 +14,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from ledger.cli import common
-from ledger.cli.app import app
 from ledger.formats import bank_holidays
 from tests import support
 
-runner = CliRunner()
 ALLOCATE = ("--fy", "2025/26", "--stream", "care-act", "--from", "council", "--date", "2025-04-01")
 
 
@@ -38,14 +35,7 @@ def no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def ipb(*args: object, code: int = 0, user: str = "tester"):  # type: ignore[no-untyped-def]
     """`ipb ARGS` exactly as given (no --db or --as added), as OS login `user`; checks the exit code."""
-    with support.as_os_login(user):
-        result = runner.invoke(app, [str(a) for a in args])
-    if common.settings._engine is not None:
-        common.settings._engine.dispose()
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    return result
+    return support.invoke(args, login=user, code=code)
 
 
 def one_line(result) -> str:  # type: ignore[no-untyped-def]

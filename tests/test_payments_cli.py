@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests import support
+
 
 def js(result):
     return json.loads(result.stdout)
@@ -13,18 +15,7 @@ def js(result):
 
 @pytest.fixture
 def setup(ipb):
-    ipb("funder", "add", "council", "--kind", "council")
-    ipb("person", "add", "P1")
-    ipb("budget", "allocate", "P1", "--fy", "2025/26", "--stream", "care-act", "--amount", "5000.00",
-        "--from", "council", "--date", "2025-04-01")
-    ipb("paying-account", "add", "council", "--sort-code", "20-00-00", "--account-number", "12345678",
-        "--name", "Council payments", "--sun", "123456")
-    ipb("provider", "add", "acme", "--name", "Acme Care", "--sort-code", "40-11-22", "--account-number", "87654321")
-    ipb("schedule", "add", "P1", "--weekly", "100.00", "--first-due", "2025-04-07", "--from", "council",
-        "--payee-name", "P One", "--sort-code", "300000", "--account-number", "11112222",
-        "--contribution", "20.00", "--net")
-    ipb("invoice", "add", "acme", "A-1", "--person", "P1", "--amount", "250.00", "--from", "council",
-        "--date", "2025-04-07")
+    support.council_paying_p1(ipb, "--contribution", "20.00", "--net")
     return ipb
 
 

@@ -32,6 +32,7 @@ from ledger.storage import reads
 from ledger.storage.engine import make_engine
 from ledger.storage.identity import acting_for_users
 from ledger.storage.schema import HEAD, alembic_config, revision
+from tests import support
 from tests.ledger_state import snapshot
 from tests.support import seed_users
 from tests.test_migrations import empty_url  # noqa: F401  (a fixture: an empty database on the engine under test)
@@ -52,17 +53,7 @@ def js(result):
 @pytest.fixture
 def setup(ipb):
     """P1 with 5,000.00 of care-act; a DP schedule and an invoice due from the council's account."""
-    ipb("funder", "add", "council", "--kind", "council")
-    ipb("person", "add", "P1")
-    ipb("budget", "allocate", "P1", "--fy", "2025/26", "--stream", "care-act", "--amount", "5000.00",
-        "--from", "council", "--date", "2025-04-01")
-    ipb("paying-account", "add", "council", "--sort-code", "20-00-00", "--account-number", "12345678",
-        "--name", "Council payments", "--sun", "123456")
-    ipb("provider", "add", "acme", "--name", "Acme Care", "--sort-code", "40-11-22", "--account-number", "87654321")
-    ipb("schedule", "add", "P1", "--weekly", "100.00", "--first-due", "2025-04-07", "--from", "council",
-        "--payee-name", "P One", "--sort-code", "300000", "--account-number", "11112222")
-    ipb("invoice", "add", "acme", "A-1", "--person", "P1", "--amount", "250.00", "--from", "council",
-        "--date", "2025-04-07")
+    support.council_paying_p1(ipb)
     return ipb
 
 

@@ -9,9 +9,9 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
-from ledger.cli import common
 from ledger.cli.app import app
-from tests.support import as_os_login, target_url
+from tests import support
+from tests.support import target_url
 
 
 def js(result):  # type: ignore[no-untyped-def]
@@ -20,24 +20,12 @@ def js(result):  # type: ignore[no-untyped-def]
 
 def same_person(db_url: str, *args: object):  # type: ignore[no-untyped-def]
     """`ipb ARGS` run by one OS login (one person at one machine), whatever `--as` it passes."""
-    with as_os_login("jo"):
-        result = CliRunner().invoke(app, ["--db", db_url, *map(str, args)])
-    if common.settings._engine is not None:
-        common.settings._engine.dispose()
-    return result
+    return support.invoke(["--db", db_url, *args], login="jo", code=None)
 
 
 @pytest.fixture
 def gathered(ipb):  # type: ignore[no-untyped-def]
-    ipb("funder", "add", "council", "--kind", "council")
-    ipb("person", "add", "P1")
-    ipb("budget", "allocate", "P1", "--fy", "2025/26", "--stream", "care-act", "--amount", "5000.00",
-        "--from", "council", "--date", "2025-04-01")
-    ipb("paying-account", "add", "council", "--sort-code", "20-00-00", "--account-number", "12345678",
-        "--name", "Council payments", "--sun", "123456")
-    ipb("provider", "add", "acme", "--name", "Acme Care", "--sort-code", "40-11-22", "--account-number", "87654321")
-    ipb("invoice", "add", "acme", "A-1", "--person", "P1", "--amount", "250.00", "--from", "council",
-        "--date", "2025-04-07")
+    support.council_paying_p1(ipb, with_schedule=False)
     return ipb
 
 
