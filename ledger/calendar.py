@@ -65,6 +65,19 @@ def parse_day(text: str) -> date:
         raise InvalidInput(f"date {text!r} is not a date like 2025-04-01") from None
 
 
+MONTHS = ("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar")  # of a financial year
+
+
+def month_starts(fy: int) -> list[date]:
+    """The first day of each month of financial year `fy`, April to March."""
+    return [date(fy + (i >= 9), (3 + i) % 12 + 1, 1) for i in range(12)]
+
+
+def month_index(fy: int, day: date) -> int:
+    """0 for April of financial year `fy` ... 11 for March."""
+    return (day.year - fy) * 12 + day.month - 4
+
+
 def financial_year_of(day: date) -> Period:
     return financial_year(day.year if day.month >= 4 else day.year - 1)
 

@@ -16,28 +16,17 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, func, select
 
 from ledger import chart
-from ledger.calendar import Period, financial_year
+from ledger.calendar import MONTHS, Period, financial_year, month_index, month_starts
 from ledger.chart import EntryKind
-from ledger.models import funders, journal_entries, pools, postings
+from ledger.models import journal_entries, pools, postings
 from ledger.models.payments import payments, providers
 from ledger.reports.arrears import age
 from ledger.reports.plans import plan_view_in
 from ledger.rules.plans import plan_span, planned_cost
 from ledger.storage.contributions import contribution_dues, contributions_paid
+from ledger.storage.lookup import funder_names
 from ledger.storage.plans import newest_plan, plan_history_in
 from ledger.storage.reads import chunks
-
-MONTHS = ("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar")
-
-
-def month_starts(fy: int) -> list[date]:
-    """The first day of each month of financial year `fy`, April to March."""
-    return [date(fy + (i >= 9), (3 + i) % 12 + 1, 1) for i in range(12)]
-
-
-def month_index(fy: int, day: date) -> int:
-    """0 for April of year `fy` ... 11 for March."""
-    return (day.year - fy) * 12 + day.month - 4
 
 
 def cumulative(opening: int, monthly: Sequence[int]) -> tuple[int, ...]:
@@ -114,10 +103,8 @@ def _payees(conn: Connection, metas: Sequence[dict]) -> dict[str, tuple[str, str
     names: dict[str, tuple[str, str]] = {}
     sources = {str(m["source"]) for m in metas if "source" in m}
     pool_codes = [s for s in sources if chart.source_pool(s)]
-    funder_codes = sorted(sources - set(pool_codes))
-    for part in chunks(funder_codes):
-        names.update((f"funder:{code}", (name, "")) for code, name in
-                     conn.execute(select(funders.c.code, funders.c.name).where(funders.c.code.in_(part))))
+    funder_codes = sources - set(pool_codes)
+    names.update((f"funder:{code}", (name, "")) for code, name in funder_names(conn, funder_codes).items())
     for part in chunks([chart.source_pool(s) for s in pool_codes]):
         names.update((chart.pool_source(code), (name, "")) for code, name in
                      conn.execute(select(pools.c.code, pools.c.name).where(pools.c.code.in_(part))))

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ledger import chart
-from ledger.calendar import financial_year
+from ledger.calendar import MONTHS, financial_year, month_index
 from ledger.chart import EntryKind
 from ledger.domain import Stream
-from ledger.models import accounts, funders, journal_entries, postings
+from ledger.models import accounts, journal_entries, postings
 from ledger.reports import sums
-from ledger.reports.person_detail import MONTHS, cumulative, month_index
+from ledger.reports.person_detail import cumulative
 from ledger.rules.risk_share import share
 from ledger.storage.lookup import PoolInfo
 
@@ -57,10 +57,6 @@ class PoolMonths:
     partners: tuple[PartnerMonths, ...]
     net_allocated: tuple[int, ...]  # allocations out less recoveries in, each month
     spent: tuple[int, ...] = ()  # the pool's part of what the budgets it funded spent, each month
-
-
-def funder_names(conn: Connection, codes: Sequence[str]) -> dict[str, str]:
-    return dict(conn.execute(select(funders.c.code, funders.c.name).where(funders.c.code.in_(list(codes)))).all())
 
 
 def stream_spend(conn: Connection, unallocated_id: int, start: date, end: date) -> tuple[StreamSpend, ...]:

@@ -36,7 +36,7 @@ from ledger.reports.pool_detail import PoolMonths, StreamSpend
 from ledger.rules.risk_share import share
 from ledger.storage import lookup, reads
 from ledger.storage.engine import reading
-from ledger.storage.lookup import pool_in
+from ledger.storage.lookup import funder_names, pool_in
 from ledger.storage.reads import ChainHead, chain_head
 
 # --- person statement ---------------------------------------------------------------
@@ -266,7 +266,7 @@ def pool_statement(engine: Engine, pool: str, period: Period | None = None) -> P
         moves = sums.movements(conn, period, ids)
         unallocated_id = states[chart.pool_unallocated(pool)].id
         before = _net_allocated_before(conn, unallocated_id, period.start)
-        names = pool_detail.funder_names(conn, [*info.partners, info.host])
+        names = funder_names(conn, [*info.partners, info.host])
         streams = pool_detail.stream_spend(conn, unallocated_id, period.start, period.end)
         months = pool_detail.pool_months(conn, info, {c: states[c].id for c in codes}, period.end)
 

@@ -69,6 +69,14 @@ def funder_row(row) -> FunderRow:  # type: ignore[no-untyped-def]
     return FunderRow(row.id, row.code, row.name, FunderKind(row.kind), chart.funding(row.code))
 
 
+def funder_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    """code -> name for the funders among `codes` that exist, a chunk of codes per query."""
+    names: dict[str, str] = {}
+    for part in chunks(sorted(set(codes))):
+        names.update(conn.execute(select(funders.c.code, funders.c.name).where(funders.c.code.in_(part))).all())
+    return names
+
+
 def funder_in(conn: Connection, funder: str) -> FunderRow:
     row = conn.execute(select(funders).where(funders.c.code == funder)).first()
     if row is None:
