@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, refusals, requires, settings
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
+from ledger.errors import InvalidInput
 from ledger.roles import GRANTS, Permission, Role
 from ledger.services import database_roles, users
 
@@ -121,3 +123,28 @@ def read_only_role(role: Annotated[str, typer.Argument(help="An existing Postgre
     say(f"database role {role} may now read the ledger and nothing else:")
     for statement in statements:
         say(f"  {statement}")
+
+
+@app.command("password")
+@refusals
+def password(name: Annotated[str, typer.Argument(help="The user's login name")],
+             stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from the first line of standard "
+                                                       "input (for scripts), not a prompt")] = False,
+             as_json: JsonFlag = False) -> None:
+    """Set a user's password for signing in to the web (`ipb serve`). An admin's duty, recorded in the history.
+
+    Asks twice, without echoing; at least 12 characters. Setting it ends the user's open web sessions and
+    clears a lock-out.
+
+    Example: ipb --as ada user password bea
+    """
+    from ledger.services.sign_in import set_password
+
+    if stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    else:
+        secret = typer.prompt(f"New password for {name}", hide_input=True)
+        if typer.prompt("Again", hide_input=True) != secret:
+            raise InvalidInput("the two passwords differ: nothing was set")
+    set_password(settings.engine, name, secret, actor=settings.who)
+    emit_json({"user": name, "password_set": True}) if as_json else say(f"set {name}'s password for the web")

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ledger.models.core import account_balances, accounts, journal_entries, ledger_head, period_closures, postings
     from ledger.models.parties import budget_components, budgets, funders, people, person_names, pool_partners, pools
 
-MODULES = ("core", "parties", "access", "bank", "payments", "plans", "trust", "assessments")
+MODULES = ("core", "parties", "access", "bank", "payments", "plans", "trust", "assessments", "web_access")
 # the names `from ledger.models import ...` offers; the other tables are imported from their own module.
 # No module may share a name offered here: importing ledger.models.X sets this package's attribute X to
 # the module, which would then hide the table X (hence access.py, not users.py, holds `users`).

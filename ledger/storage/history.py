@@ -28,6 +28,7 @@ class Tracked:
 TRACKED: dict[str, Tracked] = {t.table: t for t in (
     Tracked("users", ("id",), ("name", "role", "active")),
     Tracked("broker_assignments", ("user_id", "person_id"), ("user_id", "person_id")),
+    Tracked("user_passwords", ("user_id",), ("set_at", "set_by")),  # who set a password when, never the hash
     Tracked("paying_accounts", ("id",), ("code", "name", "sort_code", "account_number", "service_user_number",
                                          "account_id")),
     Tracked("providers", ("id",), ("code", "name", "sort_code", "account_number", "account_name", "active")),

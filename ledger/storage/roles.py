@@ -10,6 +10,14 @@ duties, and row-level security limits a broker to the people assigned to them:
   ipb_officer  reads everything; inserts and updates what its work needs; never updates or deletes
                the journal, the history, checkpoints or users, and deletes nothing
   ipb_broker   reads and writes only rows of the people assigned to it, and writes only spend
+  ipb_web      the web server's own rights (`ipb serve`): reads users and their password hashes, records
+               sign-ins and keeps sessions, and nothing of the ledger. NOINHERIT and a member of every
+               user's login role, so a server login in it may SET ROLE to the signed-in user for each
+               request (ledger/storage/acting_role.py) without holding any user's rights itself. The DBA
+               makes that login: CREATE ROLE ipb_server LOGIN PASSWORD '...'; GRANT ipb_web TO ipb_server.
+
+Password hashes are read by ipb_web alone; auditors and the other staff see who set a password when, the
+lock-out state, every sign-in attempt, and sessions without their CSRF tokens.
 
 Pure: statements to run, built from the database's and schema's names (ledger/services/database_roles.py
 runs them for `ipb db setup-roles`, or prints them for a DBA to read first).
@@ -30,6 +38,12 @@ HISTORY_TABLES = ("journal_entries", "postings", "history", "checkpoints", "peri
                   "budget_modes", "spend_records", "plan_commitments", "assessments")
 ADMIN_ONLY = ("users", "broker_assignments")
 NOBODY_WRITES = ("ledger_settings", "alembic_version")
+
+WEB = "ipb_web"
+# the web's tables: staff read them (only these columns of passwords and sessions), ipb_web writes them
+PASSWORD_COLUMNS_SHOWN = "user_id, set_at, set_by, failures, failed_since, locked_until"
+SESSION_COLUMNS_SHOWN = "user_id, created_at, last_seen_at, expires_at, ended_at"
+WEB_TABLES = ("user_passwords", "sign_ins", "web_sessions")
 
 BROKER_READS = ("people", "person_names", "budgets", "budget_components", "accounts", "account_balances",
                 "journal_entries", "postings", "ledger_head", "history_head", "funders", "care_plans", "plan_lines",
@@ -81,7 +95,7 @@ def _create_role(name: str, attributes: str) -> str:
 
 
 def group_roles() -> list[str]:
-    return [_create_role(group, "NOLOGIN") for group in GROUPS.values()]
+    return [_create_role(group, "NOLOGIN") for group in GROUPS.values()] + [_create_role(WEB, "NOLOGIN NOINHERIT")]
 
 
 def grants(database: str, schema: str) -> list[str]:
@@ -101,7 +115,23 @@ def grants(database: str, schema: str) -> list[str]:
            f"GRANT SELECT ON {', '.join(BROKER_READS)} TO {GROUPS[Role.BROKER]}",
            f"GRANT INSERT ON {', '.join(BROKER_INSERTS)} TO {GROUPS[Role.BROKER]}",
            f"GRANT UPDATE ON {', '.join(BROKER_UPDATES)} TO {GROUPS[Role.BROKER]}"]
-    return out
+    return out + web_grants(database, schema)
+
+
+def web_grants(database: str, schema: str) -> list[str]:
+    """Sign-in tables: hashes and CSRF tokens hidden from staff; written by ipb_web, and by an admin setting a
+    password (which also ends the user's sessions)."""
+    s, admin = f'"{schema}"', GROUPS[Role.ADMIN]
+    return [f"REVOKE ALL ON {', '.join(WEB_TABLES)} FROM {EVERYONE}",
+            f"GRANT SELECT ON sign_ins TO {STAFF}",
+            f"GRANT SELECT ({PASSWORD_COLUMNS_SHOWN}) ON user_passwords TO {STAFF}",
+            f"GRANT SELECT ({SESSION_COLUMNS_SHOWN}) ON web_sessions TO {STAFF}",
+            f"GRANT INSERT, UPDATE ON user_passwords TO {admin}", f"GRANT UPDATE (ended_at) ON web_sessions TO {admin}",
+            f'GRANT CONNECT ON DATABASE "{database}" TO {WEB}', f"GRANT USAGE ON SCHEMA {s} TO {WEB}",
+            f"GRANT SELECT ON users, {', '.join(WEB_TABLES)} TO {WEB}",
+            f"GRANT UPDATE (hash, failures, failed_since, locked_until) ON user_passwords TO {WEB}",
+            f"GRANT INSERT ON sign_ins TO {WEB}", f"GRANT INSERT, UPDATE ON web_sessions TO {WEB}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {WEB}"]
 
 
 def row_security() -> list[str]:
@@ -147,6 +177,7 @@ def login_mapping(schema: str) -> list[str]:
         "IF grp IS DISTINCT FROM wanted AND pg_has_role(who, grp, 'USAGE') THEN "
         "EXECUTE format('REVOKE %I FROM %I', grp, who); END IF; END LOOP; "
         "IF wanted IS NOT NULL THEN EXECUTE format('GRANT %I TO %I', wanted, who); END IF; "
+        f"IF NOT pg_has_role('{WEB}', who, 'MEMBER') THEN EXECUTE format('GRANT %I TO {WEB}', who); END IF; "
         "RETURN true; END $$",
         "REVOKE ALL ON FUNCTION ipb_map_login(text) FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION ipb_map_login(text) TO {GROUPS[Role.ADMIN]}",

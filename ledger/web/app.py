@@ -1,0 +1,148 @@
+"""The web app: how a request becomes a signed-in user's call, and the sign-in and sign-out pages.
+
+`make_app` builds a Starlette app over one engine. A page for a signed-in user runs its service and report
+calls in a worker thread with `call`, which on PostgreSQL (once `ipb db setup-roles` has run) makes each
+connection act as the user's own login role (ledger/storage/acting_role.py), so the server's GRANTs and
+row-level security hold for the web as they do in psql.
+
+On SQLite the principal stays the OS login running the server, as for the CLI: the file is one trust domain
+(ledger/storage/identity.py) and the password table lives in that same file, so signing in proves who the
+actor is to ipb, but adds no trust root beyond the file. The engine is therefore not `acting_for_users`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from ledger.services.database_roles import roles_set_up
+from ledger.services.sign_in import SessionView, SignInRefused, session_of, sign_in, sign_out
+from ledger.storage import acting_role
+from ledger.web.security import Cookies, SecurityHeaders, new_token, same_token
+
+HERE = Path(__file__).parent
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """What every request needs: the ledger, how cookies are made, where evidence files are kept, and whether
+    each request acts as its user's own database login (PostgreSQL with ipb's roles set up)."""
+
+    engine: Engine
+    cookies: Cookies
+    evidence_dir: Path
+    set_role: bool
+    templates: Jinja2Templates
+
+
+def make_app(engine: Engine, *, secure: bool = True, evidence_dir: Path | str = "ipb-evidence") -> Starlette:
+    from ledger.web import broker
+
+    set_role = engine.dialect.name == "postgresql" and _roles_set_up(engine)
+    if set_role:
+        acting_role.install(engine)
+    server = Server(engine, Cookies(secure), Path(evidence_dir), set_role,
+                    Jinja2Templates(directory=str(HERE / "templates")))
+    routes = [Route("/", home), Route("/sign-in", sign_in_page, methods=["GET", "POST"]),
+              Route("/sign-out", sign_out_page, methods=["POST"]), *broker.ROUTES,
+              Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders, secure=secure)])
+    app.state.server = server
+    return app
+
+
+def _roles_set_up(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return roles_set_up(conn)
+
+
+def server_of(request: Request) -> Server:
+    return request.app.state.server  # type: ignore[no-any-return]
+
+
+async def signed_in(request: Request) -> SessionView | None:
+    server = server_of(request)
+    return await run_in_threadpool(session_of, server.engine, request.cookies.get(server.cookies.session))
+
+
+async def call(request: Request, user: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` in a worker thread, its connections acting as `user`'s login where that applies."""
+    role = user if server_of(request).set_role else None
+
+    def run() -> T:
+        with acting_role.acting_as(role):
+            return fn(*args, **kwargs)
+
+    return await run_in_threadpool(run)
+
+
+def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return server_of(request).templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def forbidden(request: Request, session: SessionView | None) -> Response:
+    return page(request, "refused.html", {"session": session, "title": "This form cannot be accepted",
+                                          "reason": "The form had expired or did not come from this service. "
+                                                    "Go back, reload the page and try again."}, 403)
+
+
+async def home(request: Request) -> Response:
+    session = await signed_in(request)
+    return RedirectResponse("/people" if session else "/sign-in", status_code=303)
+
+
+async def sign_in_page(request: Request) -> Response:
+    server = server_of(request)
+    if request.method == "GET":
+        return _sign_in_form(request, new_token(), None, "", 200)
+    form = await request.form(max_files=0, max_fields=8, max_part_size=4096)
+    expected = request.cookies.get(server.cookies.pre_session)
+    if not same_token(form.get("csrf"), expected):
+        return forbidden(request, None)
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    source = request.client.host if request.client else "unknown"
+    try:
+        session = await run_in_threadpool(sign_in, server.engine, name, password, source=source)
+    except SignInRefused as refused:
+        return _sign_in_form(request, str(expected), refused.reason, name, 401)
+    response = RedirectResponse("/people", status_code=303)
+    response.set_cookie(server.cookies.session, session.token, **server.cookies.options())  # type: ignore[arg-type]
+    response.delete_cookie(server.cookies.pre_session, path="/", secure=server.cookies.secure, httponly=True,
+                           samesite="strict")
+    return response
+
+
+def _sign_in_form(request: Request, token: str, error: str | None, name: str, status: int) -> Response:
+    cookies = server_of(request).cookies
+    response = page(request, "sign_in.html", {"session": None, "title": "Sign in", "csrf": token, "error": error,
+                                              "name": name}, status)
+    response.set_cookie(cookies.pre_session, token, **cookies.options(max_age=3600))  # type: ignore[arg-type]
+    return response
+
+
+async def sign_out_page(request: Request) -> Response:
+    server = server_of(request)
+    session = await signed_in(request)
+    form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
+    if session is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    if not same_token(form.get("csrf"), session.csrf):
+        return forbidden(request, session)
+    await run_in_threadpool(sign_out, server.engine, request.cookies.get(server.cookies.session))
+    response = RedirectResponse("/sign-in", status_code=303)
+    response.delete_cookie(server.cookies.session, path="/", secure=server.cookies.secure, httponly=True,
+                           samesite="strict")
+    return response

@@ -1,0 +1,202 @@
+"""Signing in to the web: the pure policy, passwords set by an admin, the lock-out, the sign-in journal, and
+sessions (only a token's hash is stored; idle and absolute ends; sign-out; a new password ends them)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
+
+from ledger import sign_in_policy as policy
+from ledger.errors import Forbidden, InvalidInput, UnknownParty
+from ledger.models.trust import history
+from ledger.models.web_access import sign_ins, user_passwords, web_sessions
+from ledger.reports.verify import verify
+from ledger.services import sign_in as service
+from ledger.services.users import set_active
+from ledger.sign_in_policy import Failures, Outcome
+from tests import support
+
+PASSWORD = "correct horse battery"
+T0 = datetime(2025, 4, 10, 9, 0)
+
+
+@pytest.fixture(autouse=True)
+def quick_hashing(monkeypatch):
+    """Argon2id at its least cost: the tests check what is hashed and when, not the cost (a second a hash
+    with the library's defaults on a busy CI machine)."""
+    monkeypatch.setattr(service, "_hasher", cheap_hasher)
+
+
+def cheap_hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+# --- the pure policy -------------------------------------------------------------------
+
+
+def test_five_failures_within_the_window_lock_for_fifteen_minutes():
+    state = Failures()
+    for n in range(policy.MAX_FAILURES - 1):
+        state = policy.after_failure(state, T0 + timedelta(minutes=n))
+        assert not policy.is_locked(state, T0 + timedelta(minutes=n))
+    state = policy.after_failure(state, T0 + timedelta(minutes=10))
+    assert state.count == policy.MAX_FAILURES and state.locked_until == T0 + timedelta(minutes=25)
+    assert policy.is_locked(state, T0 + timedelta(minutes=24, seconds=59))
+    assert not policy.is_locked(state, T0 + timedelta(minutes=25))
+
+
+def test_failures_outside_the_window_start_the_count_again():
+    state = Failures()
+    for n in range(policy.MAX_FAILURES - 1):
+        state = policy.after_failure(state, T0)
+    state = policy.after_failure(state, T0 + policy.FAILURE_WINDOW + timedelta(seconds=1))
+    assert state.count == 1 and state.locked_until is None
+
+
+def test_sessions_end_when_idle_and_at_their_absolute_end():
+    assert policy.session_alive(T0, T0 + timedelta(minutes=29), None, T0 + timedelta(minutes=58))
+    assert not policy.session_alive(T0, T0, None, T0 + policy.IDLE_LIFETIME)
+    late = T0 + policy.ABSOLUTE_LIFETIME - timedelta(minutes=1)
+    assert not policy.session_alive(T0, late, None, T0 + policy.ABSOLUTE_LIFETIME)
+    assert not policy.session_alive(T0, T0, T0, T0 + timedelta(seconds=1))
+
+
+def test_a_password_needs_twelve_characters():
+    with pytest.raises(InvalidInput, match="at least 12 characters \\(got 11\\)"):
+        policy.check_password("x" * 11)
+    policy.check_password("x" * 12)
+
+
+# --- the service ---------------------------------------------------------------------
+
+
+def _rows(engine, table):
+    with engine.connect() as conn:
+        return conn.execute(select(table)).all()
+
+
+def test_only_an_admin_sets_passwords_and_it_is_in_the_history(engine):
+    with pytest.raises(Forbidden, match="tester is an officer and may not users"):
+        service.set_password(engine, "broker", PASSWORD, actor="tester")
+    with pytest.raises(UnknownParty, match="no user 'nobody'"):
+        service.set_password(engine, "nobody", PASSWORD, actor="admin")
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    (row,) = _rows(engine, user_passwords)
+    assert row.hash.startswith("$argon2id$v=19$m=1024,t=1,p=1$") and PASSWORD not in row.hash and row.set_by == "admin"
+    with engine.connect() as conn:
+        recorded = conn.execute(select(history).where(history.c.subject == "user_passwords")).one()
+    assert recorded.actor == "admin" and set(recorded.row_values) == {"set_at", "set_by"}
+    assert verify(engine).ok
+
+
+def test_a_right_password_opens_a_session_whose_token_is_not_stored(engine):
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    session = service.sign_in(engine, "broker", PASSWORD, source="192.0.2.1")
+    (stored,) = _rows(engine, web_sessions)
+    assert stored.token_hash == service.token_hash(session.token) and session.token not in stored
+    assert service.session_of(engine, session.token).user == "broker"
+    assert service.session_of(engine, session.token + "x") is None
+    service.sign_out(engine, session.token)
+    assert service.session_of(engine, session.token) is None
+    assert [(r.user_name, r.outcome, r.source) for r in _rows(engine, sign_ins)] == [("broker", "ok", "192.0.2.1")]
+
+
+def test_every_refusal_reads_the_same_and_every_attempt_is_recorded(engine):
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    service.set_password(engine, "checker", PASSWORD, actor="admin")
+    set_active(engine, "checker", False, actor="admin")
+    for name, password in (("broker", "wrong password!"), ("nobody", PASSWORD), ("tester", PASSWORD),
+                           ("checker", PASSWORD)):
+        with pytest.raises(service.SignInRefused) as refused:
+            service.sign_in(engine, name, password, source="198.51.100.7")
+        assert refused.value.reason == service.NOT_RECOGNISED
+    assert [(r.user_name, r.outcome) for r in _rows(engine, sign_ins)] == [
+        ("broker", "wrong"), ("nobody", "unknown"), ("tester", "unknown"), ("checker", "inactive")]
+    assert _rows(engine, web_sessions) == []
+
+
+def test_five_wrong_passwords_lock_out_even_the_right_one_and_a_new_password_unlocks(engine):
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    for _ in range(policy.MAX_FAILURES):
+        with pytest.raises(service.SignInRefused, match="not recognised"):
+            service.sign_in(engine, "broker", "not the password", source="x")
+    with pytest.raises(service.SignInRefused, match=r"too many failed sign-ins: try again after \d\d:\d\d UTC"):
+        service.sign_in(engine, "broker", PASSWORD, source="x")
+    outcomes = [r.outcome for r in _rows(engine, sign_ins)]
+    assert outcomes == [Outcome.WRONG] * policy.MAX_FAILURES + [Outcome.LOCKED]
+    assert _rows(engine, web_sessions) == []
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    assert service.sign_in(engine, "broker", PASSWORD, source="x").user == "broker"
+
+
+def test_a_new_password_ends_open_sessions_and_a_deactivated_user_has_none(engine):
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    first = service.sign_in(engine, "broker", PASSWORD, source="x")
+    service.set_password(engine, "broker", PASSWORD + "!", actor="admin")
+    assert service.session_of(engine, first.token) is None
+    second = service.sign_in(engine, "broker", PASSWORD + "!", source="x")
+    set_active(engine, "broker", False, actor="admin")
+    assert service.session_of(engine, second.token) is None
+
+
+def test_generated_passwords_are_long_distinct_and_sign_in(engine):
+    made = service.set_generated_passwords(engine, ["broker", "tester"], actor="admin")
+    assert len(set(made.values())) == 2 and all(len(p) >= policy.MIN_PASSWORD_LENGTH for p in made.values())
+    assert service.sign_in(engine, "tester", made["tester"], source="x").user == "tester"
+
+
+def test_an_unknown_name_costs_a_password_check_too(engine, monkeypatch):
+    checked = []
+    real = service._verify
+    monkeypatch.setattr(service, "_verify", lambda hashed, password: checked.append(hashed) or real(hashed, password))
+    with pytest.raises(service.SignInRefused):
+        service.sign_in(engine, "nobody", PASSWORD, source="x")
+    assert checked == [service._dummy_hash()]
+
+
+def test_the_sign_in_journal_cannot_be_rewritten(engine):
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    with pytest.raises(service.SignInRefused):
+        service.sign_in(engine, "broker", "guessing again", source="x")
+    for statement in ("UPDATE sign_ins SET outcome = 'ok'", "DELETE FROM sign_ins"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(text(statement))
+    assert [r.outcome for r in _rows(engine, sign_ins)] == ["wrong"]
+
+
+# --- the CLI -------------------------------------------------------------------------
+
+
+def _ipb(db_url: str, user: str, *args: str, stdin: str, code: int):
+    """`ipb --db URL --as USER ARGS` with `stdin` typed in (support.invoke takes no input)."""
+    from typer.testing import CliRunner
+
+    from ledger.cli import common
+    from ledger.cli.app import app
+
+    with support.as_os_login(user):
+        result = CliRunner().invoke(app, ["--db", db_url, "--as", user, *args], input=stdin)
+    if common.settings._engine is not None:
+        common.settings._engine.dispose()
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_ipb_user_password_reads_stdin_or_asks_twice(db_url, engine):
+    _ipb(db_url, "admin", "user", "password", "broker", "--stdin", stdin=PASSWORD + "\n", code=0)
+    assert service.sign_in(engine, "broker", PASSWORD, source="x").user == "broker"
+    differ = _ipb(db_url, "admin", "user", "password", "tester", stdin="a long password one\na long password two\n",
+                  code=2)
+    assert "the two passwords differ" in differ.output
+    asked = _ipb(db_url, "admin", "user", "password", "tester", stdin=PASSWORD + "\n" + PASSWORD + "\n", code=0)
+    assert PASSWORD not in asked.output and "set tester's password" in asked.output
+    short = _ipb(db_url, "admin", "user", "password", "tester", "--stdin", stdin="short\n", code=2)
+    assert "at least 12 characters" in short.output
+    refused = _ipb(db_url, "broker", "user", "password", "tester", "--stdin", stdin=PASSWORD + "\n", code=1)
+    assert "may not users" in refused.output
