@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, literal_column, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, literal_column, select, update
+from sqlalchemy.exc import DBAPIError
 
 from ledger.models import account_balances, accounts, journal_entries, ledger_head, postings
 from ledger.storage import reads
@@ -53,7 +54,10 @@ def move_head(conn: Connection, entry_id: int, entry_hash: str) -> None:
 
 
 def insert_entries(conn: Connection, entries: Sequence[Sequence[Any]], lines: Sequence[Sequence[Any]]) -> None:
-    """Entry rows (values in ENTRY_COLUMNS order), then their postings (POSTING_COLUMNS): one executemany each."""
+    """Entry rows (values in ENTRY_COLUMNS order), then their postings (POSTING_COLUMNS): one executemany each
+    (on PostgreSQL, one COPY each for a large batch)."""
+    if _copied(conn, entries, lines):
+        return
     _INSERT_ENTRIES.run(conn, entries)
     if lines:
         _INSERT_POSTINGS.run(conn, lines)
@@ -78,3 +82,51 @@ def insert_accounts(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[st
             {"account_id": i, "balance": 0, "pending_debits": 0, "pending_credits": 0, "version": 0}
             for i in ids.values()])
     return ids
+
+
+# --- PostgreSQL: COPY for large batches --------------------------------------------------
+
+# From this many rows of one table a batch writes that table by COPY on PostgreSQL. COPY is cheaper from ~100 rows
+# (bench/README.md), but below this it saves little and executemany keeps the statement in SQLAlchemy's events.
+COPY_FROM = 1000
+_RLS_ACTIVE = "SELECT row_security_active('journal_entries') OR row_security_active('postings')"
+
+
+def _copied(conn: Connection, entries: Sequence[Sequence[Any]], lines: Sequence[Sequence[Any]]) -> bool:
+    """On PostgreSQL, a batch with COPY_FROM or more entries or postings: those tables' rows by COPY ... FROM STDIN,
+    the other's by executemany; whether it did. Not where row-level security binds this login, since the server
+    refuses COPY FROM into such a table."""
+    if conn.dialect.name != "postgresql" or max(len(entries), len(lines)) < COPY_FROM:
+        return False
+    if conn.exec_driver_sql(_RLS_ACTIVE).scalar():
+        return False
+    for statement, table, keys, rows in ((_INSERT_ENTRIES, journal_entries, ENTRY_COLUMNS, entries),
+                                         (_INSERT_POSTINGS, postings, POSTING_COLUMNS, lines)):
+        if len(rows) >= COPY_FROM:
+            _copy_rows(conn, table, keys, rows)
+        elif rows:
+            statement.run(conn, rows)
+    return True
+
+
+def _copy_rows(conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """`rows` (values in `keys` order) into `table` by COPY, each value through its column type's bind processor
+    as Core's INSERT converts it. Row triggers and constraints fire as for INSERT; an error is raised as
+    SQLAlchemy raises it (IntegrityError for a constraint), and the caller's transaction rolls back."""
+    dialect = conn.dialect
+    processors = [(i, process) for i, key in enumerate(keys)
+                  if (process := table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    sql = f"COPY {table.name} ({', '.join(keys)}) FROM STDIN"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                if processors:
+                    row = list(row)
+                    for i, process in processors:
+                        row[i] = process(row[i])
+                copy.write_row(row)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    finally:
+        cursor.close()
