@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from ledger.calendar import parse_period
 from ledger.domain import Stream
+from ledger.reports import books as ledger_books
 from ledger.reports import render
 from ledger.reports.balances import trial_balance
 from ledger.reports.books import general_ledger, trial_balance_report
@@ -20,8 +21,9 @@ from ledger.reports.reconcile import reconciliation_report
 from ledger.reports.statements import person_statement, pool_statement
 from ledger.reports.verify import verify_at
 from ledger.services.budgets import spend
-from tests import test_reports_ledger
+from tests import support, test_reports_ledger
 from tests.ledger_state import disable_append_only
+from tests.test_ledger_stream import CASES, FORMATS, GOLDEN, STAMP, held, period_of, streamed
 from tests.test_reports_ledger import FY, build
 
 PERIODS = ["2025/26", "2026/27", "2025-04", "2025-05", "2026-03", "2024/25"]
@@ -170,3 +172,42 @@ def test_the_head_a_statement_carries_verifies_until_the_books_are_tampered_with
         assert not result.ok and result.first_break is not None and result.first_break.entry <= head.entry
     finally:
         databases.drop(engine)
+
+
+# --- the general ledger, streamed: byte for byte what it was held whole (tests/test_ledger_stream.py) --------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("case", CASES)
+def test_the_streamed_ledger_is_byte_for_byte_what_was_written_before(books, case, fmt) -> None:
+    period, prefix = CASES[case]
+    written, hash_ = streamed(books, period_of(period), prefix, fmt)
+    golden = (GOLDEN / f"{case}.{FORMATS[fmt]}").read_text(encoding="utf-8")
+    assert written.replace(hash_, "HASH") == golden
+    assert held(books, period_of(period), prefix, fmt).replace(hash_, "HASH") == golden
+
+
+@pytest.mark.parametrize("ext", ["csv", "json", "html", "txt"])
+def test_ipb_report_ledger_writes_the_same_file(books, tmp_path, monkeypatch, ext) -> None:
+    from ledger.cli import report
+
+    monkeypatch.setattr(report, "_stamp", lambda: STAMP)
+    ipb = support.ipb_runner(books.url.render_as_string(hide_password=False))
+    target = tmp_path / f"ledger.{ext}"
+    written = ipb("report", "ledger", "--period", "2025/26", "--account", "pool:", "--out", target, "--json",
+                  user="auditor")
+    head = json.loads(written.stdout)["head"]
+    assert target.read_text(encoding="utf-8").replace(head.split(":")[1], "HASH") == \
+        (GOLDEN / f"pool.{ext}").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args, golden", [((), "year.txt"), (("--format", "csv"), "year.csv"),
+                                          (("--json",), "year.json"), (("-O", "html"), "year.html")])
+def test_ipb_report_ledger_prints_the_same_text(books, monkeypatch, args, golden) -> None:
+    from ledger.cli import report
+
+    monkeypatch.setattr(report, "_stamp", lambda: STAMP)
+    ipb = support.ipb_runner(books.url.render_as_string(hide_password=False))
+    printed = ipb("report", "ledger", "--period", "2025/26", *args, user="auditor").stdout
+    hash_ = ledger_books.general_ledger(books, parse_period("2025/26"), "nothing:").head.hash
+    assert printed.replace(hash_, "HASH") == (GOLDEN / golden).read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ head it was produced at; `ipb audit verify --at ENTRY:HASH` later proves it unch
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -69,13 +70,18 @@ def _pdf(doc: render.Document, out_file: Path) -> bytes:
         return to_pdf(doc, lambda done, total: bar.update(task, completed=done, total=total))
 
 
-def _emit(report: Any, fmt: str | None, out_file: Path | None, as_json: bool) -> None:
+def _format(fmt: str | None, out_file: Path | None, as_json: bool) -> str:
     # --json prints JSON: the report itself, or, with --out, the note of what was written where
     if fmt is None:
         fmt = "table" if out_file is None else format_of(out_file, FORMATS)
     fmt = "json" if as_json and out_file is None else fmt
     if fmt == "pdf" and out_file is None:
         raise InvalidInput("a PDF goes to a file: add --out, e.g. --out statement.pdf")
+    return fmt
+
+
+def _emit(report: Any, fmt: str | None, out_file: Path | None, as_json: bool) -> None:
+    fmt = _format(fmt, out_file, as_json)
     stamp = _stamp()
     if out_file is None:
         text = render.render(report, fmt, out, stamp=stamp)
@@ -89,15 +95,17 @@ def _emit(report: Any, fmt: str | None, out_file: Path | None, as_json: bool) ->
             out_file.write_bytes(_pdf(render.document(report, stamp), out_file))
         else:
             out_file.write_text(render.render(report, fmt, stamp=stamp) or "", encoding="utf-8")
-        head = report.head
-        message = {"written": str(out_file), "format": fmt, "head": head.token,
-                   "verify": render.verify_command(head)}
-        if as_json:
-            emit_json(message)
-        else:
-            say(f"wrote {out_file} ({fmt}); produced at chain head {head.token}")
+        _written(out_file, fmt, report.head, as_json)
     if not render.document(report).ok:
         raise typer.Exit(1)
+
+
+def _written(out_file: Path, fmt: str, head: Any, as_json: bool) -> None:
+    message = {"written": str(out_file), "format": fmt, "head": head.token, "verify": render.verify_command(head)}
+    if as_json:
+        emit_json(message)
+    else:
+        say(f"wrote {out_file} ({fmt}); produced at chain head {head.token}")
 
 
 @app.command("statement")
@@ -246,10 +254,31 @@ def general_ledger(
 ) -> None:
     """The general ledger: every posting of the period, account by account, with a running balance
     starting from the balance brought forward. Written as PDF, a progress bar shows on a terminal.
+    CSV, JSON, HTML and text to a file or a pipe are written as the postings are read, so a year of
+    a million postings takes no more memory than a month.
 
     Example: ipb report ledger -b 2025-04-01 -e 2025-05-01 --account pool:   # April 2025
     """
-    _emit(books.general_ledger(settings.engine, period_of(period, begin, end), prefix), fmt, out_file, as_json)
+    chosen, fmt = period_of(period, begin, end), _format(fmt, out_file, as_json)
+    if fmt == "pdf" or (fmt == "table" and out_file is None and out.is_terminal):  # laid out as a whole
+        _emit(books.general_ledger(settings.engine, chosen, prefix), fmt, out_file, as_json)
+        return
+    from ledger.reports import ledger_out
+
+    stamp = _stamp()
+    with books.ledger_stream(settings.engine, chosen, prefix) as stream:
+        if out_file is None:
+            ledger_out.write(stream, fmt, sys.stdout, stamp, out)
+        else:  # written beside it and renamed at the end: a read that fails half way leaves no half a ledger
+            partial = out_file.with_name(f".{out_file.name}.partial")
+            try:
+                with partial.open("w", encoding="utf-8") as handle:
+                    ledger_out.write(stream, fmt, handle, stamp, console(file=handle, width=200))
+                partial.replace(out_file)
+            finally:
+                partial.unlink(missing_ok=True)
+    if out_file is not None:
+        _written(out_file, fmt, stream.head, as_json)
 
 
 @app.command("reconciliation")

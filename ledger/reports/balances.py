@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from ledger.domain import Stream
 from ledger.errors import UnknownAccount
@@ -43,17 +43,9 @@ class TrialBalance:
 def trial_balance(engine: Engine, prefix: str | None = None, as_of: date | None = None) -> TrialBalance:
     """Every account's posted balance. With `as_of`, computed from postings effective up to that day."""
     with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        rows = reads.all_account_states(conn, prefix)
-        if as_of is not None:
-            sums = dict(
-                conn.execute(
-                    select(postings.c.account_id, func.sum(postings.c.amount))
-                    .where(postings.c.effective_date <= as_of, postings.c.pending.is_(False))
-                    .group_by(postings.c.account_id)
-                ).all()
-            )
-            rows = [(i, replace(s, balance=int(sums.get(i, 0)), pending_debits=0, pending_credits=0)) for i, s in rows]
-    accounts = [state for _, state in rows]
+        sums = None if as_of is None else {
+            i: int(total) for i, total in conn.execute(_POSTED_BY, {"as_of": as_of}).all()}
+        accounts = [state for _, state in reads.all_account_states(conn, prefix, sums)]
     debits: dict[str, int] = defaultdict(int)
     credits: dict[str, int] = defaultdict(int)
     for state in accounts:
@@ -62,6 +54,11 @@ def trial_balance(engine: Engine, prefix: str | None = None, as_of: date | None 
         else:
             credits[state.currency] -= state.balance
     return TrialBalance(accounts, as_of, dict(debits), dict(credits))
+
+
+_POSTED_BY = (select(postings.c.account_id, func.sum(postings.c.amount))
+              .where(postings.c.effective_date <= bindparam("as_of"), postings.c.pending.is_(False))
+              .group_by(postings.c.account_id))
 
 
 # --- a budget's streams on a day ---------------------------------------------------

@@ -9,11 +9,13 @@ balance and appear in neither.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Date, Engine, bindparam, case, func, select
 
 from ledger.calendar import Period
 from ledger.models import accounts, journal_entries, postings
@@ -124,30 +126,80 @@ class GeneralLedger:
     accounts: tuple[LedgerAccount, ...]
 
 
-def general_ledger(engine: Engine, period: Period, prefix: str | None = None) -> GeneralLedger:
-    """Every posting of the period, account by account in date and entry order, with a running balance."""
+@dataclass(frozen=True, slots=True)
+class LedgerStream:
+    """The general ledger as it is read, for writing a ledger of any size without holding it
+    (ledger/reports/ledger_out.py).
+
+    Attributes:
+        period, head: as in GeneralLedger.
+        count: how many accounts it shows (those with a posting in the period or an opening balance).
+        accounts: each account (its `postings` left empty) with an iterator of its postings in date and
+            entry order, each with the running balance; one pass only, and an account's postings must be
+            read before the next account (a skipped rest is read and dropped).
+    """
+
+    period: Period
+    head: ChainHead
+    count: int
+    accounts: Iterator[tuple[LedgerAccount, Iterator[LedgerPosting]]]
+
+
+CHUNK = 2_000  # postings fetched at a time: a server-side cursor on PostgreSQL, SQLite's own cursor
+
+
+@contextmanager
+def ledger_stream(engine: Engine, period: Period, prefix: str | None = None) -> Iterator[LedgerStream]:
+    """The general ledger of `period`, read in chunks inside one read transaction (open while the block runs)."""
     with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
-        account_rows = _accounts(conn, prefix)
         opening = sums.opening(conn, period.start, None)
-        query = (select(postings.c.account_id, postings.c.effective_date, postings.c.entry_id, journal_entries.c.kind,
-                        journal_entries.c.memo, postings.c.amount)
-                 .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
-                 .where(postings.c.pending.is_(False), postings.c.effective_date.between(period.start, period.end))
-                 .order_by(postings.c.account_id, postings.c.effective_date, postings.c.entry_id, postings.c.id))
-        if prefix:
-            query = query.join(accounts, accounts.c.id == postings.c.account_id).where(
-                accounts.c.code.startswith(prefix, autoescape=True))
-        by_account: dict[int, list] = defaultdict(list)
-        for row in conn.execute(query):
-            by_account[row.account_id].append(row)
-    out = []
-    for account_id, code, kind, currency in account_rows:
-        balance = opening.get(account_id, 0)
-        rows = []
-        for r in by_account.get(account_id, []):
-            balance += r.amount
-            rows.append(LedgerPosting(r.effective_date, r.entry_id, r.kind, r.memo, r.amount, balance))
-        if rows or opening.get(account_id, 0):
-            out.append(LedgerAccount(code, kind, currency, opening.get(account_id, 0), tuple(rows)))
-    return GeneralLedger(period, head, tuple(out))
+        moved = set(conn.execute(_MOVED, {"start": period.start, "end": period.end}).scalars().all())
+        shown = [row for row in _accounts(conn, prefix) if row[0] in moved or opening.get(row[0], 0)]
+        query = _POSTINGS if not prefix else _POSTINGS.where(accounts.c.code.startswith(prefix, autoescape=True))
+        rows = conn.execute(query, {"start": period.start, "end": period.end}, execution_options={"yield_per": CHUNK})
+        try:
+            yield LedgerStream(period, head, len(shown), _by_account(shown, opening, rows))
+        finally:
+            rows.close()
+
+
+def general_ledger(engine: Engine, period: Period, prefix: str | None = None) -> GeneralLedger:
+    """Every posting of the period, account by account in date and entry order, with a running balance."""
+    with ledger_stream(engine, period, prefix) as stream:
+        held = tuple(LedgerAccount(a.account, a.type, a.currency, a.opening, tuple(postings))
+                     for a, postings in stream.accounts)
+    return GeneralLedger(period, stream.head, held)
+
+
+_IN_PERIOD = (postings.c.pending.is_(False),
+              postings.c.effective_date.between(bindparam("start", type_=Date), bindparam("end", type_=Date)))
+_MOVED = select(postings.c.account_id).where(*_IN_PERIOD).distinct()
+# ordered as the accounts are listed (by code), so that each account's postings arrive together
+_POSTINGS = (select(postings.c.account_id, postings.c.effective_date, postings.c.entry_id, journal_entries.c.kind,
+                    journal_entries.c.memo, postings.c.amount)
+             .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+             .join(accounts, accounts.c.id == postings.c.account_id)
+             .where(*_IN_PERIOD)
+             .order_by(accounts.c.code, postings.c.effective_date, postings.c.entry_id, postings.c.id))
+
+
+def _by_account(shown: list[tuple[int, str, str, str]], opening: dict[int, int],
+                rows: Iterable[Any]) -> Iterator[tuple[LedgerAccount, Iterator[LedgerPosting]]]:
+    """Each shown account and its postings, merged from one ordered pass over the rows."""
+    source = iter(rows)
+    ahead: list[Any] = [next(source, None)]  # the first row not yet handed out
+
+    def postings_of(account_id: int, balance: int) -> Iterator[LedgerPosting]:
+        row = ahead[0]
+        while row is not None and row[0] == account_id:
+            balance += row[5]
+            yield LedgerPosting(row[1], row[2], row[3], row[4], row[5], balance)
+            row = ahead[0] = next(source, None)
+
+    for account_id, code, kind, currency in shown:
+        start = opening.get(account_id, 0)
+        these = postings_of(account_id, start)
+        yield LedgerAccount(code, kind, currency, start, ()), these
+        for _ in these:  # whatever the reader left of this account
+            pass

@@ -12,6 +12,7 @@ Every piece of text is escaped; a chart's svg (ledger/reports/charts.py) is safe
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from ledger.money import format_amount
 from ledger.reports.render import Chart, Document, Stamp, Table, cell_text, header_text, produced_text, verify_command
@@ -94,12 +95,16 @@ def _table(table: Table) -> list[str]:
                  + "".join(f'<th{_money_class(c in table.money)}>{e(header_text(c))}</th>' for c in table.columns)
                  + "</tr></thead><tbody>")
     rows = [(row, "") for row in table.rows] + ([(table.footer, ' class="total"')] if table.footer else [])
-    for row, css in rows:
-        cells = "".join(_cell(cell_text(v, c in table.money, _pounds), c in table.money)
-                        for c, v in zip(table.columns, row))
-        parts.append(f"<tr{css}>{cells}</tr>")
+    parts += [table_row(table, row, css) for row, css in rows]
     parts.append("</tbody></table></div>")
     return parts
+
+
+def table_row(table: Table, row: tuple[Any, ...], css: str = "") -> str:
+    """One <tr> of `table` (ledger/reports/ledger_out.py writes the general ledger a row at a time)."""
+    cells = "".join(_cell(cell_text(v, c in table.money, _pounds), c in table.money)
+                    for c, v in zip(table.columns, row))
+    return f"<tr{css}>{cells}</tr>"
 
 
 def _money_class(money: bool) -> str:

@@ -133,18 +133,20 @@ def _trial(t: TrialBalanceReport) -> Document:
 
 
 def _ledger(g: GeneralLedger) -> Document:
+    from ledger.reports.ledger_out import ledger_rows
+
+    return ledger_document(g.period, g.head, len(g.accounts),
+                           tuple(ledger_rows(g.period, ((a, a.postings) for a in g.accounts))))
+
+
+def ledger_document(period: Period, head: ChainHead, accounts: int, rows: tuple[tuple[Any, ...], ...]) -> Document:
+    """The general ledger of `accounts` accounts; ledger/reports/ledger_out.py writes its rows as they are read."""
     columns = ("account", "date", "entry", "kind", "memo", "amount", "balance")
-    rows: list[tuple[Any, ...]] = []
-    for a in g.accounts:
-        rows.append((a.account, g.period.start.isoformat(), "", "opening", "balance brought forward", None,
-                     a.opening))
-        rows += [(a.account, p.effective_date.isoformat(), p.entry, p.kind, p.memo, p.amount, p.balance)
-                 for p in a.postings]
     return Document(
         "general-ledger", "General ledger",
-        (("period", _period(g.period)), ("accounts", str(len(g.accounts))), ("chain head", g.head.token)),
-        (Table("Postings", columns, frozenset({"amount", "balance"}), tuple(rows), grouped=True),),
-        g.head, ("Signed debit positive; balance is the running balance of the account.",),
+        (("period", _period(period)), ("accounts", str(accounts)), ("chain head", head.token)),
+        (Table("Postings", columns, frozenset({"amount", "balance"}), rows, grouped=True),),
+        head, ("Signed debit positive; balance is the running balance of the account.",),
     )
 
 
@@ -269,18 +271,34 @@ def to_rich(doc: Document, console: Any) -> None:
 
     from ledger.reports import screen
 
-    if doc.stamp is not None:
-        screen.title(console, doc.stamp.issuer, "bold")
-    screen.title(console, doc.title, "bold")
-    if doc.stamp is not None:
-        screen.title(console, produced_text(doc.stamp), "")
-    screen.pairs(console, doc.facts)
+    rich_top(doc, console)
     for table in doc.tables:
         if not table.rows:
             console.print(Text(f"{table.title}: none"))
             continue
         for grid in _grids(table, console):
             screen.show(console, grid)
+    rich_bottom(doc, console)
+
+
+def rich_top(doc: Document, console: Any) -> None:
+    """What to_rich prints above the tables: the stamp, the title and the facts."""
+    from ledger.reports import screen
+
+    if doc.stamp is not None:
+        screen.title(console, doc.stamp.issuer, "bold")
+    screen.title(console, doc.title, "bold")
+    if doc.stamp is not None:
+        screen.title(console, produced_text(doc.stamp), "")
+    screen.pairs(console, doc.facts)
+
+
+def rich_bottom(doc: Document, console: Any) -> None:
+    """What to_rich prints below the tables: the notes, a problem if found, and the command that proves it."""
+    from rich.text import Text
+
+    from ledger.reports import screen
+
     for note in doc.notes:
         screen.title(console, note, "")
     if not doc.ok:

@@ -90,11 +90,23 @@ def account_row(conn: Connection, code: str) -> AccountRow | None:
     return AccountRow(row.id, _state(row), row.version) if row else None
 
 
-def all_account_states(conn: Connection, prefix: str | None = None) -> list[tuple[int, AccountState]]:
-    query = _ACCOUNT_STATE.order_by(accounts.c.code)
-    if prefix:
-        query = query.where(accounts.c.code.startswith(prefix, autoescape=True))
-    return [(row.id, _state(row)) for row in conn.execute(query)]
+def all_account_states(conn: Connection, prefix: str | None = None,
+                       balances: Mapping[int, int] | None = None) -> list[tuple[int, AccountState]]:
+    """(id, state) of every account, or of those whose code starts with `prefix`, in code order: with the
+    maintained balance and holds; or, given `balances` (account id -> posted balance), with that balance and
+    no holds (a balance as of a date).
+
+    The trial balance reads every account: rows are unpacked as tuples and each state is built once,
+    since Row attribute access and a second dataclass per account cost several times the query."""
+    query = _ALL_STATES if not prefix else _ALL_STATES.where(accounts.c.code.startswith(prefix, autoescape=True))
+    rows = conn.execute(query).all()  # one fetchall: iterating a result fetches a row at a time
+    types = _TYPES
+    if balances is None:
+        return [(i, AccountState(code, types[kind], currency, bool(non_negative), closed is None, balance, debits,
+                                 credits))
+                for i, code, kind, currency, non_negative, closed, balance, debits, credits, _ in rows]
+    return [(i, AccountState(code, types[kind], currency, bool(non_negative), closed is None, balances.get(i, 0)))
+            for i, code, kind, currency, non_negative, closed, *_ in rows]
 
 
 _ACCOUNT_STATE = select(
@@ -110,6 +122,7 @@ _ACCOUNT_STATE = select(
     account_balances.c.version,
 ).join(account_balances, account_balances.c.account_id == accounts.c.id)
 _ACCOUNT_BY_CODE = _ACCOUNT_STATE.where(accounts.c.code == bindparam("code"))
+_ALL_STATES = _ACCOUNT_STATE.order_by(accounts.c.code)
 # The reads of the posting path are built once, with bind parameters: SQLAlchemy then reuses each one's
 # compiled form instead of rebuilding the statement on every post.
 _ACCOUNTS_BY_CODES = _InQuery(_ACCOUNT_STATE, accounts.c.code)
