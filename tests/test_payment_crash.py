@@ -39,9 +39,15 @@ PEOPLE = 12
 D0 = date(2025, 4, 7)
 
 
-def ipb(url: str, actor: str, *args: str, crash_after: int | None = None, kill_after: float | None = None) -> int:
+def ipb(url: str, actor: str, *args: str, crash_after: int | None = None, kill_after: float | None = None,
+        inside: int | None = None, chunk: int | None = None) -> int:
+    """ipb's exit code; SIGKILLed after its `crash_after`th committed step, after its `inside`th payment written in
+    a chunk's open transaction, or `kill_after` seconds; `chunk` payments a transaction (default CHUNK)."""
     env = {**os.environ, "IPB_USER": actor}
-    entry = ["-m", "ledger"] if crash_after is None else [str(ROOT / "tests" / "crash_ipb.py"), str(crash_after)]
+    entry = ["-m", "ledger"]
+    if (crash_after, inside, chunk) != (None, None, None):
+        entry = [str(ROOT / "tests" / "crash_ipb.py"), *(("--chunk", str(chunk)) if chunk else ()),
+                 *(("--inside", str(inside)) if inside else (str(crash_after or 10**9),))]
     proc = subprocess.Popen([sys.executable, *entry, "--db", url, "--as", actor, *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if kill_after is not None:
@@ -86,20 +92,30 @@ def test_killed_runs_pay_everything_exactly_once(world, tmp_path):
     engine.dispose()
     n = 3 * PEOPLE
     rng = random.Random(5)
-    # approve: killed after exact steps (1 = just after approval, before any hold), then at random times
-    for after in (1, 9):
-        assert ipb(url, "checker", "run", "approve", str(run), crash_after=after) == -signal.SIGKILL
-    for _ in range(2):
-        ipb(url, "checker", "run", "approve", str(run), kill_after=rng.uniform(0.8, 2.5))
-    assert ipb(url, "checker", "run", "approve", str(run)) == 0
+
+    def done(status: str) -> int:
+        return payment_runs.run_view(engine, run).count(status)
+
+    # approve, 5 payments a transaction: killed after exact steps (1 = just after approval, before any hold; then
+    # after 2 chunks), inside a chunk (the 3rd payment of the first, then of the fourth: each chunk lost whole),
+    # then at a random time
+    approve = ("run", "approve", str(run))
+    assert ipb(url, "checker", *approve, crash_after=1, chunk=5) == -signal.SIGKILL and done("held") == 0
+    assert ipb(url, "checker", *approve, inside=3, chunk=5) == -signal.SIGKILL and done("held") == 0
+    assert ipb(url, "checker", *approve, crash_after=2, chunk=5) == -signal.SIGKILL and done("held") == 10
+    assert ipb(url, "checker", *approve, inside=8, chunk=5) == -signal.SIGKILL and done("held") == 15
+    ipb(url, "checker", *approve, kill_after=rng.uniform(0.8, 2.5))
+    assert ipb(url, "checker", *approve) == 0 and done("held") == n
     assert ipb(url, "tester", "run", "file", str(run), "--out", str(tmp_path / "run.csv")) == 0
     assert ipb(url, "tester", "run", "submit", str(run)) == 0
-    for after in (4, 23):
-        assert ipb(url, "tester", "run", "settle", str(run), "--date", "2025-05-05",
-                   crash_after=after) == -signal.SIGKILL
-    for _ in range(2):
-        ipb(url, "tester", "run", "settle", str(run), "--date", "2025-05-05", kill_after=rng.uniform(0.8, 2.5))
-    assert ipb(url, "tester", "run", "settle", str(run), "--date", "2025-05-05") == 0
+    # settle: killed once the outcome is recorded and 3 chunks of 5 are done; inside the next chunk (all 5 of it
+    # written); inside the third chunk of 6; then at a random time
+    settle = ("run", "settle", str(run), "--date", "2025-05-05")
+    assert ipb(url, "tester", *settle, crash_after=4, chunk=5) == -signal.SIGKILL and done("settled") == 15
+    assert ipb(url, "tester", *settle, inside=5, chunk=5) == -signal.SIGKILL and done("settled") == 15
+    assert ipb(url, "tester", *settle, inside=14, chunk=6) == -signal.SIGKILL and done("settled") == 27
+    ipb(url, "tester", *settle, kill_after=rng.uniform(0.8, 2.5))
+    assert ipb(url, "tester", *settle) == 0
 
     view = payment_runs.run_view(engine, run)
     assert view.status == "settled" and view.count("settled") == n
@@ -242,9 +258,12 @@ def stopped_after_each_step(engine, monkeypatch, call, others=(), says: tuple[st
         assert written(engine) == before
 
 
-def test_every_step_stopped_at_every_commit_point_ends_as_uninterrupted(engine, databases, monkeypatch):
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_every_step_stopped_at_every_commit_point_ends_as_uninterrupted(engine, databases, monkeypatch, chunk):
     """In process, so every commit point of every step is tried: approve, file, submit, settle --failed,
-    return and repay, each stopped after each of its commits and run again."""
+    return and repay, each stopped after each of its commits and run again; approve and settle with `chunk`
+    payments a transaction (of the run's 3)."""
+    chunks = -(-3 // chunk)
     run = make_world(engine, 1, date(2025, 5, 6))
     first, paid, last = (p.id for p in payment_runs.run_view(engine, run).payments)
     failed = {first: "account closed", last: "no such account"}
@@ -252,7 +271,7 @@ def test_every_step_stopped_at_every_commit_point_ends_as_uninterrupted(engine, 
 
     def settle(on: str | None = SETTLE_ON, fails: dict[int, str] = failed):
         return lambda: payment_settlement.settle(engine, run, on=on and date.fromisoformat(on), actor="tester",
-                                                 failed=fails)
+                                                 failed=fails, chunk=chunk)
 
     def give_back(on: str = RETURN_ON, reason: str = "bank system fault"):
         return lambda: payment_settlement.return_payment(engine, paid, on=date.fromisoformat(on), reason=reason,
@@ -261,8 +280,8 @@ def test_every_step_stopped_at_every_commit_point_ends_as_uninterrupted(engine, 
     def repay(reason: str = "bank fault cleared"):
         return lambda: returned.repay(engine, paid, reason=reason, actor="tester", same_details=True)
 
-    assert stopped_after_each_step(engine, monkeypatch, lambda: payment_runs.approve(engine, run, actor="checker")) \
-        == 1 + 3  # approved, then each hold
+    assert stopped_after_each_step(engine, monkeypatch, lambda: payment_runs.approve(
+        engine, run, actor="checker", chunk=chunk)) == 1 + chunks  # approved, then each chunk of holds
     assert stopped_after_each_step(engine, monkeypatch, lambda: payment_settlement.payment_file(
         engine, run, "csv", actor="tester")) == 1
     assert stopped_after_each_step(engine, monkeypatch, lambda: payment_settlement.submit(
@@ -272,13 +291,76 @@ def test_every_step_stopped_at_every_commit_point_ends_as_uninterrupted(engine, 
         [settle(fails={}), settle(None, {first: "account closed"}), settle("2025-05-08"),
          settle(SETTLE_ON, {**failed, last: "closed"}), settle(SETTLE_ON, {**failed, paid: "x"})],
         (f"run {run}", f"dated {SETTLE_ON} with payments {first} ('account closed') and {last} ('no such account') "
-         "failed; this asks for it")) == 1 + 3 + 1  # the outcome recorded, each payment, the run settled
+         "failed; this asks for it")) == 1 + chunks + 1  # the outcome recorded, each chunk, the run settled
     assert stopped_after_each_step(engine, monkeypatch, give_back(), [give_back("2025-05-13"), give_back(
         reason="closed")], (f"payment {paid} was returned on {RETURN_ON}",)) == 1
     assert stopped_after_each_step(engine, monkeypatch, repay(), [repay("another reason")],
                                    (f"payment {paid} was asked to be paid again",)) == 1
     payment_runs.gather(engine, "council", date.fromisoformat(NEXT_GATHER), actor="tester")
     assert outcome(engine) == expected
+    assert verify(engine).ok and reconcile(engine).ok
+
+
+def settled_run(engine, failed_at: tuple[int, ...], chunk: int, stops: dict[str, tuple[int, ...]], monkeypatch
+                ) -> tuple[int, dict[str, list[int]]]:
+    """Two people's run (6 payments) approved, filed, submitted and settled with the payments at `failed_at`
+    failed, `chunk` payments a transaction; each of approve and settle first stopped inside a chunk's open
+    transaction after each number of payments its `stops` names, then run to the end. The run, and after each
+    stop how many payments were held (approve) or no longer held (settle)."""
+    run = make_world(engine, 2, date(2025, 5, 6))
+    ids = [p.id for p in payment_runs.run_view(engine, run).payments]
+    failed = {ids[i]: f"failed {i}" for i in failed_at}
+    calls = {"approve": lambda: payment_runs.approve(engine, run, actor="checker", chunk=chunk),
+             "settle": lambda: payment_settlement.settle(engine, run, on=date.fromisoformat(SETTLE_ON), actor="tester",
+                                                         failed=failed, chunk=chunk)}
+    done: dict[str, list[int]] = {}
+    for step, call in calls.items():
+        if step == "settle":
+            payment_settlement.payment_file(engine, run, "csv", actor="tester")
+            payment_settlement.submit(engine, run, actor="tester")
+        for after in stops.get(step, ()):
+            monkeypatch.setattr(crash_points, "within_step", [stop_at_part(after)])
+            with pytest.raises(Stop):
+                call()
+            monkeypatch.setattr(crash_points, "within_step", [])
+            view = payment_runs.run_view(engine, run)
+            done.setdefault(step, []).append(view.count("held") if step == "approve" else 6 - view.count("held"))
+        call()
+    return run, done
+
+
+def stop_at_part(parts: int):  # type: ignore[no-untyped-def]
+    count = 0
+
+    def hook() -> None:
+        nonlocal count
+        count += 1
+        if count >= parts:
+            raise Stop
+
+    return hook
+
+
+def test_steps_stopped_inside_a_chunk_lose_that_chunk_only_and_end_as_uninterrupted(engine, databases, monkeypatch):
+    """Stopped after some payments of a chunk were written in its open transaction, approve and settle lose that
+    chunk and no more (the first chunk, then the second: 4 payments a transaction), and run again end exactly as
+    if never stopped: each payment held once, then settled or voided once."""
+    other = databases.engine()
+    try:
+        settled_run(other, (0, 5), 200, {}, monkeypatch)
+        expected = outcome(other)
+    finally:
+        databases.drop(other)
+    run, done = settled_run(engine, (0, 5), 4, {"approve": (3, 4, 6), "settle": (1, 5)}, monkeypatch)
+    assert done == {"approve": [0, 0, 4], "settle": [0, 4]}
+    assert outcome(engine) == expected
+    view = payment_runs.run_view(engine, run)
+    assert view.status == "settled" and (view.count("settled"), view.count("failed")) == (4, 2)
+    with engine.connect() as conn:
+        keys = conn.execute(select(journal_entries.c.idempotency_key)
+                            .where(journal_entries.c.idempotency_key.like("payment:%"))).scalars().all()
+    steps = {p.id: ("hold", "void" if p.status == "failed" else "settle") for p in view.payments}
+    assert sorted(keys) == sorted(f"payment:{i}:{s}" for i, both in steps.items() for s in both)
     assert verify(engine).ok and reconcile(engine).ok
 
 
@@ -305,7 +387,7 @@ def test_killed_settlement_returns_and_repay_end_as_uninterrupted_ones(engine, d
         f"`ipb run settle {run} --date {SETTLE_ON} --failed '{first}=account closed' --failed '{last}=no such "
         "account'`")
     assert written(engine) == before
-    assert ipb(url, "tester", *settle[:3], *settle[5:], crash_after=1) == -signal.SIGKILL  # one payment voided
+    assert ipb(url, "tester", *settle[:3], *settle[5:], crash_after=1, chunk=1) == -signal.SIGKILL  # one voided
     assert [p.status for p in payment_runs.run_view(engine, run).payments] == ["failed", "held", "held"]
     assert ipb(url, "tester", *settle[:3], *settle[5:]) == 0  # without --date: the date it was started with
 

@@ -492,7 +492,7 @@ def test_a_settlement_stopped_half_way_finishes_with_its_failures(world, monkeyp
     failed = {dp.id: "account closed", invoice.id: "no such account"}
     stop_after(monkeypatch, 2)  # the outcome is recorded, then the first DP is voided: killed there
     with pytest.raises(Crash):
-        payment_settlement.settle(world, run.id, on=date(2025, 5, 7), actor="tester", failed=failed)
+        payment_settlement.settle(world, run.id, on=date(2025, 5, 7), actor="tester", failed=failed, chunk=1)
     monkeypatch.setattr("ledger.services.crash_points.after_step", [])
     assert [p.status for p in payment_runs.run_view(world, run.id).payments] == ["failed", "held", "held"]
     before = written(world)

@@ -181,7 +181,15 @@ def approved_world(engine) -> int:
     return run
 
 
-def test_a_cancellation_killed_after_any_step_ends_as_an_uninterrupted_one(databases, monkeypatch):
+CANCELS = [(1, "after_step", after) for after in range(1, 1 + 6 + 1)] + [  # the run, then each payment
+    (4, "after_step", after) for after in (1, 2, 3)] + [  # the run, then each chunk of 4
+    (4, "within_step", part) for part in (2, 4, 6)]  # inside the first chunk (part-way, all written), the second
+
+
+@pytest.mark.parametrize(("chunk", "hooks", "after"), CANCELS)
+def test_a_cancellation_killed_after_any_step_ends_as_an_uninterrupted_one(databases, monkeypatch, chunk, hooks, after):
+    """Killed after any committed step, or inside a chunk's open transaction (that chunk is lost, no more), with
+    `chunk` payments a transaction, and run again, a cancellation ends as an uninterrupted one."""
     reference = databases.engine()
     try:
         run = approved_world(reference)
@@ -189,33 +197,37 @@ def test_a_cancellation_killed_after_any_step_ends_as_an_uninterrupted_one(datab
         expected = outcome(reference)
     finally:
         databases.drop(reference)
-    steps = 1 + 6  # the run, then each payment
-    for after in range(1, steps + 1):
-        engine = databases.engine()
-        try:
-            run = approved_world(engine)
-            monkeypatch.setattr(crash_points, "after_step", [kill_after(after)])
-            with pytest.raises(Killed):
-                payment_settlement.cancel(engine, run, reason="wrong pay date", actor="tester")
-            monkeypatch.setattr(crash_points, "after_step", [])
-            assert payment_runs.run_view(engine, run).status == "cancelled"
-            view = payment_settlement.cancel(engine, run, reason="wrong pay date", actor="tester")
-            assert view.count("failed") == 6
-            assert outcome(engine) == expected, f"killed after step {after}"
-            assert verify(engine).ok and reconcile(engine).ok
-        finally:
-            databases.drop(engine)
+    engine = databases.engine()
+    try:
+        run = approved_world(engine)
+        monkeypatch.setattr(crash_points, hooks, [kill_after(after)])
+        with pytest.raises(Killed):
+            payment_settlement.cancel(engine, run, reason="wrong pay date", actor="tester", chunk=chunk)
+        monkeypatch.setattr(crash_points, hooks, [])
+        view = payment_runs.run_view(engine, run)
+        assert view.status == "cancelled"
+        committed = (after - 1) * chunk if hooks == "after_step" else (after - 1) // chunk * chunk
+        assert view.count("failed") == min(committed, 6)
+        view = payment_settlement.cancel(engine, run, reason="wrong pay date", actor="tester", chunk=chunk)
+        assert view.count("failed") == 6
+        assert outcome(engine) == expected
+        assert verify(engine).ok and reconcile(engine).ok
+    finally:
+        databases.drop(engine)
 
 
 def test_a_cancellation_sigkilled_mid_way_finishes_when_run_again(engine):
     run = approved_world(engine)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
-    argv = [sys.executable, str(ROOT / "tests" / "crash_ipb.py"), "3", "--db", url, "--as", "tester"]
-    killed = subprocess.run([*argv, "run", "cancel", str(run), "--reason", "wrong pay date"], cwd=ROOT,
-                            env={**os.environ, "IPB_USER": "tester"}, capture_output=True, timeout=120)
-    assert killed.returncode == -signal.SIGKILL
-    assert payment_runs.run_view(engine, run).count("failed") == 2  # the run, then two payments
+    for kill, failed in ((["--chunk", "1", "3"], 2),  # the run, then two payments, one a transaction
+                         (["--chunk", "4", "--inside", "2"], 2),  # half of the first chunk of 4: lost
+                         (["--chunk", "3", "1"], 5)):  # the next chunk of 3 committed, killed before the last
+        argv = [sys.executable, str(ROOT / "tests" / "crash_ipb.py"), *kill, "--db", url, "--as", "tester"]
+        killed = subprocess.run([*argv, "run", "cancel", str(run), "--reason", "wrong pay date"], cwd=ROOT,
+                                env={**os.environ, "IPB_USER": "tester"}, capture_output=True, timeout=120)
+        assert killed.returncode == -signal.SIGKILL
+        assert payment_runs.run_view(engine, run).count("failed") == failed
     view = payment_settlement.cancel(engine, run, reason="wrong pay date", actor="tester")
     assert view.status == "cancelled" and view.count("failed") == 6
     with engine.connect() as conn:

@@ -22,7 +22,8 @@ So every budget invariant holds as for `ipb budget spend` (allocated = spent + r
 held; reconcile counts a payment as spent), statements show it apart from logged spend, and the cash
 half says where the money went.
 
-A payment's life, one database transaction per step, each keyed:
+A payment's life, each step keyed (those that write every payment of a run, approve, settle and cancel, a
+chunk of payments per transaction: ledger/services/payment_chunks.py):
   gather      a `payments` row per thing due (`due_key` + `attempt` unique: gathering twice adds nothing)
   approve     the checker (never the maker) approves; then each payment gets a pending hold (the entry
               above, phase pending, key `payment:<id>:hold`) that reduces what is available while the money
@@ -36,43 +37,34 @@ A payment's life, one database transaction per step, each keyed:
   cancel      before submit, a run can be cancelled instead: the run first, then each hold voided
               (`payment:<id>:void`) and each payment failed, so the next gather pays it as its next attempt
 Each step commits the journal entry and the payment's new status together, so a process killed at any
-point leaves each payment either before or after a step, never half-way; running the step again skips
-what is done. Journal keys are unique, so even a bug could not post a step twice.
+point leaves each payment either before or after a step, never half-way (a chunk in flight is lost whole);
+running the step again skips what is done. Journal keys are unique, so even a bug could not post a step twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from ledger import chart
 from ledger.bacs_calendar import ProcessingDays, Roll
 from ledger.calendar import financial_year_of, utc_now
-from ledger.chart import EntryKind
-from ledger.domain import Stream
-from ledger.errors import ConcurrentUpdate, IdempotencyConflict, LedgerError, NotAllowed, UnknownParty
+from ledger.errors import NotAllowed, UnknownParty
 from ledger.formats.bank_details import bacs_text
 from ledger.formats.bank_holidays import processing_days
 from ledger.history import Op
-from ledger.journal import Draft, Line, Phase
 from ledger.models import people
 from ledger.models.payments import invoices, paying_accounts, payment_runs, payment_schedules, payments, providers
-from ledger.rules.attribution import attribute
 from ledger.rules.direct_payments import dp_amount, paid_dates
-from ledger.services.budgets import budget_in
 from ledger.services.crash_points import step_done
 from ledger.services.history import track
-from ledger.services.journal import Request, write_in
 from ledger.services.payees import paying_account_in
+from ledger.services.payment_chunks import Tick
+from ledger.services.payment_holds import hold_all
 from ledger.services.returned import repays_asked
 from ledger.storage import reads
 from ledger.storage.identity import principal_of
-
-Tick = Callable[[int, int], None]  # (done, total)
-
 
 # --- payment runs -----------------------------------------------------------------
 
@@ -246,11 +238,11 @@ def _into_draft_run(conn: Connection, bank_id: int, as_of: date, new: list[dict[
     else:  # the draft's maker is whoever gathers into it last: the checker must be someone else
         conn.execute(update(payment_runs).where(payment_runs.c.id == run_id).values(pay_date=as_of, **maker))
         track(conn, "payment_runs", run_id, actor=actor)
-    added = []
-    for item in new:
-        added.append(conn.execute(insert(payments).values(
-            run_id=run_id, status="pending", failure_reason="", **item)).inserted_primary_key[0])
-        track(conn, "payments", added[-1], actor=actor, op=Op.INSERT)
+    added = conn.execute(insert(payments).returning(payments.c.id, sort_by_parameter_order=True),
+                         [{**item, "run_id": run_id, "status": "pending", "failure_reason": ""} for item in new]
+                         ).scalars().all()  # one statement for them all, their ids in the order given
+    for payment_id in added:
+        track(conn, "payments", payment_id, actor=actor, op=Op.INSERT)
     return Gathered(run_view_in(conn, run_id), tuple(added))
 
 
@@ -300,8 +292,10 @@ def payments_of(engine: Engine, *, person: str | None = None, status: str | None
 
 
 
-def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None) -> RunView:
-    """Approve a draft run as its checker, then hold the funds of each payment while it is in flight.
+def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None,
+            chunk: int | None = None) -> RunView:
+    """Approve a draft run as its checker, then hold the funds of each payment while it is in flight
+    (ledger/services/payment_holds.py), `chunk` payments a transaction (default CHUNK).
 
     The checker must not be the run's maker. Approving an approved run again resumes placing holds
     (after a crash, say); payments already held are left alone.
@@ -328,62 +322,5 @@ def approve(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None
             raise NotAllowed(f"run {run_id} is {run.status}; only a draft run is approved", run=run_id)
     if approving:  # a step only if it committed something
         step_done()
-    return _hold_all(engine, run_id, actor=actor, tick=tick)
-
-
-def _hold_all(engine: Engine, run_id: int, *, actor: str, tick: Tick | None) -> RunView:
-    with engine.connect() as conn:
-        todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id, payments.c.status == "pending")
-                            .order_by(payments.c.id)).scalars().all()
-    for done, payment_id in enumerate(todo, 1):
-        _hold_one(engine, payment_id, actor=actor)
-        step_done()
-        if tick:
-            tick(done, len(todo))
+    hold_all(engine, run_id, actor=actor, tick=tick, chunk=chunk)
     return run_view(engine, run_id)
-
-
-def _hold_one(engine: Engine, payment_id: int, *, actor: str) -> None:
-    with engine.begin() as conn:
-        p = conn.execute(select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id)
-                         .where(payments.c.id == payment_id).with_for_update(of=payments)).one()
-        ref = p.ref
-        if p.status != "pending":
-            return
-        run = run_row_in(conn, p.run_id)
-        if run.status != "approved":  # cancelled meanwhile (ledger/services/payment_settlement.py)
-            return
-        bank = conn.execute(select(paying_accounts.c.code)
-                            .where(paying_accounts.c.id == run.paying_account_id)).scalar_one()
-        try:
-            draft = _payment_draft(conn, p, ref, bank, run.pay_date)
-            entry = write_in(conn, [Request(draft, f"payment:{p.id}:hold")], actor=actor)[0].entry
-        except (ConcurrentUpdate, IdempotencyConflict):
-            raise  # not this payment's fault: nothing is committed, run again
-        except LedgerError as exc:  # the budget cannot cover it, or there is no budget: this one fails
-            # (every such refusal is raised before anything is written in this transaction)
-            conn.execute(update(payments).where(payments.c.id == p.id)
-                         .values(status="failed", failure_reason=exc.reason[:500]))
-            track(conn, "payments", p.id, actor=actor)
-            return
-        conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "pending")
-                     .values(status="held", hold_entry_id=entry.id))
-        track(conn, "payments", p.id, actor=actor)
-
-
-def _payment_draft(conn: Connection, p, ref: str,  # type: ignore[no-untyped-def]
-                   bank: str, on: date) -> Draft:
-    info = budget_in(conn, ref, p.fy)
-    available = {s: st.available for s, st in info.streams.items()}
-    attributed = attribute(p.amount, available, named=Stream(p.stream) if p.stream else None,
-                           rule=info.attribution, priority=info.priority)
-    lines = []
-    for s, part in attributed.parts.items():
-        lines += [Line(chart.stream_spent(ref, p.fy, s), part), Line(chart.stream_available(ref, p.fy, s), -part)]
-    payee = chart.dp_account(ref) if p.payee_kind == "person" else chart.provider_paid(p.payee)
-    lines += [Line(payee, p.amount), Line(chart.bank(bank), -p.amount)]
-    what = "direct payment" if p.payee_kind == "person" else f"payment to {p.payee}"
-    meta = {"person": ref, "fy": str(p.fy), "amount": str(p.amount), "attribution": attributed.rule,
-            "parts": ",".join(f"{s}={v}" for s, v in attributed.parts.items()), "reason": attributed.reason,
-            "payment": str(p.id), "run": str(p.run_id), "payee": p.payee, "due": p.due_key}
-    return Draft(tuple(lines), on, EntryKind.PAYMENT, f"{what} {p.reference}", Phase.PENDING, meta=meta)

@@ -8,10 +8,11 @@ How a payment is posted, and its life from gather to return, is told in ledger/s
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger import calendar
@@ -26,9 +27,10 @@ from ledger.journal import Draft, Phase, reversal_lines
 from ledger.models import journal_entries, people
 from ledger.models.payments import paying_accounts, payment_runs, payments, run_settlements
 from ledger.models.trust import history
-from ledger.services.crash_points import step_done
+from ledger.services.crash_points import part_written, step_done
 from ledger.services.history import track
 from ledger.services.journal import Request, write_in
+from ledger.services.payment_chunks import in_chunks
 from ledger.services.payment_runs import PaymentRow, RunView, Tick, payment_row, run_row_in, run_view_in
 from ledger.storage import reads
 from ledger.storage.identity import principal_of
@@ -136,25 +138,23 @@ class Settlement:
 
 
 def settle(engine: Engine, run_id: int, *, on: date | None, actor: str, failed: dict[int, str] | None = None,
-           tick: Tick | None = None) -> RunView:
+           tick: Tick | None = None, chunk: int | None = None) -> RunView:
     """The bank has paid: post each held payment's hold; void those in `failed` (id -> the bank's reason).
 
     The whole outcome is recorded first, in one small transaction (`run_settlements`), before any payment
-    is touched; each payment is then settled or voided against that record, one transaction each. Run
-    again after a crash, the same settlement finishes what was started (`on` None: the date it was
-    started with, or today for a new one); one that asks for a different outcome is refused, naming the
-    difference and the command that finishes it. The run is settled once none of its payments is held.
+    is touched; the payments are then settled or voided against that record, `chunk` a transaction (default
+    ledger/services/payment_chunks.py CHUNK). Run again after a crash, the same settlement finishes what was
+    started (`on` None: the date it was started with, or today for a new one); one that asks for a different
+    outcome is refused, naming the difference and the command that finishes it. The run is settled once none
+    of its payments is held.
     """
     asked = Settlement(run_id, on or calendar.today(), _reasons(failed or {}))
     started = _start(engine, asked, given_date=on is not None, actor=actor)
     with engine.connect() as conn:
         todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id, payments.c.status == "held")
                             .order_by(payments.c.id)).scalars().all()
-    for done, payment_id in enumerate(todo, 1):
-        _resolve_one(engine, payment_id, on=started.on, actor=actor, fail_reason=started.failed.get(payment_id))
-        step_done()
-        if tick:
-            tick(done, len(todo))
+    in_chunks(engine, todo, lambda conn, part: _resolve(conn, part, on=started.on, failed=started.failed, actor=actor),
+              tick=tick, chunk=chunk)
     return _finish(engine, run_id, actor=actor)
 
 
@@ -246,22 +246,36 @@ def _finish(engine: Engine, run_id: int, *, actor: str) -> RunView:
     return view
 
 
-def _resolve_one(engine: Engine, payment_id: int, *, on: date, actor: str, fail_reason: str | None) -> None:
-    with engine.begin() as conn:
-        p = conn.execute(select(payments).where(payments.c.id == payment_id)).one()
-        if p.status != "held":
-            return
-        hold = reads.load_entry(conn, p.hold_entry_id)
-        if fail_reason is not None:
-            draft = Draft((), on, hold.kind, f"void: {fail_reason}"[:200], Phase.VOID, completes=hold.id)
-            entry = write_in(conn, [Request(draft, f"payment:{p.id}:void", hold.lines)], actor=actor)[0].entry
-            values = {"status": "failed", "void_entry_id": entry.id, "failure_reason": fail_reason}
+def _resolve(conn: Connection, ids: Sequence[int], *, on: date, failed: dict[int, str], actor: str) -> None:
+    """Settle each held payment of `ids` (post its hold), or void it if the bank failed it, in one batch."""
+    todo = [p for p in conn.execute(select(payments).where(payments.c.id.in_(ids)).order_by(payments.c.id))
+            if p.status == "held"]
+    holds = reads.load_entries(conn, [p.hold_entry_id for p in todo])
+    requests = []
+    for p in todo:
+        hold = holds[p.hold_entry_id]
+        if p.id in failed:
+            draft = Draft((), on, hold.kind, f"void: {failed[p.id]}"[:200], Phase.VOID, completes=hold.id)
+            requests.append(Request(draft, f"payment:{p.id}:void", hold.lines))
         else:
             draft = Draft(hold.lines, on, hold.kind, hold.memo, completes=hold.id, meta=hold.meta)
-            entry = write_in(conn, [Request(draft, f"payment:{p.id}:settle", hold.lines)], actor=actor)[0].entry
-            values = {"status": "settled", "settlement_entry_id": entry.id}
-        conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == "held").values(**values))
+            requests.append(Request(draft, f"payment:{p.id}:settle", hold.lines))
+    posted = write_in(conn, requests, actor=actor) if requests else []
+    entries = {p.id: done.entry.id for p, done in zip(todo, posted)}
+    for statement, rows in ((_VOIDED, [{"pid": i, "entry": e, "reason": failed[i]} for i, e in entries.items()
+                                       if i in failed]),
+                            (_SETTLED, [{"pid": i, "entry": e} for i, e in entries.items() if i not in failed])):
+        if rows:  # one statement a kind, for every payment of the chunk
+            conn.execute(statement, rows)
+    for p in todo:
         track(conn, "payments", p.id, actor=actor)
+        part_written()
+
+
+_SETTLED = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == "held")
+            .values(status="settled", settlement_entry_id=bindparam("entry")))
+_VOIDED = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == "held")
+           .values(status="failed", void_entry_id=bindparam("entry"), failure_reason=bindparam("reason")))
 
 
 def return_payment(engine: Engine, payment_id: int, *, on: date | None, reason: str, actor: str) -> PaymentRow:
@@ -311,15 +325,16 @@ def _same_return(conn: Connection, p, on: date | None, why: str) -> None:  # typ
 CANCELLABLE = ("draft", "approved")  # not yet sent to the bank
 
 
-def cancel(engine: Engine, run_id: int, *, reason: str, actor: str, tick: Tick | None = None) -> RunView:
+def cancel(engine: Engine, run_id: int, *, reason: str, actor: str, tick: Tick | None = None,
+           chunk: int | None = None) -> RunView:
     """Cancel a run before it goes to the bank (a draft or approved run), for `reason`.
 
     The run is marked cancelled first, in one small transaction, the reason kept in the history chain; then
-    each of its payments, one transaction each, has its hold voided (`payment:<id>:void`, dated today) and
-    fails with the reason, so the next gather pays it again as its next attempt. Run again after a crash,
-    the same cancellation finishes what was started; one giving another reason is refused, naming the
-    first. A run that went to the bank is never cancelled: what the bank did not pay fails when the run is
-    settled, and what it paid and sent back is returned.
+    each of its payments, `chunk` a transaction (default CHUNK), has its hold voided (`payment:<id>:void`,
+    dated today) and fails with the reason, so the next gather pays it again as its next attempt. Run again
+    after a crash, the same cancellation finishes what was started; one giving another reason is refused,
+    naming the first. A run that went to the bank is never cancelled: what the bank did not pay fails when
+    the run is settled, and what it paid and sent back is returned.
     """
     why = " ".join(reason.split())[:200]
     if not why:
@@ -329,11 +344,8 @@ def cancel(engine: Engine, run_id: int, *, reason: str, actor: str, tick: Tick |
         todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id,
                                                         payments.c.status.in_(("pending", "held")))
                             .order_by(payments.c.id)).scalars().all()
-    for done, payment_id in enumerate(todo, 1):
-        _cancel_one(engine, payment_id, note=f"run {run_id} cancelled: {why}", actor=actor)
-        step_done()
-        if tick:
-            tick(done, len(todo))
+    note = f"run {run_id} cancelled: {why}"
+    in_chunks(engine, todo, lambda conn, part: _cancel(conn, part, note=note, actor=actor), tick=tick, chunk=chunk)
     with engine.connect() as conn:
         return run_view_in(conn, run_id)
 
@@ -371,17 +383,24 @@ def _cancelled_for(conn: Connection, run_id: int) -> str:
                         .order_by(history.c.seq.desc()).limit(1)).scalar_one()
 
 
-def _cancel_one(engine: Engine, payment_id: int, *, note: str, actor: str) -> None:
-    """A payment of a cancelled run: its hold voided (if it has one), and failed, to be gathered again."""
-    with engine.begin() as conn:
-        p = conn.execute(select(payments).where(payments.c.id == payment_id).with_for_update()).one()
-        if p.status not in ("pending", "held"):
-            return
-        values: dict[str, object] = {"status": "failed", "failure_reason": note}
-        if p.status == "held":
-            hold = reads.load_entry(conn, p.hold_entry_id)
-            draft = Draft((), calendar.today(), hold.kind, f"void: {note}"[:200], Phase.VOID, completes=hold.id)
-            values["void_entry_id"] = write_in(conn, [Request(draft, f"payment:{p.id}:void", hold.lines)],
-                                               actor=actor)[0].entry.id
-        conn.execute(update(payments).where(payments.c.id == p.id, payments.c.status == p.status).values(**values))
+def _cancel(conn: Connection, ids: Sequence[int], *, note: str, actor: str) -> None:
+    """Payments of a cancelled run: each hold voided (if it has one) in one batch, and each payment failed, to be
+    gathered again."""
+    todo = [p for p in conn.execute(select(payments).where(payments.c.id.in_(ids)).order_by(payments.c.id)
+                                    .with_for_update()) if p.status in ("pending", "held")]
+    if not todo:
+        return
+    held = [p for p in todo if p.status == "held"]
+    holds = reads.load_entries(conn, [p.hold_entry_id for p in held])
+    requests = [Request(Draft((), calendar.today(), holds[p.hold_entry_id].kind, f"void: {note}"[:200], Phase.VOID,
+                              completes=p.hold_entry_id), f"payment:{p.id}:void", holds[p.hold_entry_id].lines)
+                for p in held]
+    voids = {p.id: done.entry.id for p, done in zip(held, write_in(conn, requests, actor=actor) if requests else [])}
+    conn.execute(_CANCELLED, [{"pid": p.id, "was": p.status, "entry": voids.get(p.id), "reason": note} for p in todo])
+    for p in todo:
         track(conn, "payments", p.id, actor=actor)
+        part_written()
+
+
+_CANCELLED = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == bindparam("was"))
+              .values(status="failed", void_entry_id=bindparam("entry"), failure_reason=bindparam("reason")))
