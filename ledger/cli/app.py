@@ -67,6 +67,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "period": ("Reports and audit", "Close financial years and months to posting."),
     "account": ("Ledger: accounts and corrections", "Open, list, show and close ledger accounts."),
     "post": ("Ledger: accounts and corrections", "Post a balanced entry, from flags or a file."),
+    "import": ("Ledger: accounts and corrections", "Import another ledger's transactions: an hledger journal, "
+                                                   "a Beancount file, or ipb's own CSV or entry file."),
     "reverse": ("Ledger: accounts and corrections", "Post the mirror image of an entry."),
     "entry": ("Ledger: accounts and corrections", "Look at posted entries."),
     "hold": ("Ledger: accounts and corrections", "Two-phase holds: reserve funds now, post or void later."),

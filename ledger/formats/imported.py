@@ -55,24 +55,10 @@ class SourceTransaction:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceAssertion:
-    """A balance the file asserts: Beancount's `balance` (the account's balance at the start of `date`, so
-    `inclusive` False), or an hledger posting's `= AMOUNT` (after that day's transactions: `inclusive` True)."""
-
-    account: str
-    date: date
-    amount: int  # signed minor units, debit positive
-    currency: str
-    line: int
-    inclusive: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class SourceLedger:
     name: str  # the file's name, as refusals cite it
     accounts: tuple[SourceAccount, ...]
     transactions: tuple[SourceTransaction, ...]
-    assertions: tuple[SourceAssertion, ...] = ()  # checked before anything is written
 
 
 class ImportRefused(InvalidInput):
