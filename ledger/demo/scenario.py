@@ -130,7 +130,8 @@ class Scenario(SetUp):
                   f"gathered, approved by a second officer, filed as BACS Standard 18, submitted and settled)")
 
     def _invoices(self, number: int, start: date) -> int:
-        count = 0
+        """The period's invoices from every provider, recorded together as an officer keys in a batch."""
+        wanted = []
         for person in self.cohort:
             if self.paid_direct(person):
                 continue
@@ -140,12 +141,11 @@ class Scenario(SetUp):
                 if line.code == "equipment" or (line.frequency is Frequency.YEAR and number != 1):
                     continue
                 amount = line.cap if line.frequency is not Frequency.YEAR else line.rate
-                payees.add_invoice(self.engine, provider_for(person, line), f"{person.ref}-{line.code}-{number:02d}",
-                                   person.ref, amount, invoice_date=start, due_date=start + timedelta(days=3),
-                                   paying_account="main", fy=FY, stream=line.stream, plan_line_id=stored.id,
-                                   actor=OFFICER)
-                count += 1
-        return count
+                wanted.append(payees.NewInvoice(
+                    provider_for(person, line), f"{person.ref}-{line.code}-{number:02d}", person.ref, amount,
+                    invoice_date=start, due_date=start + timedelta(days=3), paying_account="main", fy=FY,
+                    stream=line.stream, plan_line_id=stored.id))
+        return len(payees.add_invoices(self.engine, wanted, actor=OFFICER))
 
     def _plan(self, person: DemoPerson) -> plans.PlanVersion:
         if person.ref not in self.plan_cache:
@@ -176,6 +176,7 @@ class Scenario(SetUp):
         Most spend nearly all of it; every ninth spends barely half, which builds up a surplus; a
         few stop paying their contribution in after the ninth period, which shows as arrears.
         """
+        returns: list[surplus.DpMovement] = []  # the period's returns, recorded together
         for person in self.cohort:
             if not self.paid_direct(person):
                 continue
@@ -184,12 +185,14 @@ class Scenario(SetUp):
             contribution = min(self.charges[person.ref].weekly, weekly) * 4 if person.ref in self.charges else 0
             stopped = contribution and int(person.ref[1:]) % 11 == 0 and number > 9  # then arrears build up
             if contribution and pays_in and not stopped:
-                surplus.record_contribution(self.engine, person.ref, contribution, on=start, actor=OFFICER,
-                                            key=f"demo:dpc:{person.ref}:{number}")
+                returns.append(surplus.DpMovement(person.ref, contribution, start, spent=False,
+                                                  key=f"demo:dpc:{person.ref}:{number}"))
             if number > 1:  # what was spent in the period just ended (from what came in for it)
                 came_in = weekly * 4 - (contribution if number > 10 and stopped else 0)
-                surplus.record_spend(self.engine, person.ref, came_in * share // 100, on=start - timedelta(days=1),
-                                     actor=OFFICER, key=f"demo:dps:{person.ref}:{number}")
+                returns.append(surplus.DpMovement(person.ref, came_in * share // 100, start - timedelta(days=1),
+                                                  spent=True, key=f"demo:dps:{person.ref}:{number}"))
+        if returns:
+            surplus.record_returns(self.engine, returns, actor=OFFICER)
 
     def _pay(self, number: int, start: date) -> int:
         runs = 0

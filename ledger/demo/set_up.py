@@ -180,10 +180,9 @@ class SetUp:
         modes: Counter[Mode] = Counter()
         with self._progress("writing care and support plans", len(self.cohort)) as advance:
             for person in self.cohort:
-                plans.create_plan(self.engine, person.ref, FY, plan_lines(person), actor=OFFICER,
-                                  effective_from=START, reason="annual review")
                 mode = mode_of(person, self.paid_direct(person))
-                plans.set_mode(self.engine, person.ref, FY, mode, actor=OFFICER, effective_from=START)
+                plans.create_plan(self.engine, person.ref, FY, plan_lines(person), actor=OFFICER,
+                                  effective_from=START, reason="annual review", mode=mode)
                 modes[mode] += 1
                 advance(1)
         self.step(f"{len(self.cohort)} care and support plans written; budgets managed as "

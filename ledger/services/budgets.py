@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, tuple_, update
 
 from ledger import chart
 from ledger.calendar import financial_year, in_year
@@ -31,6 +31,7 @@ from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.services.journal import Posted, Request, new_key, replay_of, write_in
 from ledger.split import split
 from ledger.storage import reads
+from ledger.storage.driver import Query
 from ledger.storage.lookup import funder_in, open_pool_in, person_ids
 
 
@@ -180,18 +181,19 @@ class BudgetInfo:
     spendable: dict[Stream, int]
 
 
+# a budget's reads, built once: every spend and payment reads the budget it leaves
+_BUDGET_OF = Query(select(budgets).join(people, people.c.id == budgets.c.person_id)
+                   .where(people.c.ref == bindparam("ref"), budgets.c.fy == bindparam("fy")), ("ref", "fy"))
+_STREAMS_OF = Query(select(budget_components.c.stream).where(budget_components.c.budget_id == bindparam("budget"))
+                    .order_by(budget_components.c.id), ("budget",))
+
+
 def budget_in(conn: Connection, person: str, fy: int, on: date | None = None) -> BudgetInfo:
-    row = conn.execute(
-        select(budgets).join(people, people.c.id == budgets.c.person_id)
-        .where(people.c.ref == person, budgets.c.fy == fy)
-    ).first()
+    row = next(iter(_BUDGET_OF.rows(conn, (person, fy))), None)
     if row is None:
         raise UnknownParty(f"{person} has no budget for {financial_year(fy).label}; allocate one first",
                            person=person, fy=fy)
-    streams = [Stream(s) for s in conn.execute(
-        select(budget_components.c.stream).where(budget_components.c.budget_id == row.id)
-        .order_by(budget_components.c.id)
-    ).scalars()]
+    streams = [Stream(s.stream) for s in _STREAMS_OF.rows(conn, (row.id,))]
     rows = reads.account_rows(conn, [chart.stream_available(person, fy, s) for s in streams])
     states = {s: rows[chart.stream_available(person, fy, s)].state for s in streams}
     if on is None:

@@ -2,20 +2,22 @@
 
 Every service that writes a tracked table (ledger/storage/history.py TRACKED) calls `track` right after,
 in the same transaction: the row as it now stands is appended to the chain, with who did it. A change
-made any other way (a direct UPDATE) has no record, and `audit verify` names the row.
+made any other way (a direct UPDATE) has no record, and `audit verify` names the row. `track_many`
+records many rows of one table at once (one read, one write of the chain, one move of its head).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from ledger.calendar import utc_now
 from ledger.errors import ConcurrentUpdate
 from ledger.history import Change, Op
-from ledger.models.trust import history, history_head
-from ledger.storage.history import TRACKED, row_key, row_values
+from ledger.storage import history as stored
+from ledger.storage.history import TRACKED, row_key
 from ledger.storage.identity import principal_of
 
 
@@ -26,17 +28,35 @@ def track(conn: Connection, subject: str, key: dict[str, Any] | int, *, actor: s
     `key` is the row's key columns, or its id for a table keyed by id."""
     tracked = TRACKED[subject]
     key_values = key if isinstance(key, dict) else {tracked.key[0]: key}
-    values = {} if op is Op.DELETE else row_values(conn, subject, key_values)
+    values = {} if op is Op.DELETE else stored.row_values(conn, subject, key_values)
     if values is None:
         raise ConcurrentUpdate(f"{subject} row {row_key(tracked, key_values)} vanished while being recorded")
-    head = conn.execute(select(history_head.c.last_seq, history_head.c.last_hash)
-                        .where(history_head.c.id == 1).with_for_update()).one()
-    change = Change(head.last_seq + 1, head.last_hash, subject, row_key(tracked, key_values), op, values, actor,
+    seq, last_hash = stored.lock_head(conn)
+    change = Change(seq + 1, last_hash, subject, row_key(tracked, key_values), op, values, actor,
                     principal_of(conn, actor), utc_now(), reason)
-    conn.execute(insert(history).values(
-        seq=change.seq, prev_hash=change.prev_hash, hash=change.hash, subject=subject, row_key=change.key,
-        op=str(op), row_values=dict(values), actor=actor, principal=change.principal,
-        recorded_at=change.recorded_at, reason=reason))
-    conn.execute(update(history_head).where(history_head.c.id == 1)
-                 .values(last_seq=change.seq, last_hash=change.hash))
+    stored.append(conn, [change], [change.hash])
     return change
+
+
+def track_many(conn: Connection, subject: str, ids: Sequence[int], *, actor: str, op: Op = Op.UPDATE,
+               reason: str = "") -> list[Change]:
+    """`track` for many rows of one table keyed by id, in the order given: the same records, chained in turn,
+    as that many calls would append."""
+    if len(TRACKED[subject].key) != 1:
+        raise ValueError(f"{subject} is not keyed by id: record its rows with track")
+    if not ids:
+        return []
+    values: dict[int, dict[str, Any]] = {} if op is Op.DELETE else stored.rows_values(conn, subject, ids)
+    missing = [i for i in ids if i not in values]
+    if op is not Op.DELETE and missing:
+        raise ConcurrentUpdate(f"{subject} row {missing[0]} vanished while being recorded")
+    seq, last_hash = stored.lock_head(conn)
+    principal, changes, hashes = principal_of(conn, actor), [], []
+    for i in ids:
+        change = Change(seq + 1, last_hash, subject, str(i), op, values.get(i, {}), actor, principal, utc_now(),
+                        reason)
+        seq, last_hash = change.seq, change.hash
+        changes.append(change)
+        hashes.append(last_hash)
+    stored.append(conn, changes, hashes)
+    return changes

@@ -6,10 +6,11 @@ from the schedules and invoices here and pays it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from ledger import chart
 from ledger.calendar import financial_year_of, utc_now
@@ -24,8 +25,9 @@ from ledger.models.payments import invoices, paying_accounts, payment_schedules,
 from ledger.models.plans import care_plans, plan_lines
 from ledger.rules.direct_payments import dp_amount
 from ledger.services.accounts import AccountSpec, ensure_in
-from ledger.services.history import track
+from ledger.services.history import track, track_many
 from ledger.storage import lookup
+from ledger.storage.driver import Query
 from ledger.storage.plans import current_plan_in
 
 # --- paying accounts, providers ---------------------------------------------------------
@@ -69,10 +71,13 @@ def list_paying_accounts(engine: Engine) -> list[PayingAccountRow]:
 
 def paying_account_in(conn: Connection, code: str):  # type: ignore[no-untyped-def]
     """The paying account `code`'s row; refused if there is none."""
-    row = conn.execute(select(paying_accounts).where(paying_accounts.c.code == code)).first()
-    if row is None:
+    found = _PAYING_ACCOUNT.rows(conn, (code,))
+    if not found:
         raise UnknownParty(f"no paying account {code!r}; add it with `ipb paying-account add`", code=code)
-    return row
+    return found[0]
+
+
+_PAYING_ACCOUNT = Query(select(paying_accounts).where(paying_accounts.c.code == bindparam("code")), ("code",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +220,23 @@ class InvoiceRow:
     plan_line: str | None = None  # the plan line's code
 
 
+@dataclass(frozen=True, slots=True)
+class NewInvoice:
+    """A provider's invoice as `add_invoice` takes it (see there)."""
+
+    provider: str
+    number: str
+    person: str
+    amount: int
+    invoice_date: date
+    paying_account: str
+    due_date: date | None = None
+    fy: int | None = None
+    stream: Stream | None = None
+    plan_line: str | None = None
+    plan_line_id: int | None = None
+
+
 def add_invoice(
     engine: Engine, provider: str, number: str, person: str, amount: int, *, invoice_date: date,
     due_date: date | None = None, paying_account: str, fy: int | None = None, stream: Stream | None = None,
@@ -226,41 +248,65 @@ def add_invoice(
     were taken, its id; or `plan_line_id`), the line must be on the person's plan for that year; its stream
     pays (if it names one).
     """
-    if amount <= 0:
-        raise InvalidInput("an invoice must be for more than 0.00")
-    fy = fy if fy is not None else financial_year_of(invoice_date).start.year
-    due_date = due_date or invoice_date
+    return add_invoices(engine, [NewInvoice(provider, number, person, amount, invoice_date, paying_account, due_date,
+                                            fy, stream, plan_line, plan_line_id)], actor=actor)[0]
+
+
+def add_invoices(engine: Engine, wanted: Sequence[NewInvoice], *, actor: str) -> list[InvoiceRow]:
+    """Many invoices (a period's from every provider), each checked as `add_invoice` checks one, in one
+    transaction: all of them are recorded, or none (the first refused refuses the batch)."""
+    for item in wanted:
+        if item.amount <= 0:
+            raise InvalidInput("an invoice must be for more than 0.00")
     with engine.begin() as conn:
-        provider_row = conn.execute(select(providers).where(providers.c.code == provider)).first()
-        if provider_row is None:
-            raise UnknownParty(f"no provider {provider!r}; add it with `ipb provider add`", provider=provider)
-        if not provider_row.active:
-            raise NotAllowed(f"provider {provider} is not active", provider=provider)
-        person_id = lookup.person_id(conn, person)
-        bank = paying_account_in(conn, paying_account)
-        if plan_line is not None:
-            plan_line_id = _plan_line_id(conn, person, fy, plan_line)
-        if plan_line_id is not None:
-            line = conn.execute(select(plan_lines.c.stream, plan_lines.c.code, care_plans.c.person_id, care_plans.c.fy)
-                                .join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
-                                .where(plan_lines.c.id == plan_line_id)).first()
-            if line is None or line.person_id != person_id or line.fy != fy:
-                raise InvalidInput(f"plan line {plan_line_id} is not on {person}'s plan for that year",
-                                   plan_line=plan_line_id)
-            if stream is None and line.stream:
-                stream = Stream(line.stream)
-            plan_line = line.code
-        if conn.execute(select(invoices.c.id).where(invoices.c.provider_id == provider_row.id,
-                                                    invoices.c.number == number)).first():
-            raise NotAllowed(f"{provider} invoice {number} is already recorded", provider=provider, number=number)
-        invoice_id = conn.execute(insert(invoices).values(
-            provider_id=provider_row.id, number=number, person_id=person_id, fy=fy,
-            stream=str(stream) if stream else None, plan_line_id=plan_line_id, paying_account_id=bank.id,
-            amount=amount, invoice_date=invoice_date, due_date=due_date, added_by=actor, added_at=utc_now(),
-        )).inserted_primary_key[0]
-        track(conn, "invoices", invoice_id, actor=actor, op=Op.INSERT)
-    return InvoiceRow(invoice_id, provider, number, person, fy, str(stream) if stream else None, plan_line_id,
-                      amount, invoice_date, due_date, plan_line)
+        rows = [_invoice_in(conn, item, actor) for item in wanted]
+        track_many(conn, "invoices", [row.id for row in rows], actor=actor, op=Op.INSERT)
+    return rows
+
+
+def _invoice_in(conn: Connection, item: NewInvoice, actor: str) -> InvoiceRow:
+    provider, person, stream, plan_line_id = item.provider, item.person, item.stream, item.plan_line_id
+    fy = item.fy if item.fy is not None else financial_year_of(item.invoice_date).start.year
+    due_date = item.due_date or item.invoice_date
+    found = _PROVIDER.rows(conn, (provider,))
+    if not found:
+        raise UnknownParty(f"no provider {provider!r}; add it with `ipb provider add`", provider=provider)
+    if not found[0].active:
+        raise NotAllowed(f"provider {provider} is not active", provider=provider)
+    provider_id, person_id = found[0].id, lookup.person_id(conn, person)
+    bank = paying_account_in(conn, item.paying_account)
+    plan_line = item.plan_line
+    if plan_line is not None:
+        plan_line_id = _plan_line_id(conn, person, fy, plan_line)
+    if plan_line_id is not None:
+        line = next(iter(_PLAN_LINE.rows(conn, (plan_line_id,))), None)
+        if line is None or line.person_id != person_id or line.fy != fy:
+            raise InvalidInput(f"plan line {plan_line_id} is not on {person}'s plan for that year",
+                               plan_line=plan_line_id)
+        if stream is None and line.stream:
+            stream = Stream(line.stream)
+        plan_line = line.code
+    if _INVOICE_NUMBERED.rows(conn, (provider_id, item.number)):
+        raise NotAllowed(f"{provider} invoice {item.number} is already recorded", provider=provider,
+                         number=item.number)
+    invoice_id = conn.execute(_INSERT_INVOICE, dict(
+        provider_id=provider_id, number=item.number, person_id=person_id, fy=fy,
+        stream=str(stream) if stream else None, plan_line_id=plan_line_id, paying_account_id=bank.id,
+        amount=item.amount, invoice_date=item.invoice_date, due_date=due_date, added_by=actor, added_at=utc_now(),
+    )).scalar_one()
+    return InvoiceRow(invoice_id, provider, item.number, person, fy, str(stream) if stream else None, plan_line_id,
+                      item.amount, item.invoice_date, due_date, plan_line)
+
+
+# add_invoice's statements, built once: a council records thousands of invoices a year
+_PROVIDER = Query(select(providers.c.id, providers.c.active).where(providers.c.code == bindparam("code")), ("code",))
+_PLAN_LINE = Query(select(plan_lines.c.stream, plan_lines.c.code, care_plans.c.person_id, care_plans.c.fy)
+                   .join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
+                   .where(plan_lines.c.id == bindparam("line_id")), ("line_id",))
+_INVOICE_NUMBERED = Query(select(invoices.c.id).where(invoices.c.provider_id == bindparam("provider_id"),
+                                                      invoices.c.number == bindparam("number")),
+                          ("provider_id", "number"))
+_INSERT_INVOICE = insert(invoices).returning(invoices.c.id)
 
 
 def _plan_line_id(conn: Connection, person: str, fy: int, line: str) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, Engine, exists, func, insert, select
+from sqlalchemy import Connection, Date, Engine, bindparam, exists, func, insert, select
 
 from ledger import calendar
 from ledger.calendar import default_day, financial_year, in_year, utc_now
@@ -33,6 +33,7 @@ from ledger.services.history import track
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.services.users import Actor, actor_in, check
 from ledger.storage import lookup, reads
+from ledger.storage.driver import Query
 from ledger.storage.plans import PlanVersion, StoredLine, current_plan_in, plan_history_in
 
 PLAN_LINE_META = "plan_line"
@@ -83,7 +84,7 @@ def log_spend(
     with engine.begin() as conn:
         user = actor_in(conn, actor)
         check(user, Permission.SPEND, person)
-        lookup.person_id(conn, person, lock=True)
+        person_id = lookup.person_id(conn, person, lock=True)
         if key is not None:
             replay = _spend_replay(conn, key, person, fy, line, amount, on, supplier, evidence)
             if replay is not None:
@@ -102,11 +103,11 @@ def log_spend(
             rule=stored.spec.attribution,
         )
         entry_id = outflow.posted[0].entry.id
-        record_id = conn.execute(insert(spend_records).values(
-            person_id=lookup.person_id(conn, person), fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
+        record_id = conn.execute(_INSERT_SPEND, dict(
+            person_id=person_id, fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
             supplier=supplier, evidence=evidence, broker=actor, flagged_overspend=flagged,
             allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=utc_now(),
-        ).returning(spend_records.c.id)).scalar_one()
+        )).scalar_one()
         track(conn, "spend_records", record_id, actor=actor, op=Op.INSERT)
         return SpendLogged(record_id, person, fy, line, plan.version, amount, on, supplier, evidence, actor, flagged,
                            actor if flagged else None, entry_id, outflow.attributed, cap, False)
@@ -139,23 +140,34 @@ def _overspend_decision(user: Actor, cap: CapCheck, allow_overspend: bool) -> bo
     return True
 
 
-def _lines_of_code(conn: Connection, plan: PlanVersion, code: str):  # type: ignore[no-untyped-def]
-    """Ids of the line called `code` in every version of the plan (a cap follows the line across versions)."""
-    return (select(plan_lines.c.id).join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
-            .where(care_plans.c.person_id
-                   == select(care_plans.c.person_id).where(care_plans.c.id == plan.id).scalar_subquery(),
-                   care_plans.c.fy == plan.fy, plan_lines.c.code == code))
+# The ids of the line called `code` in every version of plan `plan_id` (a cap follows the line across versions).
+_LINES_OF_CODE = (select(plan_lines.c.id).join(care_plans, care_plans.c.id == plan_lines.c.plan_id)
+                  .where(care_plans.c.person_id == select(care_plans.c.person_id)
+                         .where(care_plans.c.id == bindparam("plan_id")).scalar_subquery(),
+                         care_plans.c.fy == bindparam("fy"), plan_lines.c.code == bindparam("code")))
+# Built once, with bind parameters: spend is logged thousands of times a year.
+_SPENT_IN_WINDOW = Query(
+    select(func.coalesce(func.sum(spend_records.c.amount), 0).label("spent"))
+    .where(spend_records.c.plan_line_id.in_(_LINES_OF_CODE),
+           spend_records.c.spent_on >= bindparam("start", type_=Date),
+           spend_records.c.spent_on <= bindparam("end", type_=Date),
+           reads.reversing_entry(spend_records.c.entry_id).is_(None)),
+    ("plan_id", "fy", "code", "start", "end"))
+_OPEN_COMMITMENTS = Query(
+    select(plan_commitments)
+    .where(plan_commitments.c.plan_line_id.in_(_LINES_OF_CODE),
+           plan_commitments.c.period_start <= bindparam("on", type_=Date),
+           plan_commitments.c.period_end >= bindparam("on", type_=Date),
+           ~exists().where(journal_entries.alias("resolved").c.completes_id == plan_commitments.c.hold_entry_id))
+    .order_by(plan_commitments.c.id),
+    ("plan_id", "fy", "code", "on"))
+_INSERT_SPEND = insert(spend_records).returning(spend_records.c.id)
 
 
 def _spent_in_window(conn: Connection, plan: PlanVersion, code: str, on: date) -> int:
     window = cap_window(plan.line(code).spec.cap_period, on)
-    total = conn.execute(
-        select(func.coalesce(func.sum(spend_records.c.amount), 0))
-        .where(spend_records.c.plan_line_id.in_(_lines_of_code(conn, plan, code)),
-               spend_records.c.spent_on >= window.start, spend_records.c.spent_on <= window.end,
-               reads.reversing_entry(spend_records.c.entry_id).is_(None))
-    ).scalar_one()
-    return int(total)
+    (row,) = _SPENT_IN_WINDOW.rows(conn, (plan.id, plan.fy, code, window.start, window.end))
+    return int(row.spent)
 
 
 def _spend_replay(conn: Connection, key: str, person: str, fy: int, line: str, amount: int, on: date,
@@ -274,14 +286,7 @@ def _void(conn: Connection, hold_id: int, on: date, key: str, actor: str, memo: 
 def _consume_commitments(conn: Connection, plan: PlanVersion, stored: StoredLine, amount: int, on: date, key: str,
                          actor: str) -> None:
     """Spend on a committed line uses the commitment: release the hold, hold again what is left."""
-    resolved = journal_entries.alias()
-    rows = conn.execute(
-        select(plan_commitments)
-        .where(plan_commitments.c.plan_line_id.in_(_lines_of_code(conn, plan, stored.spec.code)),
-               plan_commitments.c.period_start <= on, plan_commitments.c.period_end >= on,
-               ~exists().where(resolved.c.completes_id == plan_commitments.c.hold_entry_id))
-        .order_by(plan_commitments.c.id)
-    ).all()
+    rows = _OPEN_COMMITMENTS.rows(conn, (plan.id, plan.fy, stored.spec.code, on))
     left = amount
     for row in rows:
         if left <= 0:

@@ -153,15 +153,21 @@ def _match_in(conn: Connection, actor: str, account: str | None, tolerance_days:
     if dry_run or not found:
         return result
     now = utc_now()
-    for m in found:
-        match_id = conn.execute(insert(bank_matches).values(
-            line_id=m.line, rule=m.rule, reason=m.reason[:500], rule_version=matching.RULE_VERSION,
-            tolerance_days=tolerance_days, matched_by=actor, matched_at=now).returning(bank_matches.c.id)).scalar_one()
-        result.match_ids[m.line] = match_id
-        conn.execute(insert(bank_match_payments), [
-            {"match_id": match_id, "payment_id": pid, "line_id": m.line, "direction": d,
-             "amount": open_payments[(pid, d)].amount} for pid, d in m.expected])
+    rows = [dict(line_id=m.line, rule=m.rule, reason=m.reason[:500], rule_version=matching.RULE_VERSION,
+                 tolerance_days=tolerance_days, matched_by=actor, matched_at=now) for m in found]
+    if conn.dialect.insert_executemany_returning:  # one statement for every match (each line is matched once)
+        result.match_ids.update(tuple(r) for r in conn.execute(_INSERT_MATCHES, rows))
+    else:
+        for row in rows:
+            result.match_ids.update(tuple(r) for r in conn.execute(_INSERT_MATCHES, row))
+    paid = [{"match_id": result.match_ids[m.line], "payment_id": pid, "line_id": m.line, "direction": d,
+             "amount": open_payments[(pid, d)].amount} for m in found for pid, d in m.expected]
+    if paid:
+        conn.execute(insert(bank_match_payments), paid)
     return result
+
+
+_INSERT_MATCHES = insert(bank_matches).returning(bank_matches.c.line_id, bank_matches.c.id)
 
 
 def _open_lines(conn: Connection, banks: Sequence[BankAccount] | None) -> dict[int, LineView]:

@@ -18,6 +18,7 @@ so for every stream allocated = spent + recovered + available + held still holds
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -39,33 +40,54 @@ from ledger.split import split
 from ledger.storage import lookup, reads
 
 
-def _dp_entry(engine: Engine, person: str, lines: tuple[Line, ...], on: date, kind: str, memo: str, actor: str,
-              key: str | None) -> Posted:
-    with engine.begin() as conn:
-        if reads.account_row(conn, chart.dp_account(person)) is None:
-            raise UnknownParty(f"{person} has no direct payment account; add a DP schedule first", person=person)
-        draft = Draft(lines, on, kind, memo, meta={"person": person})
-        return write_in(conn, [Request(draft, key or new_key())], actor=actor)[0]
+@dataclass(frozen=True, slots=True)
+class DpMovement:
+    """A line of a person's monitoring return: what they spent from their DP account (`spent`), or the
+    contribution they paid into it."""
+
+    person: str
+    amount: int
+    on: date
+    spent: bool
+    key: str | None = None
+    memo: str = ""
 
 
 def record_spend(engine: Engine, person: str, amount: int, *, on: date, actor: str, key: str | None = None,
                  memo: str = "") -> Posted:
     """What the person reports spending from their DP account (from a monitoring return)."""
-    if amount <= 0:
-        raise InvalidInput("spend must be more than 0.00")
-    lines = (Line(chart.dp_spent(person), amount), Line(chart.dp_account(person), -amount))
-    return _dp_entry(engine, person, lines, on, EntryKind.DP_SPEND, memo or f"{person} spent from DP account", actor,
-                     key)
+    return record_returns(engine, [DpMovement(person, amount, on, True, key, memo)], actor=actor)[0]
 
 
 def record_contribution(engine: Engine, person: str, amount: int, *, on: date, actor: str,
                         key: str | None = None, memo: str = "") -> Posted:
     """The person paid their own contribution into the DP account."""
-    if amount <= 0:
-        raise InvalidInput("a contribution must be more than 0.00")
-    lines = (Line(chart.dp_account(person), amount), Line(chart.dp_contributions(person), -amount))
-    return _dp_entry(engine, person, lines, on, EntryKind.DP_CONTRIBUTION, memo or f"{person} contribution paid in",
-                     actor, key)
+    return record_returns(engine, [DpMovement(person, amount, on, False, key, memo)], actor=actor)[0]
+
+
+def record_returns(engine: Engine, movements: Sequence[DpMovement], *, actor: str) -> list[Posted]:
+    """Many people's spend and contributions (a period's monitoring returns), posted in the order given in one
+    transaction: all of them, or none."""
+    requests = [_dp_request(m) for m in movements]
+    with engine.begin() as conn:
+        found = reads.account_ids(conn, {chart.dp_account(m.person) for m in movements})
+        for m in movements:
+            if chart.dp_account(m.person) not in found:
+                raise UnknownParty(f"{m.person} has no direct payment account; add a DP schedule first",
+                                   person=m.person)
+        return write_in(conn, requests, actor=actor)
+
+
+def _dp_request(m: DpMovement) -> Request:
+    if m.amount <= 0:
+        raise InvalidInput("spend must be more than 0.00" if m.spent else "a contribution must be more than 0.00")
+    if m.spent:
+        lines = (Line(chart.dp_spent(m.person), m.amount), Line(chart.dp_account(m.person), -m.amount))
+        kind, memo = EntryKind.DP_SPEND, m.memo or f"{m.person} spent from DP account"
+    else:
+        lines = (Line(chart.dp_account(m.person), m.amount), Line(chart.dp_contributions(m.person), -m.amount))
+        kind, memo = EntryKind.DP_CONTRIBUTION, m.memo or f"{m.person} contribution paid in"
+    return Request(Draft(lines, m.on, kind, memo, meta={"person": m.person}), m.key or new_key())
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,15 +7,17 @@ the history chain (ledger/history.py). Services record a row after each write to
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal_column, select, update
 
-from ledger.history import Change, Op, plain_row
+from ledger.history import Change, Op, plain, plain_row
 from ledger.models import all_tables
 from ledger.models.trust import history, history_head
+from ledger.storage.driver import Query, Statement
+from ledger.storage.reads import _InQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +73,50 @@ def row_key(tracked: Tracked, values: dict[str, Any] | Any) -> str:
 
 def row_values(conn: Connection, subject: str, key: dict[str, Any]) -> dict[str, Any] | None:
     """A tracked row's recorded columns as they stand now, or None if it is gone."""
-    tracked, table = TRACKED[subject], _table(subject)
-    row = conn.execute(select(*(table.c[c] for c in tracked.columns))
-                       .where(and_(*(table.c[c] == key[c] for c in tracked.key)))).first()
-    return None if row is None else plain_row(dict(row._mapping))
+    tracked, query = TRACKED[subject], _row_query(subject)
+    rows = query.rows(conn, tuple(key[c] for c in tracked.key))
+    return _plain(zip(tracked.columns, rows[0])) if rows else None
+
+
+def rows_values(conn: Connection, subject: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """id -> recorded columns, for the rows of a tracked table keyed by id that still exist."""
+    columns = TRACKED[subject].columns
+    return {key: _plain(zip(columns, values)) for key, *values in _rows_query(subject).rows(conn, ids)}
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})  # what `plain` leaves as it is, told apart without its checks
+
+
+def _plain(values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """`plain_row` of the (column, value) pairs: a tracked write reads a row of up to ~20 columns."""
+    return {name: value if type(value) in _AS_IS else plain(value) for name, value in values}
+
+
+# Each tracked table's reads, built once on first use (the tables live in several model modules): a tracked
+# write then costs a few executes and no statement building.
+_ROW_QUERIES: dict[str, Query] = {}
+_ROWS_QUERIES: dict[str, _InQuery] = {}
+
+
+def _row_query(subject: str) -> Query:
+    query = _ROW_QUERIES.get(subject)
+    if query is None:
+        tracked, table = TRACKED[subject], _table(subject)
+        query = _ROW_QUERIES[subject] = Query(
+            select(*(table.c[c] for c in tracked.columns))
+            .where(and_(*(table.c[c] == bindparam(f"key_{c}") for c in tracked.key))),
+            tuple(f"key_{c}" for c in tracked.key))
+    return query
+
+
+def _rows_query(subject: str) -> _InQuery:
+    query = _ROWS_QUERIES.get(subject)
+    if query is None:
+        tracked, table = TRACKED[subject], _table(subject)
+        (key,) = tracked.key
+        query = _ROWS_QUERIES[subject] = _InQuery(
+            select(table.c[key].label("history_key"), *(table.c[c] for c in tracked.columns)), table.c[key])
+    return query
 
 
 def table_state(conn: Connection, subject: str) -> dict[str, dict[str, Any]]:
@@ -88,6 +130,31 @@ def table_state(conn: Connection, subject: str) -> dict[str, dict[str, Any]]:
 def head(conn: Connection) -> tuple[int, str]:
     row = conn.execute(select(history_head.c.last_seq, history_head.c.last_hash)).one()
     return int(row.last_seq), row.last_hash
+
+
+_LOCK_HEAD = Query(select(history_head.c.last_seq, history_head.c.last_hash)
+                   .where(history_head.c.id == literal_column("1")).with_for_update(), ())
+_MOVE_HEAD = Statement(update(history_head).where(history_head.c.id == literal_column("1"))
+                       .values(last_seq=bindparam("head_seq"), last_hash=bindparam("head_hash")),
+                       ("head_seq", "head_hash"))
+_CHANGE_COLUMNS = ("seq", "prev_hash", "hash", "subject", "row_key", "op", "row_values", "actor", "principal",
+                   "recorded_at", "reason")
+_INSERT_CHANGES = Statement(insert(history), _CHANGE_COLUMNS)
+
+
+def lock_head(conn: Connection) -> tuple[int, str]:
+    """The newest record's seq and hash, with the head row locked until the transaction ends (on SQLite the
+    write transaction's lock does this)."""
+    (row,) = _LOCK_HEAD.rows(conn)
+    return int(row.last_seq), row.last_hash
+
+
+def append(conn: Connection, changes: list[Change], hashes: list[str]) -> None:
+    """Write `changes` (in chain order, the first following the head), whose hashes are `hashes`, and move the
+    head to the last: one executemany and one update."""
+    _INSERT_CHANGES.run(conn, [(c.seq, c.prev_hash, h, c.subject, c.key, str(c.op), dict(c.values), c.actor,
+                                c.principal, c.recorded_at, c.reason) for c, h in zip(changes, hashes, strict=True)])
+    _MOVE_HEAD.run(conn, [(changes[-1].seq, hashes[-1])])
 
 
 @dataclass(frozen=True, slots=True)

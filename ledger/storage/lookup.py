@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Integer, bindparam, func, literal_column, select
 
 from ledger import chart
 from ledger.domain import FunderKind, RiskShare, YearEnd
 from ledger.errors import NotAllowed, UnknownParty
 from ledger.models import funders, people, pool_partners, pools
+from ledger.storage.driver import Query
 from ledger.storage.reads import chunks
 
 
@@ -33,12 +34,19 @@ def person_id(conn: Connection, ref: str, *, lock: bool = False) -> int:
     every write transaction already holds the database's write lock from BEGIN IMMEDIATE), which
     serialises checks made per person, such as a plan line's cap. An advisory lock, not a row lock:
     a broker's login may not update people, and SELECT ... FOR UPDATE would need it to."""
-    found = conn.execute(select(people.c.id).where(people.c.ref == ref)).scalar()
-    if found is None:
+    found = _PERSON_ID.rows(conn, (ref,))
+    if not found:
         raise unknown_person(ref)
     if lock and conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_PERSON_LOCKS, int(found) % _INT4)))
-    return int(found)
+        _LOCK_PERSON.rows(conn, (int(found[0].id) % _INT4,))
+    return int(found[0].id)
+
+
+# built once: services look a person up in nearly every transaction
+_PERSON_ID = Query(select(people.c.id).where(people.c.ref == bindparam("ref")), ("ref",))
+_LOCK_PERSON = Query(select(func.pg_advisory_xact_lock(literal_column(str(_PERSON_LOCKS)),
+                                                      bindparam("lock_id", type_=Integer)).label("locked")),
+                     ("lock_id",))
 
 
 def person_ids(conn: Connection, refs: Iterable[str]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ledger.calendar import financial_year
 from ledger.domain import Attribution, Stream
@@ -16,6 +16,7 @@ from ledger.errors import UnknownParty
 from ledger.models import people
 from ledger.models.plans import budget_modes, care_plans, plan_lines
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit
+from ledger.storage.driver import Query
 from ledger.storage.lookup import person_id
 
 
@@ -72,17 +73,24 @@ def spec_of(row) -> LineSpec:  # type: ignore[no-untyped-def]
     )
 
 
+# A plan's reads, built once: every spend and invoice against a plan line reads its plan.
+_OF_PERSON = (care_plans.c.person_id == bindparam("person_id"), care_plans.c.fy == bindparam("fy"))
+_NEWEST_PLAN = Query(select(care_plans).where(*_OF_PERSON).order_by(care_plans.c.version.desc()).limit(1),
+                     ("person_id", "fy"))
+_PLAN_IDS = Query(select(care_plans.c.id).where(*_OF_PERSON).order_by(care_plans.c.version), ("person_id", "fy"))
+_PLAN = Query(select(care_plans).where(care_plans.c.id == bindparam("plan_id")), ("plan_id",))
+_PLAN_LINES = Query(select(plan_lines).where(plan_lines.c.plan_id == bindparam("plan_id")).order_by(plan_lines.c.id),
+                    ("plan_id",))
+
+
 def newest_plan(conn: Connection, person_id: int, fy: int):  # type: ignore[no-untyped-def]
     """The newest version's row of a person's plan for the year, or None."""
-    return conn.execute(
-        select(care_plans).where(care_plans.c.person_id == person_id, care_plans.c.fy == fy)
-        .order_by(care_plans.c.version.desc()).limit(1)
-    ).first()
+    return next(iter(_NEWEST_PLAN.rows(conn, (person_id, fy))), None)
 
 
 def plan_version(conn: Connection, person: str, plan_id: int) -> PlanVersion:
-    row = conn.execute(select(care_plans).where(care_plans.c.id == plan_id)).one()
-    lines = conn.execute(select(plan_lines).where(plan_lines.c.plan_id == plan_id).order_by(plan_lines.c.id)).all()
+    (row,) = _PLAN.rows(conn, (plan_id,))
+    lines = _PLAN_LINES.rows(conn, (plan_id,))
     return PlanVersion(row.id, person, row.fy, row.version, row.effective_from, row.reason, row.created_by,
                        row.created_at, tuple(StoredLine(r.id, spec_of(r)) for r in lines))
 
@@ -96,10 +104,7 @@ def current_plan_in(conn: Connection, person: str, fy: int) -> PlanVersion:
 
 
 def plan_history_in(conn: Connection, person: str, fy: int) -> list[PlanVersion]:
-    ids = conn.execute(
-        select(care_plans.c.id).where(care_plans.c.person_id == person_id(conn, person), care_plans.c.fy == fy)
-        .order_by(care_plans.c.version)
-    ).scalars().all()
+    ids = [row.id for row in _PLAN_IDS.rows(conn, (person_id(conn, person), fy))]
     return [plan_version(conn, person, plan_id) for plan_id in ids]
 
 
