@@ -1,7 +1,8 @@
 """Who may do what. Pure: a role grants a fixed set of permissions, nothing else.
 
 Finance officers run the money; brokers log spend and view only the people assigned to
-them; auditors read everything and verify, and write nothing; administrators manage users.
+them; auditors read everything and verify, and write nothing; administrators manage users. A person (or
+their representative: the same rights) sees only the budgets of the people linked to them, and writes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ class Role(StrEnum):
     BROKER = "broker"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    PERSON = "person"
+
+
+class Relation(StrEnum):
+    """How a user in the person role is linked to a person whose budget they see."""
+
+    SELF = "self"
+    REPRESENTATIVE = "representative"  # a family member, an advocate, a deputy: acts for the person
 
 
 class Permission(StrEnum):
@@ -36,9 +45,11 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.BROKER: frozenset({Permission.VIEW_PERSON, Permission.SPEND}),
     Role.AUDITOR: frozenset({Permission.VIEW_ALL, Permission.VIEW_PERSON, Permission.VERIFY}),
     Role.ADMIN: frozenset({Permission.USERS, Permission.VIEW_ALL, Permission.VIEW_PERSON}),
+    Role.PERSON: frozenset({Permission.VIEW_PERSON}),
 }
 
-# People-scoped permissions: a broker holds them only for the people assigned to them.
+# People-scoped permissions: a broker holds them only for the people assigned to them, a person only for the
+# people linked to them.
 SCOPED = frozenset({Permission.VIEW_PERSON, Permission.SPEND})
 
 
@@ -47,15 +58,15 @@ def allows(role: Role, permission: Permission) -> bool:
 
 
 def needs_assignment(role: Role, permission: Permission) -> bool:
-    """True when `role` may use `permission` only for people assigned to the user."""
-    return role is Role.BROKER and permission in SCOPED
+    """True when `role` may use `permission` only for people assigned (a broker) or linked (a person) to the user."""
+    return role in (Role.BROKER, Role.PERSON) and permission in SCOPED
 
 
 def sees_identity(role: Role) -> bool:
     """Whether the role may see who a person is (NHS number, name) beside the pseudonymous reference: officers,
     who register people, and brokers, for the people assigned to them. Auditors and administrators work from
-    the reference alone."""
-    return allows(role, Permission.ALLOCATE) or role is Role.BROKER
+    the reference alone. A person sees their own (or, as representative, the represented person's)."""
+    return allows(role, Permission.ALLOCATE) or role in (Role.BROKER, Role.PERSON)
 
 
 def writes(role: Role) -> bool:

@@ -161,7 +161,7 @@ def test_a_read_only_session_cannot_write_even_by_raw_sql(engine):
         assert conn.execute(text("SELECT count(*) FROM people")).scalar_one() == 2
 
 
-def test_only_the_auditor_role_reads_without_writing():
+def test_only_auditors_and_persons_read_without_writing():
     from ledger.roles import writes
 
-    assert [r for r in Role if not writes(r)] == [Role.AUDITOR]
+    assert [r for r in Role if not writes(r)] == [Role.AUDITOR, Role.PERSON]

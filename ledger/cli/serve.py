@@ -26,7 +26,8 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
           insecure_http: Annotated[bool, typer.Option("--insecure-http", help="Send the session cookie over plain "
                                                       "HTTP: for development on this machine only (the address "
                                                       "must be a loopback one)")] = False) -> None:
-    """The web pages brokers sign in to: their people, plans, what is left, and logging spend.
+    """The web pages brokers sign in to: their people, plans, what is left, and logging spend; officers approve
+    payment runs and confirm bank details changes there (a second officer: maker/checker).
 
     Users sign in with the password an admin sets (`ipb user password NAME`). Behind HTTPS (a reverse proxy
     terminating TLS) the session cookie is Secure; --insecure-http drops that, for localhost only. On

@@ -1,4 +1,5 @@
-"""`ipb user ...`: who may use the ledger, in which role, and which people each broker serves."""
+"""`ipb user ...`: who may use the ledger, in which role, which people each broker serves, and whose budget a
+person (or their representative) sees."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli import token
 from ledger.cli.app import summary
 from ledger.cli.common import JsonFlag, refusals, requires, settings
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, say
 from ledger.errors import InvalidInput
-from ledger.roles import GRANTS, Permission, Role
+from ledger.roles import GRANTS, Permission, Relation, Role
 from ledger.services import database_roles, users
 
 app = typer.Typer(
     help=summary("user") + " Roles: officer (finance: allocate, pay, reconcile), broker (log spend and "
-         "view assigned people only), auditor (read-only: reports and verify), admin (users only). "
+         "view assigned people only), auditor (read-only: reports and verify), admin (users only), person (a "
+         "person or their representative: sees only the linked people's budgets in the web, writes nothing). "
          "The first user of a new ledger must be an admin.\n\n"
          "Example: ipb user add ada --role admin",
     no_args_is_help=True,
@@ -28,14 +31,14 @@ USER_COLUMNS = (
     Column("role", lambda r: r.role),
     Column("active", lambda r: "yes" if r.active else "no"),
     Column("may", lambda r: ", ".join(sorted(GRANTS[r.role]))),
-    Column("assigned people", lambda r: ", ".join(r.people)),
+    Column("assigned or linked people", lambda r: ", ".join(r.people)),
 )
 
 
 @app.command("add")
 @refusals
 def add(name: Annotated[str, typer.Argument(help="Login name, e.g. jsmith")],
-        role: Annotated[Role, typer.Option(help="officer, broker, auditor or admin")],
+        role: Annotated[Role, typer.Option(help="officer, broker, auditor, admin or person")],
         as_json: JsonFlag = False) -> None:
     """Add a user. An admin adds users; on a new ledger the first user (an admin) adds themselves.
 
@@ -52,7 +55,7 @@ def add(name: Annotated[str, typer.Argument(help="Login name, e.g. jsmith")],
 @refusals
 @requires(Permission.VIEW_ALL)
 def list_(fmt: FormatOption = Format.TABLE, as_json: JsonFlag = False) -> None:
-    """Every user, their role, whether active, and a broker's assigned people.
+    """Every user, their role, whether active, and a broker's assigned (or a person's linked) people.
 
     Example: ipb user list --format csv
     """
@@ -97,6 +100,27 @@ def assign(broker: Annotated[str, typer.Argument(help="The broker's login name")
         emit_json({"broker": broker, "people": people, "removed": remove})
     else:
         say(f"{'took' if remove else 'assigned'} {', '.join(people)} {'from' if remove else 'to'} {broker}")
+
+
+@app.command("link")
+@refusals
+def link(name: Annotated[str, typer.Argument(help="The login name of a user in the person role")],
+         people: Annotated[list[str], typer.Argument(metavar="PERSON...", help="Person references")],
+         relation: Annotated[Relation, typer.Option(
+             "--relation", help="self (the person themselves) or representative (acts for them)")] = Relation.SELF,
+         remove: Annotated[bool, typer.Option("--remove", help="Unlink these people from the user")] = False,
+         as_json: JsonFlag = False) -> None:
+    """Link a person-role user to the people whose budgets they may see in the web (`ipb serve`): themselves,
+    or, with --relation representative, each person they represent. They see nothing else and write nothing.
+
+    Example: ipb user link amir P0001 --relation representative
+    """
+    users.link(settings.engine, name, people, relation, actor=settings.who, remove=remove)
+    if as_json:
+        emit_json({"user": name, "people": people, "relation": str(relation), "removed": remove})
+    else:
+        say(f"unlinked {', '.join(people)} from {name}" if remove
+            else f"linked {', '.join(people)} to {name} ({relation})")
 
 
 @app.command("read-only-role")
@@ -148,3 +172,6 @@ def password(name: Annotated[str, typer.Argument(help="The user's login name")],
             raise InvalidInput("the two passwords differ: nothing was set")
     set_password(settings.engine, name, secret, actor=settings.who)
     emit_json({"user": name, "password_set": True}) if as_json else say(f"set {name}'s password for the web")
+
+
+app.add_typer(token.app, name="token")

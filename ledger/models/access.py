@@ -1,4 +1,5 @@
-"""The people who use ipb, their roles, and which people each broker works for."""
+"""The people who use ipb, their roles, which people each broker works for, and whose budget a person (or their
+representative) signed in to the web may see."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, S
 
 from ledger.models.base import Id, metadata
 
-ROLES = "('officer','broker','auditor','admin')"
+ROLES = "('officer','broker','auditor','admin','person')"
+RELATIONS = "('self','representative')"
 
 
 users = Table(
@@ -28,4 +30,15 @@ broker_assignments = Table(
     metadata,
     Column("user_id", ForeignKey("users.id"), primary_key=True),
     Column("person_id", ForeignKey("people.id"), primary_key=True),
+)
+
+
+# A user in the person role sees only the people linked to them: themselves, or those they represent.
+person_links = Table(
+    "person_links",
+    metadata,
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("person_id", ForeignKey("people.id"), primary_key=True),
+    Column("relation", String(16), nullable=False),  # self | representative (ledger.roles.Relation)
+    CheckConstraint(f"relation IN {RELATIONS}", name="relation"),
 )

@@ -7,6 +7,9 @@
   (triggers refuse UPDATE and DELETE on both engines, as for the journal).
 - `web_sessions`: the SHA-256 of each session token (the token itself lives only in the browser's cookie, so
   a copy of the database signs nobody in), its CSRF token, and when it was made, last used, expires and ended.
+- `api_tokens`: one per integration using the JSON API (ledger/web/api.py): the user it acts as (whose role and
+  assignments limit it), the SHA-256 of its token (shown once when issued, never stored), who issued and
+  revoked it and when, and when it was last used.
 """
 
 from __future__ import annotations
@@ -52,4 +55,18 @@ web_sessions = Table(
     Column("expires_at", DateTime, nullable=False),
     Column("ended_at", DateTime),  # signed out
     Index("ix_web_sessions_user_id", "user_id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),  # the integration
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # hex SHA-256 of the token
+    Column("created_at", DateTime, nullable=False),  # UTC
+    Column("created_by", String(80), nullable=False),
+    Column("revoked_at", DateTime),
+    Column("revoked_by", String(80)),
+    Column("last_used_at", DateTime),
 )

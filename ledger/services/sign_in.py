@@ -42,6 +42,7 @@ from ledger.sign_in_policy import (
     session_alive,
     session_expires,
 )
+from ledger.storage.engine import reading
 
 TOUCH_AFTER = timedelta(minutes=1)
 NOT_RECOGNISED = "that user name and password were not recognised"
@@ -125,8 +126,15 @@ def sign_in(engine: Engine, name: str, password: str, *, source: str) -> Session
     """A new session for `name` if `password` is theirs and they are active and not locked out; refused
     otherwise. Every attempt is recorded, whatever its outcome."""
     now = utc_now()
+    password = password[:MAX_PASSWORD_LENGTH]
+    # The slow hash is checked before the write transaction, not inside it: on SQLite its lock is the whole
+    # file's, and every sign-in and page of every user queued behind each hash (bench/bench_web.py).
+    with reading(engine) as conn:
+        stored = conn.execute(select(user_passwords.c.hash).join(users, users.c.id == user_passwords.c.user_id)
+                              .where(users.c.name == name)).scalar()
+    right = _verify(stored or _dummy_hash(), password)
     with engine.begin() as conn:
-        outcome, user_id, locked_until = _attempt(conn, name, password[:MAX_PASSWORD_LENGTH], now)
+        outcome, user_id, locked_until = _attempt(conn, name, password, stored, right, now)
         conn.execute(insert(sign_ins).values(user_name=name[:80], at=now, outcome=str(outcome), source=source[:100]))
         session = _open_session(conn, user_id, name, now) if outcome is Outcome.OK else None
     if session is not None:
@@ -138,21 +146,21 @@ def sign_in(engine: Engine, name: str, password: str, *, source: str) -> Session
     raise SignInRefused(NOT_RECOGNISED)
 
 
-def _attempt(conn: Connection, name: str, password: str, now: datetime
+def _attempt(conn: Connection, name: str, password: str, checked: str | None, right: bool, now: datetime
              ) -> tuple[Outcome, int | None, datetime | None]:
-    """The attempt's outcome, the user's id, and their lock's end; the failure state updated (locked row)."""
+    """The attempt's outcome, the user's id, and their lock's end; the failure state updated (locked row).
+    `right` says whether `password` matched the hash `checked`, read before this transaction."""
     row = conn.execute(
         select(users.c.id, users.c.active, user_passwords.c.hash, user_passwords.c.failures,
                user_passwords.c.failed_since, user_passwords.c.locked_until)
         .join(user_passwords, user_passwords.c.user_id == users.c.id).where(users.c.name == name)
         .with_for_update(of=user_passwords)).first()
     if row is None:
-        _verify(_dummy_hash(), password)
         return Outcome.UNKNOWN, None, None
     state = Failures(row.failures, row.failed_since, row.locked_until)
     if is_locked(state, now):
         return Outcome.LOCKED, row.id, state.locked_until
-    right = _verify(row.hash, password)
+    right = right and row.hash == checked  # a password set meanwhile was not the one checked
     if not row.active:
         return Outcome.INACTIVE, row.id, None
     if right:

@@ -1,7 +1,8 @@
 """Users and roles: who is acting, and may they do this?
 
 The first user of a new ledger must be an administrator (nobody else exists to add one);
-after that only administrators add users, change roles and assign brokers to people.
+after that only administrators add users, change roles, assign brokers to people and link a person (or their
+representative) to the people whose budgets they may see.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from ledger.errors import AccountExists, Forbidden, InvalidInput, UnknownParty
 from ledger.history import Op
 from ledger.identifiers import code
 from ledger.models import broker_assignments, people, users
-from ledger.roles import Permission, Role, allows, needs_assignment
+from ledger.models.access import person_links
+from ledger.roles import Permission, Relation, Role, allows, needs_assignment
 from ledger.services.database_roles import map_login
 from ledger.services.history import track
 from ledger.storage.identity import login, trusted
@@ -25,7 +27,7 @@ from ledger.storage.identity import login, trusted
 class Actor:
     name: str
     role: Role
-    people: frozenset[str] | None  # a broker's assigned people; None: not limited to any
+    people: frozenset[str] | None  # a broker's assigned people, a person's linked ones; None: not limited to any
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ class UserRow:
     name: str
     role: Role
     active: bool
-    people: tuple[str, ...]
+    people: tuple[str, ...]  # a broker's assigned people, a person's linked ones
 
 
 def actor_in(conn: Connection, name: str) -> Actor:
@@ -45,8 +47,7 @@ def actor_in(conn: Connection, name: str) -> Actor:
     if not row.active:
         raise Forbidden(f"user {name!r} is deactivated", user=name)
     role = Role(row.role)
-    assigned = frozenset(_assigned(conn, row.id)) if role is Role.BROKER else None
-    return Actor(name, role, assigned)
+    return Actor(name, role, _people_of(conn, row.id, role))
 
 
 def acting_user(engine: Engine, asked: str | None, *, default: str) -> str:
@@ -82,11 +83,12 @@ def check(actor: Actor, permission: Permission, person: str | None = None, *, li
     if needs_assignment(actor.role, permission):
         if person is None and listing:
             return
+        held = "assigned" if actor.role is Role.BROKER else "linked"
         if person is None:
-            raise Forbidden(f"{actor.name} is a broker: name one of their assigned people", user=actor.name,
+            raise Forbidden(f"{actor.name} is {_a(actor.role)}: name one of their {held} people", user=actor.name,
                             permission=str(permission))
         if actor.people is not None and person not in actor.people:
-            raise Forbidden(f"{actor.name} is not assigned to person {person}", user=actor.name, person=person,
+            raise Forbidden(f"{actor.name} is not {held} to person {person}", user=actor.name, person=person,
                             permission=str(permission))
 
 
@@ -146,10 +148,76 @@ def assign(engine: Engine, broker: str, refs: list[str], *, actor: str, remove: 
             track(conn, "broker_assignments", key, actor=actor, op=Op.DELETE if remove else Op.INSERT)
 
 
+def link(engine: Engine, name: str, refs: list[str], relation: Relation, *, actor: str,
+         remove: bool = False) -> None:
+    """Link people to (or with `remove`, unlink them from) a user in the person role: the person themselves or
+    their representative, who may then see those people's budgets and nothing else."""
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.USERS)
+        user = conn.execute(select(users).where(users.c.name == name)).first()
+        if user is None or Role(user.role) is not Role.PERSON:
+            raise InvalidInput(f"{name!r} is not a user in the person role (`ipb user add {name} --role person`)",
+                               user=name)
+        ids = _person_ids(conn, refs)
+        held = dict(conn.execute(select(person_links.c.person_id, person_links.c.relation)
+                                 .where(person_links.c.user_id == user.id)).all())
+        wanted = {ids[p] for p in refs}
+        changing = sorted(wanted & held.keys()) if remove else sorted(i for i in wanted if held.get(i) != relation)
+        if remove:
+            conn.execute(delete(person_links).where(person_links.c.user_id == user.id,
+                                                    person_links.c.person_id.in_(changing)))
+        for person_id in changing:
+            key = {"user_id": user.id, "person_id": person_id}
+            if remove:
+                op = Op.DELETE
+            elif person_id in held:
+                conn.execute(update(person_links).where(person_links.c.user_id == user.id,
+                                                        person_links.c.person_id == person_id)
+                             .values(relation=str(relation)))
+                op = Op.UPDATE
+            else:
+                conn.execute(insert(person_links).values(**key, relation=str(relation)))
+                op = Op.INSERT
+            track(conn, "person_links", key, actor=actor, op=op)
+
+
+def role_of(engine: Engine, name: str) -> Role:
+    """The role of the active user `name` (a refusal if there is none): where the web lands them."""
+    with engine.connect() as conn:
+        return actor_in(conn, name).role
+
+
+def linked_people(engine: Engine, name: str) -> dict[str, Relation]:
+    """The people linked to user `name` (person ref -> how: themselves, or as representative)."""
+    with engine.connect() as conn:
+        return {ref: Relation(relation) for ref, relation in conn.execute(
+            select(people.c.ref, person_links.c.relation).join(person_links, person_links.c.person_id == people.c.id)
+            .join(users, users.c.id == person_links.c.user_id).where(users.c.name == name).order_by(people.c.ref))}
+
+
+def _person_ids(conn: Connection, refs: list[str]) -> dict[str, int]:
+    ids = dict(conn.execute(select(people.c.ref, people.c.id).where(people.c.ref.in_(refs))).all())
+    unknown = sorted(set(refs) - ids.keys())
+    if unknown:
+        raise UnknownParty(f"no person {', '.join(unknown)}", people=unknown)
+    return ids
+
+
 def list_users(engine: Engine) -> list[UserRow]:
     with engine.connect() as conn:
         rows = conn.execute(select(users).order_by(users.c.name)).all()
-        return [UserRow(r.name, Role(r.role), r.active, tuple(sorted(_assigned(conn, r.id)))) for r in rows]
+        return [UserRow(r.name, Role(r.role), r.active, tuple(sorted(_people_of(conn, r.id, Role(r.role)) or ())))
+                for r in rows]
+
+
+def _people_of(conn: Connection, user_id: int, role: Role) -> frozenset[str] | None:
+    """The people a broker is assigned or a person linked to; None for the roles not limited to any."""
+    if role is Role.BROKER:
+        return frozenset(_assigned(conn, user_id))
+    if role is Role.PERSON:
+        return frozenset(conn.execute(select(people.c.ref).join(person_links, person_links.c.person_id == people.c.id)
+                                      .where(person_links.c.user_id == user_id)).scalars())
+    return None
 
 
 def _assigned(conn: Connection, user_id: int) -> list[str]:

@@ -30,7 +30,10 @@ class Tracked:
 TRACKED: dict[str, Tracked] = {t.table: t for t in (
     Tracked("users", ("id",), ("name", "role", "active")),
     Tracked("broker_assignments", ("user_id", "person_id"), ("user_id", "person_id")),
+    Tracked("person_links", ("user_id", "person_id"), ("user_id", "person_id", "relation")),
     Tracked("user_passwords", ("user_id",), ("set_at", "set_by")),  # who set a password when, never the hash
+    Tracked("api_tokens", ("id",), ("name", "user_id", "created_at", "created_by", "revoked_at",
+                                    "revoked_by")),  # never the hash, nor every use
     Tracked("paying_accounts", ("id",), ("code", "name", "sort_code", "account_number", "service_user_number",
                                          "account_id")),
     Tracked("providers", ("id",), ("code", "name", "sort_code", "account_number", "account_name", "active")),

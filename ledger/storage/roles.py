@@ -10,6 +10,8 @@ duties, and row-level security limits a broker to the people assigned to them:
   ipb_officer  reads everything; inserts and updates what its work needs; never updates or deletes
                the journal, the history, checkpoints or users, and deletes nothing
   ipb_broker   reads and writes only rows of the people assigned to it, and writes only spend
+  ipb_person   a person or their representative, signed in to the web: reads only the rows of the people
+               linked to it (person_links), and writes nothing
   ipb_web      the web server's own rights (`ipb serve`): reads users and their password hashes, records
                sign-ins and keeps sessions, and nothing of the ledger. NOINHERIT and a member of every
                user's login role, so a server login in it may SET ROLE to the signed-in user for each
@@ -17,7 +19,7 @@ duties, and row-level security limits a broker to the people assigned to them:
                makes that login: CREATE ROLE ipb_server LOGIN PASSWORD '...'; GRANT ipb_web TO ipb_server.
 
 Password hashes are read by ipb_web alone; auditors and the other staff see who set a password when, the
-lock-out state, every sign-in attempt, and sessions without their CSRF tokens.
+lock-out state, every sign-in attempt, sessions without their CSRF tokens, and API tokens without their hashes.
 
 Pure: statements to run, built from the database's and schema's names (ledger/services/database_roles.py
 runs them for `ipb db setup-roles`, or prints them for a DBA to read first).
@@ -28,7 +30,7 @@ from __future__ import annotations
 from ledger.roles import Role
 
 GROUPS = {Role.OFFICER: "ipb_officer", Role.BROKER: "ipb_broker", Role.AUDITOR: "ipb_auditor",
-          Role.ADMIN: "ipb_admin"}
+          Role.ADMIN: "ipb_admin", Role.PERSON: "ipb_person"}
 STAFF = ", ".join(GROUPS[r] for r in (Role.OFFICER, Role.AUDITOR, Role.ADMIN))
 EVERYONE = ", ".join(GROUPS.values())
 
@@ -36,14 +38,15 @@ EVERYONE = ", ".join(GROUPS.values())
 HISTORY_TABLES = ("journal_entries", "postings", "history", "checkpoints", "period_closures", "bank_detail_changes",
                   "bank_detail_confirmations", "payment_repays", "run_settlements", "care_plans", "plan_lines",
                   "budget_modes", "spend_records", "plan_commitments", "assessments")
-ADMIN_ONLY = ("users", "broker_assignments")
+ADMIN_ONLY = ("users", "broker_assignments", "person_links")
 NOBODY_WRITES = ("ledger_settings", "alembic_version")
 
 WEB = "ipb_web"
 # the web's tables: staff read them (only these columns of passwords and sessions), ipb_web writes them
 PASSWORD_COLUMNS_SHOWN = "user_id, set_at, set_by, failures, failed_since, locked_until"
 SESSION_COLUMNS_SHOWN = "user_id, created_at, last_seen_at, expires_at, ended_at"
-WEB_TABLES = ("user_passwords", "sign_ins", "web_sessions")
+TOKEN_COLUMNS_SHOWN = "id, name, user_id, created_at, created_by, revoked_at, revoked_by, last_used_at"
+WEB_TABLES = ("user_passwords", "sign_ins", "web_sessions", "api_tokens")
 
 BROKER_READS = ("people", "person_names", "budgets", "budget_components", "accounts", "account_balances",
                 "journal_entries", "postings", "ledger_head", "history_head", "funders", "care_plans", "plan_lines",
@@ -67,15 +70,27 @@ BROKER_ROWS = {
     "journal_entries": "ipb_sees_ref(current_user, meta ->> 'person')",
     "history": "subject = 'spend_records'",
 }
+# what a person reads (their statement, plan and payments), only rows of the people linked to them: BROKER_ROWS'
+# conditions, and these for the tables brokers do not read. Of providers and pools, only the names a statement
+# shows; of the history chain, nothing.
+PERSON_READS = ("people", "person_names", "budgets", "budget_components", "accounts", "account_balances",
+                "journal_entries", "postings", "ledger_head", "funders", "care_plans", "plan_lines", "budget_modes",
+                "spend_records", "plan_commitments", "users", "person_links", "period_closures", "payments",
+                "invoices", "payment_schedules", "alembic_version")
+PERSON_NAMES_READ = {"providers": "code, name", "pools": "code, name"}
+PERSON_ROWS = {**{t: c for t, c in BROKER_ROWS.items() if t in PERSON_READS},
+               **{t: "ipb_sees_person(current_user, person_id)" for t in ("person_links", "payment_schedules")}}
 # what a broker may insert, beyond seeing the row: spend, and nothing else of the journal
 BROKER_INSERT_CHECK = {"journal_entries": "kind = 'spend' AND ipb_sees_ref(current_user, meta ->> 'person')"}
 
 
 def functions(schema: str) -> list[str]:
-    """Who may see which person: SECURITY DEFINER (they read users and assignments for the caller), with a
+    """Who may see which person (a broker: those assigned; a person: those linked; staff: everyone):
+    SECURITY DEFINER (they read users, assignments and links for the caller), with a
     fixed search_path as PostgreSQL's guidance for such functions asks."""
-    body = ("SELECT COALESCE((SELECT u.role <> 'broker' OR EXISTS (SELECT 1 FROM broker_assignments a "
-            "{join} WHERE a.user_id = u.id AND {match}) FROM users u WHERE u.name = who AND u.active), "
+    body = ("SELECT COALESCE((SELECT CASE u.role WHEN 'broker' THEN EXISTS (SELECT 1 FROM broker_assignments a "
+            "{join} WHERE a.user_id = u.id AND {match}) WHEN 'person' THEN EXISTS (SELECT 1 FROM person_links a "
+            "{join} WHERE a.user_id = u.id AND {match}) ELSE true END FROM users u WHERE u.name = who AND u.active), "
             "NOT EXISTS (SELECT 1 FROM users u WHERE u.name = who))")
     out = []
     for name, argument, join, match in (
@@ -114,7 +129,11 @@ def grants(database: str, schema: str) -> list[str]:
            f"GRANT INSERT ON history TO {GROUPS[Role.ADMIN]}", f"GRANT UPDATE ON history_head TO {GROUPS[Role.ADMIN]}",
            f"GRANT SELECT ON {', '.join(BROKER_READS)} TO {GROUPS[Role.BROKER]}",
            f"GRANT INSERT ON {', '.join(BROKER_INSERTS)} TO {GROUPS[Role.BROKER]}",
-           f"GRANT UPDATE ON {', '.join(BROKER_UPDATES)} TO {GROUPS[Role.BROKER]}"]
+           f"GRANT UPDATE ON {', '.join(BROKER_UPDATES)} TO {GROUPS[Role.BROKER]}",
+           f"GRANT INSERT, UPDATE, DELETE ON person_links TO {GROUPS[Role.ADMIN]}",
+           f"GRANT SELECT ON {', '.join(PERSON_READS)} TO {GROUPS[Role.PERSON]}",
+           *(f"GRANT SELECT ({columns}) ON {table} TO {GROUPS[Role.PERSON]}"
+             for table, columns in PERSON_NAMES_READ.items())]
     return out + web_grants(database, schema)
 
 
@@ -126,7 +145,10 @@ def web_grants(database: str, schema: str) -> list[str]:
             f"GRANT SELECT ON sign_ins TO {STAFF}",
             f"GRANT SELECT ({PASSWORD_COLUMNS_SHOWN}) ON user_passwords TO {STAFF}",
             f"GRANT SELECT ({SESSION_COLUMNS_SHOWN}) ON web_sessions TO {STAFF}",
+            f"GRANT SELECT ({TOKEN_COLUMNS_SHOWN}) ON api_tokens TO {STAFF}",
             f"GRANT INSERT, UPDATE ON user_passwords TO {admin}", f"GRANT UPDATE (ended_at) ON web_sessions TO {admin}",
+            f"GRANT INSERT, UPDATE (revoked_at, revoked_by) ON api_tokens TO {admin}",
+            f"GRANT UPDATE (last_used_at) ON api_tokens TO {WEB}",
             f'GRANT CONNECT ON DATABASE "{database}" TO {WEB}', f"GRANT USAGE ON SCHEMA {s} TO {WEB}",
             f"GRANT SELECT ON users, {', '.join(WEB_TABLES)} TO {WEB}",
             f"GRANT UPDATE (hash, failures, failed_since, locked_until) ON user_passwords TO {WEB}",
@@ -136,13 +158,17 @@ def web_grants(database: str, schema: str) -> list[str]:
 
 def row_security() -> list[str]:
     out = []
-    for table, condition in BROKER_ROWS.items():
-        check = BROKER_INSERT_CHECK.get(table, condition)
+    for table in dict.fromkeys((*BROKER_ROWS, *PERSON_ROWS)):
         out += [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
-                f"DROP POLICY IF EXISTS ipb_staff ON {table}", f"DROP POLICY IF EXISTS ipb_broker ON {table}",
-                f"CREATE POLICY ipb_staff ON {table} TO {STAFF} USING (true) WITH CHECK (true)",
-                f"CREATE POLICY ipb_broker ON {table} TO {GROUPS[Role.BROKER]} USING ({condition}) "
-                f"WITH CHECK ({check})"]
+                *(f"DROP POLICY IF EXISTS {name} ON {table}" for name in ("ipb_staff", "ipb_broker", "ipb_person")),
+                f"CREATE POLICY ipb_staff ON {table} TO {STAFF} USING (true) WITH CHECK (true)"]
+        if table in BROKER_ROWS:
+            condition = BROKER_ROWS[table]
+            out.append(f"CREATE POLICY ipb_broker ON {table} TO {GROUPS[Role.BROKER]} USING ({condition}) "
+                       f"WITH CHECK ({BROKER_INSERT_CHECK.get(table, condition)})")
+        if table in PERSON_ROWS:
+            out.append(f"CREATE POLICY ipb_person ON {table} FOR SELECT TO {GROUPS[Role.PERSON]} "
+                       f"USING ({PERSON_ROWS[table]})")
     return out
 
 

@@ -27,8 +27,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from ledger.roles import Role
 from ledger.services.database_roles import roles_set_up
 from ledger.services.sign_in import SessionView, SignInRefused, session_of, sign_in, sign_out
+from ledger.services.users import role_of
 from ledger.storage import acting_role
 from ledger.web.security import Cookies, SecurityHeaders, new_token, same_token
 
@@ -49,15 +51,19 @@ class Server:
 
 
 def make_app(engine: Engine, *, secure: bool = True, evidence_dir: Path | str = "ipb-evidence") -> Starlette:
-    from ledger.web import broker
+    from ledger.web import broker, officer, person
 
     set_role = engine.dialect.name == "postgresql" and _roles_set_up(engine)
     if set_role:
         acting_role.install(engine)
     server = Server(engine, Cookies(secure), Path(evidence_dir), set_role,
                     Jinja2Templates(directory=str(HERE / "templates")))
-    routes = [Route("/", home), Route("/sign-in", sign_in_page, methods=["GET", "POST"]),
-              Route("/sign-out", sign_out_page, methods=["POST"]), *broker.ROUTES,
+    from ledger.web import api  # the JSON API for integrations: bearer tokens, no cookies
+
+    routes = [Mount(api.PREFIX, routes=api.ROUTES), Route("/", home),
+              Route("/sign-in", sign_in_page, methods=["GET", "POST"]),
+              Route("/sign-out", sign_out_page, methods=["POST"]), *broker.ROUTES, *person.ROUTES,
+              *officer.ROUTES,
               Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders, secure=secure)])
     app.state.server = server
@@ -101,7 +107,14 @@ def forbidden(request: Request, session: SessionView | None) -> Response:
 
 async def home(request: Request) -> Response:
     session = await signed_in(request)
-    return RedirectResponse("/people" if session else "/sign-in", status_code=303)
+    return RedirectResponse(await landing(request, session.user) if session else "/sign-in", status_code=303)
+
+
+async def landing(request: Request, user: str) -> str:
+    """Where a user lands: a person (or their representative) on their budget, an officer on what awaits a second
+    officer, a broker or other staff on their people."""
+    role = await call(request, user, role_of, server_of(request).engine, user)
+    return "/my" if role is Role.PERSON else "/approvals" if role is Role.OFFICER else "/people"
 
 
 async def sign_in_page(request: Request) -> Response:
@@ -118,7 +131,7 @@ async def sign_in_page(request: Request) -> Response:
         session = await run_in_threadpool(sign_in, server.engine, name, password, source=source)
     except SignInRefused as refused:
         return _sign_in_form(request, str(expected), refused.reason, name, 401)
-    response = RedirectResponse("/people", status_code=303)
+    response = RedirectResponse(await landing(request, session.user), status_code=303)
     response.set_cookie(server.cookies.session, session.token, **server.cookies.options())  # type: ignore[arg-type]
     response.delete_cookie(server.cookies.pre_session, path="/", secure=server.cookies.secure, httponly=True,
                            samesite="strict")
