@@ -412,8 +412,25 @@ def test_demo(tmp_path):
                                ("broker-north", ["plan", "show", "P0001", "--fy", "2025/26"], 1)):
         done = runner.invoke(app, ["--db", db, "--as", who, *command])
         assert done.exit_code == code, (who, command, done.stdout, done.stderr)
+    _sign_in_with_the_printed_passwords(db, report["web_passwords"])
     if common.settings._engine is not None:
         common.settings._engine.dispose()
+
+
+def _sign_in_with_the_printed_passwords(db: str, passwords: dict[str, str]) -> None:
+    """The demo's web sign-in: each password it printed signs its user in, and no other user's."""
+    from ledger.services.sign_in import SignInRefused, sign_in
+    from ledger.storage.engine import open_engine
+
+    assert set(passwords) == {"finance-officer", "finance-checker", "broker-north", "broker-south", "p0001"}
+    engine = open_engine(db)
+    try:
+        for name, password in passwords.items():
+            assert sign_in(engine, name, password, source="test").user == name
+        with pytest.raises(SignInRefused):
+            sign_in(engine, "broker-south", passwords["broker-north"], source="test")
+    finally:
+        engine.dispose()
 
 
 def _read_back_the_statements(folder: Path) -> None:

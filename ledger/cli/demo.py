@@ -56,7 +56,7 @@ def demo(
         emit_json({"database": str(path), "steps": result.steps, "balanced": trial.balanced,
                    "reconciled": books.ok, "differences": len(books.differences), "verified": check.ok,
                    "entries": check.entries, "head_hash": check.head_hash,
-                   "reports": [str(r) for r in result.reports]})
+                   "reports": [str(r) for r in result.reports], "web_passwords": result.passwords})
     else:
         say(f"reconcile: {'every pool, stream and balance agrees' if books.ok else 'DIFFERENCES FOUND'} "
             f"({books.pools} pools, {books.streams} streams); trial balance: "
@@ -65,6 +65,9 @@ def demo(
         for line in _pointers(reports, [r.name for r in result.reports]):
             say(line)
         say(f"explore it: ipb --db sqlite:///{path} --as auditor report statement P0001 --period 2025/26")
+        say(f"in the browser: ipb --db sqlite:///{path} serve --insecure-http, then http://127.0.0.1:8000, signed in "
+            "as (passwords made for this ledger, shown once): "
+            + "; ".join(f"{name} {password}" for name, password in result.passwords.items()))
     if not ok:
         raise typer.Exit(1)
 

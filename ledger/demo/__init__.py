@@ -38,6 +38,7 @@ class DemoResult:
     verification: Verification | None = None
     reconciliation: Reconciliation | None = None
     reports: list[Path] = field(default_factory=list)
+    passwords: dict[str, str] = field(default_factory=dict)  # user -> the web password made for them, shown once
 
 
 def is_demo_ledger(path: Path) -> bool:
@@ -65,7 +66,7 @@ def run(engine: Engine, reports: Path, say: Say = lambda _: None, track: Progres
     demo.pay_the_returned_again()
     demo.surpluses()
     demo.year_end()
-    result = DemoResult(steps=demo.steps)
+    result = DemoResult(steps=demo.steps, passwords=demo.passwords)
     result.reports = write_reports(engine, reports, [p.ref for p in demo.cohort[:3]])
     result.reconciliation = reconcile(engine)
     result.trial = trial_balance(engine)

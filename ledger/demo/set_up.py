@@ -18,7 +18,7 @@ from ledger import chart
 from ledger.demo.population import Case, DemoPerson, people
 from ledger.domain import FunderKind, RiskShare, Stream, YearEnd
 from ledger.money import format_amount
-from ledger.roles import Role
+from ledger.roles import Relation, Role
 from ledger.rules.charging import Charge, assess
 from ledger.rules.eligibility import decide
 from ledger.rules.params import params_for_year
@@ -28,12 +28,14 @@ from ledger.services.assessments import fund_from_assessment
 from ledger.services.budgets import Allocation, allocate
 from ledger.services.parties import NewPerson, add_funder, register_people
 from ledger.services.pools import contribute, create_pool
+from ledger.services.sign_in import set_generated_passwords
 
 FY = 2025
 START, END = date(2025, 4, 1), date(2026, 3, 31)
 WEEKS = 52
 ADMIN, OFFICER, CHECKER, AUDITOR = "admin", "finance-officer", "finance-checker", "auditor"
 BROKERS = ("broker-north", "broker-south")
+PERSON_USER = "p0001"  # the first person, signing in to the web to see their own budget
 POOL = "bcf-2025"
 PERIODS = [START + timedelta(weeks=4 * k) for k in range(13)]
 PROVIDERS = [("homecare-north", "North Home Care Ltd", "30-00-01", "20000001"),
@@ -63,6 +65,7 @@ class SetUp:
     # (source: a funder code or pool:<code>, paying account) -> what the year's budgets it funds pay out of
     # that account: the cash it owes there (ledger/demo/scenario.py records it coming in)
     dues: Counter[tuple[str, str]] = field(default_factory=Counter)
+    passwords: dict[str, str] = field(default_factory=dict)  # user -> web password, made at set-up
 
     def step(self, text: str) -> None:
         self.steps.append(text)
@@ -93,7 +96,7 @@ class SetUp:
 
     def set_up(self) -> None:
         staff = [(ADMIN, Role.ADMIN), (OFFICER, Role.OFFICER), (CHECKER, Role.OFFICER), (AUDITOR, Role.AUDITOR),
-                 *((b, Role.BROKER) for b in BROKERS)]
+                 *((b, Role.BROKER) for b in BROKERS), (PERSON_USER, Role.PERSON)]
         for name, role in staff:
             users.add_user(self.engine, name, role, actor=ADMIN)
         for code, name, kind in FUNDERS:
@@ -102,7 +105,10 @@ class SetUp:
         for broker in BROKERS:
             users.assign(self.engine, broker, [p.ref for p in self.cohort if self.broker_of(p) == broker],
                          actor=ADMIN)
-        self.step(f"{len(staff)} users (admin, two finance officers, an auditor, two brokers), "
+        users.link(self.engine, PERSON_USER, [self.cohort[0].ref], Relation.SELF, actor=ADMIN)
+        # random passwords, shown once: no password anyone could know in advance signs in to a demo ledger
+        self.passwords = set_generated_passwords(self.engine, [OFFICER, CHECKER, *BROKERS, PERSON_USER], actor=ADMIN)
+        self.step(f"{len(staff)} users (admin, two finance officers, an auditor, two brokers, a person), "
                   f"{len(FUNDERS)} funders and {len(self.cohort)} people registered (NHS numbers from the test range)")
 
     def decide_and_assess(self) -> None:
