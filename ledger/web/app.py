@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -105,6 +106,18 @@ def forbidden(request: Request, session: SessionView | None) -> Response:
                                                     "Go back, reload the page and try again."}, 403)
 
 
+async def signed_form(request: Request, **limits: int) -> tuple[SessionView, FormData] | Response:
+    """The signed-in user's session and their form, if it carries their CSRF token; else the response to send
+    instead: to the sign-in page, or 403. `limits` bound the form as Starlette's `request.form` takes them."""
+    session = await signed_in(request)
+    if session is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    form = await request.form(**{"max_files": 0, "max_fields": 4, "max_part_size": 4096, **limits})
+    if not same_token(form.get("csrf"), session.csrf):
+        return forbidden(request, session)
+    return session, form
+
+
 async def home(request: Request) -> Response:
     session = await signed_in(request)
     return RedirectResponse(await landing(request, session.user) if session else "/sign-in", status_code=303)
@@ -148,12 +161,9 @@ def _sign_in_form(request: Request, token: str, error: str | None, name: str, st
 
 async def sign_out_page(request: Request) -> Response:
     server = server_of(request)
-    session = await signed_in(request)
-    form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    if not same_token(form.get("csrf"), session.csrf):
-        return forbidden(request, session)
+    signed = await signed_form(request)
+    if isinstance(signed, Response):
+        return signed
     await run_in_threadpool(sign_out, server.engine, request.cookies.get(server.cookies.session))
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(server.cookies.session, path="/", secure=server.cookies.secure, httponly=True,

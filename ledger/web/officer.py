@@ -26,8 +26,7 @@ from ledger.services.payment_runs import RunView
 from ledger.services.returned import DetailChange
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize
-from ledger.web.app import call, forbidden, page, server_of, signed_in
-from ledger.web.security import same_token
+from ledger.web.app import call, page, server_of, signed_form, signed_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +103,10 @@ async def run_page(request: Request, *, error: str | None = None, status: int = 
 
 
 async def approve_post(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
-    if not same_token(form.get("csrf"), session.csrf):
-        return forbidden(request, session)
+    signed = await signed_form(request)
+    if isinstance(signed, Response):
+        return signed
+    session, _ = signed
     run_id = _number(request, "run")
     if run_id is None:
         return _refused(request, session, UnknownParty(f"no payment run {request.path_params['run']}"))
@@ -123,12 +120,10 @@ async def approve_post(request: Request) -> Response:
 
 
 async def confirm_post(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
-    if not same_token(form.get("csrf"), session.csrf):
-        return forbidden(request, session)
+    signed = await signed_form(request)
+    if isinstance(signed, Response):
+        return signed
+    session, _ = signed
     change_id = _number(request, "change")
     if change_id is None:
         return _refused(request, session, UnknownParty(f"no bank details change {request.path_params['change']}"))
