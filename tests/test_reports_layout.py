@@ -15,10 +15,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,13 +30,12 @@ from ledger.reports.reconcile import reconciliation_report
 from ledger.reports.render import Chart, Document, Stamp, Table
 from ledger.reports.statements import person_statement, pool_statement
 from ledger.storage.reads import ChainHead
+from tests import browser as chromium
 from tests import support
 from tests.test_reports_ledger import build
 
-CHROMIUM = "/usr/bin/chromium"
-REQUIRED = os.environ.get("IPB_REQUIRE_TOOLS") == "1"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+browser = chromium.browser  # the fixture: one headless Chromium for the module
+
 WIDTHS = {"desktop": 1280, "phone": 375}
 ORGANISATION = ("The Royal Borough of Kensington and Chelsea with Westminster City Council, Tri-borough Shared "
                 "Services Finance and Commissioning Directorate")
@@ -76,25 +73,6 @@ MEASURE = """() => {
     produced: document.querySelector('.produced').textContent,
   };
 }"""
-
-
-def _missing_browser() -> None:
-    if REQUIRED:
-        pytest.fail(f"chromium is not installed at {CHROMIUM}, and IPB_REQUIRE_TOOLS=1 says the tools must be here")
-    pytest.skip(f"chromium is not installed at {CHROMIUM} (set IPB_REQUIRE_TOOLS=1 to make this a failure)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module."""
-    if not Path(CHROMIUM).exists():
-        _missing_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

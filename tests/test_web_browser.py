@@ -25,9 +25,11 @@ from ledger.roles import Relation, Role
 from ledger.services import payees, payment_runs, sign_in, users
 from ledger.services.sign_in import NOT_RECOGNISED
 from ledger.web.app import make_app
-from tests.test_reports_layout import ARGS, CHROMIUM, _missing_browser
+from tests import browser as chromium
 from tests.test_sign_in import PASSWORD
 from tests.test_web import ledger, spend_count  # noqa: F401  (the fixture: P1 and P2 with plans, passwords set)
+
+browser = chromium.browser  # the fixture: one headless Chromium for the module
 
 SHOTS = os.environ.get("IPB_SCREENSHOTS")  # a folder to keep the page as the browser drew it, to look at
 
@@ -49,19 +51,6 @@ def served(ledger, tmp_path) -> Iterator[str]:  # noqa: F811
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """One headless Chromium for the module: starting it is most of a test's time."""
-    if not Path(CHROMIUM).exists():
-        _missing_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
