@@ -58,7 +58,7 @@ from ledger.models import people
 from ledger.models.payments import invoices, paying_accounts, payment_runs, payment_schedules, payments, providers
 from ledger.rules.direct_payments import dp_amount, paid_dates
 from ledger.services.crash_points import step_done
-from ledger.services.history import track
+from ledger.services.history import track, track_many
 from ledger.services.payees import paying_account_in
 from ledger.services.payment_chunks import Tick
 from ledger.services.payment_holds import hold_all
@@ -241,8 +241,7 @@ def _into_draft_run(conn: Connection, bank_id: int, as_of: date, new: list[dict[
     added = conn.execute(insert(payments).returning(payments.c.id, sort_by_parameter_order=True),
                          [{**item, "run_id": run_id, "status": "pending", "failure_reason": ""} for item in new]
                          ).scalars().all()  # one statement for them all, their ids in the order given
-    for payment_id in added:
-        track(conn, "payments", payment_id, actor=actor, op=Op.INSERT)
+    track_many(conn, "payments", list(added), actor=actor, op=Op.INSERT)
     return Gathered(run_view_in(conn, run_id), tuple(added))
 
 
