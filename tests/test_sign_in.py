@@ -106,6 +106,20 @@ def test_a_right_password_opens_a_session_whose_token_is_not_stored(engine):
     assert [(r.user_name, r.outcome, r.source) for r in _rows(engine, sign_ins)] == [("broker", "ok", "192.0.2.1")]
 
 
+def test_a_session_used_after_a_minute_moves_its_idle_end_unless_it_ended_meanwhile(engine, monkeypatch):
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    session = service.sign_in(engine, "broker", PASSWORD, source="192.0.2.1")
+    (opened,) = _rows(engine, web_sessions)
+    later = opened.last_seen_at + service.TOUCH_AFTER + timedelta(seconds=1)
+    monkeypatch.setattr(service, "utc_now", lambda: later)
+    assert service.session_of(engine, session.token).expires_at > opened.expires_at
+    (touched,) = _rows(engine, web_sessions)
+    assert touched.last_seen_at == later
+    service.sign_out(engine, session.token)
+    monkeypatch.setattr(service, "utc_now", lambda: later + service.TOUCH_AFTER * 2)
+    assert service.session_of(engine, session.token) is None
+
+
 def test_every_refusal_reads_the_same_and_every_attempt_is_recorded(engine):
     service.set_password(engine, "broker", PASSWORD, actor="admin")
     service.set_password(engine, "checker", PASSWORD, actor="admin")

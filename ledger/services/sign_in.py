@@ -200,18 +200,21 @@ def session_of(engine: Engine, token: str | None) -> SessionView | None:
     if not token or len(token) > 200:
         return None
     now = utc_now()
-    with engine.begin() as conn:
+    # read first, without the write lock (on SQLite the whole file's): every page of every user checks a session
+    with reading(engine) as conn:
         row = conn.execute(
             select(web_sessions, users.c.name, users.c.active).join(users, users.c.id == web_sessions.c.user_id)
             .where(web_sessions.c.token_hash == token_hash(token))).first()
-        if row is None or not row.active or not session_alive(row.created_at, row.last_seen_at, row.ended_at, now):
-            return None
-        if now - row.last_seen_at < TOUCH_AFTER:  # no write for every page within the minute
-            return SessionView(row.name, row.csrf, row.expires_at)
-        expires = session_expires(row.created_at, now)
-        conn.execute(update(web_sessions).where(web_sessions.c.token_hash == row.token_hash)
-                     .values(last_seen_at=now, expires_at=expires))
-        return SessionView(row.name, row.csrf, expires)
+    if row is None or not row.active or not session_alive(row.created_at, row.last_seen_at, row.ended_at, now):
+        return None
+    if now - row.last_seen_at < TOUCH_AFTER:  # no write for every page within the minute
+        return SessionView(row.name, row.csrf, row.expires_at)
+    expires = session_expires(row.created_at, now)
+    with engine.begin() as conn:  # unless it was ended meanwhile (signed out, a new password)
+        touched = conn.execute(update(web_sessions).where(web_sessions.c.token_hash == row.token_hash,
+                                                          web_sessions.c.ended_at.is_(None))
+                               .values(last_seen_at=now, expires_at=expires)).rowcount
+    return SessionView(row.name, row.csrf, expires) if touched else None
 
 
 def sign_out(engine: Engine, token: str | None) -> None:
