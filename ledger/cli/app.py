@@ -41,7 +41,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                         "comes from."),
     "user": ("Start", "Users and roles: who may use the ledger, in which role, and whom each broker serves."),
     "db": ("Start", "The database's own roles, so the server enforces each ipb role (PostgreSQL)."),
-    "serve": ("Start", "The web pages brokers sign in to: their people, plans, what is left, and logging spend."),
+    "serve": ("Start", "The ledger in the browser and its JSON API: brokers log spend, people see their own budget, "
+                       "officers approve."),
     "funder": ("Funding and budgets", "Funders: ICBs, councils, education, the person, third parties."),
     "person": ("Funding and budgets", "People, by pseudonymous reference."),
     "pool": ("Funding and budgets", "Section 75 pooled budgets (e.g. the Better Care Fund)."),

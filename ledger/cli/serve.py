@@ -1,4 +1,4 @@
-"""`ipb serve`: the ledger in the browser for brokers (ledger/web/), signed in with `ipb user password`."""
+"""`ipb serve`: the ledger in the browser (ledger/web/) for brokers, people, officers and integrations."""
 
 from __future__ import annotations
 
@@ -26,8 +26,12 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
           insecure_http: Annotated[bool, typer.Option("--insecure-http", help="Send the session cookie over plain "
                                                       "HTTP: for development on this machine only (the address "
                                                       "must be a loopback one)")] = False) -> None:
-    """The web pages brokers sign in to: their people, plans, what is left, and logging spend; officers approve
-    payment runs and confirm bank details changes there (a second officer: maker/checker).
+    """The ledger in the browser and its JSON API: brokers log spend, people see their own budget, officers approve.
+
+    Brokers see their people, each plan line's cap and what is left, and log spend with evidence; a person (or
+    their representative) sees their budget, plan, payments, contributions and statement; officers approve
+    payment runs and confirm bank details changes (a second officer: maker/checker); integrations call
+    /api/v1 with a token (`ipb user token issue`).
 
     Users sign in with the password an admin sets (`ipb user password NAME`). Behind HTTPS (a reverse proxy
     terminating TLS) the session cookie is Secure; --insecure-http drops that, for localhost only. On
