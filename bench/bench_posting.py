@@ -175,6 +175,7 @@ class RawCopy:
             self.target.executemany(self.sql[table], table_rows)
         self.target.execute("COMMIT")
         self.opened = time.perf_counter() - start
+        self.cpu = 0.0  # CPU seconds of the timed inserts
 
     def insert(self, first_id: int, last_id: int) -> tuple[float, int]:
         """Copy entries first_id..last_id and their postings in one transaction: (seconds, postings)."""
@@ -182,11 +183,12 @@ class RawCopy:
         read = self.source.execute
         entries = read("SELECT * FROM journal_entries WHERE id BETWEEN ? AND ? ORDER BY id", span).fetchall()
         postings = read("SELECT * FROM postings WHERE entry_id BETWEEN ? AND ? ORDER BY id", span).fetchall()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         self.target.execute("BEGIN IMMEDIATE")
         self.target.executemany(self.sql["journal_entries"], entries)
         self.target.executemany(self.sql["postings"], postings)
         self.target.execute("COMMIT")
+        self.cpu += time.process_time() - cpu
         return time.perf_counter() - start, len(postings)
 
     def close(self) -> None:
@@ -197,12 +199,13 @@ class RawCopy:
 def post_all(engine: Engine, raw: RawCopy, workload: Workload, quiet: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     """Post every batch through `post_many`, then the same rows raw; interleaved, so that both see the
     same machine at the same moment and files of the same size."""
-    ours, base = 0.0, 0.0
+    ours, base, cpu = 0.0, 0.0, 0.0
     entries = postings = calls = 0
     for batch in workload.batches():
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.process_time()
         posted = post_many(engine, batch, actor="bench")
         ours += time.perf_counter() - start
+        cpu += time.process_time() - started
         seconds, copied = raw.insert(posted[0].entry.id, posted[-1].entry.id)
         base += seconds
         entries += len(posted)
@@ -211,7 +214,8 @@ def post_all(engine: Engine, raw: RawCopy, workload: Workload, quiet: bool) -> t
         if calls % 10 == 0:
             log(quiet, f"  {entries:,} entries ({postings:,} postings): {postings / ours:,.0f} postings/s, "
                 f"raw {postings / base:,.0f}/s")
-    return _rates(entries, postings, ours, calls), _rates(entries, postings, base, calls)
+    return ({**_rates(entries, postings, ours, calls), "cpu_s": cpu},
+            {**_rates(entries, postings, base, calls), "cpu_s": raw.cpu})
 
 
 def _rates(entries: int, postings: int, seconds: float, calls: int) -> dict[str, Any]:
@@ -348,19 +352,32 @@ def checkpointing(path: Path, workdir: Path, runs: int, quiet: bool) -> dict[str
 # --- report -------------------------------------------------------------------------
 
 
+def _posting_rows(results: dict[str, Any]) -> list[tuple[str, ...] | str | None]:
+    ours, raw, w = results["posting"], results["raw"], results["workload"]
+    return [
+        ("Posting (post_many)", "ours", "raw sqlite3", "ratio"),
+        RULE,
+        ("postings/s", f"{ours['postings_per_s']:,.0f}", f"{raw['postings_per_s']:,.0f}", f"{results['ratio']:.2f}"),
+        ("entries/s", f"{ours['entries_per_s']:,.0f}", f"{raw['entries_per_s']:,.0f}", ""),
+        ("seconds", f"{ours['seconds']:.1f}", f"{raw['seconds']:.1f}", ""),
+        ("CPU seconds", f"{ours['cpu_s']:.1f}", f"{raw['cpu_s']:.1f}", f"{raw['cpu_s'] / ours['cpu_s']:.2f}"),
+        (f"open {w['accounts']:,} accounts, seconds", f"{results['open_accounts_s']:.2f}",
+         f"{results['open_accounts_raw_s']:.2f}", "one transaction; raw: the same rows"),
+    ]
+
+
+def _posting_table(results: dict[str, Any]) -> list[str]:
+    w, m = results["workload"], results["machine"]
+    return [f"{w['entries']:,} entries, {results['posting']['postings']:,} postings over {w['accounts']:,} accounts, "
+            f"batches of {w['batch']:,}; {describe(m)}", "", *render_table(_posting_rows(results), last_left=True)]
+
+
 def table(results: dict[str, Any]) -> str:
-    ours, raw, r, c = results["posting"], results["raw"], results["reads"], results["checkpoints"]
-    ratio = results["ratio"]
+    ours, r, c = results["posting"], results["reads"], results["checkpoints"]
     w = results["workload"]
     m = results["machine"]
     rows: list[tuple[str, ...] | str | None] = [
-        ("Posting (post_many)", "ours", "raw sqlite3", "ratio"),
-        RULE,
-        ("postings/s", f"{ours['postings_per_s']:,.0f}", f"{raw['postings_per_s']:,.0f}", f"{ratio:.2f}"),
-        ("entries/s", f"{ours['entries_per_s']:,.0f}", f"{raw['entries_per_s']:,.0f}", ""),
-        ("seconds", f"{ours['seconds']:.1f}", f"{raw['seconds']:.1f}", ""),
-        (f"open {w['accounts']:,} accounts, seconds", f"{results['open_accounts_s']:.2f}",
-         f"{results['open_accounts_raw_s']:.2f}", "one transaction; raw: the same rows"),
+        *_posting_rows(results),
         None,
         ("Reads (median)", "ours", "raw SQL", ""),
         RULE,
@@ -410,6 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, help="where to put the two database files (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the database files afterwards")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--posting-only", action="store_true", help="measure posting only: no reads or checkpoints")
     args = parser.parse_args(argv)
 
     entries = args.entries or (QUICK_ENTRIES if args.quick else DEFAULT_ENTRIES)
@@ -439,9 +457,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "posting": posting,
             "raw": raw,
             "ratio": posting["postings_per_s"] / raw["postings_per_s"],
-            "reads": reads(ours_path, workload, args.reads, args.runs, quiet),
-            "checkpoints": checkpointing(ours_path, workdir, args.checkpoints, quiet),
         }
+        if args.posting_only:
+            print(json.dumps(results, indent=2) if args.json else "\n".join(_posting_table(results)))
+            return 0
+        results["reads"] = reads(ours_path, workload, args.reads, args.runs, quiet)
+        results["checkpoints"] = checkpointing(ours_path, workdir, args.checkpoints, quiet)
         results["targets"] = {
             "ratio": results["ratio"] >= TARGET_RATIO,
             "open_accounts": opened < TARGET_OPEN_S,

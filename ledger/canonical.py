@@ -1,8 +1,10 @@
 """The canonical form the hash chains hash: one JSON encoder (sorted keys, no spaces, UTF-8), SHA-256 over it,
-and the journal's canonical entry bytes built fast from plain values for `audit verify`.
+and the journal's canonical bytes built fast from plain values, for posting and for `audit verify`.
 
-`SealedEntry.canonical` (ledger/journal.py) says what an entry's canonical form holds; `canonical_bytes` here
-writes the very same bytes without building the entry (tests/test_verify_stream.py proves them equal).
+`SealedEntry.canonical` and `Draft.content` (ledger/journal.py) say what an entry's canonical form and its
+idempotency content hold; `canonical_bytes` and `content_bytes` here write the very same bytes without building
+the dicts (tests/test_verify_stream.py and tests/test_posting_direct.py prove them equal for arbitrary values, and
+pin hashes taken before they were built by hand).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import json.encoder
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 # one encoder, configured once: json.dumps with options builds a new encoder per call (~30% of a hash)
 CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -23,17 +25,24 @@ def sha256_of(value: object) -> str:
 
 
 # --- the same canonical bytes, built fast -----------------------------------------------
-# `audit verify` re-hashes every entry. Building a SealedEntry, its Lines and the dict above per entry costs
-# many times the hashing, so the walk builds the very same bytes from plain values with string formatting:
-# the keys in sorted order, strings through the encoder's own escaper, numbers as it writes them.
-# tests/test_verify_stream.py proves the bytes equal SealedEntry.canonical's for arbitrary entries.
+# Posting hashes every entry twice (its content, for idempotency, and its place in the chain) and `audit verify`
+# re-hashes every entry. Building the dicts above and encoding them costs many times the hashing, so both build
+# the very same bytes from plain values with string formatting: the keys in sorted order, strings through the
+# encoder's own escaper, numbers as it writes them; a value of any other type goes through the encoder itself.
 
 K = TypeVar("K", bound=Hashable)
-_string = json.encoder.encode_basestring  # what CANONICAL_JSON (ensure_ascii=False) writes a str with
+_escape = json.encoder.encode_basestring  # what CANONICAL_JSON (ensure_ascii=False) writes a str with
 
 
-def _json_int(value: int | None) -> str:
-    return "null" if value is None else int.__repr__(value)
+def _string(value: object) -> str:
+    return _escape(value) if isinstance(value, str) else CANONICAL_JSON.encode(value)
+
+
+def _json_int(value: object) -> str:
+    if value is None:
+        return "null"
+    # a bool is an int whose repr is not JSON's
+    return int.__repr__(value) if type(value) is int else CANONICAL_JSON.encode(value)  # type: ignore[arg-type]
 
 
 def line_frames(accounts: Mapping[K, tuple[str, str]]) -> dict[K, tuple[str, str]]:
@@ -48,8 +57,41 @@ def canonical_lines(lines: Iterable[tuple[K, int]], frames: Mapping[K, tuple[str
     parts = []
     for account, amount in lines:
         before, after = frames[account]
-        parts.append(f"{before}{int.__repr__(amount)}{after}")
+        parts.append(f"{before}{_json_int(amount)}{after}")
     return f"[{','.join(parts)}]"
+
+
+class _Line(Protocol):
+    account: str
+    amount: int
+    currency: str
+
+
+def plain_lines(lines: Iterable[_Line]) -> str:
+    """The canonical JSON of lines (each with an account, amount and currency: a `Line` of ledger/journal.py), as
+    the canonical forms write "lines"."""
+    parts = []
+    for line in lines:
+        account, currency = line.account, line.currency
+        frame = _FRAMES.get((account, currency)) if type(account) is str and type(currency) is str else None
+        if frame is None:
+            frame = (f"[{_string(account)},", f",{_string(currency)}]")
+            if type(account) is str and type(currency) is str:  # 1 == True: only plain strs share a frame
+                if len(_FRAMES) >= _MAX_FRAMES:
+                    _FRAMES.clear()
+                _FRAMES[account, currency] = frame
+        parts.append(f"{frame[0]}{_json_int(line.amount)}{frame[1]}")
+    return f"[{','.join(parts)}]"
+
+
+# (account, currency) -> a line's JSON around its amount, as `line_frames` makes them: accounts recur from entry
+# to entry, and escaping them is most of writing a line
+_FRAMES: dict[tuple[str, str], tuple[str, str]] = {}
+_MAX_FRAMES = 50_000
+
+
+def _meta(meta: Mapping[str, object] | None) -> str:
+    return CANONICAL_JSON.encode(dict(meta)) if meta else "{}"
 
 
 def canonical_bytes(entry_id: int, prev_hash: str, idempotency_key: str, effective_date: date,
@@ -60,10 +102,23 @@ def canonical_bytes(entry_id: int, prev_hash: str, idempotency_key: str, effecti
     `meta` as stored (None or empty: none)."""
     who = f'"principal":{_string(principal)},' if principal else ""
     text = (f'{{"actor":{_string(actor)},"completes":{_json_int(completes)},'
-            f'"effective_date":{_string(effective_date.isoformat())},"id":{_json_int(entry_id)},'
+            f'"effective_date":{_escape(effective_date.isoformat())},"id":{_json_int(entry_id)},'
             f'"idempotency_key":{_string(idempotency_key)},"kind":{_string(kind)},"lines":{lines},'
-            f'"memo":{_string(memo)},"meta":{CANONICAL_JSON.encode(dict(meta)) if meta else "{}"},'
+            f'"memo":{_string(memo)},"meta":{_meta(meta)},'
             f'"phase":{_string(phase)},"prev_hash":{_string(prev_hash)},{who}'
-            f'"recorded_at":{_string(recorded_at.isoformat(timespec="microseconds"))},'
+            f'"recorded_at":{_escape(recorded_at.isoformat(timespec="microseconds"))},'
             f'"reverses":{_json_int(reverses)}}}')
     return text.encode("utf-8")
+
+
+def content_bytes(lines: str, effective_date: date, kind: str, memo: str, phase: str, reverses: int | None,
+                  completes: int | None, meta: Mapping[str, object] | None) -> bytes:
+    """The bytes `Draft(...).content()` hashes, from plain values; `lines` from `plain_lines`."""
+    text = (f'{{"completes":{_json_int(completes)},"effective_date":{_escape(effective_date.isoformat())},'
+            f'"kind":{_string(kind)},"lines":{lines},"memo":{_string(memo)},"meta":{_meta(meta)},'
+            f'"phase":{_string(phase)},"reverses":{_json_int(reverses)}}}')
+    return text.encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from ledger.canonical import sha256_of
+from ledger.canonical import canonical_bytes, content_bytes, plain_lines, sha256_hex
 from ledger.errors import (
     AccountClosed,
     ClosedPeriod,
@@ -91,8 +91,12 @@ class Draft:
             "meta": dict(sorted(self.meta.items())),
         }
 
-    def content_hash(self) -> str:
-        return sha256_of(self.content())
+    def content_hash(self, lines_json: str | None = None) -> str:
+        """SHA-256 of `content()` as canonical JSON, its bytes built without the dict (ledger/canonical.py);
+        `lines_json` is `plain_lines(self.lines)` if the caller has it already (the chain hash needs it too)."""
+        return sha256_hex(content_bytes(plain_lines(self.lines) if lines_json is None else lines_json,
+                                        self.effective_date, self.kind, self.memo, str(self.phase), self.reverses,
+                                        self.completes, self.meta))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +170,8 @@ def check_entry(
     entry's; `released_on` is the date of the hold released. Raises a LedgerError naming the numbers
     if any rule refuses.
     """
-    _check_period(draft.effective_date, closed)
+    if closed:
+        _check_period(draft.effective_date, closed)
     if draft.phase is not Phase.VOID and not draft.lines:
         raise UnbalancedEntry("an entry needs at least two postings", postings=0)
     _check_lines(draft.lines, accounts)
@@ -207,7 +212,16 @@ def _check_lines(lines: Iterable[Line], accounts: Mapping[str, AccountState]) ->
             )
 
 
-def _check_zero_sum(lines: Iterable[Line]) -> None:
+def _check_zero_sum(lines: Sequence[Line]) -> None:
+    if lines:  # the usual entry, in one currency, that balances: one pass, nothing built
+        currency, total = lines[0].currency, 0
+        for line in lines:
+            if line.currency != currency:
+                break
+            total += line.amount
+        else:
+            if total == 0:
+                return
     totals: dict[str, int] = defaultdict(int)
     for line in lines:
         totals[line.currency] += line.amount
@@ -415,4 +429,12 @@ class SealedEntry:
 
     @property
     def hash(self) -> str:
-        return sha256_of(self.canonical())
+        return self.chain_hash()
+
+    def chain_hash(self, lines_json: str | None = None) -> str:
+        """SHA-256 of `canonical()` as canonical JSON, its bytes built without the dict (ledger/canonical.py);
+        `lines_json` is `plain_lines(self.lines)` if the caller has it already."""
+        return sha256_hex(canonical_bytes(
+            self.id, self.prev_hash, self.idempotency_key, self.effective_date, self.recorded_at, self.kind,
+            self.memo, self.actor, str(self.phase), self.reverses, self.completes,
+            plain_lines(self.lines) if lines_json is None else lines_json, self.meta, self.principal))

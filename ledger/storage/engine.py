@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from ledger.errors import InvalidInput, NoLedger, Unavailable
 from ledger.storage import schema
+from ledger.storage.driver import execute_sql
 from ledger.storage.failures import contended, count_commits, refusal, shown_path
 
 DEFAULT_URL = "sqlite:///ipb.sqlite"
@@ -89,7 +90,8 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
         read_only = connection.get_execution_options().get("ipb_read_only", False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # on the driver's cursor: through exec_driver_sql this cost a fifth of posting one entry
+        execute_sql(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -66,7 +66,7 @@ def insert_entries(conn: Connection, entries: Sequence[Sequence[Any]], lines: Se
 def write_balances(conn: Connection, rows: Sequence[Sequence[Any]]) -> int:
     """New balances (values in BALANCE_COLUMNS order), each only if its row is still at the version read;
     how many rows were written."""
-    return _WRITE_BALANCES.run(conn, rows).rowcount
+    return _WRITE_BALANCES.run(conn, rows)
 
 
 def insert_accounts(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
