@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 
 from ledger.roles import Relation, Role
-from ledger.services import payees, payment_runs, sign_in, users
+from ledger.services import api_tokens, payees, payment_runs, sign_in, users
 from ledger.services.sign_in import NOT_RECOGNISED
 from ledger.web.app import make_app
 from tests import browser as chromium
@@ -155,6 +155,26 @@ def test_a_form_without_its_csrf_token_is_refused_and_logs_nothing(page, ledger)
     assert spend_count(ledger) == 0
     page.goto("/people/P1?fy=2025")
     assert page.url.endswith("/people/P1?fy=2025")  # still signed in: the refusals ended nothing
+
+
+def _spend_by_api(page, token: str, key: str) -> int:
+    body = {"line": "pc", "pence": 1000, "date": "2025-04-09", "supplier": "Care Co", "evidence": "R-7"}
+    return page.request.post("/api/v1/people/P1/spend", data=body, headers={
+        "Authorization": f"Bearer {token}", "Idempotency-Key": key}).status
+
+
+def test_an_api_token_without_the_role_is_refused_and_one_with_it_logs_spend(page, ledger):  # noqa: F811
+    """The JSON API called from the browser's context (our pages' CSP lets no script of theirs call it): an
+    auditor's token may read but not log spend; the assigned broker's may."""
+    users.add_user(ledger, "casesys-audit", Role.AUDITOR, actor="admin")
+    users.add_user(ledger, "casesys", Role.BROKER, actor="admin")
+    users.assign(ledger, "casesys", ["P1"], actor="admin")
+    reader = api_tokens.issue(ledger, "audit-feed", "casesys-audit", actor="admin")
+    writer = api_tokens.issue(ledger, "case-system", "casesys", actor="admin")
+    assert _spend_by_api(page, reader, "spend-0001") == 403
+    assert spend_count(ledger) == 0
+    assert _spend_by_api(page, writer, "spend-0001") == 201
+    assert spend_count(ledger) == 1
 
 
 def test_a_broker_editing_the_address_reaches_no_one_elses_page(page, ledger):  # noqa: F811
