@@ -41,6 +41,7 @@ class FreshDatabases:
         self.workdir = Path(tempfile.mkdtemp(prefix="ipb-test-"))
         self.counter = itertools.count(1)
         self.made: list[tuple[Engine, str]] = []
+        self._admin_engine: Engine | None = None
         self.template = self._make_template()
 
     @property
@@ -48,8 +49,12 @@ class FreshDatabases:
         return "postgresql" if self.server else "sqlite"
 
     def _admin(self) -> Engine:
+        """One engine for creating and dropping this process's databases: a new one each time cost a connection
+        and the dialect's start-up queries for every test."""
         assert self.server
-        return create_engine(self.server, isolation_level="AUTOCOMMIT")
+        if self._admin_engine is None:
+            self._admin_engine = create_engine(self.server, isolation_level="AUTOCOMMIT", pool_size=1)
+        return self._admin_engine
 
     def _make_template(self) -> str:
         if not self.server:
@@ -64,7 +69,6 @@ class FreshDatabases:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
         engine = make_engine(self._url_for(name))
         migrate(engine)
         seed_users(engine)
@@ -86,7 +90,6 @@ class FreshDatabases:
         admin = self._admin()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
-        admin.dispose()
         return self._url_for(name)
 
     def engine(self) -> Engine:
@@ -104,7 +107,6 @@ class FreshDatabases:
             admin = self._admin()
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-            admin.dispose()
         elif url.database:
             for suffix in ("", "-wal", "-shm"):
                 Path(url.database + suffix).unlink(missing_ok=True)
@@ -115,6 +117,7 @@ class FreshDatabases:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
             admin.dispose()
+            self._admin_engine = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
