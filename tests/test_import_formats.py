@@ -557,3 +557,14 @@ def test_the_cycle_collector_runs_again_after_a_file_is_read_or_refused() -> Non
     parse_hledger(TX + "    a  £1\n    b\n", "j")
     refusal(parse_beancount, "include \"x\"\n")
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("amount", ["{big}.00 GBP", "£{big}.00", "GBP {big}"])
+def test_an_amount_of_thousands_of_digits_is_refused_naming_the_line_not_a_crash(amount: str) -> None:
+    """Python refuses to convert a string of 4,300+ digits to an int: each reader refuses it first."""
+    posting = amount.format(big="1" * 5_000)
+    with pytest.raises(ImportRefused, match=r"^f\.journal:3: an amount of 5,000 digits before the point is beyond"):
+        parse_hledger(f"; a journal\n2025-04-02 x\n    Assets:A  {posting}\n    Assets:B\n", "f.journal")
+    with pytest.raises(ImportRefused, match=r"^f\.csv:2: an amount of 5,000 digits"):
+        parse_entry_csv(f"entry,date,kind,memo,account,amount\ne1,2025-04-02,,m,bank:a,{'1' * 5_000}.00\n"
+                        f"e1,2025-04-02,,m,bank:b,-{'1' * 5_000}.00\n", "f.csv")

@@ -30,6 +30,7 @@ from ledger.formats.import_text import (
     Dates,
     balanced,
     check_assertions,
+    currency_digits,
     minor_units,
     no_cycle_collection,
     plain_text,
@@ -296,7 +297,7 @@ class _Parser:
             self.amount(number, text)  # refuses an unknown currency
         else:
             currency = SYMBOLS.get(text, text.strip('"'))
-            minor_units(self.name, number, "0", currency)
+            currency_digits(self.name, number, currency)
 
 
 def _tags(comment: str) -> dict[str, str]:

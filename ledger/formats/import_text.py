@@ -64,13 +64,28 @@ def minor_units(name: str, line: int, number: str, currency: str, negative: bool
             raise refused(name, line, f"amount {number} {currency} has {len(fraction)} decimal places; "
                                       f"{currency} has {digits}")
         fraction = fraction[:digits]
-    value = int(units.replace(",", "")) * 10**digits + int(fraction.ljust(digits, "0") or 0)
+    units = units.replace(",", "").lstrip("0")
+    if len(units) > _MAX_UNITS:  # refused before int(): Python will not convert 4,300+ digits
+        raise refused(name, line, f"an amount of {len(units):,} digits before the point is beyond the largest "
+                                  f"amount the ledger takes ({decimal_text(MAX_AMOUNT, currency)} {currency})")
+    value = int(units or 0) * 10**digits + int(fraction.ljust(digits, "0") or 0)
     if value > MAX_AMOUNT:
         raise refused(name, line, f"amount {number} {currency} is beyond the largest amount the ledger takes")
     return -value if negative else value
 
 
-_KNOWN: dict[str, int] = {}  # currency -> places, for `quick_amount`; filled as currencies are met
+_MAX_UNITS = len(str(MAX_AMOUNT))  # more digits than this is beyond any amount, however many are decimals
+_KNOWN: dict[str, int] = {}  # currency -> places, for the quick readers; filled as currencies are met
+
+
+def _places(currency: str) -> int | None:
+    places = _KNOWN.get(currency)
+    if places is None:
+        places = _digits(currency)
+        if places is None:
+            return None
+        _KNOWN[currency] = places
+    return places
 
 
 def quick_amount(text: str) -> tuple[int, str] | None:
@@ -79,12 +94,9 @@ def quick_amount(text: str) -> tuple[int, str] | None:
     if len(text) < 5 or text[-4] != " ":
         return None
     currency = text[-3:]
-    places = _KNOWN.get(currency)
-    if places is None:
-        places = _digits(currency)
-        if places is None:
-            return None
-        _KNOWN[currency] = places
+    places = _places(currency)
+    if places is None or len(text) > _MAX_UNITS + 6:  # the careful way refuses what is too long
+        return None
     number = text[:-4]
     negative = number[0] == "-"
     whole, _, fraction = number[negative:].partition(".")
@@ -99,12 +111,9 @@ def quick_amount(text: str) -> tuple[int, str] | None:
 def quick_units(units: str, fraction: str | None, currency: str) -> int | None:
     """Unsigned minor units from the digit groups of a quick regex (ASCII digits already), if the currency is
     known and has exactly that many places; None sends the line the careful way."""
-    places = _KNOWN.get(currency)
-    if places is None:
-        places = _digits(currency)
-        if places is None:
-            return None
-        _KNOWN[currency] = places
+    places = _places(currency)
+    if places is None or len(units) > _MAX_UNITS:  # the careful way refuses what is too long
+        return None
     if fraction is None:
         value = int(units) * 10**places
     elif len(fraction) == places:
