@@ -17,7 +17,7 @@ from ledger.history import Change, Op, plain, plain_row
 from ledger.models import all_tables
 from ledger.models.trust import history, history_head
 from ledger.storage.driver import Query, Statement
-from ledger.storage.reads import _InQuery
+from ledger.storage.reads import InQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,7 @@ def _plain(values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 # Each tracked table's reads, built once on first use (the tables live in several model modules): a tracked
 # write then costs a few executes and no statement building.
 _ROW_QUERIES: dict[str, Query] = {}
-_ROWS_QUERIES: dict[str, _InQuery] = {}
+_ROWS_QUERIES: dict[str, InQuery] = {}
 
 
 def _row_query(subject: str) -> Query:
@@ -112,12 +112,12 @@ def _row_query(subject: str) -> Query:
     return query
 
 
-def _rows_query(subject: str) -> _InQuery:
+def _rows_query(subject: str) -> InQuery:
     query = _ROWS_QUERIES.get(subject)
     if query is None:
         tracked, table = TRACKED[subject], _table(subject)
         (key,) = tracked.key
-        query = _ROWS_QUERIES[subject] = _InQuery(
+        query = _ROWS_QUERIES[subject] = InQuery(
             select(table.c[key].label("history_key"), *(table.c[c] for c in tracked.columns)), table.c[key])
     return query
 

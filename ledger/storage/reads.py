@@ -36,7 +36,7 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
-class _InQuery:
+class InQuery:
     """A query with `column IN (values)`, built once and run a chunk of values at a time.
 
     The posting path's reads name a few values each (an entry's accounts, a key), for which SQLAlchemy's
@@ -125,8 +125,8 @@ _ACCOUNT_BY_CODE = _ACCOUNT_STATE.where(accounts.c.code == bindparam("code"))
 _ALL_STATES = _ACCOUNT_STATE.order_by(accounts.c.code)
 # The reads of the posting path are built once, with bind parameters: SQLAlchemy then reuses each one's
 # compiled form instead of rebuilding the statement on every post.
-_ACCOUNTS_BY_CODES = _InQuery(_ACCOUNT_STATE, accounts.c.code)
-_ACCOUNT_IDS = _InQuery(select(accounts.c.code, accounts.c.id), accounts.c.code)
+_ACCOUNTS_BY_CODES = InQuery(_ACCOUNT_STATE, accounts.c.code)
+_ACCOUNT_IDS = InQuery(select(accounts.c.code, accounts.c.id), accounts.c.code)
 
 
 def account_ids(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
@@ -161,7 +161,7 @@ _BY_DAY = (
     .where(_OPEN_OR_POSTED)
     .group_by(postings.c.account_id, postings.c.effective_date, postings.c.pending)
 )
-_LATER_BY_DAY = _InQuery(_BY_DAY.where(postings.c.effective_date > bindparam("after")), postings.c.account_id,
+_LATER_BY_DAY = InQuery(_BY_DAY.where(postings.c.effective_date > bindparam("after")), postings.c.account_id,
                          ("after",))
 
 
@@ -242,7 +242,7 @@ _ENTRY_LINES = (
     .join(accounts, accounts.c.id == postings.c.account_id)
     .order_by(postings.c.entry_id, postings.c.id)
 )
-_LINES_OF = _InQuery(_ENTRY_LINES, postings.c.entry_id)
+_LINES_OF = InQuery(_ENTRY_LINES, postings.c.entry_id)
 
 
 def entry_lines(conn: Connection, entry_ids: Sequence[int]) -> dict[int, list[Line]]:
@@ -272,11 +272,11 @@ def sealed(row, lines: Sequence[Line]) -> SealedEntry:  # type: ignore[no-untype
 
 
 _ENTRY = select(journal_entries).where(journal_entries.c.id == bindparam("id"))
-_ENTRIES = _InQuery(select(journal_entries), journal_entries.c.id)
-_ENTRY_DATES = _InQuery(select(journal_entries.c.id, journal_entries.c.effective_date), journal_entries.c.id)
+_ENTRIES = InQuery(select(journal_entries), journal_entries.c.id)
+_ENTRY_DATES = InQuery(select(journal_entries.c.id, journal_entries.c.effective_date), journal_entries.c.id)
 _KEYED = select(journal_entries.c.idempotency_key, journal_entries.c.id, journal_entries.c.content_hash)
 _BY_KEY = _KEYED.where(journal_entries.c.idempotency_key == bindparam("key"))
-_BY_KEYS = _InQuery(_KEYED, journal_entries.c.idempotency_key)
+_BY_KEYS = InQuery(_KEYED, journal_entries.c.idempotency_key)
 _RESOLUTION = select(journal_entries.c.id).where(journal_entries.c.completes_id == bindparam("id"))
 _REVERSAL = select(journal_entries.c.id).where(journal_entries.c.reverses_id == bindparam("id"))
 
