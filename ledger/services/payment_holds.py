@@ -97,7 +97,7 @@ def _hold_together(conn: Connection, todo: Sequence, bank: str, on: date, *, act
         return outcome
     posted = write_in(conn, [Request(draft, f"payment:{i}:hold") for i, draft in drafts], actor=actor)
     outcome.update({i: done.entry.id for (i, _), done in zip(drafts, posted)})
-    return {p.id: outcome[p.id] for p in todo}
+    return outcome
 
 
 def _budgets_of(conn: Connection, todo: Sequence) -> dict[tuple[str, int], BudgetInfo]:
