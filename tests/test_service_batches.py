@@ -103,3 +103,10 @@ def test_one_refused_return_refuses_the_batch(world: Engine, bad, refusal):
     with pytest.raises(refusal):
         surplus.record_returns(world, [surplus.DpMovement("P1", 1_000, D0, spent=False), bad], actor="tester")
     assert counts(world) == before
+
+
+def test_a_refused_item_of_a_batch_is_named_with_its_amount(world: Engine):
+    with pytest.raises(InvalidInput, match=r"^invoice X-2 from \S+ is for 0\.00: an invoice must be for more"):
+        payees.add_invoices(world, [invoice("A-1"), invoice("X-2", amount=0)], actor="tester")
+    with pytest.raises(InvalidInput, match=r"^P1: spend of 0\.00 on 2025-04-\d\d: spend must be more than 0\.00$"):
+        surplus.record_returns(world, [surplus.DpMovement("P1", 0, D0, spent=True)], actor="tester")

@@ -23,6 +23,7 @@ from ledger.journal import AccountType
 from ledger.models import people
 from ledger.models.payments import invoices, paying_accounts, payment_schedules, providers
 from ledger.models.plans import care_plans, plan_lines
+from ledger.money import format_amount
 from ledger.rules.direct_payments import dp_amount
 from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.services.history import track, track_many
@@ -257,7 +258,9 @@ def add_invoices(engine: Engine, wanted: Sequence[NewInvoice], *, actor: str) ->
     transaction: all of them are recorded, or none (the first refused refuses the batch)."""
     for item in wanted:
         if item.amount <= 0:
-            raise InvalidInput("an invoice must be for more than 0.00")
+            raise InvalidInput(f"invoice {item.number} from {item.provider} is for {format_amount(item.amount)}: an "
+                               "invoice must be for more than 0.00", provider=item.provider, number=item.number,
+                               amount=item.amount)
     with engine.begin() as conn:
         rows = [_invoice_in(conn, item, actor) for item in wanted]
         track_many(conn, "invoices", [row.id for row in rows], actor=actor, op=Op.INSERT)

@@ -32,6 +32,7 @@ from ledger.errors import InvalidInput, NotAllowed, UnknownParty
 from ledger.journal import Draft, Line
 from ledger.models import journal_entries, people
 from ledger.models.payments import paying_accounts, payment_schedules, payments, surplus_recoveries
+from ledger.money import format_amount
 from ledger.rules.params import params_for_year
 from ledger.rules.surplus import SurplusDecision, SurplusInput, decide
 from ledger.services.budgets import component_sources
@@ -80,7 +81,9 @@ def record_returns(engine: Engine, movements: Sequence[DpMovement], *, actor: st
 
 def _dp_request(m: DpMovement) -> Request:
     if m.amount <= 0:
-        raise InvalidInput("spend must be more than 0.00" if m.spent else "a contribution must be more than 0.00")
+        what = "spend" if m.spent else "a contribution"
+        raise InvalidInput(f"{m.person}: {what} of {format_amount(m.amount)} on {m.on}: {what} must be more than 0.00",
+                           person=m.person, amount=m.amount)
     if m.spent:
         lines = (Line(chart.dp_spent(m.person), m.amount), Line(chart.dp_account(m.person), -m.amount))
         kind, memo = EntryKind.DP_SPEND, m.memo or f"{m.person} spent from DP account"
