@@ -201,7 +201,7 @@ async def spend(request: Request, caller: Caller) -> Response:
                             actor=caller.user, key=f"api:{caller.integration}:{key}")
     except IdempotencyConflict as reused:
         raise IdempotencyConflict(f"Idempotency-Key {key!r} was used before for a different spend: use a new key",
-                                  key=key) from reused
+                                  **{**reused.details, "key": key}) from reused
     except UnknownParty as missing:  # the person is there: the body names a line or a year's plan that is not
         return error(422, **missing.as_dict())
     return as_json(200 if logged.replayed else 201, {
