@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 
@@ -95,20 +95,21 @@ def import_ledger(
     if not 0 < len(key) <= MAX_KEY:
         raise InvalidInput(f"an import key has 1 to {MAX_KEY} characters, not {len(key)}", key=key[:MAX_KEY])
     problems = _Problems(source.name)
-    targets = _targets(source, mapping or AccountMapping(), problems)
+    first_use = _first_use(source)
+    targets = _targets(source, first_use, mapping or AccountMapping(), problems)
     planned = _plan(source, targets, key, problems)
     with engine.connect() as conn, conn.begin():
         rows = reads.account_rows(conn, {target.code for target in targets.values()})
         existing = {code: row.state for code, row in rows.items()}
         closed = reads.closed_ranges(conn)
         done = reads.entries_by_keys(conn, [p.key for p in planned])
-    opens = _opens(source, targets, existing, open_missing, problems)
+    opens = _opens(source, first_use, targets, existing, open_missing, problems)
     _check_replays(source.name, planned, done)
     states = {**existing, **{s.code: AccountState(s.code, s.type, s.currency, False, True) for s in opens}}
-    _check_rules([p for p in planned if p.key not in done], states, closed, problems)
+    todo = [p for p in planned if p.key not in done]
+    _check_rules(todo, states, closed, problems)
     problems.refuse()
     postings = sum(len(p.draft.lines) for p in planned)
-    todo = [p for p in planned if p.key not in done]
     result = ImportResult(key, len(planned), postings, tuple(s.code for s in opens), len(planned) - len(todo), 0,
                           dry_run)
     if dry_run:
@@ -116,14 +117,14 @@ def import_ledger(
     if opens:
         open_accounts(engine, opens)
     posted = _post(engine, source.name, todo, actor, batch, progress, len(planned) - len(todo), len(planned))
-    return ImportResult(key, len(planned), postings, result.opened, result.already, posted, False)
+    return replace(result, posted=posted)
 
 
-def _targets(source: SourceLedger, mapping: AccountMapping, problems: _Problems) -> dict[str, Target]:
+def _targets(source: SourceLedger, first_use: dict[str, int], mapping: AccountMapping, problems: _Problems
+             ) -> dict[str, Target]:
     """Every account name the file uses (or declares) -> where it goes; a problem for each used one that
     goes nowhere, at the line that first uses it."""
     declared = {account.name: account for account in source.accounts}
-    first_use = _first_use(source)
     out: dict[str, Target] = {}
     for name in {*declared, *first_use}:
         account = declared.get(name)
@@ -144,10 +145,9 @@ def _first_use(source: SourceLedger) -> dict[str, int]:
     return first
 
 
-def _opens(source: SourceLedger, targets: dict[str, Target], existing: dict[str, AccountState],
-           open_missing: bool, problems: _Problems) -> list[AccountSpec]:
+def _opens(source: SourceLedger, first_use: dict[str, int], targets: dict[str, Target],
+           existing: dict[str, AccountState], open_missing: bool, problems: _Problems) -> list[AccountSpec]:
     """The accounts to open: those the file names that the ledger lacks (a problem each, unless asked)."""
-    first_use = _first_use(source)
     currencies = _currencies(source)
     since = min((t.date for t in source.transactions), default=calendar.today())
     declared_lines = {account.name: account.line for account in source.accounts}

@@ -28,6 +28,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from ledger import calendar
+from ledger.calendar import financial_year_of
 from ledger.roles import Role
 from ledger.services.database_roles import roles_set_up
 from ledger.services.sign_in import SessionView, SignInRefused, session_of, sign_in, sign_out
@@ -94,6 +96,12 @@ async def call(request: Request, user: str, fn: Callable[..., T], *args: Any, **
             return fn(*args, **kwargs)
 
     return await run_in_threadpool(run)
+
+
+def fy_asked(request: Request) -> int:
+    """The financial year a page's `?fy=2025` asks for; the current one if none (or not a year)."""
+    asked = request.query_params.get("fy", "")
+    return int(asked) if asked.isdigit() and len(asked) == 4 else financial_year_of(calendar.today()).start.year
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

@@ -32,7 +32,7 @@ from ledger.rules.plans import cap_window
 from ledger.services.plan_spend import log_spend
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize
-from ledger.web.app import call, forbidden, page, server_of, signed_in
+from ledger.web.app import call, forbidden, fy_asked, page, server_of, signed_in
 from ledger.web.evidence import keep
 from ledger.web.security import new_token, same_token
 
@@ -65,11 +65,6 @@ class PersonPage:
 def _day_in(fy: int) -> date:
     """Today if it lies in the year, else the year's day nearest today: the day 'this period' is judged at."""
     return default_day(financial_year(fy), calendar.today(), incoming=False)
-
-
-def _fy(request: Request) -> int:
-    asked = request.query_params.get("fy", "")
-    return int(asked) if asked.isdigit() and len(asked) == 4 else financial_year_of(calendar.today()).start.year
 
 
 def _person_page(engine: Engine, user: str, ref: str, fy: int) -> PersonPage:
@@ -115,7 +110,7 @@ async def person_page(request: Request) -> Response:
     notice = (f"Spend logged (record {logged})" + (": this form had been sent before, so nothing new was logged"
                                                    if request.query_params.get("again") else "")
               if logged.isdigit() else None)
-    return await _render(request, session, request.path_params["ref"], _fy(request), notice=notice)
+    return await _render(request, session, request.path_params["ref"], fy_asked(request), notice=notice)
 
 
 async def _render(request: Request, session: SessionView, ref: str, fy: int, *, notice: str | None = None,
@@ -164,7 +159,7 @@ async def spend_post(request: Request) -> Response:
         logged = await _log(request, session, ref, values, form.get("evidence_file"), key)
     except LedgerError as refused:
         status = 400 if isinstance(refused, InvalidInput) else 403 if isinstance(refused, Forbidden) else 409
-        fy = _fy_of(values["on"]) or _fy(request)
+        fy = _fy_of(values["on"]) or fy_asked(request)
         return await _render(request, session, ref, fy, error=refused.reason, values=values, key=key, status=status)
     again = "&again=1" if logged.replayed else ""
     return RedirectResponse(f"/people/{ref}?fy={logged.fy}&logged={logged.id}{again}", status_code=303)

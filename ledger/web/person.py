@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ledger import calendar, config
-from ledger.calendar import Period, financial_year, financial_year_of
+from ledger.calendar import Period, financial_year
 from ledger.chart import EntryKind
 from ledger.errors import LedgerError
 from ledger.money import format_amount
@@ -36,7 +36,7 @@ from ledger.reports.statements import PersonStatement, person_statement
 from ledger.roles import Permission, Relation
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize, linked_people
-from ledger.web.app import call, page, server_of, signed_in
+from ledger.web.app import call, fy_asked, page, server_of, signed_in
 from ledger.web.security import CSP
 
 T = TypeVar("T")
@@ -64,11 +64,6 @@ class BudgetPage:
 
 def pounds(pence: int) -> str:
     return format_amount(pence, symbol=True)
-
-
-def _fy(request: Request) -> int:
-    asked = request.query_params.get("fy", "")
-    return int(asked) if asked.isdigit() and len(asked) == 4 else financial_year_of(calendar.today()).start.year
 
 
 def to_date(fy: int) -> Period:
@@ -102,7 +97,7 @@ async def _read(request: Request, session: SessionView, fn: Callable[[Engine, st
     """`fn(engine, user, ref, fy)` as the signed-in user; None when they may not see `ref`, it is no one, or the
     year is not one the ledger keeps."""
     try:
-        return await call(request, session.user, fn, server_of(request).engine, session.user, ref, _fy(request))
+        return await call(request, session.user, fn, server_of(request).engine, session.user, ref, fy_asked(request))
     except LedgerError:
         return None
 
@@ -160,7 +155,7 @@ async def my_statement_pdf(request: Request) -> Response:
     from ledger.reports.pdf import to_pdf  # fpdf2 only for those who download one
 
     data = await call(request, session.user, lambda: to_pdf(_document(statement, session)))
-    name = f"statement-{ref}-{financial_year(_fy(request)).label.replace('/', '-')}.pdf"
+    name = f"statement-{ref}-{financial_year(fy_asked(request)).label.replace('/', '-')}.pdf"
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
