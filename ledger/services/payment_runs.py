@@ -46,7 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, String, cast, insert, literal, select, update
 
 from ledger.bacs_calendar import ProcessingDays, Roll
 from ledger.calendar import financial_year_of, utc_now
@@ -177,20 +177,25 @@ def _due_from_schedules(conn: Connection, bank_id: int, pay_date: date,
                 payee_kind="person", payee=ref, payee_name=s.payee_name, sort_code=s.sort_code,
                 account_number=s.account_number,
                 amount=dp_amount(s.weekly_amount, s.weekly_contribution, s.net_of_contribution),
-                reference=_reference(f"DP {ref} {day:%d%m%y}")))
+                reference=f"DP {ref} {day:%d%m%y}"))
     return wanted
 
 
 def _due_from_invoices(conn: Connection, bank_id: int, as_of: date) -> list[dict[str, object]]:
     """A payment for each invoice due by `as_of` (the day before the processing day after the pay date) and
-    paid from this account."""
+    paid from this account, but for those a payment in a run already pays or is paying (only a failed or
+    returned payment may be tried again: _new_attempts decides): the year's paid invoices are not read again."""
+    live = select(payments.c.id).where(
+        payments.c.due_key == literal("invoice:") + cast(invoices.c.id, String),
+        payments.c.status.not_in(("failed", "returned")))
     due_invoices = conn.execute(
         select(invoices.c.id, invoices.c.person_id, invoices.c.fy, invoices.c.stream, invoices.c.due_date,
                invoices.c.amount, invoices.c.number, providers.c.code, providers.c.account_name, providers.c.sort_code,
                providers.c.account_number, people.c.ref)
         .join(providers, providers.c.id == invoices.c.provider_id)
         .join(people, people.c.id == invoices.c.person_id)
-        .where(invoices.c.paying_account_id == bank_id, invoices.c.due_date <= as_of).order_by(invoices.c.id)).all()
+        .where(invoices.c.paying_account_id == bank_id, invoices.c.due_date <= as_of, ~live.exists())
+        .order_by(invoices.c.id)).all()
     wanted: list[dict[str, object]] = []
     for inv in due_invoices:
         prov = inv
@@ -198,13 +203,14 @@ def _due_from_invoices(conn: Connection, bank_id: int, as_of: date) -> list[dict
             due_key=f"invoice:{inv.id}", schedule_id=None, invoice_id=inv.id, person_id=inv.person_id,
             fy=inv.fy, stream=inv.stream, due_date=inv.due_date, payee_kind="provider", payee=prov.code,
             payee_name=prov.account_name, sort_code=prov.sort_code, account_number=prov.account_number,
-            amount=inv.amount, reference=_reference(f"INV {inv.number}")))
+            amount=inv.amount, reference=f"INV {inv.number}"))
     return wanted
 
 
 def _new_attempts(conn: Connection, wanted: list[dict[str, object]]) -> list[dict[str, object]]:
     """Those not already in a run, each as its next attempt: a due payment is gathered again only if every
-    earlier attempt failed, or the bank returned it and an officer asked for it again."""
+    earlier attempt failed, or the bank returned it and an officer asked for it again. Each one's reference,
+    free text until now, is made Bacs text here, for the payments added only."""
     attempts: dict[str, list[tuple[int, str, int]]] = {}
     for part in reads.chunks([str(w["due_key"]) for w in wanted]):
         for key, attempt, status, payment_id in conn.execute(
@@ -217,7 +223,8 @@ def _new_attempts(conn: Connection, wanted: list[dict[str, object]]) -> list[dic
         earlier = attempts.get(str(item["due_key"]), [])
         if any(status != "failed" and i not in repay for _, status, i in earlier):
             continue
-        new.append({**item, "attempt": 1 + max((a for a, _, _ in earlier), default=0)})
+        new.append({**item, "attempt": 1 + max((a for a, _, _ in earlier), default=0),
+                    "reference": _reference(str(item["reference"]))})
     return new
 
 
