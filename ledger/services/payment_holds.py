@@ -20,18 +20,17 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from ledger import chart
 from ledger.chart import EntryKind
-from ledger.domain import Attribution, Stream
+from ledger.domain import Stream
 from ledger.errors import ConcurrentUpdate, IdempotencyConflict, LedgerError
 from ledger.journal import Draft, Line, Phase
-from ledger.models import budget_components, budgets, people
+from ledger.models import people
 from ledger.models.payments import paying_accounts, payment_runs, payments
 from ledger.rules.attribution import attribute
-from ledger.services.budgets import BudgetInfo, budget_in
+from ledger.services.budgets import BudgetInfo, budget_in, budgets_in
 from ledger.services.crash_points import part_written
 from ledger.services.history import track_many
 from ledger.services.journal import Request, write_in
 from ledger.services.payment_chunks import Tick, in_chunks
-from ledger.storage import reads
 
 _HELD = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == "pending")
          .values(status="held", hold_entry_id=bindparam("entry")))
@@ -80,7 +79,8 @@ def _hold_together(conn: Connection, todo: Sequence, bank: str, on: date, *, act
     """Each payment's hold, drafted in turn against its budget as the holds before it leave it, then all
     written in one batch: payment id -> its hold's entry id, or the reason it fails."""
     budgets: dict[tuple[str, int], tuple[BudgetInfo, dict[Stream, int]] | LedgerError] = {
-        key: (info, dict(info.spendable)) for key, info in _budgets_of(conn, todo).items()}
+        key: (info, dict(info.spendable))
+        for key, info in budgets_in(conn, {p.person_id for p in todo}, {(p.ref, p.fy) for p in todo}).items()}
     outcome: dict[int, int | str] = {}
     drafts: list[tuple[int, Draft]] = []
     for p in todo:
@@ -98,30 +98,6 @@ def _hold_together(conn: Connection, todo: Sequence, bank: str, on: date, *, act
     posted = write_in(conn, [Request(draft, f"payment:{i}:hold") for i, draft in drafts], actor=actor)
     outcome.update({i: done.entry.id for (i, _), done in zip(drafts, posted)})
     return outcome
-
-
-def _budgets_of(conn: Connection, todo: Sequence) -> dict[tuple[str, int], BudgetInfo]:
-    """The budgets the payments are paid from, as `budget_in` reads them (one query a table, not one a person
-    and year); a budget with no streams is left to `budget_in`."""
-    wanted = {(p.ref, p.fy) for p in todo}
-    found: dict[tuple[str, int], tuple[object, list[Stream]]] = {}
-    for row in conn.execute(
-            select(budgets.c.id, budgets.c.fy, budgets.c.attribution, budgets.c.priority, budget_components.c.stream,
-                   people.c.ref)
-            .join(people, people.c.id == budgets.c.person_id)
-            .join(budget_components, budget_components.c.budget_id == budgets.c.id)
-            .where(budgets.c.person_id.in_({p.person_id for p in todo})).order_by(budget_components.c.id)):
-        if (row.ref, row.fy) in wanted:
-            found.setdefault((row.ref, row.fy), (row, []))[1].append(Stream(row.stream))
-    rows = reads.account_rows(conn, [chart.stream_available(ref, fy, s) for (ref, fy), (_, streams) in found.items()
-                                     for s in streams])
-    out = {}
-    for (ref, fy), (row, streams) in found.items():
-        states = {s: rows[chart.stream_available(ref, fy, s)].state for s in streams}
-        out[ref, fy] = BudgetInfo(row.id, ref, fy, Attribution(row.attribution),  # type: ignore[attr-defined]
-                                  tuple(Stream(s) for s in row.priority),  # type: ignore[attr-defined]
-                                  states, {s: state.available for s, state in states.items()})
-    return out
 
 
 def _budget(conn: Connection, budgets: dict, ref: str, fy: int) -> tuple[BudgetInfo, dict[Stream, int]]:
