@@ -11,15 +11,18 @@ allowed overspend, and invoice payments against it that the bank settled (not re
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine, case, exists, func, select
 
+from ledger import calendar
+from ledger.calendar import default_day, financial_year
 from ledger.models import journal_entries
 from ledger.models.payments import invoices, payments
 from ledger.models.plans import care_plans, plan_commitments, plan_lines, spend_records
-from ledger.rules.plans import LineSpec, Position, plan_span, planned_cost
+from ledger.rules.plans import LineSpec, Position, Window, cap_window, plan_span, planned_cost
 from ledger.storage import reads
 from ledger.storage.engine import READ_ONLY
 from ledger.storage.lookup import person_id
@@ -181,3 +184,33 @@ def spend_list(engine: Engine, person: str, fy: int, *, line: str | None = None)
             query = query.where(plan_lines.c.code == line)
         return [SpendRow(r.id, r.code, r.version, r.spent_on, r.amount, r.supplier, r.evidence, r.broker,
                          r.flagged_overspend, r.allowed_by, r.entry_id, r.reversed_by) for r in conn.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class CapPosition:
+    """A line of the plan in force against its cap, in the cap period holding a day: spent (spend not reversed,
+    logged in that period) and left."""
+
+    line: LineView
+    window: Window
+    spent: int
+
+    @property
+    def left(self) -> int:
+        return self.line.spec.cap - self.spent
+
+
+def cap_day(fy: int) -> date:
+    """The day 'this cap period' is judged at: today if it lies in the year, else the year's day nearest today."""
+    return default_day(financial_year(fy), calendar.today(), incoming=False)
+
+
+def cap_positions(view: PlanView, spend: Sequence[SpendRow], day: date) -> list[CapPosition]:
+    """Each line of the plan in force, against its cap in the cap period holding `day`."""
+    out = []
+    for line in (v for v in view.lines if v.in_current):
+        window = cap_window(line.spec.cap_period, day)
+        spent = sum(r.amount for r in spend if r.line == line.spec.code and r.reversed_by is None
+                    and window.start <= r.on <= window.end)
+        out.append(CapPosition(line, window, spent))
+    return out

@@ -28,13 +28,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ledger import calendar
-from ledger.calendar import default_day, financial_year, financial_year_of
+from ledger.calendar import financial_year, financial_year_of
 from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, LedgerError, UnknownParty
 from ledger.reports.budgets import budget_view
 from ledger.reports.listings import people_listing
-from ledger.reports.plans import plan_view, spend_list
+from ledger.reports.plans import cap_day, cap_positions, plan_view, spend_list
 from ledger.roles import Permission
-from ledger.rules.plans import cap_window
 from ledger.services import api_tokens
 from ledger.services.api_tokens import Caller, TokenRefused
 from ledger.services.plan_spend import log_spend
@@ -158,18 +157,15 @@ async def budget(request: Request, caller: Caller) -> Response:
 def plan_position(engine: Any, ref: str, fy: int) -> dict[str, Any]:
     """The plan in force and, for each of its lines, the cap for the cap period holding today (or the year's
     day nearest today), what was spent in that period and what is left; planned and actual for the year."""
-    day = default_day(financial_year(fy), calendar.today(), incoming=False)
-    view = plan_view(engine, ref, fy)
-    spend = [r for r in spend_list(engine, ref, fy) if r.reversed_by is None]
+    day, view = cap_day(fy), plan_view(engine, ref, fy)
     lines = []
-    for line in (v for v in view.lines if v.in_current):
-        spec, window = line.spec, cap_window(line.spec.cap_period, day)
-        spent = sum(r.amount for r in spend if r.line == spec.code and window.start <= r.on <= window.end)
+    for cap in cap_positions(view, spend_list(engine, ref, fy), day):
+        spec, position = cap.line.spec, cap.line.position
         lines.append({"line": spec.code, "category": spec.category,
                       "stream": None if spec.stream is None else str(spec.stream), "cap": spec.cap,
-                      "cap_period": str(spec.cap_period), "period_from": window.start, "period_to": window.end,
-                      "spent": spent, "left": spec.cap - spent, "planned": line.position.planned,
-                      "committed": line.position.committed, "actual": line.position.actual})
+                      "cap_period": str(spec.cap_period), "period_from": cap.window.start,
+                      "period_to": cap.window.end, "spent": cap.spent, "left": cap.left, "planned": position.planned,
+                      "committed": position.committed, "actual": position.actual})
     return {"person": ref, "fy": fy, "version": view.current.version, "on": day, "lines": lines}
 
 

@@ -20,15 +20,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ledger import calendar
-from ledger.calendar import default_day, financial_year, financial_year_of, parse_day
+from ledger.calendar import financial_year, financial_year_of, parse_day
 from ledger.errors import Forbidden, InvalidInput, LedgerError, UnknownParty
 from ledger.formats.evidence import MAX_BYTES, evidence_file, evidence_reference
 from ledger.money import format_amount, parse_amount
 from ledger.reports.listings import people_listing
-from ledger.reports.plans import SpendRow, plan_view, spend_list
+from ledger.reports.plans import SpendRow, cap_day, cap_positions, plan_view, spend_list
 from ledger.roles import Permission
-from ledger.rules.plans import cap_window
 from ledger.services.plan_spend import log_spend
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize
@@ -62,25 +60,13 @@ class PersonPage:
     spend: tuple[SpendRow, ...]
 
 
-def _day_in(fy: int) -> date:
-    """Today if it lies in the year, else the year's day nearest today: the day 'this period' is judged at."""
-    return default_day(financial_year(fy), calendar.today(), incoming=False)
-
-
 def _person_page(engine: Engine, user: str, ref: str, fy: int) -> PersonPage:
     authorize(engine, user, Permission.VIEW_PERSON, ref)
-    day = _day_in(fy)
-    view = plan_view(engine, ref, fy)
-    spend = spend_list(engine, ref, fy)
-    rows = []
-    for line in (v for v in view.lines if v.in_current):
-        spec = line.spec
-        window = cap_window(spec.cap_period, day)
-        spent = sum(r.amount for r in spend if r.line == spec.code and r.reversed_by is None
-                    and window.start <= r.on <= window.end)
-        rows.append(LineRow(spec.code, spec.category, format_amount(spec.cap), str(spec.cap_period),
-                            f"{window.start:%d %b %Y} to {window.end:%d %b %Y}", format_amount(spent),
-                            format_amount(spec.cap - spent), spent > spec.cap))
+    day, spend = cap_day(fy), spend_list(engine, ref, fy)
+    rows = [LineRow(cap.line.spec.code, cap.line.spec.category, format_amount(cap.line.spec.cap),
+                    str(cap.line.spec.cap_period), f"{cap.window.start:%d %b %Y} to {cap.window.end:%d %b %Y}",
+                    format_amount(cap.spent), format_amount(cap.left), cap.left < 0)
+            for cap in cap_positions(plan_view(engine, ref, fy), spend, day)]
     return PersonPage(ref, fy, financial_year(fy).label, day, tuple(rows), tuple(reversed(spend[-20:])))
 
 
