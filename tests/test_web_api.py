@@ -5,6 +5,7 @@ names exactly the routes the app serves."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -74,6 +75,23 @@ def test_a_revoked_token_a_wrong_one_and_none_are_refused_and_journalled(api):
                                            ("api-token:broker-system", "inactive")]
     assert {r.name: r.last_used_at is not None for r in used} == {"auditor-system": False, "broker-system": False,
                                                                   "tester-system": True}
+
+
+def test_a_token_in_use_is_written_down_once_a_minute_not_on_every_call(api):
+    def last_used():
+        with api.engine.connect() as conn:
+            return conn.execute(select(api_tokens.c.last_used_at).where(api_tokens.c.name == "tester-system")).scalar()
+
+    tokens.authenticate(api.engine, api.tester, source="test")
+    first = last_used()
+    assert first is not None
+    tokens.authenticate(api.engine, api.tester, source="test")
+    assert last_used() == first  # within the minute: no write
+    with api.engine.begin() as conn:  # as if the last call were two minutes ago
+        conn.execute(api_tokens.update().where(api_tokens.c.name == "tester-system")
+                     .values(last_used_at=first - timedelta(minutes=2)))
+    tokens.authenticate(api.engine, api.tester, source="test")
+    assert last_used() >= first
 
 
 def test_a_broker_token_sees_only_its_assigned_people(api):

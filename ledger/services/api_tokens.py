@@ -26,9 +26,10 @@ from ledger.models import users
 from ledger.models.web_access import api_tokens, sign_ins
 from ledger.roles import Permission, Role
 from ledger.services.history import track
-from ledger.services.sign_in import token_hash
+from ledger.services.sign_in import TOUCH_AFTER, token_hash
 from ledger.services.users import actor_in, check
 from ledger.sign_in_policy import Outcome
+from ledger.storage.engine import reading
 
 PREFIX = "ipb_"
 MAX_TOKEN_LENGTH = 200
@@ -110,18 +111,23 @@ def list_tokens(engine: Engine) -> list[TokenRow]:
 
 
 def authenticate(engine: Engine, token: str | None, *, source: str) -> Caller:
-    """Who `token` acts as, its use recorded; refused (and the attempt journalled) if it is not a live token."""
+    """Who `token` acts as, its use recorded (to the minute); refused (and the attempt journalled) if it is not a
+    live token."""
     now = utc_now()
     digest = token_hash(token) if token and len(token) <= MAX_TOKEN_LENGTH else None
-    with engine.begin() as conn:
+    # read first, without the write lock (on SQLite the whole file's): every call of an integration checks its token
+    with reading(engine) as conn:
         row = None if digest is None else conn.execute(
-            select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.revoked_at,
+            select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.revoked_at, api_tokens.c.last_used_at,
                    users.c.name.label("user"), users.c.role, users.c.active)
             .join(users, users.c.id == api_tokens.c.user_id).where(api_tokens.c.token_hash == digest)).first()
-        if row is not None and row.revoked_at is None and row.active:  # found by its hash: nothing to compare
-            conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now))
-            return Caller(row.name, row.user, Role(row.role))
-        outcome = Outcome.UNKNOWN if row is None else Outcome.INACTIVE
-        who = f"api-token:{row.name}" if row is not None else "api-token"
+    if row is not None and row.revoked_at is None and row.active:  # found by its hash: nothing to compare
+        if row.last_used_at is None or now - row.last_used_at >= TOUCH_AFTER:
+            with engine.begin() as conn:
+                conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now))
+        return Caller(row.name, row.user, Role(row.role))
+    outcome = Outcome.UNKNOWN if row is None else Outcome.INACTIVE
+    who = f"api-token:{row.name}" if row is not None else "api-token"
+    with engine.begin() as conn:
         conn.execute(insert(sign_ins).values(user_name=who[:80], at=now, outcome=str(outcome), source=source[:100]))
     raise TokenRefused("no valid API token: send `Authorization: Bearer <token>` with a live token")
