@@ -4,8 +4,10 @@ The web server connects as its own role, a member of the `ipb_web` group, which 
 makes a member of every ipb user's login role. While a request for a signed-in user runs, `acting_as(name)`
 is in force, and every connection it checks out of the pool runs `SET ROLE` to that login first, so the
 server's GRANTs, row-level security and the triggers that stamp who acted (`current_user`) apply to the
-request as they would to the user in psql. Checking the connection back in runs `RESET ROLE`. The role is a
-context variable: one request's user never leaks into another's connection or thread.
+request as they would to the user in psql. The role is set at every checkout (to the acting user, or reset when
+none acts), never left to what the connection last did, so a connection goes back to the pool as it is: the
+next request of the same user (the usual case) needs no round trip. The role is a context variable: one
+request's user never leaks into another's connection or thread.
 """
 
 from __future__ import annotations
@@ -51,17 +53,3 @@ def install(engine: Engine) -> None:
                 cursor.execute("SELECT set_config('role', %s, false)", (name,))
         dbapi_connection.commit()
         record.info["ipb_role"] = name
-
-    @event.listens_for(engine, "checkin")
-    def _reset_role(dbapi_connection, record):  # type: ignore[no-untyped-def]
-        if record.info.get("ipb_role") is None or dbapi_connection is None:
-            return
-        for key in _CACHED:
-            record.info.pop(key, None)
-        try:
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute("RESET ROLE")
-            dbapi_connection.commit()
-            record.info["ipb_role"] = None
-        except Exception:  # a broken connection: the pool discards it, and its role with it
-            record.invalidate()
