@@ -13,13 +13,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert
 
 from ledger.calendar import utc_now
 from ledger.errors import InvalidInput
 from ledger.formats.checkpoints import Checkpoint, SignedCheckpoint, key_id_of_private, sign, to_line
-from ledger.models import ledger_head
-from ledger.models.trust import checkpoints, history_head
+from ledger.models.trust import checkpoints
+from ledger.storage import history as trail
+from ledger.storage import posting
 from ledger.storage.identity import principal_of
 
 
@@ -48,12 +49,9 @@ def take_checkpoint(engine: Engine, where: AuditKey, *, actor: str) -> SignedChe
     except OSError as exc:
         raise InvalidInput(f"cannot read the audit key {where.key}: {exc.strerror}") from None
     with engine.begin() as conn:
-        journal = conn.execute(select(ledger_head.c.last_entry_id, ledger_head.c.last_hash)
-                               .where(ledger_head.c.id == 1).with_for_update()).one()
-        trail = conn.execute(select(history_head.c.last_seq, history_head.c.last_hash)
-                             .where(history_head.c.id == 1).with_for_update()).one()
-        checkpoint = Checkpoint(journal.last_entry_id, journal.last_hash, trail.last_seq, trail.last_hash, utc_now(),
-                                actor, key_id_of_private(private_pem))
+        entry, entry_hash = posting.lock_head(conn)
+        seq, seq_hash = trail.lock_head(conn)
+        checkpoint = Checkpoint(entry, entry_hash, seq, seq_hash, utc_now(), actor, key_id_of_private(private_pem))
         signed = sign(checkpoint, private_pem)
         _append(where.log, to_line(signed))
         conn.execute(insert(checkpoints).values(

@@ -130,13 +130,16 @@ def table_state(conn: Connection, subject: str) -> dict[str, dict[str, Any]]:
     return {row_key(tracked, row): plain_row({c: row._mapping[c] for c in tracked.columns}) for row in rows}
 
 
+_HEAD = select(history_head.c.last_seq, history_head.c.last_hash).where(history_head.c.id == literal_column("1"))
+_LOCK_HEAD = Query(_HEAD.with_for_update(), ())
+
+
 def head(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(select(history_head.c.last_seq, history_head.c.last_hash)).one()
+    """The newest record's seq and hash, as read (a report's view; a writer locks it with `lock_head`)."""
+    row = conn.execute(_HEAD).one()
     return int(row.last_seq), row.last_hash
 
 
-_LOCK_HEAD = Query(select(history_head.c.last_seq, history_head.c.last_hash)
-                   .where(history_head.c.id == literal_column("1")).with_for_update(), ())
 _MOVE_HEAD = Statement(update(history_head).where(history_head.c.id == literal_column("1"))
                        .values(last_seq=bindparam("head_seq"), last_hash=bindparam("head_hash")),
                        ("head_seq", "head_hash"))
