@@ -122,6 +122,11 @@ def test_mapping_file_is_validated(tmp_path):
     path.write_text('date = "Date"\namount = "A"\ncolour = "red"\n')
     with pytest.raises(InvalidInput, match="colour"):
         read_mapping(path)
+    path.write_bytes(b'date = "Date"\namount = "Montant \xe9"\n')  # Latin-1, not UTF-8: refused, not a crash
+    with pytest.raises(InvalidInput, match=r"m\.toml: line 2: not UTF-8"):
+        read_mapping(path)
+    with pytest.raises(InvalidInput, match="cannot read"):
+        read_mapping(tmp_path / "missing.toml")
 
 
 def test_csv_without_mapping_is_refused():

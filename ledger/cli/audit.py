@@ -118,15 +118,11 @@ def _checkpoints(log: Path | None, public_key: Path | None):  # type: ignore[no-
         return [], None
     from ledger.formats.checkpoints import public_key as load_key
     from ledger.formats.checkpoints import read_log
+    from ledger.formats.documents import read_file, utf8_text
 
-    return read_log(_read(log).decode("utf-8"), str(log)), load_key(_read(public_key))
+    return read_log(utf8_text(read_file(log), str(log)), str(log)), load_key(read_file(public_key))
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
 
 
 def _print(result: Verification, anchor: tuple[int, str] | None, checkpoints: int) -> None:

@@ -69,10 +69,11 @@ def import_file(
 
     Example: ipb import books.journal --open-accounts --dry-run
     """
+    from ledger.formats.documents import read_file
     from ledger.services import imports
 
     started = time.perf_counter()
-    data = _read(file)
+    data = read_file(file)
     source = _parse(file, data, fmt or _format_of(file))
     with progress() as bar:
         task = bar.add_task(f"importing {file.name}", total=len(source.transactions))
@@ -81,13 +82,6 @@ def import_file(
             mapping=_mapping(mapping), open_missing=open_missing, batch=batch, dry_run=dry_run,
             progress=lambda done, total: bar.update(task, completed=done))
     _show(file, result, time.perf_counter() - started, as_json)
-
-
-def _read(file: Path) -> bytes:
-    try:
-        return file.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {file}: {exc.strerror}", file=str(file)) from None
 
 
 def _format_of(file: Path) -> ImportFormat:
@@ -104,10 +98,9 @@ def _parse(file: Path, data: bytes, fmt: ImportFormat) -> SourceLedger:
         from ledger.formats.import_mapping import from_entries
 
         return from_entries(read_entries(file), file.name)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{file.name}: not UTF-8 text (byte {exc.start})", file=str(file)) from None
+    from ledger.formats.documents import utf8_text
+
+    text = utf8_text(data, file.name)
     module, function = PARSERS[fmt]
     return getattr(importlib.import_module(module), function)(text, file.name)
 

@@ -1,4 +1,5 @@
-"""What the file formats share: reading a TOML/JSON document, and refusing what pydantic refused."""
+"""What the file formats share: reading a file, its UTF-8 text, a TOML/JSON document, and refusing what pydantic
+refused."""
 
 from __future__ import annotations
 
@@ -11,12 +12,27 @@ from pydantic import ValidationError
 from ledger.errors import InvalidInput
 
 
-def load_mapping(path: Path) -> dict:
-    """Read a TOML (or, by its .json suffix, JSON) file whose top level is a table."""
+def read_file(path: Path) -> bytes:
+    """The file's bytes; a one-line refusal saying why it cannot be read (missing, a folder, no permission)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}", file=str(path)) from None
+
+
+def utf8_text(data: bytes, source: str) -> str:
+    """`data` as UTF-8 text (a byte-order mark dropped); refused naming the line of the first byte that is not."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidInput(f"{source}: line {line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+                           file=source, line=line) from None
+
+
+def load_mapping(path: Path) -> dict:
+    """Read a TOML (or, by its .json suffix, JSON) file whose top level is a table."""
+    text = utf8_text(read_file(path), str(path))
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except json.JSONDecodeError as exc:

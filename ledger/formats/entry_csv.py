@@ -18,11 +18,10 @@ Anything else is refused, naming the line. Blank rows are skipped.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from ledger import chart
+from ledger.formats import csv_table
 from ledger.formats.import_text import Dates, balanced, minor_units
 from ledger.formats.imported import SourceAccount, SourceLedger, SourcePosting, SourceTransaction, refused
 
@@ -43,37 +42,8 @@ class _Entry:
         self.postings: list[SourcePosting] = []
 
 
-def _rows(text: str, name: str):
-    """(line, cells) of each non-blank record; the line is where the record starts."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    last = 0
-    try:
-        for record in reader:
-            start, last = last + 1, reader.line_num
-            if any(cell.strip() for cell in record):
-                yield start, record
-    except csv.Error as exc:
-        raise refused(name, reader.line_num, f"not CSV: {exc}") from None
-
-
-def _header(line: int, record: list[str], name: str) -> list[str]:
-    columns = [cell.strip() for cell in record]
-    unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
-    missing = [c for c in REQUIRED if c not in columns]
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if unknown or missing or repeated:
-        problems = ([f"unknown column {', '.join(map(repr, unknown))}"] if unknown else []) + (
-            [f"missing column {', '.join(missing)}"] if missing else []) + (
-            [f"column {', '.join(repeated)} twice"] if repeated else [])
-        raise refused(name, line, f"{'; '.join(problems)}: the header is "
-                                  f"{','.join(REQUIRED)}[,currency][,key]")
-    return columns
-
-
 def _cells(line: int, record: list[str], columns: list[str], name: str) -> dict[str, str]:
-    if len(record) != len(columns):
-        raise refused(name, line, f"{len(record)} fields where the header has {len(columns)}")
-    cells = dict(zip(columns, (cell.strip() for cell in record), strict=True))
+    cells = csv_table.cells(line, record, columns, name, refused)
     if not cells["entry"]:
         raise refused(name, line, "empty entry: every row names the entry it belongs to")
     if not _DAY.fullmatch(cells["date"]):
@@ -106,11 +76,11 @@ def _close(entry: _Entry, name: str) -> SourceTransaction:
 
 def parse_entry_csv(text: str, name: str) -> SourceLedger:
     """An ipb CSV of entries -> its accounts and transactions; a refusal names FILE:LINE."""
-    rows = _rows(text.removeprefix("\ufeff"), name)
+    rows = csv_table.records(text.removeprefix("\ufeff"), name, refused)
     first = next(rows, None)
     if first is None:
         raise refused(name, 1, f"the file is empty: expected the header {','.join(REQUIRED)}[,currency][,key]")
-    columns = _header(*first, name)
+    columns = csv_table.header(*first, name, REQUIRED, OPTIONAL, refused)
     dates = Dates(name)
     accounts: dict[str, SourceAccount] = {}
     transactions: list[SourceTransaction] = []

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationErr
 
 from ledger.calendar import in_ledger_years
 from ledger.errors import InvalidAmount, InvalidInput
-from ledger.formats.documents import invalid_document, load_mapping
+from ledger.formats.documents import invalid_document, load_mapping, utf8_text
 from ledger.formats.statement_lines import Problems, Statement, StatementLine, check_ids, make_statement
 from ledger.money import minor_digits, parse_amount
 
@@ -77,18 +77,9 @@ def read_mapping(path: Path) -> ColumnMapping:
 
 
 
-def _decode(data: bytes, source: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InvalidInput(f"{source}: line {line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV",
-                           file=source, line=line, column=None) from None
-
-
 def parse_csv(data: bytes, mapping: ColumnMapping, source: str = "statement.csv") -> Statement:
     """Parse CSV bytes with a column mapping; refuse the file if any row is malformed."""
-    text = _decode(data, source)
+    text = utf8_text(data, source)
     problems = Problems(source)
     minor_digits(mapping.currency)  # an unknown currency is refused before reading rows
     table = _read_table(text, mapping.delimiter, source)
