@@ -6,6 +6,8 @@ rolled back, so a refused operation never leaves a trace.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -21,6 +23,16 @@ class LedgerError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         return {"error": self.code, "reason": self.reason, **self.details}
+
+
+@contextmanager
+def refused_as(what: str, **details: Any) -> Iterator[None]:
+    """A refusal inside this block is said of `what` (one item of a batch, a line of a file): the same kind of
+    refusal, its reason after "`what`: ", `details` added to its numbers."""
+    try:
+        yield
+    except LedgerError as exc:
+        raise type(exc)(f"{what}: {exc.reason}", **{**exc.details, **details}) from None
 
 
 class InvalidInput(LedgerError):

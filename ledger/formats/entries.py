@@ -24,7 +24,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from ledger.calendar import in_ledger_years
-from ledger.errors import LedgerError
+from ledger.errors import refused_as
 from ledger.formats.documents import invalid_document, load_mapping
 from ledger.identifiers import whole_number
 from ledger.journal import Draft, Line, Phase
@@ -92,9 +92,7 @@ def read_entries(path: Path) -> list[tuple[Draft, str | None]]:
         raise invalid_document(path, exc) from None
     out = []
     for index, entry in enumerate(entries):
-        try:
+        with refused_as(f"{path}: entry {index + 1}"):
             out.append((entry.draft(), entry.key))
-        except LedgerError as exc:
-            raise type(exc)(f"{path}: entry {index + 1}: {exc.reason}", **exc.details) from None
     return out
 
