@@ -164,6 +164,21 @@ def test_generated_passwords_are_long_distinct_and_sign_in(engine):
     assert service.sign_in(engine, "tester", made["tester"], source="x").user == "tester"
 
 
+def test_generated_passwords_are_hashed_as_set_password_hashes_all_or_none(engine):
+    """Hashed outside the transaction by the same hasher; stored together, each in the history; all or none."""
+    made = service.set_generated_passwords(engine, ["broker", "tester", "auditor"], actor="admin")
+    hashes = {row.user_id: row.hash for row in _rows(engine, user_passwords)}
+    assert len(hashes) == 3 and all(h.startswith("$argon2id$v=19$m=1024,t=1,p=1$") for h in hashes.values())
+    for name, password in made.items():
+        assert service.sign_in(engine, name, password, source="x").user == name
+    with engine.connect() as conn:
+        recorded = conn.execute(select(history).where(history.c.subject == "user_passwords")).all()
+    assert len(recorded) == 3 and {r.actor for r in recorded} == {"admin"}
+    with pytest.raises(UnknownParty, match="no user 'nobody'"):
+        service.set_generated_passwords(engine, ["broker", "nobody"], actor="admin")
+    assert {row.user_id: row.hash for row in _rows(engine, user_passwords)} == hashes  # the broker's is unchanged
+
+
 def test_an_unknown_name_costs_a_password_check_too(engine, monkeypatch):
     checked = []
     real = service._verify

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -111,6 +112,56 @@ def _print_logged(logged: plan_spend.SpendLogged) -> None:
         say(f"  {stream}: {money(part)}")
     if logged.cap is not None:
         say(f"  {logged.cap.reason}")
+
+
+LOGGED_COLUMNS = (
+    Column("spend", lambda r: r.id),
+    Column("person", lambda r: r.person),
+    Column("line", lambda r: r.line),
+    Column("date", lambda r: r.on),
+    Column("amount", lambda r: r.amount, money=True),
+    Column("supplier", lambda r: r.supplier),
+    Column("evidence", lambda r: r.evidence),
+    Column("entry", lambda r: f"{r.entry_id} (logged before)" if r.replayed else r.entry_id),
+)
+
+
+@app.command("log-file")
+@refusals
+@requires(Permission.SPEND, listing=True)
+def spend_log_file(
+    file: Annotated[Path, typer.Argument(help=(
+        "CSV of spend, a row an item: columns person, line, amount, date, supplier, evidence; optionally key, "
+        "memo"))],
+    fy: FyOption,
+    fmt: FormatOption = Format.TABLE,
+    as_json: JsonFlag = False,
+) -> None:
+    """Log a file of spend (a month's receipts, say) in one go: every item, or none.
+
+    Example: ipb spend log-file receipts.csv --fy 2025/26
+
+    Each row is checked and logged as `ipb spend log` logs one, in the file's order, so an earlier row
+    counts against a later one's cap. The first refused refuses the whole file, naming the item (its
+    person, line, amount and date), and nothing is written. A row's key, if given, makes it safe to log
+    the file again: what was logged is shown, nothing new. An overspend is never allowed from a file:
+    an officer allows one with `ipb spend log --allow-overspend`. The header row names the columns:
+
+        person,line,amount,date,supplier,evidence,key
+        P0001,personal-care,86.00,2025-04-07,Acme Care,INV-2291,INV-2291
+    """
+    from ledger.formats.documents import read_file, utf8_text
+    from ledger.formats.spend_csv import read_spend
+
+    year = parse_fy(fy)
+    rows = read_spend(utf8_text(read_file(file), file.name), file.name)
+    items = [plan_spend.NewSpend(r.person, r.line, r.amount, r.on, r.supplier, r.evidence, r.key, memo=r.memo)
+             for r in rows]
+    logged = plan_spend.log_spends(settings.engine, year, items, actor=settings.who)
+    listing(logged, LOGGED_COLUMNS, title=f"Spend logged from {file.name}", fmt=fmt, as_json=as_json,
+            to_json=_logged_json)
+
+
 
 
 @app.command("list")

@@ -10,7 +10,7 @@ the year that follows: payments, the bank statement, surpluses and the year end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -48,7 +48,6 @@ from ledger.split import split
 class Scenario(SetUp):
     """The whole demo: the set-up's phases, then the year's."""
 
-    plan_cache: dict[str, plans.PlanVersion] = field(default_factory=dict)
     returned_payment: payment_runs.PaymentRow | None = None  # by the bank, in `bank_statement`
 
     # --- payments ------------------------------------------------------------------------------------
@@ -61,17 +60,17 @@ class Scenario(SetUp):
         for code, name, sort_code, account in PROVIDERS:
             payees.add_provider(self.engine, code, name, sort_code, account, actor=OFFICER)
         dp_people = [p for p in self.cohort if self.paid_direct(p)]
-        for person in dp_people:
-            weekly, stream = self._dp_weekly(person)
-            contribution = self.charges[person.ref].weekly if person.ref in self.charges else 0
-            payees.add_schedule(self.engine, person.ref, weekly=weekly, first_due=START, paying_account="dp",
-                                payee_name=person.name, sort_code="40-11-62",
-                                account_number=f"{int(person.ref[1:]):08d}", stream=stream,
-                                contribution=min(contribution, weekly), net_of_contribution=contribution > 0,
-                                ends_on=PERIODS[-1], actor=OFFICER)
+        payees.add_schedules(self.engine, [self._dp_schedule(p) for p in dp_people], actor=OFFICER)
         self.step(f"paying accounts main and dp, {len(PROVIDERS)} providers, and 4-weekly direct payments in "
                   f"advance for {len(dp_people)} people (net of their assessed contribution where they have one)")
         self._pool_receipts()
+
+    def _dp_schedule(self, person: DemoPerson) -> payees.NewSchedule:
+        weekly, stream = self._dp_weekly(person)
+        contribution = self.charges[person.ref].weekly if person.ref in self.charges else 0
+        return payees.NewSchedule(person.ref, weekly, START, "dp", person.name, "40-11-62",
+                                  f"{int(person.ref[1:]):08d}", stream, contribution=min(contribution, weekly),
+                                  net_of_contribution=contribution > 0, ends_on=PERIODS[-1])
 
     def _pool_receipts(self) -> None:
         """The partners pay the year's contributions on 1 April: into dp what the pool's budgets paid by direct
@@ -79,30 +78,29 @@ class Scenario(SetUp):
         info = pool_view(self.engine, POOL)
         contributed = {p.partner: p.contributed for p in info.partners}
         into_dp = dict(zip(contributed, split(self.dues[chart.pool_source(POOL), "dp"], list(contributed.values()))))
-        for partner, total in contributed.items():
-            for account, amount in (("dp", into_dp[partner]), ("main", total - into_dp[partner])):
-                if amount:
-                    receipts.receive(self.engine, partner, amount, into=account, pool=POOL, on=START, actor=OFFICER,
-                                     reference=f"{partner.upper()} S75 {POOL.upper()}",
-                                     key=f"demo:receipt:{POOL}:{partner}:{account}")
+        receipts.receive_many(self.engine, [
+            receipts.NewReceipt(partner, amount, account, f"{partner.upper()} S75 {POOL.upper()}", START, POOL,
+                                key=f"demo:receipt:{POOL}:{partner}:{account}")
+            for partner, total in contributed.items()
+            for account, amount in (("dp", into_dp[partner]), ("main", total - into_dp[partner])) if amount],
+            actor=OFFICER)
         self.step(f"the partners' contributions to {POOL} received on {START}: £{format_amount(sum(into_dp.values()))} "
                   f"into dp, the rest into main; the funders of direct budgets (ICB, council, education) draw down "
                   f"each 4-weekly period in advance, and people's contributions are collected into main")
 
     def _drawdowns(self, number: int, start: date) -> int:
-        """Each period's first day: every direct funder pays into each account a 13th of what it owes there."""
-        count = 0
+        """Each period's first day: every direct funder pays into each account a 13th of what it owes there (the
+        day's credits recorded together)."""
+        wanted = []
         for (source, account), owed in sorted(self.dues.items()):
             if chart.source_pool(source) is not None:
                 continue
             amount = split(owed, [1] * len(PERIODS))[number - 1]
             if amount:
                 what = "CONTRIBUTIONS" if source == "self" else "DRAWDOWN"
-                receipts.receive(self.engine, source, amount, into=account, on=start, actor=OFFICER,
-                                 reference=f"{source.upper()} {what} {number:02d}",
-                                 key=f"demo:receipt:{source}:{account}:{number}")
-                count += 1
-        return count
+                wanted.append(receipts.NewReceipt(source, amount, account, f"{source.upper()} {what} {number:02d}",
+                                                  start, key=f"demo:receipt:{source}:{account}:{number}"))
+        return len(receipts.receive_many(self.engine, wanted, actor=OFFICER))
 
     def _dp_weekly(self, p: DemoPerson) -> tuple[int, Stream | None]:
         if p.case is Case.EHC:
@@ -153,22 +151,22 @@ class Scenario(SetUp):
         return self.plan_cache[person.ref]
 
     def _broker_spend(self, number: int, start: date) -> int:
-        """Brokers log sundries bought by the managed account or service fund, each quarter."""
+        """Brokers log sundries bought by the managed account or service fund, each quarter: each broker logs the
+        quarter's receipts of their people together (`plan_spend.log_spends`, one transaction a broker)."""
         if number % 3:
             return 0
-        count = 0
+        bought: dict[str, list[plan_spend.NewSpend]] = {broker: [] for broker in BROKERS}
         for person in self.cohort:
             if self.paid_direct(person):
                 continue
-            plan = self._plan(person)
-            for stored in plan.lines:
+            for stored in self._plan(person).lines:
                 if stored.spec.code == "equipment":
-                    plan_spend.log_spend(self.engine, person.ref, FY, "equipment", stored.spec.cap * 9 // 10,
-                                         on=start + timedelta(days=10), supplier="Northshire Mobility Ltd",
-                                         evidence=f"receipt {person.ref}-{number:02d}", actor=self.broker_of(person),
-                                         key=f"demo:spend:{person.ref}:{number}")
-                    count += 1
-        return count
+                    bought[self.broker_of(person)].append(plan_spend.NewSpend(
+                        person.ref, "equipment", stored.spec.cap * 9 // 10, start + timedelta(days=10),
+                        supplier="Northshire Mobility Ltd", evidence=f"receipt {person.ref}-{number:02d}",
+                        key=f"demo:spend:{person.ref}:{number}"))
+        return sum(len(plan_spend.log_spends(self.engine, FY, items, actor=broker))
+                   for broker, items in bought.items() if items)
 
     def _dp_monitoring(self, number: int, start: date, pays_in: bool = True) -> None:
         """Each period people pay in their contribution and report what they spent in the last one.
@@ -279,12 +277,8 @@ class Scenario(SetUp):
                   "by one officer and confirmed by another (`ipb payment bank-changes`)")
 
     def surpluses(self) -> None:
-        found = [f for f in surplus.detect(self.engine, END) if f.decision.surplus > 0]
-        total = 0
-        for finding in found:
-            done = surplus.recover(self.engine, finding.person, END, actor=OFFICER,
-                                   key=f"demo:surplus:{finding.person}")
-            total += done.finding.decision.refund + done.finding.decision.recovered
+        found = surplus.recover_surpluses(self.engine, END, actor=OFFICER, key_prefix="demo:surplus")
+        total = sum(done.finding.decision.refund + done.finding.decision.recovered for done in found)
         self.step(f"direct payment surpluses above {params_for_year(FY).contingency().value} weeks' contingency: "
                   f"{len(found)} found, £{format_amount(total)} recovered, split exactly back to the streams "
                   f"(over-paid contributions refunded first)")

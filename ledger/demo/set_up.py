@@ -24,7 +24,7 @@ from ledger.rules.eligibility import decide
 from ledger.rules.params import params_for_year
 from ledger.rules.plans import Frequency, LineSpec, Mode, Unit
 from ledger.services import plans, users
-from ledger.services.assessments import fund_from_assessment
+from ledger.services.assessments import Assessed, fund_from_assessments
 from ledger.services.budgets import Allocation, allocate
 from ledger.services.parties import NewPerson, add_funder, register_people
 from ledger.services.pools import contribute, create_pool
@@ -66,6 +66,7 @@ class SetUp:
     # that account: the cash it owes there (ledger/demo/scenario.py records it coming in)
     dues: Counter[tuple[str, str]] = field(default_factory=Counter)
     passwords: dict[str, str] = field(default_factory=dict)  # user -> web password, made at set-up
+    plan_cache: dict[str, plans.PlanVersion] = field(default_factory=dict)  # person -> their current plan
 
     def step(self, text: str) -> None:
         self.steps.append(text)
@@ -140,27 +141,30 @@ class SetUp:
             contribute(self.engine, POOL, partner, total, on=START, actor=OFFICER, key=f"demo:{partner}:{FY}")
         self.step(f"section 75 pool {POOL} hosted by the council: ICB £{format_amount(shares['icb'])}, "
                   f"council £{format_amount(shares['council'])}, the year's contributions paid in on {START}")
-        direct: list[Allocation] = []
-        with self._progress("allocating the year's budgets", len(self.cohort)) as advance:
-            for person in self.cohort:
-                direct += self._allocations(person)
-                charge = self.charges.get(person.ref)
-                if charge is not None:
-                    source = chart.pool_source(POOL) if person.case is Case.INTEGRATED else "council"
-                    for posted in fund_from_assessment(
-                            self.engine, person.ref, FY, charge, person.weekly_cost, council=source,
-                            person_funder="self", on=START, actor=OFFICER, key=f"demo:assess:{person.ref}",
-                            finances=person.finances):
-                        meta = posted.entry.meta
-                        self.owe(meta["source"], person.ref, sum(x.amount for x in posted.entry.lines if x.amount > 0))
-                advance(1)
+        direct = [item for person in self.cohort for item in self._allocations(person)]
+        with self._progress("allocating the year's budgets", 2) as advance:
+            # the officer keys in the caseload's assessments together: one transaction, all or none
+            funded = fund_from_assessments(self.engine, FY, [self._assessed(p) for p in self.cohort
+                                                             if p.ref in self.charges],
+                                           person_funder="self", on=START, actor=OFFICER)
+            for posted in (posted for entries in funded for posted in entries):
+                meta = posted.entry.meta
+                self.owe(meta["source"], meta["person"], sum(x.amount for x in posted.entry.lines if x.amount > 0))
+            advance(1)
             allocate(self.engine, direct, actor=OFFICER)
+            advance(1)
             for item in direct:
                 self.owe(item.source, item.person, item.amount)
         total = sum(a.amount for a in direct)
         self.step(f"a year's budgets allocated for {len(self.cohort)} people: {len(direct)} NHS, s117 and education "
                   f"components (£{format_amount(total)}) and {len(self.charges)} Care Act packages split between "
                   f"the council and the person's assessed contribution, each recording the rule version")
+
+    def _assessed(self, person: DemoPerson) -> Assessed:
+        assert person.finances is not None
+        source = chart.pool_source(POOL) if person.case is Case.INTEGRATED else "council"
+        return Assessed(person.ref, self.charges[person.ref], person.weekly_cost, person.finances, source,
+                        key=f"demo:assess:{person.ref}")
 
     def _contribution(self, person: DemoPerson) -> int:
         charge = self.charges.get(person.ref)
@@ -183,14 +187,14 @@ class SetUp:
     # --- plans ----------------------------------------------------------------------------------------
 
     def care_plans(self) -> None:
-        modes: Counter[Mode] = Counter()
-        with self._progress("writing care and support plans", len(self.cohort)) as advance:
-            for person in self.cohort:
-                mode = mode_of(person, self.paid_direct(person))
-                plans.create_plan(self.engine, person.ref, FY, plan_lines(person), actor=OFFICER,
-                                  effective_from=START, reason="annual review", mode=mode)
-                modes[mode] += 1
-                advance(1)
+        wanted = [plans.NewPlan(p.ref, plan_lines(p), START, "annual review", mode_of(p, self.paid_direct(p)))
+                  for p in self.cohort]
+        with self._progress("writing care and support plans", 1) as advance:
+            # the year's annual reviews keyed in together: one transaction, all or none
+            for written in plans.create_plans(self.engine, FY, wanted, actor=OFFICER):
+                self.plan_cache[written.person] = written
+            advance(1)
+        modes = Counter(plan.mode for plan in wanted if plan.mode is not None)
         self.step(f"{len(self.cohort)} care and support plans written; budgets managed as "
                   f"{', '.join(f'{n} {m}' for m, n in sorted(modes.items()))}")
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine
 
 from ledger.calendar import utc_now
 from ledger.domain import Stream
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, refused_as
 from ledger.history import Op
 from ledger.rules.charging import Charge, Finances, package_split
 from ledger.rules.params import params_for_year
 from ledger.services.budgets import Allocation, allocate_in
-from ledger.services.history import track
+from ledger.services.history import track, track_many
 from ledger.services.journal import Posted
 from ledger.storage.assessments import NewAssessment, case_json, insert_assessments
 from ledger.storage.identity import principal_of
@@ -36,6 +38,47 @@ def fund_from_assessment(
                          key=key, top_up=top_up, nhs=nhs)
     with engine.begin() as conn:
         return fund_in(conn, person, fy, finances, charge, items, (council, person_funder), actor=actor)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """One person's assessment, for `fund_from_assessments`: what `fund_from_assessment` takes for one person."""
+
+    person: str
+    charge: Charge
+    weekly_cost: int
+    finances: Finances
+    council: str
+    key: str | None = None
+    top_up: tuple[tuple[str, str], ...] = ()
+    nhs: str | None = None
+
+
+def fund_from_assessments(engine: Engine, fy: int, cases: Sequence[Assessed], *, person_funder: str, on: date,
+                          actor: str) -> list[list[Posted]]:
+    """Many people's assessed years of care (a caseload keyed in together), each funded and stored as
+    `fund_from_assessment` funds and stores one, in one transaction: all of them, or none. A case refused
+    before anything is posted is named; a refusal of the allocations themselves refuses the batch as
+    `budgets.allocate` refuses one. Each case's entries, in the order given."""
+    planned = []
+    for case in cases:
+        with refused_as(case.person, person=case.person):
+            if case.finances.weekly_cost_of_care != case.weekly_cost:
+                raise InvalidInput("the weekly cost differs from the one the assessment was made against")
+            planned.append(year_of_care(case.person, fy, case.charge, case.finances, council=case.council,
+                                        person_funder=person_funder, on=on, key=case.key, top_up=case.top_up,
+                                        nhs=case.nhs))
+    with engine.begin() as conn:
+        posted = allocate_in(conn, [item for items in planned for item in items], actor=actor)
+        funded, rows, start = [], [], 0
+        for case, items in zip(cases, planned, strict=True):
+            funded.append(posted[start:start + len(items)])
+            start += len(items)
+            if not all(p.replayed for p in funded[-1]):
+                rows.append(_assessment(conn, case.person, fy, case.finances, case.charge,
+                                        [p.entry.id for p in funded[-1]], (case.council, person_funder), actor))
+        track_many(conn, "assessments", insert_assessments(conn, rows), actor=actor, op=Op.INSERT)
+    return funded
 
 
 def year_of_care(person: str, fy: int, charge: Charge, finances: Finances, *, council: str, person_funder: str,
@@ -84,8 +127,12 @@ def fund_in(conn: Connection, person: str, fy: int, finances: Finances, charge: 
 
 def _store(conn: Connection, person: str, fy: int, finances: Finances, charge: Charge, entry_ids: list[int],
            sources: tuple[str, str], actor: str) -> None:
-    row = NewAssessment(person_id(conn, person), fy, finances.on, case_json(finances), charge.rule,
-                        charge.params_version, charge.weekly, finances.weekly_cost_of_care, entry_ids, *sources, actor,
-                        principal_of(conn, actor), utc_now())
-    (stored,) = insert_assessments(conn, [row])
+    (stored,) = insert_assessments(conn, [_assessment(conn, person, fy, finances, charge, entry_ids, sources, actor)])
     track(conn, "assessments", stored, actor=actor, op=Op.INSERT)
+
+
+def _assessment(conn: Connection, person: str, fy: int, finances: Finances, charge: Charge, entry_ids: list[int],
+                sources: tuple[str, str], actor: str) -> NewAssessment:
+    return NewAssessment(person_id(conn, person), fy, finances.on, case_json(finances), charge.rule,
+                         charge.params_version, charge.weekly, finances.weekly_cost_of_care, entry_ids, *sources,
+                         actor, principal_of(conn, actor), utc_now())

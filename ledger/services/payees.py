@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from ledger import chart
 from ledger.calendar import financial_year_of, utc_now
 from ledger.domain import Stream
-from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.errors import InvalidInput, NotAllowed, UnknownParty, refused_as
 from ledger.formats.bank_details import AccountName, AccountNumber, SortCode
 from ledger.formats.bank_holidays import processing_days
 from ledger.history import Op
@@ -136,6 +136,23 @@ class ScheduleRow:
     first_paid: date | None = None  # the processing day the first payment is paid on: first_due, or the one before
 
 
+@dataclass(frozen=True, slots=True)
+class NewSchedule:
+    """A direct payment schedule as `add_schedule` takes it (see there)."""
+
+    person: str
+    weekly: int
+    first_due: date
+    paying_account: str
+    payee_name: str
+    sort_code: str
+    account_number: str
+    stream: Stream | None = None
+    contribution: int = 0
+    net_of_contribution: bool = False
+    ends_on: date | None = None
+
+
 def add_schedule(
     engine: Engine, person: str, *, weekly: int, first_due: date, paying_account: str, payee_name: str,
     sort_code: str, account_number: str, stream: Stream | None = None, contribution: int = 0,
@@ -145,36 +162,69 @@ def add_schedule(
 
     A payment due on a day that is not a Bacs processing day is paid on the processing day before it.
     """
+    item = NewSchedule(person, weekly, first_due, paying_account, payee_name, sort_code, account_number, stream,
+                       contribution, net_of_contribution, ends_on)
+    checked = _checked_schedule(item)
+    with engine.begin() as conn:
+        row = _schedule_in(conn, checked, actor)
+        track(conn, "payment_schedules", row.id, actor=actor, op=Op.INSERT)
+    return row
+
+
+def add_schedules(engine: Engine, wanted: Sequence[NewSchedule], *, actor: str) -> list[ScheduleRow]:
+    """Many schedules (a caseload's direct payments set up together), each checked as `add_schedule` checks one,
+    in one transaction: all of them are recorded, or none (the first refused refuses the batch; a refusal of its
+    figures or bank details is prefixed with the person's reference)."""
+    checked = []
+    for item in wanted:
+        with refused_as(item.person, person=item.person):
+            checked.append(_checked_schedule(item))
+    with engine.begin() as conn:
+        rows = [_schedule_in(conn, item, actor) for item in checked]
+        track_many(conn, "payment_schedules", [row.id for row in rows], actor=actor, op=Op.INSERT)
+    return rows
+
+
+def _checked_schedule(item: NewSchedule) -> ScheduleRow:
+    """The schedule as it will be recorded (id 0), or the refusal of its figures or bank details."""
+    weekly, contribution = item.weekly, item.contribution
     if weekly <= 0:
         raise InvalidInput("the weekly amount of a direct payment must be more than 0.00")
     if contribution < 0:
         raise InvalidInput("an assessed contribution cannot be negative")
-    if net_of_contribution and contribution >= weekly:
+    if item.net_of_contribution and contribution >= weekly:
         raise InvalidInput("paid net of a contribution as large as the payment, nothing would be paid")
-    if ends_on is not None and ends_on < first_due:
+    if item.ends_on is not None and item.ends_on < item.first_due:
         raise InvalidInput("a schedule cannot end before its first payment")
-    sc, an = SortCode(sort_code).digits, AccountNumber(account_number).digits
-    name = AccountName.fit(payee_name).text
-    first_paid = processing_days().on_or_before(first_due)
-    with engine.begin() as conn:
-        person_id = lookup.person_id(conn, person)
-        bank = paying_account_in(conn, paying_account)
-        ensure_in(conn, [
-            AccountSpec(chart.dp_account(person), AccountType.ASSET, chart.LEDGER_START, non_negative=True,
-                        name=f"{person} direct payment account"),
-            AccountSpec(chart.dp_spent(person), AccountType.EXPENSE, chart.LEDGER_START),
-            AccountSpec(chart.dp_contributions(person), AccountType.EQUITY, chart.LEDGER_START),
-        ])
-        schedule_id = conn.execute(insert(payment_schedules).values(
-            kind="direct-payment", person_id=person_id, paying_account_id=bank.id,
-            stream=str(stream) if stream else None, weekly_amount=weekly, weekly_contribution=contribution,
-            net_of_contribution=net_of_contribution, first_due=first_due, ends_on=ends_on, payee_name=name,
-            sort_code=sc, account_number=an, active=True, created_by=actor, created_at=utc_now(),
-        )).inserted_primary_key[0]
-        track(conn, "payment_schedules", schedule_id, actor=actor, op=Op.INSERT)
-    return ScheduleRow(schedule_id, person, paying_account, str(stream) if stream else None, weekly, contribution,
-                       net_of_contribution, dp_amount(weekly, contribution, net_of_contribution), first_due,
-                       ends_on, name, sc, an, True, first_paid)
+    sc, an = SortCode(item.sort_code).digits, AccountNumber(item.account_number).digits
+    name = AccountName.fit(item.payee_name).text
+    first_paid = processing_days().on_or_before(item.first_due)
+    stream = str(item.stream) if item.stream else None
+    return ScheduleRow(0, item.person, item.paying_account, stream, weekly, contribution, item.net_of_contribution,
+                       dp_amount(weekly, contribution, item.net_of_contribution), item.first_due, item.ends_on,
+                       name, sc, an, True, first_paid)
+
+
+def _schedule_in(conn: Connection, row: ScheduleRow, actor: str) -> ScheduleRow:
+    """Record a checked schedule and open the person's DP accounts, inside the caller's transaction (the caller
+    records it in the history)."""
+    person = row.person
+    person_id = lookup.person_id(conn, person)
+    bank = paying_account_in(conn, row.paying_account)
+    ensure_in(conn, [
+        AccountSpec(chart.dp_account(person), AccountType.ASSET, chart.LEDGER_START, non_negative=True,
+                    name=f"{person} direct payment account"),
+        AccountSpec(chart.dp_spent(person), AccountType.EXPENSE, chart.LEDGER_START),
+        AccountSpec(chart.dp_contributions(person), AccountType.EQUITY, chart.LEDGER_START),
+    ])
+    schedule_id = conn.execute(insert(payment_schedules).values(
+        kind="direct-payment", person_id=person_id, paying_account_id=bank.id, stream=row.stream,
+        weekly_amount=row.weekly_amount, weekly_contribution=row.weekly_contribution,
+        net_of_contribution=row.net_of_contribution,
+        first_due=row.first_due, ends_on=row.ends_on, payee_name=row.payee_name, sort_code=row.sort_code,
+        account_number=row.account_number, active=True, created_by=actor, created_at=utc_now(),
+    )).inserted_primary_key[0]
+    return replace(row, id=schedule_id)
 
 
 def list_schedules(engine: Engine, person: str | None = None) -> list[ScheduleRow]:

@@ -1,4 +1,5 @@
-"""Spend logged against a care plan's lines, and commitments of planned care. One transaction each.
+"""Spend logged against a care plan's lines, and commitments of planned care. One transaction each, or one
+for a batch of spend (`log_spends`: a broker's month of receipts, all or nothing).
 
 `log_spend` checks, inside its transaction, that the acting user may spend for the
 person (a broker only for people assigned to them), that the line is in the current
@@ -12,6 +13,7 @@ the spend consumes the commitment: the hold is released and what is left is held
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +21,7 @@ from sqlalchemy import Connection, Date, Engine, bindparam, exists, func, insert
 
 from ledger import calendar
 from ledger.calendar import default_day, financial_year, in_year, utc_now
-from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty
+from ledger.errors import Forbidden, IdempotencyConflict, InvalidInput, NotAllowed, UnknownParty, refused_as
 from ledger.history import Op
 from ledger.journal import Draft, Phase
 from ledger.models import journal_entries, people
@@ -29,7 +31,7 @@ from ledger.roles import Permission, allows
 from ledger.rules.attribution import Attributed
 from ledger.rules.plans import CapCheck, cap_window, check_cap, planned_cost
 from ledger.services import budgets
-from ledger.services.history import track
+from ledger.services.history import track, track_many
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.services.users import Actor, actor_in, check
 from ledger.storage import lookup, reads
@@ -62,6 +64,21 @@ class SpendLogged:
     replayed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class NewSpend:
+    """One item of spend for `log_spends`: what `log_spend` takes for one (the year is the batch's)."""
+
+    person: str
+    line: str
+    amount: int
+    on: date
+    supplier: str
+    evidence: str
+    key: str | None = None
+    allow_overspend: bool = False
+    memo: str = ""
+
+
 def log_spend(
     engine: Engine, person: str, fy: int, line: str, amount: int, *, on: date, supplier: str, evidence: str,
     actor: str, key: str | None = None, allow_overspend: bool = False, memo: str = "",
@@ -74,43 +91,76 @@ def log_spend(
     `allow_overspend`, which records it as a flagged overspend naming them. The same `key`
     again returns the original record and posts nothing.
     """
-    if amount <= 0:
-        raise InvalidInput(f"spend must be more than 0.00, got {format_amount(amount)}", amount=amount)
-    if not supplier.strip():
-        raise InvalidInput("name the supplier paid (a provider, a personal assistant, a shop)")
-    if not evidence.strip():
-        raise InvalidInput("give an evidence reference (receipt, invoice or timesheet number)")
-    in_year(on, financial_year(fy))
+    item = NewSpend(person, line, amount, on, supplier, evidence, key, allow_overspend, memo)
+    _check_item(item, fy)
     with engine.begin() as conn:
-        user = actor_in(conn, actor)
-        check(user, Permission.SPEND, person)
-        person_id = lookup.person_id(conn, person, lock=True)
-        if key is not None:
-            replay = _spend_replay(conn, key, person, fy, line, amount, on, supplier, evidence)
-            if replay is not None:
-                return replay
-        key = key or new_key()
-        plan, current = _plan_in_force(conn, person, fy, on)
-        stored = plan.line(line, in_force_on=None if current else on)
-        cap = check_cap(stored.spec, _spent_in_window(conn, plan, line, on), amount, on)
-        flagged = _overspend_decision(user, cap, allow_overspend)
-        _consume_commitments(conn, plan, stored, amount, on, key, actor)
-        meta = {PLAN_LINE_META: line, "plan_line_id": str(stored.id), "plan_version": str(plan.version),
-                "supplier": supplier, "evidence": evidence, "flagged_overspend": "yes" if flagged else "no"}
-        outflow = budgets.spend_in(
-            conn, person, fy, amount, on=on, actor=actor, stream=stored.spec.stream, key=key,
-            memo=memo or f"{stored.spec.category} ({line}) for {person} from {supplier}", meta=meta,
-            rule=stored.spec.attribution,
-        )
-        entry_id = outflow.posted[0].entry.id
-        record_id = conn.execute(_INSERT_SPEND, dict(
-            person_id=person_id, fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
-            supplier=supplier, evidence=evidence, broker=actor, flagged_overspend=flagged,
-            allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=utc_now(),
-        )).scalar_one()
-        track(conn, "spend_records", record_id, actor=actor, op=Op.INSERT)
-        return SpendLogged(record_id, person, fy, line, plan.version, amount, on, supplier, evidence, actor, flagged,
-                           actor if flagged else None, entry_id, outflow.attributed, cap, False)
+        logged = _log_in(conn, actor_in(conn, actor), fy, item)
+        if not logged.replayed:
+            track(conn, "spend_records", logged.id, actor=actor, op=Op.INSERT)
+        return logged
+
+
+def log_spends(engine: Engine, fy: int, items: Sequence[NewSpend], *, actor: str) -> list[SpendLogged]:
+    """Many items of spend by one user (a month's receipts), in one transaction: each checked and logged as
+    `log_spend` does one, in the order given, so an earlier item counts against a later one's cap. All of
+    them are logged, or none: the first refused refuses the batch, naming the item and its amount."""
+    for number, item in enumerate(items, 1):
+        with refused_as(_spend_item(number, item), item=number):
+            _check_item(item, fy)
+    with engine.begin() as conn:
+        user, logged = actor_in(conn, actor), []
+        for number, item in enumerate(items, 1):
+            with refused_as(_spend_item(number, item), item=number):
+                logged.append(_log_in(conn, user, fy, item))
+        track_many(conn, "spend_records", [s.id for s in logged if not s.replayed], actor=actor, op=Op.INSERT)
+    return logged
+
+
+def _spend_item(number: int, item: NewSpend) -> str:
+    return f"spend {number} ({item.person} {item.line} {format_amount(item.amount)} on {item.on})"
+
+
+def _check_item(item: NewSpend, fy: int) -> None:
+    """What is refused before any reading: no amount, no supplier or evidence, a date outside the year."""
+    if item.amount <= 0:
+        raise InvalidInput(f"spend must be more than 0.00, got {format_amount(item.amount)}", amount=item.amount)
+    if not item.supplier.strip():
+        raise InvalidInput("name the supplier paid (a provider, a personal assistant, a shop)")
+    if not item.evidence.strip():
+        raise InvalidInput("give an evidence reference (receipt, invoice or timesheet number)")
+    in_year(item.on, financial_year(fy))
+
+
+def _log_in(conn: Connection, user: Actor, fy: int, item: NewSpend) -> SpendLogged:
+    """One spend inside the caller's transaction (the caller records the new spend record in the history)."""
+    person, line, amount, on, actor = item.person, item.line, item.amount, item.on, user.name
+    check(user, Permission.SPEND, person)
+    person_id = lookup.person_id(conn, person, lock=True)
+    if item.key is not None:
+        replay = _spend_replay(conn, item.key, person, fy, line, amount, on, item.supplier, item.evidence)
+        if replay is not None:
+            return replay
+    key = item.key or new_key()
+    plan, current = _plan_in_force(conn, person, fy, on)
+    stored = plan.line(line, in_force_on=None if current else on)
+    cap = check_cap(stored.spec, _spent_in_window(conn, plan, line, on), amount, on)
+    flagged = _overspend_decision(user, cap, item.allow_overspend)
+    _consume_commitments(conn, plan, stored, amount, on, key, actor)
+    meta = {PLAN_LINE_META: line, "plan_line_id": str(stored.id), "plan_version": str(plan.version),
+            "supplier": item.supplier, "evidence": item.evidence, "flagged_overspend": "yes" if flagged else "no"}
+    outflow = budgets.spend_in(
+        conn, person, fy, amount, on=on, actor=actor, stream=stored.spec.stream, key=key,
+        memo=item.memo or f"{stored.spec.category} ({line}) for {person} from {item.supplier}", meta=meta,
+        rule=stored.spec.attribution,
+    )
+    entry_id = outflow.posted[0].entry.id
+    record_id = conn.execute(_INSERT_SPEND, dict(
+        person_id=person_id, fy=fy, plan_line_id=stored.id, amount=amount, spent_on=on,
+        supplier=item.supplier, evidence=item.evidence, broker=actor, flagged_overspend=flagged,
+        allowed_by=actor if flagged else None, entry_id=entry_id, recorded_at=utc_now(),
+    )).scalar_one()
+    return SpendLogged(record_id, person, fy, line, plan.version, amount, on, item.supplier, item.evidence, actor,
+                       flagged, actor if flagged else None, entry_id, outflow.attributed, cap, False)
 
 
 def _plan_in_force(conn: Connection, person: str, fy: int, on: date) -> tuple[PlanVersion, bool]:

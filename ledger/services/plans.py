@@ -1,4 +1,5 @@
-"""Care and support plans and budget management modes. One transaction each.
+"""Care and support plans and budget management modes. One transaction each (or one for a batch of first
+plans, `create_plans`).
 
 A plan is versioned per person and financial year: `create_plan` writes version 1,
 `amend_plan` writes version n+1 superseding n with its complete set of lines; nothing
@@ -9,21 +10,33 @@ plan, and spend may only be logged against a line of it (ledger/services/plan_sp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine, insert
 
 from ledger.calendar import financial_year, utc_now
-from ledger.errors import InvalidInput, NotAllowed, UnknownParty
+from ledger.errors import InvalidInput, NotAllowed, UnknownParty, refused_as
 from ledger.models.plans import budget_modes, care_plans, plan_lines
 from ledger.roles import Permission
 from ledger.rules.plans import LineSpec, Mode
 from ledger.services import budgets
-from ledger.services.users import actor_in, check
+from ledger.services.users import Actor, actor_in, check
 from ledger.storage import lookup
 from ledger.storage.plans import ModeSetting, PlanVersion, current_plan_in, newest_plan, plan_history_in, plan_version
 
 # --- plans -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewPlan:
+    """One person's first plan for `create_plans`: what `create_plan` takes for one."""
+
+    person: str
+    lines: Sequence[LineSpec]
+    effective_from: date | None = None
+    reason: str = ""
+    mode: Mode | None = None
 
 
 def create_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec], *, actor: str,
@@ -33,17 +46,34 @@ def create_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec],
     With `mode`, the budget management mode is recorded in the same transaction.
     """
     with engine.begin() as conn:
-        check(actor_in(conn, actor), Permission.PLAN)
-        person_id = lookup.person_id(conn, person)
-        existing = newest_plan(conn, person_id, fy)
-        if existing is not None:
-            raise NotAllowed(f"{person} already has a plan for {financial_year(fy).label} (version "
-                             f"{existing.version}); change it with `ipb plan amend`", person=person, fy=fy)
-        start = _effective(fy, effective_from, None)
-        version = _write_version(conn, person, person_id, fy, 1, None, start, reason or "first plan", lines, actor)
-        if mode is not None:
-            _insert_mode(conn, person_id, fy, mode, start, actor)
-        return version
+        return _create_in(conn, actor_in(conn, actor), fy, NewPlan(person, lines, effective_from, reason, mode))
+
+
+def create_plans(engine: Engine, fy: int, new: Sequence[NewPlan], *, actor: str) -> list[PlanVersion]:
+    """Version 1 of many people's plans (a year's annual reviews keyed in together), each checked and written as
+    `create_plan` writes one, in one transaction: all of them, or none, a refused plan named by its person."""
+    with engine.begin() as conn:
+        user, written = actor_in(conn, actor), []
+        for plan in new:
+            with refused_as(plan.person, person=plan.person):
+                written.append(_create_in(conn, user, fy, plan))
+        return written
+
+
+def _create_in(conn: Connection, user: Actor, fy: int, plan: NewPlan) -> PlanVersion:
+    check(user, Permission.PLAN)
+    person, actor = plan.person, user.name
+    person_id = lookup.person_id(conn, person)
+    existing = newest_plan(conn, person_id, fy)
+    if existing is not None:
+        raise NotAllowed(f"{person} already has a plan for {financial_year(fy).label} (version "
+                         f"{existing.version}); change it with `ipb plan amend`", person=person, fy=fy)
+    start = _effective(fy, plan.effective_from, None)
+    version = _write_version(conn, person, person_id, fy, 1, None, start, plan.reason or "first plan", plan.lines,
+                             actor)
+    if plan.mode is not None:
+        _insert_mode(conn, person_id, fy, plan.mode, start, actor)
+    return version
 
 
 def amend_plan(engine: Engine, person: str, fy: int, lines: Sequence[LineSpec], *, actor: str, reason: str,

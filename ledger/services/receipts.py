@@ -16,7 +16,7 @@ not a contribution; record the contribution (or allocation) first, or return the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import Connection, Engine
@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from ledger import calendar, chart
 from ledger.calendar import Period, default_day, financial_year, in_year
 from ledger.chart import EntryKind
-from ledger.errors import InvalidInput, NotAllowed
+from ledger.errors import InvalidInput, NotAllowed, refused_as
 from ledger.journal import AccountType, Draft, Line
 from ledger.money import format_amount
 from ledger.services.accounts import AccountSpec, ensure_in
@@ -46,6 +46,20 @@ class Owed:
     year: Period | None  # a pool's financial year, which its receipts are dated in
 
 
+@dataclass(frozen=True, slots=True)
+class NewReceipt:
+    """A receipt as `receive` takes it (see there)."""
+
+    funder: str
+    amount: int
+    into: str
+    reference: str
+    on: date | None = None
+    pool: str | None = None
+    key: str | None = None
+    memo: str = ""
+
+
 def receive(
     engine: Engine, funder: str, amount: int, *, into: str, reference: str, on: date | None = None,
     pool: str | None = None, actor: str, key: str | None = None, memo: str = "",
@@ -53,24 +67,45 @@ def receive(
     """Funder `funder` paid `amount` into paying account `into`, towards its contribution to `pool` or (no
     pool) the budgets it funds directly. A pool receipt is dated inside the pool's year (by default today if
     inside it, else the year's first day); a direct one by default today. The same key again posts nothing."""
-    if amount <= 0:
-        raise InvalidInput("a receipt must be a positive amount; correct a wrong one by reversing it",
-                           amount=amount)
-    reference = _reference(reference)
+    item = _checked(NewReceipt(funder, amount, into, reference, on, pool, key, memo))
     with engine.begin() as conn:
-        bank = chart.bank(paying_account_in(conn, into).code)
-        owed = _owed(conn, funder, pool)
-        on = _day(owed.year, on)
-        opened = owed.year.start if owed.year else chart.LEDGER_START
-        ensure_in(conn, [AccountSpec(owed.received_account, AccountType.EQUITY, opened, name=f"received: {owed.what}")])
-        if key is None or reads.entry_by_key(conn, key) is None:  # a replay is judged by its content alone
-            _check_owed(conn, funder, owed, amount)
-        draft = Draft(
-            (Line(bank, amount), Line(owed.received_account, -amount)), on, EntryKind.RECEIPT,
-            memo or f"{funder} paid into {into}: {reference}",
-            meta={"funder": funder, "pool": pool or "", "paying_account": into, "reference": reference},
-        )
-        return write_in(conn, [Request(draft, key or new_key())], actor=actor)[0]
+        return _receive_in(conn, item, actor)
+
+
+def receive_many(engine: Engine, items: list[NewReceipt], *, actor: str) -> list[Posted]:
+    """Many receipts (a day's credits on the bank statement), each checked and posted as `receive` posts one, in
+    the order given and in one transaction: all of them, or none (the first refused refuses the batch; a
+    refusal of its amount or reference is prefixed with the funder and the amount)."""
+    checked = []
+    for item in items:
+        with refused_as(f"{item.funder} {format_amount(item.amount)}"):
+            checked.append(_checked(item))
+    with engine.begin() as conn:
+        return [_receive_in(conn, item, actor) for item in checked]
+
+
+def _checked(item: NewReceipt) -> NewReceipt:
+    if item.amount <= 0:
+        raise InvalidInput("a receipt must be a positive amount; correct a wrong one by reversing it",
+                           amount=item.amount)
+    return replace(item, reference=_reference(item.reference))
+
+
+def _receive_in(conn: Connection, item: NewReceipt, actor: str) -> Posted:
+    funder, amount, into, pool, reference = item.funder, item.amount, item.into, item.pool, item.reference
+    bank = chart.bank(paying_account_in(conn, into).code)
+    owed = _owed(conn, funder, pool)
+    on = _day(owed.year, item.on)
+    opened = owed.year.start if owed.year else chart.LEDGER_START
+    ensure_in(conn, [AccountSpec(owed.received_account, AccountType.EQUITY, opened, name=f"received: {owed.what}")])
+    if item.key is None or reads.entry_by_key(conn, item.key) is None:  # a replay is judged by its content alone
+        _check_owed(conn, funder, owed, amount)
+    draft = Draft(
+        (Line(bank, amount), Line(owed.received_account, -amount)), on, EntryKind.RECEIPT,
+        item.memo or f"{funder} paid into {into}: {reference}",
+        meta={"funder": funder, "pool": pool or "", "paying_account": into, "reference": reference},
+    )
+    return write_in(conn, [Request(draft, item.key or new_key())], actor=actor)[0]
 
 
 def _reference(text: str) -> str:

@@ -95,31 +95,40 @@ def set_password(engine: Engine, name: str, password: str, *, actor: str) -> Non
     """Set (or replace) `name`'s web password: an administrator's duty, recorded in the history chain.
     Ends the user's open sessions and clears any lock-out."""
     check_password(password)
-    hashed = _hasher().hash(password)
-    now = utc_now()
-    with engine.begin() as conn:
-        check(actor_in(conn, actor), Permission.USERS)
-        user_id = conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
-        if user_id is None:
-            raise UnknownParty(f"no user {name!r}; add them first with `ipb user add`", user=name)
-        values = {"hash": hashed, "set_at": now, "set_by": actor, "failures": 0, "failed_since": None,
-                  "locked_until": None}
-        changed = conn.execute(update(user_passwords).where(user_passwords.c.user_id == user_id).values(**values))
-        if changed.rowcount == 0:
-            conn.execute(insert(user_passwords).values(user_id=user_id, **values))
-        conn.execute(update(web_sessions).where(web_sessions.c.user_id == user_id, web_sessions.c.ended_at.is_(None))
-                     .values(ended_at=now))
-        track(conn, "user_passwords", {"user_id": user_id}, actor=actor,
-              op=Op.UPDATE if changed.rowcount else Op.INSERT, reason="password set")
+    _store_hashes(engine, {name: _hasher().hash(password)}, actor=actor)
 
 
 def set_generated_passwords(engine: Engine, names: list[str], *, actor: str) -> dict[str, str]:
     """Give each user a new random password and return them, to be shown once (the demo's sign-in: no
-    password anyone could know in advance exists in any ledger)."""
+    password anyone could know in advance exists in any ledger). Set as `set_password` sets each, in one
+    transaction."""
     made = {name: "-".join(secrets.token_urlsafe(6) for _ in range(3)) for name in names}
-    for name, password in made.items():
-        set_password(engine, name, password, actor=actor)
+    for password in made.values():
+        check_password(password)
+    _store_hashes(engine, {name: _hasher().hash(password) for name, password in made.items()}, actor=actor)
     return made
+
+
+def _store_hashes(engine: Engine, hashed: dict[str, str], *, actor: str) -> None:
+    """Store each user's new password hash, end their open sessions and clear any lock-out, in one transaction."""
+    now = utc_now()
+    with engine.begin() as conn:
+        check(actor_in(conn, actor), Permission.USERS)
+        for name, hash_ in hashed.items():
+            user_id = conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
+            if user_id is None:
+                raise UnknownParty(f"no user {name!r}; add them first with `ipb user add`", user=name)
+            values = {"hash": hash_, "set_at": now, "set_by": actor, "failures": 0, "failed_since": None,
+                      "locked_until": None}
+            changed = conn.execute(update(user_passwords).where(user_passwords.c.user_id == user_id)
+                                   .values(**values))
+            if changed.rowcount == 0:
+                conn.execute(insert(user_passwords).values(user_id=user_id, **values))
+            conn.execute(update(web_sessions)
+                         .where(web_sessions.c.user_id == user_id, web_sessions.c.ended_at.is_(None))
+                         .values(ended_at=now))
+            track(conn, "user_passwords", {"user_id": user_id}, actor=actor,
+                  op=Op.UPDATE if changed.rowcount else Op.INSERT, reason="password set")
 
 
 def sign_in(engine: Engine, name: str, password: str, *, source: str) -> Session:

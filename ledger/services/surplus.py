@@ -164,14 +164,18 @@ def _stream_weights(conn: Connection, person_id: int, fy: int) -> dict[str, int]
 def detect(engine: Engine, on: date, *, weeks: int | None = None, person: str | None = None) -> list[Finding]:
     """Every DP account (or one person's) with its contingency and surplus on `on`; nothing is posted."""
     with engine.connect() as conn:
-        query = (select(people.c.ref).join(payment_schedules, payment_schedules.c.person_id == people.c.id)
-                 .distinct().order_by(people.c.ref))
-        if person:
-            query = query.where(people.c.ref == person)
-        refs = conn.execute(query).scalars().all()
+        refs = _dp_people(conn, person)
         if person and not refs:
             raise UnknownParty(f"{person} has no direct payment schedule", person=person)
         return [_finding(conn, ref, on, weeks) for ref in refs]
+
+
+def _dp_people(conn: Connection, person: str | None = None) -> list[str]:
+    query = (select(people.c.ref).join(payment_schedules, payment_schedules.c.person_id == people.c.id)
+             .distinct().order_by(people.c.ref))
+    if person:
+        query = query.where(people.c.ref == person)
+    return list(conn.execute(query).scalars())
 
 
 def recover(engine: Engine, person: str, on: date, *, actor: str, dry_run: bool = False, weeks: int | None = None,
@@ -183,32 +187,63 @@ def recover(engine: Engine, person: str, on: date, *, actor: str, dry_run: bool 
     """
     key = key or f"surplus:{person}:{on.isoformat()}"
     with engine.begin() as conn:
-        done = conn.execute(select(surplus_recoveries).where(surplus_recoveries.c.idempotency_key == key)).first()
+        done = _recovered(conn, person, key)
         if done is not None:
-            entries = tuple(e for e, in conn.execute(
-                select(journal_entries.c.id).where(journal_entries.c.idempotency_key.like(f"{key}:%")).order_by(journal_entries.c.id)))
-            decision = SurplusDecision(done.dp_balance, done.contingency, done.surplus, done.refund,
-                                       dict(done.parts), done.surplus - done.refund - done.recovered,
-                                       tuple(done.reasons), done.rule_version)
-            return Recovery(Finding(person, done.fy, None, 0, decision), key, entries, False, True)
+            return done
         finding = _finding(conn, person, on, weeks)
-        decision = finding.decision
         if dry_run:
             return Recovery(finding, key, (), True, False, keep_in_budget)
-        if decision.refund == 0 and not decision.parts:
-            raise NotAllowed(f"{person} has no surplus to recover: {decision.reasons[-1]}", person=person)
-        if decision.parts and finding.bank is None:
-            raise NotAllowed(f"{person} has no paying account to recover into", person=person)
-        requests = _requests(conn, finding, key, on, keep_in_budget)
-        posted = write_in(conn, requests, actor=actor)
-        conn.execute(insert(surplus_recoveries).values(
-            idempotency_key=key, person_id=lookup.person_id(conn, person),
-            fy=finding.fy, recovered_on=on, dp_balance=decision.balance, contingency=decision.contingency,
-            surplus=decision.surplus, refund=decision.refund, recovered=decision.recovered,
-            parts=dict(decision.parts), reasons=list(decision.reasons),
-            rule_version=f"{decision.rule} weeks={finding.weeks}", actor=actor,
-            recorded_at=datetime.now(UTC).replace(tzinfo=None)))
-        return Recovery(finding, key, tuple(p.entry.id for p in posted), False, False, keep_in_budget)
+        return _recover_in(conn, finding, on, key, actor, keep_in_budget)
+
+
+def recover_surpluses(engine: Engine, on: date, *, actor: str, key_prefix: str | None = None,
+                      weeks: int | None = None) -> list[Recovery]:
+    """Every DP account with a surplus on `on` (as `detect` finds them), each recovered as `recover` recovers one
+    and back to the funders, in one transaction: all of them, or none. Keyed per person (`KEY_PREFIX:<person>`,
+    else `recover`'s key): run again, it returns what was recovered then, posting nothing."""
+    with engine.begin() as conn:
+        done = []
+        for person in _dp_people(conn):
+            key = f"{key_prefix}:{person}" if key_prefix else f"surplus:{person}:{on.isoformat()}"
+            recovered = _recovered(conn, person, key)
+            if recovered is None:
+                finding = _finding(conn, person, on, weeks)
+                if finding.decision.surplus <= 0:
+                    continue
+                recovered = _recover_in(conn, finding, on, key, actor, keep=False)
+            done.append(recovered)
+        return done
+
+
+def _recovered(conn: Connection, person: str, key: str) -> Recovery | None:
+    """What was recovered under `key` before, if it was."""
+    done = conn.execute(select(surplus_recoveries).where(surplus_recoveries.c.idempotency_key == key)).first()
+    if done is None:
+        return None
+    entries = tuple(e for e, in conn.execute(
+        select(journal_entries.c.id).where(journal_entries.c.idempotency_key.like(f"{key}:%"))
+        .order_by(journal_entries.c.id)))
+    decision = SurplusDecision(done.dp_balance, done.contingency, done.surplus, done.refund,
+                               dict(done.parts), done.surplus - done.refund - done.recovered,
+                               tuple(done.reasons), done.rule_version)
+    return Recovery(Finding(person, done.fy, None, 0, decision), key, entries, False, True)
+
+
+def _recover_in(conn: Connection, finding: Finding, on: date, key: str, actor: str, keep: bool) -> Recovery:
+    person, decision = finding.person, finding.decision
+    if decision.refund == 0 and not decision.parts:
+        raise NotAllowed(f"{person} has no surplus to recover: {decision.reasons[-1]}", person=person)
+    if decision.parts and finding.bank is None:
+        raise NotAllowed(f"{person} has no paying account to recover into", person=person)
+    posted = write_in(conn, _requests(conn, finding, key, on, keep), actor=actor)
+    conn.execute(insert(surplus_recoveries).values(
+        idempotency_key=key, person_id=lookup.person_id(conn, person),
+        fy=finding.fy, recovered_on=on, dp_balance=decision.balance, contingency=decision.contingency,
+        surplus=decision.surplus, refund=decision.refund, recovered=decision.recovered,
+        parts=dict(decision.parts), reasons=list(decision.reasons),
+        rule_version=f"{decision.rule} weeks={finding.weeks}", actor=actor,
+        recorded_at=datetime.now(UTC).replace(tzinfo=None)))
+    return Recovery(finding, key, tuple(p.entry.id for p in posted), False, False, keep)
 
 
 def _requests(conn: Connection, finding: Finding, key: str, on: date, keep: bool) -> list[Request]:
