@@ -13,7 +13,7 @@ from ledger.cli.options import one_of
 from ledger.cli.output import Column, Format, FormatOption, emit_json, listing, money, out, say
 from ledger.cli.views import account_json
 from ledger.journal import AccountType
-from ledger.reports.balances import trial_balance
+from ledger.reports.balances import account_states
 from ledger.reports.entries import account_activity
 from ledger.roles import Permission
 from ledger.services.accounts import AccountSpec, close_account, open_account
@@ -76,7 +76,7 @@ def list_(
 
     Example: ipb account list --prefix person:P0001 --format csv
     """
-    accounts = trial_balance(settings.engine, prefix).accounts
+    accounts = account_states(settings.engine, prefix)
     listing(accounts, ACCOUNT_COLUMNS, title="Accounts", fmt=fmt, as_json=as_json, to_json=account_json)
 
 

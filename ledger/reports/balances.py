@@ -6,16 +6,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine
 
 from ledger.domain import Stream
 from ledger.errors import UnknownAccount
 from ledger.journal import AccountState, spendable
-from ledger.models import postings
 from ledger.reports.budgets import stream_figures
 from ledger.storage import reads
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import READ_ONLY, reading
 from ledger.storage.lookup import person_id
+from ledger.storage.reads import AccountBalance
 
 
 def account_balance(engine: Engine, code: str, as_of: date | None = None) -> AccountState:
@@ -28,9 +28,15 @@ def account_balance(engine: Engine, code: str, as_of: date | None = None) -> Acc
         return found.state if as_of is None else reads.account_as_of(conn, found, as_of)
 
 
+def account_states(engine: Engine, prefix: str | None = None) -> list[AccountState]:
+    """Every account (or those whose code starts with `prefix`) in code order, with its balance and holds."""
+    with reading(engine) as conn, conn.begin():
+        return [state for _, state in reads.all_account_states(conn, prefix)]
+
+
 @dataclass(frozen=True, slots=True)
 class TrialBalance:
-    accounts: list[AccountState]
+    accounts: list[AccountBalance]
     as_of: date | None
     debits: dict[str, int] = field(default_factory=dict)  # per currency, sum of debit balances
     credits: dict[str, int] = field(default_factory=dict)  # per currency, sum of credit balances (>= 0)
@@ -42,23 +48,16 @@ class TrialBalance:
 
 def trial_balance(engine: Engine, prefix: str | None = None, as_of: date | None = None) -> TrialBalance:
     """Every account's posted balance. With `as_of`, computed from postings effective up to that day."""
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
-        sums = None if as_of is None else {
-            i: int(total) for i, total in conn.execute(_POSTED_BY, {"as_of": as_of}).all()}
-        accounts = [state for _, state in reads.all_account_states(conn, prefix, sums)]
+    with reading(engine) as conn, conn.begin():
+        accounts = reads.posted_balances(conn, prefix, as_of)
     debits: dict[str, int] = defaultdict(int)
     credits: dict[str, int] = defaultdict(int)
-    for state in accounts:
-        if state.balance > 0:
-            debits[state.currency] += state.balance
+    for _, _, currency, balance in accounts:
+        if balance > 0:
+            debits[currency] += balance
         else:
-            credits[state.currency] -= state.balance
+            credits[currency] -= balance
     return TrialBalance(accounts, as_of, dict(debits), dict(credits))
-
-
-_POSTED_BY = (select(postings.c.account_id, func.sum(postings.c.amount))
-              .where(postings.c.effective_date <= bindparam("as_of"), postings.c.pending.is_(False))
-              .group_by(postings.c.account_id))
 
 
 # --- a budget's streams on a day ---------------------------------------------------

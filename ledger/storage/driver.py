@@ -58,11 +58,12 @@ class Statement:
 
 
 class Query:
-    """A SELECT run with one tuple of values in `keys` order; its rows as named tuples of its columns."""
+    """A SELECT run with one tuple of values in `keys` order; its rows as named tuples of its columns (or as
+    `row`, a NamedTuple class whose fields are the columns in order)."""
 
-    def __init__(self, statement: Select, keys: tuple[str, ...]) -> None:
+    def __init__(self, statement: Select, keys: tuple[str, ...], row: type | None = None) -> None:
         self.statement, self.keys = statement, keys
-        self.row = namedtuple("Row", [column.key for column in statement.selected_columns])  # type: ignore[misc]
+        self.row = row or namedtuple("Row", [column.key for column in statement.selected_columns])  # type: ignore[misc]
         self.plans: weakref.WeakKeyDictionary[Dialect, tuple[str, _Convert, _Convert]] = weakref.WeakKeyDictionary()
 
     def rows(self, conn: Connection, values: Sequence[Any] = ()) -> list[Any]:

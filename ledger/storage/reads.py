@@ -11,7 +11,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, ScalarSelect, Select, bindparam, case, exists, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Date,
+    ScalarSelect,
+    Select,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
 
 from ledger.calendar import Period
 from ledger.errors import UnknownEntry
@@ -90,23 +104,54 @@ def account_row(conn: Connection, code: str) -> AccountRow | None:
     return AccountRow(row.id, _state(row), row.version) if row else None
 
 
-def all_account_states(conn: Connection, prefix: str | None = None,
-                       balances: Mapping[int, int] | None = None) -> list[tuple[int, AccountState]]:
-    """(id, state) of every account, or of those whose code starts with `prefix`, in code order: with the
-    maintained balance and holds; or, given `balances` (account id -> posted balance), with that balance and
-    no holds (a balance as of a date).
+def all_account_states(conn: Connection, prefix: str | None = None) -> list[tuple[int, AccountState]]:
+    """(id, state) of every account, or of those whose code starts with `prefix`, in code order, with the
+    maintained balance and holds (`ipb account list`; the trial balance reads `posted_balances`).
 
-    The trial balance reads every account: rows are unpacked as tuples and each state is built once,
-    since Row attribute access and a second dataclass per account cost several times the query."""
+    Rows are unpacked as tuples and each state is built once: Row attribute access and a second dataclass per
+    account cost several times the query."""
     query = _ALL_STATES if not prefix else _ALL_STATES.where(accounts.c.code.startswith(prefix, autoescape=True))
     rows = conn.execute(query).all()  # one fetchall: iterating a result fetches a row at a time
     types = _TYPES
-    if balances is None:
-        return [(i, AccountState(code, types[kind], currency, bool(non_negative), closed is None, balance, debits,
-                                 credits))
-                for i, code, kind, currency, non_negative, closed, balance, debits, credits, _ in rows]
-    return [(i, AccountState(code, types[kind], currency, bool(non_negative), closed is None, balances.get(i, 0)))
-            for i, code, kind, currency, non_negative, closed, *_ in rows]
+    return [(i, AccountState(code, types[kind], currency, bool(non_negative), closed is None, balance, debits,
+                             credits))
+            for i, code, kind, currency, non_negative, closed, balance, debits, credits, _ in rows]
+
+
+class AccountBalance(NamedTuple):
+    """One account's line of the trial balance: its posted balance, signed debit-positive (holds move none)."""
+
+    code: str
+    type: str  # an AccountType's value
+    currency: str
+    balance: int
+
+
+def posted_balances(conn: Connection, prefix: str | None = None, as_of: date | None = None) -> list[AccountBalance]:
+    """Every account's posted balance, or of those whose code starts with `prefix`, in code order: the maintained
+    balance, or with `as_of` the sum of its postings effective up to that day (summed in the database).
+
+    The trial balance reads every account, so this reads only the four columns it shows, through the driver
+    straight into AccountBalance tuples (ledger/storage/driver.py): SQLAlchemy's Row objects and a dataclass
+    per account cost several times the query."""
+    query = _POSTED if as_of is None else _POSTED_AS_OF
+    if not prefix:
+        return query.rows(conn, () if as_of is None else (as_of,))
+    rows = conn.execute(query.statement.where(accounts.c.code.startswith(prefix, autoescape=True)),
+                        {} if as_of is None else {"as_of": as_of})
+    return [AccountBalance._make(row) for row in rows]
+
+
+_POSTED = Query(select(accounts.c.code, accounts.c.type, accounts.c.currency, account_balances.c.balance)
+                .join(account_balances, account_balances.c.account_id == accounts.c.id).order_by(accounts.c.code),
+                (), AccountBalance)
+_SUMS_AS_OF = (select(postings.c.account_id, func.sum(postings.c.amount).label("total"))
+               .where(postings.c.effective_date <= bindparam("as_of", type_=Date), postings.c.pending.is_(False))
+               .group_by(postings.c.account_id).subquery())
+_POSTED_AS_OF = Query(select(accounts.c.code, accounts.c.type, accounts.c.currency,
+                             cast(func.coalesce(_SUMS_AS_OF.c.total, 0), BigInteger))
+                      .select_from(accounts.outerjoin(_SUMS_AS_OF, _SUMS_AS_OF.c.account_id == accounts.c.id))
+                      .order_by(accounts.c.code), ("as_of",), AccountBalance)
 
 
 _ACCOUNT_STATE = select(
