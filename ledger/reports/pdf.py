@@ -9,25 +9,25 @@ in ten of their cells stay on one line, are still wider than a portrait page.
 Tables are laid out once (each distinct string measured once, a column as wide as its widest cell) and drawn
 line by line with fpdf2's text(); a cell wraps only when it is wider than its column. fpdf2's table() laid out
 and measured every cell again as it drew it: the demo's 1,000-page general ledger took ~3 minutes.
+
+What fpdf2 would do again for every document, or twice in one, is done once (ledger/reports/pdf_shortcuts.py):
+the font parsed once a process, paragraphs wrapped in one pass, a chart's SVG parsed once; the same bytes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ledger.money import format_amount
 from ledger.reports.charts import printable
+from ledger.reports.pdf_shortcuts import FAMILY, add_fonts, picture, wrapped
 from ledger.reports.render import Chart, Document, Table, header_text, produced_text, row_text, verify_command
 
 Progress = Callable[[int, int], None]  # (rows drawn, rows in all)
 
-FONTS = Path(__file__).with_name("fonts")
-FAMILY = "DejaVu"
 PAGES = "{nb}"  # fpdf2 writes the page count in its place
 MARGIN = 12.0  # mm, each side of an A4 page
 ROOM = {"P": 210.0 - 2 * MARGIN, "L": 297.0 - 2 * MARGIN}  # mm across a page, portrait and landscape
@@ -79,12 +79,6 @@ def to_pdf(doc: Document, progress: Progress | None = None) -> bytes:
     if progress:
         progress(total, total)
     return data
-
-
-def add_fonts(pdf: Any) -> None:
-    """Our font, regular and bold, to an FPDF document (as FAMILY)."""
-    pdf.add_font(FAMILY, "", FONTS / "DejaVuSansCondensed.ttf")
-    pdf.add_font(FAMILY, "B", FONTS / "DejaVuSansCondensed-Bold.ttf")
 
 
 def _ticker(progress: Progress | None, total: int) -> Callable[[], None]:
@@ -310,8 +304,15 @@ def _page_footer(pdf: Any, doc: Document) -> None:
 
 
 def _paragraph(pdf: Any, text: str, size: float = 9, style: str = "", height: float = 4.5) -> None:
+    """`text` from the left margin, wrapped between words, and the next line under it."""
     pdf.set_font(FAMILY, style, size)
-    pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+    lines = wrapped(pdf, text)
+    if lines is None:
+        pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        return
+    for line in lines[:-1]:
+        pdf.cell(0, height, line, align="L", new_x="LEFT", new_y="NEXT")
+    pdf.cell(0, height, lines[-1], align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _title(pdf: Any, text: str, keep: float) -> None:
@@ -340,7 +341,8 @@ def _chart(pdf: Any, chart: Chart) -> None:
     width = min(pdf.epw, 170.0)
     drawn = printable(chart.svg, FAMILY, heading=False)  # its text in our font; the title is printed above it
     try:
-        svg = SVGObject(drawn)
+        svg = SVGObject(drawn, image_cache=pdf.image_cache, resource_access_policy=pdf.resource_access_policy,
+                        svg_limits=pdf.svg_limits)
         _, _, box_w, box_h = svg.viewbox or (0, 0, svg.width, svg.height)
         height = width * float(box_h) / float(box_w)
     except (ValueError, SyntaxError, TypeError, ZeroDivisionError, FPDFException) as error:
@@ -348,7 +350,7 @@ def _chart(pdf: Any, chart: Chart) -> None:
         _paragraph(pdf, f"(The chart could not be drawn here: {error}.) {chart.summary}")
         return
     _title(pdf, chart.title, keep=height + 10)
-    pdf.image(io.BytesIO(drawn.encode()), x=pdf.l_margin, w=width, h=height)
+    picture(pdf, svg, width, height)
     _paragraph(pdf, chart.summary, 8, "", 4)
 
 
