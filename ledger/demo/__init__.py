@@ -82,6 +82,7 @@ def write_reports(engine: Engine, folder: Path, people: list[str]) -> list[Path]
     stamp = _stamp(engine)
     person = {ref: statements.person_statement(engine, ref, year, FY) for ref in people}
     pool = statements.pool_statement(engine, POOL, year)
+    trial, ledger = books.trial_balance_report(engine, year), exports.export_data(engine, year)  # read once each
 
     def page(report: Any, fmt: str = "html") -> str:
         return render.render(report, fmt, stamp=stamp) or ""
@@ -94,13 +95,13 @@ def write_reports(engine: Engine, folder: Path, people: list[str]) -> list[Path]
         **{f"statement-{ref}.pdf": printed(statement) for ref, statement in person.items()},
         f"pool-{POOL}.html": page(pool),
         f"pool-{POOL}.pdf": printed(pool),
-        "trial-balance-2025-26.html": page(books.trial_balance_report(engine, year)),
-        "trial-balance-2025-26.csv": page(books.trial_balance_report(engine, year), "csv"),
+        "trial-balance-2025-26.html": page(trial),
+        "trial-balance-2025-26.csv": page(trial, "csv"),
         "reconciliation.html": page(reconciliation_report(engine)),
         "contribution-arrears.html": page(contribution_arrears(engine, year.end)),
         "payment-runs-2025-26.html": page(payment_runs_report(engine, year)),
-        "ledger-2025-26.journal": exports.hledger_journal(engine, year),
-        "ledger-2025-26.beancount": exports.beancount_file(engine, year),
+        "ledger-2025-26.journal": exports.to_hledger(ledger),
+        "ledger-2025-26.beancount": exports.to_beancount(ledger),
         **{f"plan-{ref}.html": page(plan_report(engine, ref, FY)) for ref in people},
     }
     paths = []
