@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ledger.collector import collector_paused
 from ledger.formats.import_text import (
     Assertion,
     Dates,
@@ -32,7 +33,6 @@ from ledger.formats.import_text import (
     check_assertions,
     currency_digits,
     minor_units,
-    no_cycle_collection,
     plain_text,
     posting,
     quick_amount,
@@ -96,7 +96,7 @@ class _Parser:
         self.open: _Open | None = None  # the account whose metadata lines follow
 
     def run(self, text: str) -> SourceLedger:
-        with no_cycle_collection():
+        with collector_paused():
             return self.read(plain_text(text))
 
     def read(self, text: str) -> SourceLedger:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ledger.collector import collector_paused
 from ledger.formats.import_text import (
     SYMBOLS,
     Assertion,
@@ -32,7 +33,6 @@ from ledger.formats.import_text import (
     check_assertions,
     currency_digits,
     minor_units,
-    no_cycle_collection,
     plain_text,
     posting,
     quick_amount,
@@ -93,7 +93,7 @@ class _Parser:
         self.block = ""  # "comment" inside a comment block, "directive" among a directive's indented lines
 
     def run(self, text: str) -> SourceLedger:
-        with no_cycle_collection():
+        with collector_paused():
             return self.read(plain_text(text))
 
     def read(self, text: str) -> SourceLedger:

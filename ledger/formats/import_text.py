@@ -7,10 +7,8 @@ digits, never through float. Every refusal names the file and the line (`importe
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -154,19 +152,6 @@ def transaction(line: int, day: date, memo: str, postings: tuple[SourcePosting, 
     _t_meta(made, meta)
     _t_opening(made, opening)
     return made
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector paused while a file is read: the parsers make no cycles, but the collector
-    walks every object made so far each time it runs, a third of the time of reading 250,000 postings."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def plain_text(text: str) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from ledger import calendar
 from ledger.calendar import in_ledger_years
 from ledger.chart import EntryKind
+from ledger.collector import collector_paused
 from ledger.errors import IdempotencyConflict, InvalidInput, LedgerError
 from ledger.formats.import_mapping import AccountMapping, Target
 from ledger.formats.imported import ImportRefused, SourceLedger, SourceTransaction
@@ -91,33 +92,37 @@ def import_ledger(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Map, check, then post `source`; all or nothing per batch. `progress(done, total)` after each batch."""
-    if not 0 < len(key) <= MAX_KEY:
-        raise InvalidInput(f"an import key has 1 to {MAX_KEY} characters, not {len(key)}", key=key[:MAX_KEY])
-    problems = _Problems(source.name)
-    first_use = _first_use(source)
-    targets = _targets(source, first_use, mapping or AccountMapping(), problems)
-    planned = _plan(source, targets, key, problems)
-    with engine.connect() as conn, conn.begin():
-        rows = reads.account_rows(conn, {target.code for target in targets.values()})
-        existing = {code: row.state for code, row in rows.items()}
-        closed = reads.closed_ranges(conn)
-        done = reads.entries_by_keys(conn, [p.key for p in planned])
-    opens = _opens(source, first_use, targets, existing, open_missing, problems)
-    _check_replays(source.name, planned, done)
-    states = {**existing, **{s.code: AccountState(s.code, s.type, s.currency, False, True) for s in opens}}
-    todo = [p for p in planned if p.key not in done]
-    _check_rules(todo, states, closed, problems)
-    problems.refuse()
-    postings = sum(len(p.draft.lines) for p in planned)
-    result = ImportResult(key, len(planned), postings, tuple(s.code for s in opens), len(planned) - len(todo), 0,
-                          dry_run)
-    if dry_run:
-        return result
-    if opens:
-        open_accounts(engine, opens)
-    posted = _post(engine, source.name, todo, actor, batch, progress, len(planned) - len(todo), len(planned))
-    return replace(result, posted=posted)
+    """Map, check, then post `source`; all or nothing per batch. `progress(done, total)` after each batch.
+
+    The cycle collector is paused throughout (ledger/collector.py): the file's transactions and their drafts
+    live until the import ends, and the collector would walk them again and again."""
+    with collector_paused():
+        if not 0 < len(key) <= MAX_KEY:
+            raise InvalidInput(f"an import key has 1 to {MAX_KEY} characters, not {len(key)}", key=key[:MAX_KEY])
+        problems = _Problems(source.name)
+        first_use = _first_use(source)
+        targets = _targets(source, first_use, mapping or AccountMapping(), problems)
+        planned = _plan(source, targets, key, problems)
+        with engine.connect() as conn, conn.begin():
+            rows = reads.account_rows(conn, {target.code for target in targets.values()})
+            existing = {code: row.state for code, row in rows.items()}
+            closed = reads.closed_ranges(conn)
+            done = reads.entries_by_keys(conn, [p.key for p in planned])
+        opens = _opens(source, first_use, targets, existing, open_missing, problems)
+        _check_replays(source.name, planned, done)
+        states = {**existing, **{s.code: AccountState(s.code, s.type, s.currency, False, True) for s in opens}}
+        todo = [p for p in planned if p.key not in done]
+        _check_rules(todo, states, closed, problems)
+        problems.refuse()
+        postings = sum(len(p.draft.lines) for p in planned)
+        result = ImportResult(key, len(planned), postings, tuple(s.code for s in opens), len(planned) - len(todo), 0,
+                              dry_run)
+        if dry_run:
+            return result
+        if opens:
+            open_accounts(engine, opens)
+        posted = _post(engine, source.name, todo, actor, batch, progress, len(planned) - len(todo), len(planned))
+        return replace(result, posted=posted)
 
 
 def _targets(source: SourceLedger, first_use: dict[str, int], mapping: AccountMapping, problems: _Problems

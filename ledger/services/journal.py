@@ -9,10 +9,8 @@ commit, so nothing is half-written.
 
 from __future__ import annotations
 
-import gc
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
@@ -20,6 +18,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger.canonical import plain_lines
+from ledger.collector import collector_paused
 from ledger.errors import AlreadyReversed, ConcurrentUpdate, HoldNotPending, IdempotencyConflict, NotReversible
 from ledger.journal import (
     AccountState,
@@ -54,21 +53,6 @@ class Request:
 
 
 _MANY = 64  # requests in one call from which the cyclic garbage collector is paused while they are written
-
-
-@contextmanager
-def _collector_paused(pause: bool) -> Iterator[None]:
-    """A large batch allocates many objects that live until it commits (entries, rows, states) and no reference
-    cycles: the cyclic collector would walk every live object of the process again and again as they pile
-    up (~15% of bulk posting), to free nothing. It runs as usual once the batch is written."""
-    if not pause or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def new_key() -> str:
@@ -232,7 +216,7 @@ class _Writer:
 
     def write(self, requests: Sequence[Request]) -> list[Posted]:
         """Post each request, or return what its key already posted (a conflict if other content)."""
-        with _collector_paused(len(requests) >= _MANY):
+        with collector_paused(len(requests) >= _MANY):
             return self._write(requests)
 
     def _write(self, requests: Sequence[Request]) -> list[Posted]:
