@@ -8,6 +8,7 @@ reports are written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 from ledger import calendar
 from ledger.calendar import financial_year
 from ledger.demo.scenario import Scenario
-from ledger.demo.set_up import FUNDERS, FY, OFFICER, POOL, Progress, Say
+from ledger.demo.set_up import ADMIN, FUNDERS, FY, OFFICER, POOL, WEB_USERS, Progress, Say
 from ledger.reports import books, exports, render, statements
 from ledger.reports.arrears import contribution_arrears
 from ledger.reports.balances import TrialBalance, trial_balance
@@ -27,6 +28,7 @@ from ledger.reports.plans import plan_report
 from ledger.reports.reconcile import Reconciliation, reconcile, reconciliation_report
 from ledger.reports.verify import Verification, verify
 from ledger.services.settings import DEMO, MADE_BY, record_setting
+from ledger.services.sign_in import new_passwords, store_passwords
 from ledger.storage.engine import sqlite_setting
 from ledger.storage.identity import acting_for_users, principal_of
 
@@ -56,17 +58,22 @@ def run(engine: Engine, reports: Path, say: Say = lambda _: None, track: Progres
     record_setting(engine, MADE_BY, DEMO)  # so a later `ipb demo` may replace this file, and no other
     engine = acting_for_users(engine)  # the demo's staff are people; it acts for each through the services
     demo = Scenario(engine, say, track)
-    demo.set_up()
-    demo.decide_and_assess()
-    demo.pool_and_budgets()
-    demo.care_plans()
-    demo.payment_set_up()
-    demo.a_year_of_care()
-    demo.bank_statement(reports)
-    demo.pay_the_returned_again()
-    demo.surpluses()
-    demo.year_end()
-    result = DemoResult(steps=demo.steps, passwords=demo.passwords)
+    # random web passwords, shown once (no password anyone could know in advance signs in to a demo ledger):
+    # Argon2 hashes them on a thread of its own, on the other core, while the year is built
+    with ThreadPoolExecutor(1) as pool:
+        hashing = pool.submit(new_passwords, WEB_USERS)
+        demo.set_up()
+        demo.decide_and_assess()
+        demo.pool_and_budgets()
+        demo.care_plans()
+        demo.payment_set_up()
+        demo.a_year_of_care()
+        demo.bank_statement(reports)
+        demo.pay_the_returned_again()
+        demo.surpluses()
+        demo.year_end()
+        passwords = store_passwords(engine, hashing.result(), actor=ADMIN)
+    result = DemoResult(steps=demo.steps, passwords=passwords)
     result.reports = write_reports(engine, reports, [p.ref for p in demo.cohort[:3]])
     result.reconciliation = reconcile(engine)
     result.trial = trial_balance(engine)

@@ -28,7 +28,6 @@ from ledger.services.assessments import Assessed, fund_from_assessments
 from ledger.services.budgets import Allocation, allocate
 from ledger.services.parties import NewPerson, add_funder, register_people
 from ledger.services.pools import contribute, create_pool
-from ledger.services.sign_in import set_generated_passwords
 
 FY = 2025
 START, END = date(2025, 4, 1), date(2026, 3, 31)
@@ -36,6 +35,7 @@ WEEKS = 52
 ADMIN, OFFICER, CHECKER, AUDITOR = "admin", "finance-officer", "finance-checker", "auditor"
 BROKERS = ("broker-north", "broker-south")
 PERSON_USER = "p0001"  # the first person, signing in to the web to see their own budget
+WEB_USERS = (OFFICER, CHECKER, *BROKERS, PERSON_USER)  # given a web password each
 POOL = "bcf-2025"
 PERIODS = [START + timedelta(weeks=4 * k) for k in range(13)]
 PROVIDERS = [("homecare-north", "North Home Care Ltd", "30-00-01", "20000001"),
@@ -65,7 +65,6 @@ class SetUp:
     # (source: a funder code or pool:<code>, paying account) -> what the year's budgets it funds pay out of
     # that account: the cash it owes there (ledger/demo/scenario.py records it coming in)
     dues: Counter[tuple[str, str]] = field(default_factory=Counter)
-    passwords: dict[str, str] = field(default_factory=dict)  # user -> web password, made at set-up
     plan_cache: dict[str, plans.PlanVersion] = field(default_factory=dict)  # person -> their current plan
 
     def step(self, text: str) -> None:
@@ -107,8 +106,6 @@ class SetUp:
             users.assign(self.engine, broker, [p.ref for p in self.cohort if self.broker_of(p) == broker],
                          actor=ADMIN)
         users.link(self.engine, PERSON_USER, [self.cohort[0].ref], Relation.SELF, actor=ADMIN)
-        # random passwords, shown once: no password anyone could know in advance signs in to a demo ledger
-        self.passwords = set_generated_passwords(self.engine, [OFFICER, CHECKER, *BROKERS, PERSON_USER], actor=ADMIN)
         self.step(f"{len(staff)} users (admin, two finance officers, an auditor, two brokers, a person), "
                   f"{len(FUNDERS)} funders and {len(self.cohort)} people registered (NHS numbers from the test range)")
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -98,15 +99,34 @@ def set_password(engine: Engine, name: str, password: str, *, actor: str) -> Non
     _store_hashes(engine, {name: _hasher().hash(password)}, actor=actor)
 
 
-def set_generated_passwords(engine: Engine, names: list[str], *, actor: str) -> dict[str, str]:
-    """Give each user a new random password and return them, to be shown once (the demo's sign-in: no
-    password anyone could know in advance exists in any ledger). Set as `set_password` sets each, in one
-    transaction."""
+@dataclass(frozen=True)
+class NewPasswords:
+    """Random passwords made for users, to be shown once, and their Argon2 hashes (`new_passwords`)."""
+
+    shown: dict[str, str]  # user -> password
+    hashes: dict[str, str] = field(repr=False)
+
+
+def new_passwords(names: Sequence[str]) -> NewPasswords:
+    """A new random password for each user, and its hash: Argon2's work only, no database, so it may run on a
+    thread of its own while the caller goes on (argon2-cffi lets go of the GIL while it hashes)."""
     made = {name: "-".join(secrets.token_urlsafe(6) for _ in range(3)) for name in names}
     for password in made.values():
         check_password(password)
-    _store_hashes(engine, {name: _hasher().hash(password) for name, password in made.items()}, actor=actor)
-    return made
+    return NewPasswords(made, {name: _hasher().hash(password) for name, password in made.items()})
+
+
+def set_generated_passwords(engine: Engine, names: Sequence[str], *, actor: str) -> dict[str, str]:
+    """Give each user a new random password and return them, to be shown once (the demo's sign-in: no
+    password anyone could know in advance exists in any ledger)."""
+    return store_passwords(engine, new_passwords(names), actor=actor)
+
+
+def store_passwords(engine: Engine, made: NewPasswords, *, actor: str) -> dict[str, str]:
+    """Set the passwords `new_passwords` made, as `set_password` sets each, in one transaction; them, to be shown
+    once."""
+    _store_hashes(engine, made.hashes, actor=actor)
+    return made.shown
 
 
 def _store_hashes(engine: Engine, hashed: dict[str, str], *, actor: str) -> None:
