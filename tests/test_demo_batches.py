@@ -128,7 +128,7 @@ def test_schedules_in_one_batch_are_recorded_as_add_schedule_records_each(world:
     before = _count(world, journal_entries), len(payees.list_schedules(world)), history_of(world, "payment_schedules")
     with pytest.raises(InvalidInput, match=r"^P1: paid net of a contribution as large as the payment"):
         payees.add_schedules(world, [schedule("P2"), schedule("P1", contribution=10_000)], actor="tester")
-    with pytest.raises(UnknownParty, match=r"^no person 'P9'"):
+    with pytest.raises(UnknownParty, match=r"^P9: no person 'P9'"):  # named, though refused inside the transaction
         payees.add_schedules(world, [schedule("P2"), schedule("P9")], actor="tester")
     assert (_count(world, journal_entries), len(payees.list_schedules(world)),
             history_of(world, "payment_schedules")) == before
@@ -150,7 +150,7 @@ def test_a_days_receipts_in_one_batch_are_posted_as_receive_posts_each(pool_year
     before = entries_now()
     with pytest.raises(InvalidInput, match=r"^council 0\.00: a receipt must be a positive amount"):
         receipts.receive_many(pool_year, [icb, receipts.NewReceipt("council", 0, BANK, "CNL 0")], actor="tester")
-    with pytest.raises(NotAllowed, match=r"^council would have paid in 500\.01 against 500\.00 owed"):  # in turn
+    with pytest.raises(NotAllowed, match=r"^council 200\.01: council would have paid in 500\.01 against 500\.00 owed"):
         receipts.receive_many(pool_year, [icb, receipts.NewReceipt("council", 30_000, BANK, "CNL 1", D0),
                                           receipts.NewReceipt("council", 20_001, BANK, "CNL 2", D0)], actor="tester")
     assert entries_now() == before

@@ -159,14 +159,14 @@ def test_a_new_password_ends_open_sessions_and_a_deactivated_user_has_none(engin
 
 
 def test_generated_passwords_are_long_distinct_and_sign_in(engine):
-    made = service.set_generated_passwords(engine, ["broker", "tester"], actor="admin")
+    made = service.store_passwords(engine, service.new_passwords(["broker", "tester"]), actor="admin")
     assert len(set(made.values())) == 2 and all(len(p) >= policy.MIN_PASSWORD_LENGTH for p in made.values())
     assert service.sign_in(engine, "tester", made["tester"], source="x").user == "tester"
 
 
 def test_generated_passwords_are_hashed_as_set_password_hashes_all_or_none(engine):
     """Hashed outside the transaction by the same hasher; stored together, each in the history; all or none."""
-    made = service.set_generated_passwords(engine, ["broker", "tester", "auditor"], actor="admin")
+    made = service.store_passwords(engine, service.new_passwords(["broker", "tester", "auditor"]), actor="admin")
     hashes = {row.user_id: row.hash for row in _rows(engine, user_passwords)}
     assert len(hashes) == 3 and all(h.startswith("$argon2id$v=19$m=1024,t=1,p=1$") for h in hashes.values())
     for name, password in made.items():
@@ -175,7 +175,7 @@ def test_generated_passwords_are_hashed_as_set_password_hashes_all_or_none(engin
         recorded = conn.execute(select(history).where(history.c.subject == "user_passwords")).all()
     assert len(recorded) == 3 and {r.actor for r in recorded} == {"admin"}
     with pytest.raises(UnknownParty, match="no user 'nobody'"):
-        service.set_generated_passwords(engine, ["broker", "nobody"], actor="admin")
+        service.store_passwords(engine, service.new_passwords(["broker", "nobody"]), actor="admin")
     assert {row.user_id: row.hash for row in _rows(engine, user_passwords)} == hashes  # the broker's is unchanged
 
 

@@ -123,8 +123,6 @@ def _checkpoints(log: Path | None, public_key: Path | None):  # type: ignore[no-
     return read_log(utf8_text(read_file(log), str(log)), str(log)), load_key(read_file(public_key))
 
 
-
-
 def _print(result: Verification, anchor: tuple[int, str] | None, checkpoints: int) -> None:
     say(f"{result.entries} entries checked; chain head {result.head_hash}")
     if not anchor:

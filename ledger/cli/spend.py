@@ -162,8 +162,6 @@ def spend_log_file(
             to_json=_logged_json)
 
 
-
-
 @app.command("list")
 @refusals
 @requires(Permission.VIEW_PERSON, person="person")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ledger.errors import InvalidInput
+from ledger.formats.documents import read_file
 from ledger.formats.statement_csv import ColumnMapping, parse_csv, read_mapping
 from ledger.formats.statement_lines import MAX_PROBLEMS, Statement, StatementLine, changes, duplicate_keys
 from ledger.formats.statement_ofx import parse_ofx
@@ -31,10 +32,7 @@ __all__ = [
 
 def read_statement(path: Path, mapping: ColumnMapping | None = None) -> Statement:
     """Read a statement file: OFX/QFX by suffix or content, otherwise CSV (which needs a mapping)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", file=str(path)) from None
+    data = read_file(path)
     if path.suffix.lower() in (".ofx", ".qfx") or data.lstrip()[:64].upper().startswith((b"OFXHEADER", b"<?XML")):
         return parse_ofx(data, str(path))
     if mapping is None:

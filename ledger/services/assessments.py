@@ -32,10 +32,8 @@ def fund_from_assessment(
     own stream (from `nhs`, the ICB), to be paid to the nursing home. The entries record the
     rule and parameter version that decided the contribution. The assessment itself (`finances`, the rule's
     input, and what it decided) is stored in the same transaction, as the next version for the person and year."""
-    if finances.weekly_cost_of_care != weekly_cost:
-        raise InvalidInput("the weekly cost differs from the one the assessment was made against")
-    items = year_of_care(person, fy, charge, finances, council=council, person_funder=person_funder, on=on,
-                         key=key, top_up=top_up, nhs=nhs)
+    items = _year_of(Assessed(person, charge, weekly_cost, finances, council, key, top_up, nhs), fy, person_funder,
+                     on)
     with engine.begin() as conn:
         return fund_in(conn, person, fy, finances, charge, items, (council, person_funder), actor=actor)
 
@@ -63,22 +61,30 @@ def fund_from_assessments(engine: Engine, fy: int, cases: Sequence[Assessed], *,
     planned = []
     for case in cases:
         with refused_as(case.person, person=case.person):
-            if case.finances.weekly_cost_of_care != case.weekly_cost:
-                raise InvalidInput("the weekly cost differs from the one the assessment was made against")
-            planned.append(year_of_care(case.person, fy, case.charge, case.finances, council=case.council,
-                                        person_funder=person_funder, on=on, key=case.key, top_up=case.top_up,
-                                        nhs=case.nhs))
+            planned.append(_year_of(case, fy, person_funder, on))
     with engine.begin() as conn:
         posted = allocate_in(conn, [item for items in planned for item in items], actor=actor)
         funded, rows, start = [], [], 0
         for case, items in zip(cases, planned, strict=True):
             funded.append(posted[start:start + len(items)])
             start += len(items)
-            if not all(p.replayed for p in funded[-1]):
+            if _stores(funded[-1]):
                 rows.append(_assessment(conn, case.person, fy, case.finances, case.charge,
                                         [p.entry.id for p in funded[-1]], (case.council, person_funder), actor))
         track_many(conn, "assessments", insert_assessments(conn, rows), actor=actor, op=Op.INSERT)
     return funded
+
+
+def _year_of(case: Assessed, fy: int, person_funder: str, on: date) -> list[Allocation]:
+    if case.finances.weekly_cost_of_care != case.weekly_cost:
+        raise InvalidInput("the weekly cost differs from the one the assessment was made against")
+    return year_of_care(case.person, fy, case.charge, case.finances, council=case.council,
+                        person_funder=person_funder, on=on, key=case.key, top_up=case.top_up, nhs=case.nhs)
+
+
+def _stores(posted: Sequence[Posted]) -> bool:
+    """Whether posting an assessment's allocations stores it: not when every one was a replay of its key."""
+    return not all(p.replayed for p in posted)
 
 
 def year_of_care(person: str, fy: int, charge: Charge, finances: Finances, *, council: str, person_funder: str,
@@ -120,7 +126,7 @@ def fund_in(conn: Connection, person: str, fy: int, finances: Finances, charge: 
     """Post `items` (from `year_of_care`) and store the assessment beside them, inside the caller's transaction;
     a replay of the same keys stores nothing again."""
     posted = allocate_in(conn, items, actor=actor)
-    if not all(p.replayed for p in posted):
+    if _stores(posted):
         _store(conn, person, fy, finances, charge, [p.entry.id for p in posted], sources, actor)
     return posted
 

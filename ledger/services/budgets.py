@@ -207,21 +207,17 @@ def budget_in(conn: Connection, person: str, fy: int, on: date | None = None) ->
     )
 
 
-def budgets_in(conn: Connection, people_ids: Iterable[int], wanted: Iterable[tuple[str, int]]
-               ) -> dict[tuple[str, int], BudgetInfo]:
-    """`budget_in` for many (person, year) at once (one query a table, not one a person and year), for people
-    among `people_ids`; a budget that does not exist, or has no streams, is not in the answer (`budget_in`
-    says why)."""
-    wanted = set(wanted)
+def budgets_in(conn: Connection, wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], BudgetInfo]:
+    """`budget_in` for many (person, year) at once: one query a table, not one a person and year. A budget that
+    does not exist, or has no streams, is not in the answer (`budget_in` says why)."""
     found: dict[tuple[str, int], tuple[Any, list[Stream]]] = {}
     for row in conn.execute(
             select(budgets.c.id, budgets.c.fy, budgets.c.attribution, budgets.c.priority, budget_components.c.stream,
                    people.c.ref)
             .join(people, people.c.id == budgets.c.person_id)
             .join(budget_components, budget_components.c.budget_id == budgets.c.id)
-            .where(budgets.c.person_id.in_(set(people_ids))).order_by(budget_components.c.id)):
-        if (row.ref, row.fy) in wanted:
-            found.setdefault((row.ref, row.fy), (row, []))[1].append(Stream(row.stream))
+            .where(tuple_(people.c.ref, budgets.c.fy).in_(sorted(set(wanted)))).order_by(budget_components.c.id)):
+        found.setdefault((row.ref, row.fy), (row, []))[1].append(Stream(row.stream))
     rows = reads.account_rows(conn, [chart.stream_available(ref, fy, s) for (ref, fy), (_, streams) in found.items()
                                      for s in streams])
     out = {}

@@ -180,7 +180,10 @@ def add_schedules(engine: Engine, wanted: Sequence[NewSchedule], *, actor: str) 
         with refused_as(item.person, person=item.person):
             checked.append(_checked_schedule(item))
     with engine.begin() as conn:
-        rows = [_schedule_in(conn, item, actor) for item in checked]
+        rows = []
+        for item in checked:
+            with refused_as(item.person, person=item.person):
+                rows.append(_schedule_in(conn, item, actor))
         track_many(conn, "payment_schedules", [row.id for row in rows], actor=actor, op=Op.INSERT)
     return rows
 

@@ -80,7 +80,7 @@ def _hold_together(conn: Connection, todo: Sequence, bank: str, on: date, *, act
     written in one batch: payment id -> its hold's entry id, or the reason it fails."""
     budgets: dict[tuple[str, int], tuple[BudgetInfo, dict[Stream, int]] | LedgerError] = {
         key: (info, dict(info.spendable))
-        for key, info in budgets_in(conn, {p.person_id for p in todo}, {(p.ref, p.fy) for p in todo}).items()}
+        for key, info in budgets_in(conn, {(p.ref, p.fy) for p in todo}).items()}
     outcome: dict[int, int | str] = {}
     drafts: list[tuple[int, Draft]] = []
     for p in todo:

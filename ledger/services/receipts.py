@@ -81,7 +81,11 @@ def receive_many(engine: Engine, items: list[NewReceipt], *, actor: str) -> list
         with refused_as(f"{item.funder} {format_amount(item.amount)}"):
             checked.append(_checked(item))
     with engine.begin() as conn:
-        return [_receive_in(conn, item, actor) for item in checked]
+        done = []
+        for item in checked:
+            with refused_as(f"{item.funder} {format_amount(item.amount)}"):
+                done.append(_receive_in(conn, item, actor))
+        return done
 
 
 def _checked(item: NewReceipt) -> NewReceipt:

@@ -116,12 +116,6 @@ def new_passwords(names: Sequence[str]) -> NewPasswords:
     return NewPasswords(made, {name: _hasher().hash(password) for name, password in made.items()})
 
 
-def set_generated_passwords(engine: Engine, names: Sequence[str], *, actor: str) -> dict[str, str]:
-    """Give each user a new random password and return them, to be shown once (the demo's sign-in: no
-    password anyone could know in advance exists in any ledger)."""
-    return store_passwords(engine, new_passwords(names), actor=actor)
-
-
 def store_passwords(engine: Engine, made: NewPasswords, *, actor: str) -> dict[str, str]:
     """Set the passwords `new_passwords` made, as `set_password` sets each, in one transaction; them, to be shown
     once."""

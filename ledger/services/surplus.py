@@ -185,7 +185,7 @@ def recover(engine: Engine, person: str, on: date, *, actor: str, dry_run: bool 
 
     Keyed: the same key again returns what was recovered then, posting nothing.
     """
-    key = key or f"surplus:{person}:{on.isoformat()}"
+    key = key or _key(person, on)
     with engine.begin() as conn:
         done = _recovered(conn, person, key)
         if done is not None:
@@ -204,7 +204,7 @@ def recover_surpluses(engine: Engine, on: date, *, actor: str, key_prefix: str |
     with engine.begin() as conn:
         done = []
         for person in _dp_people(conn):
-            key = f"{key_prefix}:{person}" if key_prefix else f"surplus:{person}:{on.isoformat()}"
+            key = f"{key_prefix}:{person}" if key_prefix else _key(person, on)
             recovered = _recovered(conn, person, key)
             if recovered is None:
                 finding = _finding(conn, person, on, weeks)
@@ -213,6 +213,11 @@ def recover_surpluses(engine: Engine, on: date, *, actor: str, key_prefix: str |
                 recovered = _recover_in(conn, finding, on, key, actor, keep=False)
             done.append(recovered)
         return done
+
+
+def _key(person: str, on: date) -> str:
+    """A recovery's key unless the caller gives one: the same person on the same day recovers once."""
+    return f"surplus:{person}:{on.isoformat()}"
 
 
 def _recovered(conn: Connection, person: str, key: str) -> Recovery | None:
