@@ -13,7 +13,7 @@ from ledger.errors import UnknownAccount
 from ledger.journal import AccountState, spendable
 from ledger.reports.budgets import stream_figures
 from ledger.storage import reads
-from ledger.storage.engine import READ_ONLY, reading
+from ledger.storage.engine import reading
 from ledger.storage.lookup import person_id
 from ledger.storage.reads import AccountBalance
 
@@ -21,7 +21,7 @@ from ledger.storage.reads import AccountBalance
 def account_balance(engine: Engine, code: str, as_of: date | None = None) -> AccountState:
     """One account's balance and holds: now (the maintained row), or with `as_of` as they stood at the end of
     that day (postings dated up to it; holds dated up to it and not yet posted or voided by then)."""
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         found = reads.account_row(conn, code)
         if found is None:
             raise UnknownAccount(f"no account {code!r}", account=code)
@@ -31,7 +31,7 @@ def account_balance(engine: Engine, code: str, as_of: date | None = None) -> Acc
 def account_states(engine: Engine, prefix: str | None = None) -> list[AccountState]:
     """Every account (or those whose code starts with `prefix`) in code order, with its balance and holds."""
     with reading(engine) as conn, conn.begin():
-        return [state for _, state in reads.all_account_states(conn, prefix)]
+        return reads.all_account_states(conn, prefix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class StreamOnDay:
 def budget_on(engine: Engine, person: str, fy: int, day: date) -> list[StreamOnDay]:
     """Each stream of a person's budget for year `fy` as it stood at the end of `day`, and what a spend dated
     `day` could use (the figure `ipb budget spend --date` judges against)."""
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         person_id(conn, person)
         figures = stream_figures(conn, person, fy)
         rows = reads.account_rows(conn, [f.available_account for f in figures])

@@ -210,7 +210,6 @@ def cap_positions(view: PlanView, spend: Sequence[SpendRow], day: date) -> list[
     out = []
     for line in (v for v in view.lines if v.in_current):
         window = cap_window(line.spec.cap_period, day)
-        spent = sum(r.amount for r in spend if r.line == line.spec.code and r.reversed_by is None
-                    and window.start <= r.on <= window.end)
+        spent = sum(r.amount for r in spend if r.line == line.spec.code and r.reversed_by is None and r.on in window)
         out.append(CapPosition(line, window, spent))
     return out

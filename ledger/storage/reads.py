@@ -104,8 +104,8 @@ def account_row(conn: Connection, code: str) -> AccountRow | None:
     return AccountRow(row.id, _state(row), row.version) if row else None
 
 
-def all_account_states(conn: Connection, prefix: str | None = None) -> list[tuple[int, AccountState]]:
-    """(id, state) of every account, or of those whose code starts with `prefix`, in code order, with the
+def all_account_states(conn: Connection, prefix: str | None = None) -> list[AccountState]:
+    """The state of every account, or of those whose code starts with `prefix`, in code order, with the
     maintained balance and holds (`ipb account list`; the trial balance reads `posted_balances`).
 
     Rows are unpacked as tuples and each state is built once: Row attribute access and a second dataclass per
@@ -113,9 +113,8 @@ def all_account_states(conn: Connection, prefix: str | None = None) -> list[tupl
     query = _ALL_STATES if not prefix else _ALL_STATES.where(accounts.c.code.startswith(prefix, autoescape=True))
     rows = conn.execute(query).all()  # one fetchall: iterating a result fetches a row at a time
     types = _TYPES
-    return [(i, AccountState(code, types[kind], currency, bool(non_negative), closed is None, balance, debits,
-                             credits))
-            for i, code, kind, currency, non_negative, closed, balance, debits, credits, _ in rows]
+    return [AccountState(code, types[kind], currency, bool(non_negative), closed is None, balance, debits, credits)
+            for _, code, kind, currency, non_negative, closed, balance, debits, credits, _ in rows]
 
 
 class AccountBalance(NamedTuple):
@@ -134,12 +133,8 @@ def posted_balances(conn: Connection, prefix: str | None = None, as_of: date | N
     The trial balance reads every account, so this reads only the four columns it shows, through the driver
     straight into AccountBalance tuples (ledger/storage/driver.py): SQLAlchemy's Row objects and a dataclass
     per account cost several times the query."""
-    query = _POSTED if as_of is None else _POSTED_AS_OF
-    if not prefix:
-        return query.rows(conn, () if as_of is None else (as_of,))
-    rows = conn.execute(query.statement.where(accounts.c.code.startswith(prefix, autoescape=True)),
-                        {} if as_of is None else {"as_of": as_of})
-    return [AccountBalance._make(row) for row in rows]
+    rows = _POSTED.rows(conn) if as_of is None else _POSTED_AS_OF.rows(conn, (as_of,))
+    return rows if not prefix else [row for row in rows if row.code.startswith(prefix)]  # a prefix is rare
 
 
 _POSTED = Query(select(accounts.c.code, accounts.c.type, accounts.c.currency, account_balances.c.balance)
