@@ -2,15 +2,19 @@
 
 Migrations run once per test session into a template; each test (and each hypothesis
 example) gets a copy: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL.
-Copies are cheap, so every test starts from an empty ledger and nothing leaks between them.
+Copies are cheap, so every test starts from an empty ledger and nothing leaks between them. On PostgreSQL a
+copy still takes the server 0.1-1 s, so a thread of this process makes the next copies, and drops the used ones,
+while the tests run (`_Ahead`).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +47,7 @@ class FreshDatabases:
         self.made: list[tuple[Engine, str]] = []
         self._admin_engine: Engine | None = None
         self.template = self._make_template()
+        self._ahead = _Ahead(self.server, self._new_name, self._create_sql) if self.server else None
 
     @property
     def backend(self) -> str:
@@ -81,16 +86,18 @@ class FreshDatabases:
 
     def url(self) -> str:
         """A new, empty, migrated database; its URL."""
-        n = next(self.counter)
         if not self.server:
-            path = self.workdir / f"db{n}.sqlite"
+            path = self.workdir / f"db{next(self.counter)}.sqlite"
             shutil.copyfile(self.template, path)
             return f"sqlite:///{path}"
-        name = f"ipb_t_{os.getpid()}_{n}"
-        admin = self._admin()
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
-        return self._url_for(name)
+        assert self._ahead
+        return self._url_for(self._ahead.take())
+
+    def _new_name(self) -> str:
+        return f"ipb_t_{os.getpid()}_{next(self.counter)}"
+
+    def _create_sql(self, name: str) -> str:
+        return f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'
 
     def engine(self) -> Engine:
         """A fresh database's engine on which the tests act for their users: each write's principal is the
@@ -103,22 +110,93 @@ class FreshDatabases:
     def drop(self, engine: Engine) -> None:
         engine.dispose()
         url = make_url(engine.url)
-        if self.server:
-            admin = self._admin()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        if self._ahead:
+            self._ahead.drop(str(url.database))
         elif url.database:
             for suffix in ("", "-wal", "-shm"):
                 Path(url.database + suffix).unlink(missing_ok=True)
 
     def close(self) -> None:
-        if self.server:
+        if self._ahead:
+            self._ahead.close()
             admin = self._admin()
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
             admin.dispose()
             self._admin_engine = None
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class _Ahead:
+    """A thread that keeps `READY` fresh databases made before the tests ask for them, and drops the ones they
+    are done with: CREATE DATABASE ... TEMPLATE is server I/O a test would otherwise wait for. Databases are made
+    from the template and handed out untouched, in order, one to each caller, so every test still starts from
+    its own copy; a failure to make or drop one is raised in the test that asks for the next."""
+
+    READY = 2
+
+    def __init__(self, server: str, new_name: Callable[[], str], create_sql: Callable[[str], str]) -> None:
+        self.engine = create_engine(server, isolation_level="AUTOCOMMIT", pool_size=1)
+        self.new_name, self.create_sql = new_name, create_sql
+        self.jobs: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self.ready: queue.SimpleQueue[str | BaseException] = queue.SimpleQueue()
+        self.failure: BaseException | None = None
+        self.closing = False
+        self.thread = threading.Thread(target=self._work, name="ipb-test-databases", daemon=True)
+        self.thread.start()
+        for _ in range(self.READY):
+            self.jobs.put(("make", self.new_name()))
+
+    def take(self) -> str:
+        """The next fresh database's name (waiting for it if it is not made yet); another is started."""
+        made = self.ready.get()
+        self.jobs.put(("make", self.new_name()))
+        if isinstance(made, BaseException):
+            raise made
+        self._raise_failure()
+        return made
+
+    def drop(self, name: str) -> None:
+        self._raise_failure()
+        self.jobs.put(("drop", name))
+
+    def close(self) -> None:
+        """Finish the queued drops, drop the databases made for tests that never came, and stop."""
+        self.closing = True
+        self.jobs.put(None)
+        self.thread.join()
+        while not self.ready.empty():
+            made = self.ready.get()
+            if isinstance(made, str):
+                self._execute(f'DROP DATABASE IF EXISTS "{made}" WITH (FORCE)')
+        self.engine.dispose()
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        failure, self.failure = self.failure, None
+        if failure is not None:
+            raise failure
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            what, name = job
+            if what == "make" and self.closing:
+                continue
+            try:
+                if what == "make":
+                    self._execute(self.create_sql(name))
+                    self.ready.put(name)
+                else:
+                    self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except BaseException as exc:  # handed to the test thread: raised in the next test that asks
+                if what == "make":
+                    self.ready.put(exc)
+                else:
+                    self.failure = exc
+
+    def _execute(self, sql: str) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text(sql))
 
 
 def seed_users(engine: Engine) -> None:
