@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal_column, select, update
 
-from ledger.history import Change, Op, plain, plain_row
+from ledger.history import Change, Op, plain
 from ledger.models import all_tables
 from ledger.models.trust import history, history_head
 from ledger.storage.driver import Query, Statement
@@ -69,9 +69,9 @@ def _table(name: str) -> Table:
     return all_tables().tables[name]  # the tracked tables live in several model modules
 
 
-def row_key(tracked: Tracked, values: dict[str, Any] | Any) -> str:
-    get = values.get if isinstance(values, dict) else values._mapping.get
-    return ":".join(str(get(column)) for column in tracked.key)
+def row_key(tracked: Tracked, values: dict[str, Any]) -> str:
+    """A tracked row's key in the history: its key columns' values, joined by ':' (as `table_state` makes it)."""
+    return ":".join(str(values.get(column)) for column in tracked.key)
 
 
 def row_values(conn: Connection, subject: str, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -125,9 +125,10 @@ def _rows_query(subject: str) -> InQuery:
 def table_state(conn: Connection, subject: str) -> dict[str, dict[str, Any]]:
     """Every row of a tracked table: its history key -> its recorded columns."""
     tracked, table = TRACKED[subject], _table(subject)
-    names = list(dict.fromkeys((*tracked.key, *tracked.columns)))
-    rows = conn.execute(select(*(table.c[c] for c in names)))
-    return {row_key(tracked, row): plain_row({c: row._mapping[c] for c in tracked.columns}) for row in rows}
+    # the key's columns, then the recorded ones, read as tuples: Row attribute access cost more than the query
+    keys = len(tracked.key)
+    rows = conn.execute(select(*(table.c[c] for c in (*tracked.key, *tracked.columns)))).all()
+    return {":".join(map(str, row[:keys])): _plain(zip(tracked.columns, row[keys:])) for row in rows}
 
 
 _HEAD = select(history_head.c.last_seq, history_head.c.last_hash).where(history_head.c.id == literal_column("1"))
@@ -173,9 +174,14 @@ def changes(conn: Connection, upto: int | None = None, batch: int = 5000) -> Ite
     """The chain in order, read in batches."""
     last = conn.execute(select(func.coalesce(func.max(history.c.seq), 0))).scalar_one()
     last = min(last, upto) if upto is not None else last
+    ops = {str(op): op for op in Op}
     for low in range(1, last + 1, batch):
-        rows = conn.execute(select(history).where(history.c.seq.between(low, min(low + batch - 1, last)))
-                            .order_by(history.c.seq))
-        for r in rows:
-            yield Stored(Change(r.seq, r.prev_hash, r.subject, r.row_key, Op(r.op), r.row_values or {}, r.actor,
-                                r.principal, r.recorded_at, r.reason), r.hash)
+        rows = conn.execute(_CHAIN.where(history.c.seq.between(low, min(low + batch - 1, last)))).all()
+        for seq, prev_hash, stored_hash, subject, key, op, values, actor, principal, at, reason in rows:
+            yield Stored(Change(seq, prev_hash, subject, key, ops[op], values or {}, actor, principal, at, reason),
+                         stored_hash)
+
+
+_CHAIN = select(history.c.seq, history.c.prev_hash, history.c.hash, history.c.subject, history.c.row_key,
+                history.c.op, history.c.row_values, history.c.actor, history.c.principal, history.c.recorded_at,
+                history.c.reason).order_by(history.c.seq)
