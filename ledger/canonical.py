@@ -120,5 +120,16 @@ def content_bytes(lines: str, effective_date: date, kind: str, memo: str, phase:
     return text.encode("utf-8")
 
 
+def history_bytes(seq: int, prev_hash: str, subject: str, key: str, op: str, values: Mapping[str, object],
+                  actor: str, principal: str, recorded_at: datetime, reason: str) -> bytes:
+    """The bytes `Change(...).canonical()` (ledger/history.py) hashes, from plain values: every tracked write
+    hashes one, and `audit verify` every record again."""
+    text = (f'{{"actor":{_string(actor)},"key":{_string(key)},"op":{_string(op)},"prev_hash":{_string(prev_hash)},'
+            f'"principal":{_string(principal)},"reason":{_string(reason)},'
+            f'"recorded_at":{_escape(recorded_at.isoformat(timespec="microseconds"))},"seq":{_json_int(seq)},'
+            f'"subject":{_string(subject)},"values":{CANONICAL_JSON.encode(dict(values))}}}')
+    return text.encode("utf-8")
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from ledger.canonical import sha256_of
+from ledger.canonical import history_bytes, sha256_hex
 from ledger.journal import GENESIS_HASH
 
 
@@ -51,7 +51,9 @@ class Change:
 
     @property
     def hash(self) -> str:
-        return sha256_of(self.canonical())
+        """SHA-256 of `canonical()` as canonical JSON, its bytes built without the dict (ledger/canonical.py)."""
+        return sha256_hex(history_bytes(self.seq, self.prev_hash, self.subject, self.key, str(self.op), self.values,
+                                        self.actor, self.principal, self.recorded_at, self.reason))
 
 
 def plain(value: Any) -> Any:

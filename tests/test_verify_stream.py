@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from ledger.canonical import canonical_bytes, canonical_lines, line_frames
+from ledger.canonical import canonical_bytes, canonical_lines, history_bytes, line_frames
 from ledger.formats.checkpoints import generate_key, public_key, read_log
+from ledger.history import Change, Op
 from ledger.journal import AccountType, Draft, Line, Phase, SealedEntry
 from ledger.reports import verify as verifying
 from ledger.reports.verify import verify
@@ -46,6 +47,20 @@ def test_the_fast_canonical_bytes_are_the_sealed_entrys(entry_id, prev, key, on,
     assert fast == json.dumps(entry.canonical(), sort_keys=True, separators=(",", ":"),
                               ensure_ascii=False).encode("utf-8")
     assert hashlib.sha256(fast).hexdigest() == entry.hash
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | names,
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(names, inner, max_size=3),
+                           max_leaves=6)
+
+
+@given(seq=ids, prev=names, subject=names, key=names, op=st.sampled_from(Op), actor=names, principal=names,
+       at=st.datetimes(), reason=st.text(max_size=20), values=st.dictionaries(names, json_values, max_size=4))
+def test_the_fast_history_bytes_are_the_changes(seq, prev, subject, key, op, actor, principal, at, reason, values):
+    change = Change(seq, prev, subject, key, op, values, actor, principal, at, reason)
+    slow = json.dumps(change.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert history_bytes(seq, prev, subject, key, str(op), values, actor, principal, at, reason) == slow
+    assert change.hash == hashlib.sha256(slow).hexdigest()
 
 
 # --- the walk, in id ranges, on the database ---------------------------------------------------------
