@@ -12,7 +12,8 @@ actor is to ipb, but adds no trust root beyond the file. The engine is therefore
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -112,6 +113,19 @@ def forbidden(request: Request, session: SessionView | None) -> Response:
     return page(request, "refused.html", {"session": session, "title": "This form cannot be accepted",
                                           "reason": "The form had expired or did not come from this service. "
                                                     "Go back, reload the page and try again."}, 403)
+
+
+def signed_page(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """A page (or form handler) for signed-in users: `handler(request, session, **options)`; anyone else is
+    sent to sign in."""
+    @functools.wraps(handler)
+    async def for_signed_in(request: Request, **options: Any) -> Response:
+        session = await signed_in(request)
+        if session is None:
+            return RedirectResponse("/sign-in", status_code=303)
+        return await handler(request, session, **options)
+
+    return for_signed_in
 
 
 async def signed_form(request: Request, **limits: int) -> tuple[SessionView, FormData] | Response:

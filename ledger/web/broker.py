@@ -30,7 +30,7 @@ from ledger.roles import Permission
 from ledger.services.plan_spend import log_spend
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize
-from ledger.web.app import call, forbidden, fy_asked, page, server_of, signed_in
+from ledger.web.app import call, forbidden, fy_asked, page, server_of, signed_page
 from ledger.web.evidence import keep
 from ledger.web.security import new_token, same_token
 
@@ -70,10 +70,8 @@ def _person_page(engine: Engine, user: str, ref: str, fy: int) -> PersonPage:
     return PersonPage(ref, fy, financial_year(fy).label, day, tuple(rows), tuple(reversed(spend[-20:])))
 
 
-async def people_page(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
+@signed_page
+async def people_page(request: Request, session: SessionView) -> Response:
     engine = server_of(request).engine
 
     def read() -> Any:
@@ -88,10 +86,8 @@ async def people_page(request: Request) -> Response:
     return page(request, "people.html", {"session": session, "title": "Your people", "people": listing.people})
 
 
-async def person_page(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
+@signed_page
+async def person_page(request: Request, session: SessionView) -> Response:
     logged = request.query_params.get("logged", "")
     notice = (f"Spend logged (record {logged})" + (": this form had been sent before, so nothing new was logged"
                                                    if request.query_params.get("again") else "")
@@ -120,10 +116,8 @@ def not_found(request: Request, session: SessionView) -> Response:
                                           "reason": "There is no such person among the people you may see."}, 404)
 
 
-async def spend_post(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
+@signed_page
+async def spend_post(request: Request, session: SessionView) -> Response:
     ref = request.path_params["ref"]
     length = request.headers.get("content-length", "")
     if not length.isdigit() or int(length) > MAX_BYTES + FORM_OVERHEAD:

@@ -26,7 +26,7 @@ from ledger.services.payment_runs import RunView
 from ledger.services.returned import DetailChange
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize
-from ledger.web.app import call, page, server_of, signed_form, signed_in
+from ledger.web.app import call, page, server_of, signed_form, signed_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +69,9 @@ def _number(request: Request, name: str) -> int | None:
     return int(text) if text.isdigit() and len(text) < 12 else None
 
 
-async def approvals_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
+@signed_page
+async def approvals_page(request: Request, session: SessionView, *, error: str | None = None,
+                         status: int = 200) -> Response:
     try:
         awaiting = await call(request, session.user, _awaiting, server_of(request).engine, session.user)
     except LedgerError as refused:
@@ -85,10 +84,9 @@ async def approvals_page(request: Request, *, error: str | None = None, status: 
                                             "format_amount": format_amount}, status)
 
 
-async def run_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
+@signed_page
+async def run_page(request: Request, session: SessionView, *, error: str | None = None,
+                   status: int = 200) -> Response:
     run_id = _number(request, "run")
     try:
         if run_id is None:

@@ -36,7 +36,7 @@ from ledger.reports.statements import PersonStatement, person_statement
 from ledger.roles import Permission, Relation
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize, linked_people
-from ledger.web.app import call, fy_asked, page, server_of, signed_in
+from ledger.web.app import call, fy_asked, page, server_of, signed_page
 from ledger.web.security import CSP
 
 T = TypeVar("T")
@@ -107,21 +107,17 @@ def not_found(request: Request, session: SessionView) -> Response:
                                           "reason": "There is no such budget among those you may see."}, 404)
 
 
-async def my_people(request: Request) -> Response:
+@signed_page
+async def my_people(request: Request, session: SessionView) -> Response:
     """The landing page: straight to the budget when one person is linked, else the list of them."""
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
     linked = await call(request, session.user, linked_people, server_of(request).engine, session.user)
     if len(linked) == 1:
         return RedirectResponse(f"/my/{next(iter(linked))}", status_code=303)
     return page(request, "my_people.html", {"session": session, "title": "Budgets you may see", "linked": linked})
 
 
-async def my_budget(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
+@signed_page
+async def my_budget(request: Request, session: SessionView) -> Response:
     budget = await _read(request, session, _budget, request.path_params["ref"])
     if not isinstance(budget, BudgetPage):
         return not_found(request, session)
@@ -129,12 +125,10 @@ async def my_budget(request: Request) -> Response:
                                             "money": pounds})
 
 
-async def my_statement(request: Request) -> Response:
+@signed_page
+async def my_statement(request: Request, session: SessionView) -> Response:
     """The statement exactly as `ipb report statement --format html` writes it: a page of its own, whose one
     inline stylesheet the Content-Security-Policy admits by its hash (still no script)."""
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
     statement = await _read(request, session, _statement, request.path_params["ref"])
     if not isinstance(statement, PersonStatement):
         return not_found(request, session)
@@ -144,10 +138,8 @@ async def my_statement(request: Request) -> Response:
         "style-src 'self'", f"style-src 'sha256-{digest}'")})
 
 
-async def my_statement_pdf(request: Request) -> Response:
-    session = await signed_in(request)
-    if session is None:
-        return RedirectResponse("/sign-in", status_code=303)
+@signed_page
+async def my_statement_pdf(request: Request, session: SessionView) -> Response:
     ref = request.path_params["ref"]
     statement = await _read(request, session, _statement, ref)
     if not isinstance(statement, PersonStatement):
