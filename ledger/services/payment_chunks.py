@@ -15,22 +15,24 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine
 
-from ledger.services.crash_points import step_done
+from ledger.services.crash_points import part_written, step_done
 
 CHUNK = 200  # payments per transaction: a few seconds of work at most, and a small loss to a crash
 
 Tick = Callable[[int, int], None]  # (done, total)
 
 
-def in_chunks(engine: Engine, ids: Sequence[int], write: Callable[[Connection, Sequence[int]], None], *,
+def in_chunks(engine: Engine, ids: Sequence[int], write: Callable[[Connection, Sequence[int]], int], *,
               tick: Tick | None = None, chunk: int | None = None) -> None:
-    """`write(conn, part)` for each chunk of `ids` in turn, each in its own transaction; `tick` once a payment,
-    as its chunk commits."""
+    """`write(conn, part)` for each chunk of `ids` in turn, each in its own transaction (it says how many payments
+    it wrote: each one's crash point, for the tests that kill a chunk half way, passes before the commit); `tick`
+    once a payment, as its chunk commits."""
     size = chunk or CHUNK
     for start in range(0, len(ids), size):
         part = ids[start:start + size]
         with engine.begin() as conn:
-            write(conn, part)
+            for _ in range(write(conn, part)):
+                part_written()
         step_done()
         if tick:
             for done in range(start + 1, start + len(part) + 1):

@@ -23,11 +23,11 @@ from ledger.formats.bank_details import AccountName, PaymentInstruction
 from ledger.formats.bank_holidays import processing_days
 from ledger.formats.payment_csv import to_csv
 from ledger.history import Op
-from ledger.journal import Draft, Phase, reversal_lines
+from ledger.journal import Draft, Phase, SealedEntry, reversal_lines
 from ledger.models import journal_entries, people
 from ledger.models.payments import paying_accounts, payment_runs, payments, run_settlements
 from ledger.models.trust import history
-from ledger.services.crash_points import part_written, step_done
+from ledger.services.crash_points import step_done
 from ledger.services.history import track, track_many
 from ledger.services.journal import Request, write_in
 from ledger.services.payment_chunks import in_chunks
@@ -246,7 +246,7 @@ def _finish(engine: Engine, run_id: int, *, actor: str) -> RunView:
     return view
 
 
-def _resolve(conn: Connection, ids: Sequence[int], *, on: date, failed: dict[int, str], actor: str) -> None:
+def _resolve(conn: Connection, ids: Sequence[int], *, on: date, failed: dict[int, str], actor: str) -> int:
     """Settle each held payment of `ids` (post its hold), or void it if the bank failed it, in one batch."""
     todo = [p for p in conn.execute(select(payments).where(payments.c.id.in_(ids)).order_by(payments.c.id))
             if p.status == "held"]
@@ -255,27 +255,32 @@ def _resolve(conn: Connection, ids: Sequence[int], *, on: date, failed: dict[int
     for p in todo:
         hold = holds[p.hold_entry_id]
         if p.id in failed:
-            draft = Draft((), on, hold.kind, f"void: {failed[p.id]}"[:200], Phase.VOID, completes=hold.id)
-            requests.append(Request(draft, f"payment:{p.id}:void", hold.lines))
+            requests.append(_void(p.id, hold, on, failed[p.id]))
         else:
             draft = Draft(hold.lines, on, hold.kind, hold.memo, completes=hold.id, meta=hold.meta)
             requests.append(Request(draft, f"payment:{p.id}:settle", hold.lines))
     posted = write_in(conn, requests, actor=actor) if requests else []
     entries = {p.id: done.entry.id for p, done in zip(todo, posted)}
-    for statement, rows in ((_VOIDED, [{"pid": i, "entry": e, "reason": failed[i]} for i, e in entries.items()
-                                       if i in failed]),
+    for statement, rows in ((_FAILED, [{"pid": i, "was": "held", "entry": e, "reason": failed[i]}
+                                       for i, e in entries.items() if i in failed]),
                             (_SETTLED, [{"pid": i, "entry": e} for i, e in entries.items() if i not in failed])):
         if rows:  # one statement a kind, for every payment of the chunk
             conn.execute(statement, rows)
     track_many(conn, "payments", [p.id for p in todo], actor=actor)
-    for _ in todo:  # each payment's crash point, for the tests that kill a chunk half way
-        part_written()
+    return len(todo)
 
 
 _SETTLED = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == "held")
             .values(status="settled", settlement_entry_id=bindparam("entry")))
-_VOIDED = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == "held")
+# a payment the bank failed (its hold voided) or whose run was cancelled: failed, to be gathered again
+_FAILED = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == bindparam("was"))
            .values(status="failed", void_entry_id=bindparam("entry"), failure_reason=bindparam("reason")))
+
+
+def _void(payment_id: int, hold: SealedEntry, on: date, reason: str) -> Request:
+    """The request voiding a payment's hold, keyed by the payment."""
+    draft = Draft((), on, hold.kind, f"void: {reason}"[:200], Phase.VOID, completes=hold.id)
+    return Request(draft, f"payment:{payment_id}:void", hold.lines)
 
 
 def return_payment(engine: Engine, payment_id: int, *, on: date | None, reason: str, actor: str) -> PaymentRow:
@@ -383,24 +388,18 @@ def _cancelled_for(conn: Connection, run_id: int) -> str:
                         .order_by(history.c.seq.desc()).limit(1)).scalar_one()
 
 
-def _cancel(conn: Connection, ids: Sequence[int], *, note: str, actor: str) -> None:
+def _cancel(conn: Connection, ids: Sequence[int], *, note: str, actor: str) -> int:
     """Payments of a cancelled run: each hold voided (if it has one) in one batch, and each payment failed, to be
     gathered again."""
     todo = [p for p in conn.execute(select(payments).where(payments.c.id.in_(ids)).order_by(payments.c.id)
                                     .with_for_update()) if p.status in ("pending", "held")]
     if not todo:
-        return
+        return 0
     held = [p for p in todo if p.status == "held"]
     holds = reads.load_entries(conn, [p.hold_entry_id for p in held])
-    requests = [Request(Draft((), calendar.today(), holds[p.hold_entry_id].kind, f"void: {note}"[:200], Phase.VOID,
-                              completes=p.hold_entry_id), f"payment:{p.id}:void", holds[p.hold_entry_id].lines)
-                for p in held]
+    requests = [_void(p.id, holds[p.hold_entry_id], calendar.today(), note) for p in held]
     voids = {p.id: done.entry.id for p, done in zip(held, write_in(conn, requests, actor=actor) if requests else [])}
-    conn.execute(_CANCELLED, [{"pid": p.id, "was": p.status, "entry": voids.get(p.id), "reason": note} for p in todo])
+    conn.execute(_FAILED, [{"pid": p.id, "was": p.status, "entry": voids.get(p.id), "reason": note} for p in todo])
     track_many(conn, "payments", [p.id for p in todo], actor=actor)
-    for _ in todo:  # each payment's crash point, for the tests that kill a chunk half way
-        part_written()
+    return len(todo)
 
-
-_CANCELLED = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == bindparam("was"))
-              .values(status="failed", void_entry_id=bindparam("entry"), failure_reason=bindparam("reason")))
