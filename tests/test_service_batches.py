@@ -73,7 +73,7 @@ def test_a_batch_of_invoices_is_what_adding_them_one_by_one_records(world: Engin
 ])
 def test_one_refused_invoice_refuses_the_batch_and_writes_nothing(world: Engine, bad, refusal):
     before = counts(world)
-    with pytest.raises(refusal):
+    with pytest.raises(refusal, match=rf"^invoice {bad.number} from {bad.provider}"):  # which one, in any batch
         payees.add_invoices(world, [invoice("A-1"), invoice("B-9", "brio"), bad], actor="tester")
     assert counts(world) == before
 

@@ -12,6 +12,7 @@ from ledger.calendar import utc_now
 from ledger.domain import Stream
 from ledger.errors import InvalidInput, refused_as
 from ledger.history import Op
+from ledger.money import format_amount
 from ledger.rules.charging import Charge, Finances, package_split
 from ledger.rules.params import params_for_year
 from ledger.services.budgets import Allocation, allocate_in
@@ -77,7 +78,10 @@ def fund_from_assessments(engine: Engine, fy: int, cases: Sequence[Assessed], *,
 
 def _year_of(case: Assessed, fy: int, person_funder: str, on: date) -> list[Allocation]:
     if case.finances.weekly_cost_of_care != case.weekly_cost:
-        raise InvalidInput("the weekly cost differs from the one the assessment was made against")
+        given, assessed = case.weekly_cost, case.finances.weekly_cost_of_care
+        raise InvalidInput(f"the weekly cost differs from the one the assessment was made against: "
+                           f"{format_amount(given)} given, {format_amount(assessed)} assessed", weekly_cost=given,
+                           assessed=assessed)
     return year_of_care(case.person, fy, case.charge, case.finances, council=case.council,
                         person_funder=person_funder, on=on, key=case.key, top_up=case.top_up, nhs=case.nhs)
 

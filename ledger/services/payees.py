@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -308,14 +309,17 @@ def add_invoice(
 
 def add_invoices(engine: Engine, wanted: Sequence[NewInvoice], *, actor: str) -> list[InvoiceRow]:
     """Many invoices (a period's from every provider), each checked as `add_invoice` checks one, in one
-    transaction: all of them are recorded, or none (the first refused refuses the batch)."""
+    transaction: all of them are recorded, or none (the first refused refuses the batch, naming the invoice)."""
     for item in wanted:
         if item.amount <= 0:
             raise InvalidInput(f"invoice {item.number} from {item.provider} is for {format_amount(item.amount)}: an "
                                "invoice must be for more than 0.00", provider=item.provider, number=item.number,
                                amount=item.amount)
     with engine.begin() as conn:
-        rows = [_invoice_in(conn, item, actor) for item in wanted]
+        rows = []
+        for item in wanted:  # `add_invoice`'s one invoice is named by the command already
+            with refused_as(f"invoice {item.number} from {item.provider}") if len(wanted) > 1 else nullcontext():
+                rows.append(_invoice_in(conn, item, actor))
         track_many(conn, "invoices", [row.id for row in rows], actor=actor, op=Op.INSERT)
     return rows
 
