@@ -139,7 +139,7 @@ class SetUp:
         self.step(f"section 75 pool {POOL} hosted by the council: ICB £{format_amount(shares['icb'])}, "
                   f"council £{format_amount(shares['council'])}, the year's contributions paid in on {START}")
         direct = [item for person in self.cohort for item in self._allocations(person)]
-        with self._progress("allocating the year's budgets", 2) as advance:
+        with self._progress("allocating the year's budgets", 1) as advance:
             # the officer keys in the caseload's assessments together: one transaction, all or none
             funded = fund_from_assessments(self.engine, FY, [self._assessed(p) for p in self.cohort
                                                              if p.ref in self.charges],
@@ -147,7 +147,6 @@ class SetUp:
             for posted in (posted for entries in funded for posted in entries):
                 meta = posted.entry.meta
                 self.owe(meta["source"], meta["person"], sum(x.amount for x in posted.entry.lines if x.amount > 0))
-            advance(1)
             allocate(self.engine, direct, actor=OFFICER)
             advance(1)
             for item in direct:

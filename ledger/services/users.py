@@ -132,10 +132,7 @@ def assign(engine: Engine, broker: str, refs: list[str], *, actor: str, remove: 
         user = conn.execute(select(users).where(users.c.name == broker)).first()
         if user is None or Role(user.role) is not Role.BROKER:
             raise InvalidInput(f"{broker!r} is not a broker", user=broker)
-        ids = dict(conn.execute(select(people.c.ref, people.c.id).where(people.c.ref.in_(refs))).all())
-        unknown = sorted(set(refs) - ids.keys())
-        if unknown:
-            raise UnknownParty(f"no person {', '.join(unknown)}", people=unknown)
+        ids = _person_ids(conn, refs)
         held = set(_assigned(conn, user.id))
         changing = sorted(set(refs) & held) if remove else sorted(set(refs) - held)
         keys = [{"user_id": user.id, "person_id": ids[p]} for p in changing]
