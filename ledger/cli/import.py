@@ -97,7 +97,7 @@ def _parse(file: Path, data: bytes, fmt: ImportFormat) -> SourceLedger:
         from ledger.formats.entries import read_entries
         from ledger.formats.import_mapping import from_entries
 
-        return from_entries(read_entries(file), file.name)
+        return from_entries(read_entries(file, data), file.name)  # the bytes the default --key is made from
     from ledger.formats.documents import utf8_text
 
     text = utf8_text(data, file.name)

@@ -83,9 +83,10 @@ class EntriesIn(BaseModel):
     entries: Annotated[list[EntryIn], Field(min_length=1)]
 
 
-def read_entries(path: Path) -> list[tuple[Draft, str | None]]:
-    """Parse an entry file into drafts and their keys; every problem names where it is."""
-    data = load_mapping(path)
+def read_entries(path: Path, raw: bytes | None = None) -> list[tuple[Draft, str | None]]:
+    """Parse an entry file (`raw`: its bytes, if read already) into drafts and their keys; every problem names
+    where it is."""
+    data = load_mapping(path, raw)
     try:
         entries = EntriesIn.model_validate(data).entries if "entries" in data else [EntryIn.model_validate(data)]
     except ValidationError as exc:
