@@ -48,7 +48,11 @@ def _json_int(value: object) -> str:
 def line_frames(accounts: Mapping[K, tuple[str, str]]) -> dict[K, tuple[str, str]]:
     """For each key, its account's (code, currency) as the canonical JSON of a line around its amount:
     (before, after), a line being before + str(amount) + after. Built once per account, not per line."""
-    return {key: (f"[{_string(code)},", f",{_string(currency)}]") for key, (code, currency) in accounts.items()}
+    return {key: _frame(code, currency) for key, (code, currency) in accounts.items()}
+
+
+def _frame(account: object, currency: object) -> tuple[str, str]:
+    return f"[{_string(account)},", f",{_string(currency)}]"
 
 
 def canonical_lines(lines: Iterable[tuple[K, int]], frames: Mapping[K, tuple[str, str]]) -> str:
@@ -73,10 +77,11 @@ def plain_lines(lines: Iterable[_Line]) -> str:
     parts = []
     for line in lines:
         account, currency = line.account, line.currency
-        frame = _FRAMES.get((account, currency)) if type(account) is str and type(currency) is str else None
+        plain = type(account) is str and type(currency) is str  # 1 == True: only plain strs share a frame
+        frame = _FRAMES.get((account, currency)) if plain else None
         if frame is None:
-            frame = (f"[{_string(account)},", f",{_string(currency)}]")
-            if type(account) is str and type(currency) is str:  # 1 == True: only plain strs share a frame
+            frame = _frame(account, currency)
+            if plain:
                 if len(_FRAMES) >= _MAX_FRAMES:
                     _FRAMES.clear()
                 _FRAMES[account, currency] = frame

@@ -61,6 +61,9 @@ class EntryKind(StrEnum):
     RECEIPT = "receipt"  # cash a funder pays into a council paying account (a pool contribution or drawdown)
 
 
+ENTRY_KINDS = frozenset(kind.value for kind in EntryKind)  # the kinds as another ledger's files write them
+
+
 # --- the grammar of codes ----------------------------------------------------------
 
 

@@ -27,7 +27,6 @@ from ledger.formats.imported import SourceAccount, SourceLedger, SourcePosting, 
 
 REQUIRED = ("entry", "date", "kind", "memo", "account", "amount")
 OPTIONAL = ("currency", "key")
-_KINDS = {kind.value for kind in chart.EntryKind}
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _AMOUNT = re.compile(r"([-+]?)([0-9][0-9,]*(?:\.[0-9]+)?)")
 
@@ -48,8 +47,9 @@ def _cells(line: int, record: list[str], columns: list[str], name: str) -> dict[
         raise refused(name, line, "empty entry: every row names the entry it belongs to")
     if not _DAY.fullmatch(cells["date"]):
         raise refused(name, line, f"date {cells['date']!r} is not a date like 2025-04-01")
-    if cells["kind"] and cells["kind"] not in _KINDS:
-        raise refused(name, line, f"unknown kind {cells['kind']!r}: one of {', '.join(sorted(_KINDS))}, or empty")
+    if cells["kind"] and cells["kind"] not in chart.ENTRY_KINDS:
+        raise refused(name, line, f"unknown kind {cells['kind']!r}: one of "
+                                  f"{', '.join(sorted(chart.ENTRY_KINDS))}, or empty")
     if not chart.is_valid(cells["account"]):
         raise refused(name, line, f"{cells['account']!r} is not an ipb account code like person:P1:budget")
     return cells

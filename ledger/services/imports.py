@@ -15,7 +15,6 @@ anything is written.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -24,20 +23,22 @@ from sqlalchemy import Engine
 
 from ledger import calendar
 from ledger.calendar import in_ledger_years
-from ledger.chart import EntryKind
+from ledger.canonical import sha256_hex
+from ledger.chart import ENTRY_KINDS, EntryKind
 from ledger.collector import collector_paused
 from ledger.errors import IdempotencyConflict, InvalidInput, LedgerError
 from ledger.formats.import_mapping import AccountMapping, Target
 from ledger.formats.imported import ImportRefused, SourceLedger, SourceTransaction
 from ledger.journal import AccountState, Draft, Line, apply_changes, check_entry
+from ledger.models import journal_entries
 from ledger.services import journal
 from ledger.services.accounts import AccountSpec, open_accounts
 from ledger.storage import reads
 
 BATCH = 2000  # transactions per database transaction
 SHOWN = 10  # problems a refusal lists before it counts the rest
-MAX_KEY = 120  # leaves room in the 200 characters of an idempotency key for ":id:" and the file's own id
-KINDS = frozenset(kind.value for kind in EntryKind)
+KEY_WIDTH = journal_entries.c.idempotency_key.type.length  # what an entry's idempotency key may hold
+MAX_KEY = 120  # leaves room in an idempotency key for ":id:" and the file's own id
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ class _Planned:
 
 def file_key(data: bytes) -> str:
     """The default import key: the file's SHA-256, so the same file is the same import."""
-    return "import:" + hashlib.sha256(data).hexdigest()[:32]
+    return "import:" + sha256_hex(data)[:32]
 
 
 class _Problems:
@@ -191,8 +192,8 @@ def _plan(source: SourceLedger, targets: dict[str, Target], key: str, problems: 
     planned = []
     for number, (transaction, sid) in enumerate(zip(source.transactions, ids), 1):
         own = f"{key}:id:{sid}" if sid and counts[sid] == 1 else f"{key}:{number}"
-        if len(own) > 200:
-            own = f"{key}:h:{hashlib.sha256(own.encode()).hexdigest()[:32]}"
+        if len(own) > KEY_WIDTH:
+            own = f"{key}:h:{sha256_hex(own.encode())[:32]}"
         draft = _draft(transaction, targets, problems, source.name)
         if draft is not None:
             planned.append(_Planned(draft, own, transaction.line))
@@ -211,7 +212,7 @@ def _draft(transaction: SourceTransaction, targets: dict[str, Target], problems:
     except LedgerError as exc:
         problems.add(transaction.line, exc.reason)
         return None
-    kind = transaction.kind if transaction.kind in KINDS else EntryKind.MANUAL.value
+    kind = transaction.kind if transaction.kind in ENTRY_KINDS else EntryKind.MANUAL.value
     memo = transaction.memo
     if transaction.opening:
         kind, memo = EntryKind.MANUAL.value, memo if "opening" in memo.lower() else f"opening balances {memo}".strip()
