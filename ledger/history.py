@@ -67,8 +67,19 @@ def plain(value: Any) -> Any:
     return value
 
 
-def plain_row(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: plain(value) for name, value in values.items()}
+_AS_IS = frozenset({str, int, bool, type(None)})  # what `plain` leaves as it is, told apart without its checks
+
+
+def plain_row(values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """A row's columns (a mapping, or (column, value) pairs) as history keeps them: a tracked write reads a row of
+    up to ~20 columns, so the values kept as they are skip `plain`'s checks."""
+    pairs = values.items() if isinstance(values, Mapping) else values
+    return {name: value if type(value) in _AS_IS else plain(value) for name, value in pairs}
+
+
+def key_text(values: Iterable[Any]) -> str:
+    """A tracked row's key in the history: its key columns' values, joined by ':'."""
+    return ":".join(map(str, values))
 
 
 @dataclass(frozen=True, slots=True)

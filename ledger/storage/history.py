@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal_column, select, update
 
-from ledger.history import Change, Op, plain
+from ledger.history import Change, Op, key_text, plain_row
 from ledger.models import all_tables
 from ledger.models.trust import history, history_head
 from ledger.storage.driver import Query, Statement
@@ -70,29 +70,20 @@ def _table(name: str) -> Table:
 
 
 def row_key(tracked: Tracked, values: dict[str, Any]) -> str:
-    """A tracked row's key in the history: its key columns' values, joined by ':' (as `table_state` makes it)."""
-    return ":".join(str(values.get(column)) for column in tracked.key)
+    return key_text(values.get(column) for column in tracked.key)
 
 
 def row_values(conn: Connection, subject: str, key: dict[str, Any]) -> dict[str, Any] | None:
     """A tracked row's recorded columns as they stand now, or None if it is gone."""
     tracked, query = TRACKED[subject], _row_query(subject)
     rows = query.rows(conn, tuple(key[c] for c in tracked.key))
-    return _plain(zip(tracked.columns, rows[0])) if rows else None
+    return plain_row(zip(tracked.columns, rows[0])) if rows else None
 
 
 def rows_values(conn: Connection, subject: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """id -> recorded columns, for the rows of a tracked table keyed by id that still exist."""
     columns = TRACKED[subject].columns
-    return {key: _plain(zip(columns, values)) for key, *values in _rows_query(subject).rows(conn, ids)}
-
-
-_AS_IS = frozenset({str, int, bool, type(None)})  # what `plain` leaves as it is, told apart without its checks
-
-
-def _plain(values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """`plain_row` of the (column, value) pairs: a tracked write reads a row of up to ~20 columns."""
-    return {name: value if type(value) in _AS_IS else plain(value) for name, value in values}
+    return {key: plain_row(zip(columns, values)) for key, *values in _rows_query(subject).rows(conn, ids)}
 
 
 # Each tracked table's reads, built once on first use (the tables live in several model modules): a tracked
@@ -128,7 +119,7 @@ def table_state(conn: Connection, subject: str) -> dict[str, dict[str, Any]]:
     # the key's columns, then the recorded ones, read as tuples: Row attribute access cost more than the query
     keys = len(tracked.key)
     rows = conn.execute(select(*(table.c[c] for c in (*tracked.key, *tracked.columns)))).all()
-    return {":".join(map(str, row[:keys])): _plain(zip(tracked.columns, row[keys:])) for row in rows}
+    return {key_text(row[:keys]): plain_row(zip(tracked.columns, row[keys:])) for row in rows}
 
 
 _HEAD = select(history_head.c.last_seq, history_head.c.last_hash).where(history_head.c.id == literal_column("1"))
