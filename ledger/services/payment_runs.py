@@ -281,10 +281,13 @@ def run_view(engine: Engine, run_id: int) -> RunView:
         return run_view_in(conn, run_id)
 
 
-def list_runs(engine: Engine) -> list[RunView]:
+def list_runs(engine: Engine, *, status: str | None = None) -> list[RunView]:
+    """Every payment run (or those in `status`), oldest first."""
+    query = select(payment_runs.c.id).order_by(payment_runs.c.id)
+    if status is not None:
+        query = query.where(payment_runs.c.status == status)
     with engine.connect() as conn:
-        ids = conn.execute(select(payment_runs.c.id).order_by(payment_runs.c.id)).scalars().all()
-        return [run_view_in(conn, i) for i in ids]
+        return [run_view_in(conn, i) for i in conn.execute(query).scalars().all()]
 
 
 def payments_of(engine: Engine, *, person: str | None = None, status: str | None = None) -> list[PaymentRow]:

@@ -197,15 +197,18 @@ def _change_of(row, label: str) -> DetailChange:  # type: ignore[no-untyped-def]
                         row.reason, row.changed_by, row.changed_at)
 
 
-def detail_changes(engine: Engine) -> list[DetailChange]:
-    """Every proposed bank details change, oldest first, with who confirmed it (None: awaiting a second officer)."""
+def detail_changes(engine: Engine, *, awaiting_only: bool = False) -> list[DetailChange]:
+    """Every proposed bank details change (or those awaiting a second officer), oldest first, with who confirmed
+    it (None: awaiting a second officer)."""
+    query = (select(bank_detail_changes, providers.c.code, bank_detail_confirmations.c.confirmed_by,
+                    bank_detail_confirmations.c.confirmed_at)
+             .outerjoin(providers, providers.c.id == bank_detail_changes.c.provider_id)
+             .outerjoin(bank_detail_confirmations, bank_detail_confirmations.c.change_id == bank_detail_changes.c.id)
+             .order_by(bank_detail_changes.c.id))
+    if awaiting_only:
+        query = query.where(bank_detail_confirmations.c.confirmed_by.is_(None))
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(bank_detail_changes, providers.c.code, bank_detail_confirmations.c.confirmed_by,
-                   bank_detail_confirmations.c.confirmed_at)
-            .outerjoin(providers, providers.c.id == bank_detail_changes.c.provider_id)
-            .outerjoin(bank_detail_confirmations, bank_detail_confirmations.c.change_id == bank_detail_changes.c.id)
-            .order_by(bank_detail_changes.c.id)).all()
+        rows = conn.execute(query).all()
     return [replace(_change_of(r, f"provider {r.code}" if r.provider_id else f"schedule {r.schedule_id}"),
                     confirmed_by=r.confirmed_by, confirmed_at=r.confirmed_at) for r in rows]
 

@@ -37,8 +37,8 @@ class Awaiting:
 
 def _awaiting(engine: Engine, user: str) -> Awaiting:
     authorize(engine, user, Permission.APPROVE)
-    runs = tuple(r for r in payment_runs.list_runs(engine) if r.status == "draft" and r.payments)
-    changes = tuple(c for c in returned.detail_changes(engine) if c.confirmed_by is None)
+    runs = tuple(r for r in payment_runs.list_runs(engine, status="draft") if r.payments)
+    changes = tuple(returned.detail_changes(engine, awaiting_only=True))
     return Awaiting(runs, changes)
 
 
