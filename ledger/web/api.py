@@ -37,7 +37,7 @@ from ledger.roles import Permission
 from ledger.services import api_tokens
 from ledger.services.api_tokens import Caller, TokenRefused
 from ledger.services.plan_spend import log_spend
-from ledger.services.users import authorize
+from ledger.services.users import Actor, authorize, check
 from ledger.web.api_schema import OPENAPI
 from ledger.web.app import call, server_of
 
@@ -110,14 +110,16 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-async def _visible(request: Request, caller: Caller, permission: Permission = Permission.VIEW_PERSON) -> str:
-    """The path's person, if the caller may see them: otherwise 404, whether they exist or not."""
+async def _visible(request: Request, caller: Caller) -> tuple[str, Actor]:
+    """The path's person, if the caller may see them, and the caller as the ledger knows them: otherwise 404,
+    whether the person exists or not."""
     ref = request.path_params["ref"]
     try:
-        await call(request, caller.user, authorize, server_of(request).engine, caller.user, permission, ref)
+        actor = await call(request, caller.user, authorize, server_of(request).engine, caller.user,
+                           Permission.VIEW_PERSON, ref)
     except (Forbidden, UnknownParty):
         raise NotVisible(f"there is no person {ref} among the people this token may see", person=ref) from None
-    return ref
+    return ref, actor
 
 
 def _fy(request: Request) -> int:
@@ -146,7 +148,7 @@ async def people(request: Request, caller: Caller) -> Response:
 
 @endpoint
 async def budget(request: Request, caller: Caller) -> Response:
-    ref, fy = await _visible(request, caller), _fy(request)
+    (ref, _), fy = await _visible(request, caller), _fy(request)
     streams = await call(request, caller.user, budget_view, server_of(request).engine, ref, fy)
     rows = [{"stream": str(s.stream), "allocated": s.allocated, "spent": s.spent, "recovered": s.recovered,
              "held": s.held, "available": s.available} for s in streams]
@@ -171,15 +173,15 @@ def plan_position(engine: Any, ref: str, fy: int) -> dict[str, Any]:
 
 @endpoint
 async def plan(request: Request, caller: Caller) -> Response:
-    ref, fy = await _visible(request, caller), _fy(request)
+    (ref, _), fy = await _visible(request, caller), _fy(request)
     return as_json(200, await call(request, caller.user, plan_position, server_of(request).engine, ref, fy))
 
 
 @endpoint
 async def spend(request: Request, caller: Caller) -> Response:
-    ref = await _visible(request, caller)
+    ref, actor = await _visible(request, caller)
     engine = server_of(request).engine
-    await call(request, caller.user, authorize, engine, caller.user, Permission.SPEND, ref)  # 403 if not
+    check(actor, Permission.SPEND, ref)  # 403 if not
     key = request.headers.get("idempotency-key", "")
     if not KEY.fullmatch(key):
         raise InvalidInput("send an Idempotency-Key header: 8-64 letters, digits, '_', '-', '.' or ':', new for "
