@@ -7,6 +7,7 @@ the history chain (ledger/history.py). Services record a row after each write to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -88,29 +89,19 @@ def rows_values(conn: Connection, subject: str, ids: Iterable[int]) -> dict[int,
 
 # Each tracked table's reads, built once on first use (the tables live in several model modules): a tracked
 # write then costs a few executes and no statement building.
-_ROW_QUERIES: dict[str, Query] = {}
-_ROWS_QUERIES: dict[str, InQuery] = {}
-
-
+@functools.cache
 def _row_query(subject: str) -> Query:
-    query = _ROW_QUERIES.get(subject)
-    if query is None:
-        tracked, table = TRACKED[subject], _table(subject)
-        query = _ROW_QUERIES[subject] = Query(
-            select(*(table.c[c] for c in tracked.columns))
-            .where(and_(*(table.c[c] == bindparam(f"key_{c}") for c in tracked.key))),
-            tuple(f"key_{c}" for c in tracked.key))
-    return query
+    tracked, table = TRACKED[subject], _table(subject)
+    return Query(select(*(table.c[c] for c in tracked.columns))
+                 .where(and_(*(table.c[c] == bindparam(f"key_{c}") for c in tracked.key))),
+                 tuple(f"key_{c}" for c in tracked.key))
 
 
+@functools.cache
 def _rows_query(subject: str) -> InQuery:
-    query = _ROWS_QUERIES.get(subject)
-    if query is None:
-        tracked, table = TRACKED[subject], _table(subject)
-        (key,) = tracked.key
-        query = _ROWS_QUERIES[subject] = InQuery(
-            select(table.c[key].label("history_key"), *(table.c[c] for c in tracked.columns)), table.c[key])
-    return query
+    tracked, table = TRACKED[subject], _table(subject)
+    (key,) = tracked.key
+    return InQuery(select(table.c[key].label("history_key"), *(table.c[c] for c in tracked.columns)), table.c[key])
 
 
 def table_state(conn: Connection, subject: str) -> dict[str, dict[str, Any]]:
