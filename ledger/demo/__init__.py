@@ -7,9 +7,12 @@ reports are written.
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +62,24 @@ def run(engine: Engine, reports: Path, say: Say = lambda _: None, track: Progres
     record_setting(engine, MADE_BY, DEMO)  # so a later `ipb demo` may replace this file, and no other
     engine = acting_for_users(engine)  # the demo's staff are people; it acts for each through the services
     demo = Scenario(engine, say, track)
-    # random web passwords, shown once (no password anyone could know in advance signs in to a demo ledger):
-    # Argon2 hashes them on a thread of its own, on the other core, while the year is built. The cycle collector
-    # is paused meanwhile (ledger/collector.py): the year makes no garbage cycles to speak of (the same peak
-    # memory without it), but the collector walked the live objects again and again (~0.5 s of the demo).
-    with ThreadPoolExecutor(1) as pool, collector_paused():
+    # The cycle collector is paused throughout (ledger/collector.py): the demo makes no garbage cycles to speak
+    # of (the same peak memory without it), but the collector walked its live objects again and again: ~0.5 s of
+    # the year, and ~0.75 s of the reports and verify after it (timed by gc.callbacks).
+    with collector_paused():
+        result = _year(demo, engine, reports)
+        verified = _verified_beside(engine)
+        result.reports = write_reports(engine, reports, [p.ref for p in demo.cohort[:3]])
+        result.reconciliation = reconcile(engine)
+        result.trial = trial_balance(engine)
+        result.verification = verified()
+    return result
+
+
+def _year(demo: Scenario, engine: Engine, reports: Path) -> DemoResult:
+    """The year, step by step as its users take it, and the web passwords made meanwhile: random, shown once (no
+    password anyone could know in advance signs in to a demo ledger), hashed by Argon2 on a thread of its own, on
+    the other core, while the year is built."""
+    with ThreadPoolExecutor(1) as pool:
         hashing = pool.submit(new_passwords, WEB_USERS)
         demo.set_up()
         demo.decide_and_assess()
@@ -76,12 +92,51 @@ def run(engine: Engine, reports: Path, say: Say = lambda _: None, track: Progres
         demo.surpluses()
         demo.year_end()
         passwords = store_passwords(engine, hashing.result(), actor=ADMIN)
-    result = DemoResult(steps=demo.steps, passwords=passwords)
-    result.reports = write_reports(engine, reports, [p.ref for p in demo.cohort[:3]])
-    result.reconciliation = reconcile(engine)
-    result.trial = trial_balance(engine)
-    result.verification = verify(engine)
-    return result
+    return DemoResult(steps=demo.steps, passwords=passwords)
+
+
+def _verified_beside(engine: Engine) -> Callable[[], Verification]:
+    """`verify(engine)` started in a forked process, on the other core, while the reports are written (it only
+    reads; ~0.8 s of the demo); the returned function waits for its result. Where the platform does not fork
+    safely (Windows, macOS), or the child gives no result, the parent verifies when asked, so any error is raised
+    there as it would be."""
+    if not forks():
+        return lambda: verify(engine)
+    context = multiprocessing.get_context("fork")
+    received, sent = context.Pipe(duplex=False)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # else the child would write the parent's buffered text a second time as it exits
+            stream.flush()
+    child = context.Process(target=_verify_into, args=(engine, sent), daemon=True)
+    child.start()
+    sent.close()
+
+    def verified() -> Verification:
+        try:
+            outcome = received.recv()
+        except EOFError:
+            outcome = None
+        finally:
+            received.close()
+            child.join()
+        return outcome if isinstance(outcome, Verification) else verify(engine)
+
+    return verified
+
+
+def forks() -> bool:
+    """Whether this platform forks a process safely: Linux (macOS may crash a forked child; Windows cannot)."""
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _verify_into(engine: Engine, sent: Connection) -> None:
+    """In the forked child: verify on connections of its own (the pooled ones are the parent's)."""
+    engine.dispose(close=False)
+    try:
+        outcome: Verification | None = verify(engine)
+    except Exception:
+        outcome = None  # the parent verifies again, where the error is raised as it would be
+    sent.send(outcome)
 
 
 def write_reports(engine: Engine, folder: Path, people: list[str]) -> list[Path]:
