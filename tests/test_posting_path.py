@@ -113,6 +113,18 @@ def test_long_and_short_in_lists_read_the_same(engine):
         assert reads.account_ids(conn, ["a:00", "nope"]) == {"a:00": every["a:00"].id}
 
 
+def test_reads_of_any_number_of_values_run_through_a_few_padded_statements(engine):
+    codes = [spec.code for spec in open_accounts(engine, [AccountSpec(f"b:{i:04d}", AccountType.ASSET, DAY)
+                                                          for i in range(700)])]
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(accounts.c.code, accounts.c.id)).all())
+        for n in (0, 1, 16, 17, 31, 32, 33, 255, 256, 257, 499, 500, 501, 700):
+            asked = [*codes[:n], *codes[:n // 3], *["nope"] * (n % 2)]  # some twice, and one that does not exist
+            assert reads.account_ids(conn, asked) == {code: stored[code] for code in codes[:n]}
+    sizes = set(reads.InQuery.SIZES) | set(range(1, reads.InQuery.FIXED + 1))
+    assert set(reads._ACCOUNT_IDS.sized) <= sizes and max(sizes) == reads.CHUNK
+
+
 def test_many_accounts_open_in_one_go_with_zero_balances(engine):
     states = open_accounts(engine, [AccountSpec(f"p:{i:04d}", AccountType.EXPENSE, DAY) for i in range(3000)])
     assert len(states) == 3000 and all(s.is_open and s.balance == 0 for s in states)
