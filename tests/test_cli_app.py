@@ -3,6 +3,7 @@ imports only what the command needs, and an installed distribution that adds onl
 
 from __future__ import annotations
 
+import gc
 import importlib
 import shutil
 import subprocess
@@ -93,6 +94,21 @@ def test_a_read_command_does_not_import_alembic_or_other_commands(db_url: str) -
     loaded = done.stdout.split("LOADED")[1].strip()
     assert "alembic" not in loaded and "mako" not in loaded and "ledger.demo" not in loaded, loaded
     assert "ledger.cli.plan" not in loaded and "ledger.cli.payment" not in loaded, loaded
+
+
+def test_ipb_starts_with_the_collector_paused_and_freezes_what_start_up_made() -> None:
+    probe = ("import gc, sys; from ledger.cli.app import main; sys.argv = ['ipb', 'budget', 'show', '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print('GC', gc.isenabled(), gc.get_freeze_count() > 10_000)")
+    done = python("-c", probe)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("GC")[1].split() == ["True", "True"]  # on again, the modules' objects out of its sight
+
+
+def test_a_command_loaded_in_another_program_leaves_its_collector_alone() -> None:
+    frozen = gc.get_freeze_count()
+    load("config")
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
 def test_version_from_the_installed_script_python_m_and_the_root_front_door() -> None:

@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover  (older Typer uses Click itself)
     import click  # type: ignore[no-redef]
 
 import ledger
+from ledger import collector
 from ledger.errors import InvalidInput, LedgerError
 
 # name -> (panel, one-line help). Modules are ledger/cli/<name with _ for ->.py.
@@ -90,6 +91,7 @@ def load(name: str) -> typer.core.TyperCommand | TyperGroup:
     """The click command of `ipb NAME`, built from its module's Typer app; every whole number it takes is read
     by `ledger.cli.common.WholeNumber` (digits 0-9, within what the database stores)."""
     command = typer.main.get_command(importlib.import_module(module_of(name)).app)
+    collector.started()
     command.name = name
     _whole_numbers(command)
     _global_options(command, name)
@@ -347,4 +349,5 @@ def main_options(
 
 def main() -> None:
     """The console script `ipb` and `python -m ledger`."""
+    collector.starting()  # until the command is loaded (ledger/collector.py)
     app(prog_name="ipb")
