@@ -8,6 +8,7 @@ reports are written.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -104,9 +105,6 @@ def _verified_beside(engine: Engine) -> Callable[[], Verification]:
         return lambda: verify(engine)
     context = multiprocessing.get_context("fork")
     received, sent = context.Pipe(duplex=False)
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:  # else the child would write the parent's buffered text a second time as it exits
-            stream.flush()
     child = context.Process(target=_verify_into, args=(engine, sent), daemon=True)
     child.start()
     sent.close()
@@ -130,13 +128,18 @@ def forks() -> bool:
 
 
 def _verify_into(engine: Engine, sent: Connection) -> None:
-    """In the forked child: verify on connections of its own (the pooled ones are the parent's)."""
-    engine.dispose(close=False)
+    """In the forked child: verify on connections of its own (the pooled ones are the parent's), send the result,
+    and end at once: multiprocessing's own exit flushes stdout and stderr, whose locks another thread of the
+    parent (the progress bar's) may have held when it forked, and would then wait for ever."""
     try:
-        outcome: Verification | None = verify(engine)
-    except Exception:
-        outcome = None  # the parent verifies again, where the error is raised as it would be
-    sent.send(outcome)
+        engine.dispose(close=False)
+        try:
+            outcome: Verification | None = verify(engine)
+        except Exception:
+            outcome = None  # the parent verifies again, where the error is raised as it would be
+        sent.send(outcome)
+    finally:
+        os._exit(0)
 
 
 def write_reports(engine: Engine, folder: Path, people: list[str]) -> list[Path]:
