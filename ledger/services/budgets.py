@@ -202,9 +202,7 @@ def budget_in(conn: Connection, person: str, fy: int, on: date | None = None) ->
     else:
         later = reads.later_movements(conn, rows, on)
         can_pay = {s: spendable_on(state, later.get(state.code, {}), on) for s, state in states.items()}
-    return BudgetInfo(
-        row.id, person, fy, Attribution(row.attribution), tuple(Stream(s) for s in row.priority), states, can_pay,
-    )
+    return _info(row, person, fy, states, can_pay)
 
 
 def budgets_in(conn: Connection, wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], BudgetInfo]:
@@ -223,10 +221,14 @@ def budgets_in(conn: Connection, wanted: Iterable[tuple[str, int]]) -> dict[tupl
     out = {}
     for (ref, fy), (row, streams) in found.items():
         states = {s: rows[chart.stream_available(ref, fy, s)].state for s in streams}
-        out[ref, fy] = BudgetInfo(row.id, ref, fy, Attribution(row.attribution),
-                                  tuple(Stream(s) for s in row.priority), states,
-                                  {s: state.available for s, state in states.items()})
+        out[ref, fy] = _info(row, ref, fy, states, {s: state.available for s, state in states.items()})
     return out
+
+
+def _info(row: Any, person: str, fy: int, states: dict[Stream, AccountState], can_pay: dict[Stream, int]) -> BudgetInfo:
+    """A budget as read: its row (id, attribution, priority), its streams' account states and what each can pay."""
+    return BudgetInfo(row.id, person, fy, Attribution(row.attribution), tuple(Stream(s) for s in row.priority),
+                      states, can_pay)
 
 
 def set_rule(engine: Engine, person: str, fy: int, rule: Attribution, priority: Sequence[Stream] = ()) -> BudgetInfo:
