@@ -167,10 +167,10 @@ def test_evidence_must_be_a_pdf_jpeg_or_png_of_at_most_5_mb(client, ledger, tmp_
     data = spend_form(client)
     fake = client.post("/people/P1/spend", data=data,
                        files={"evidence_file": ("receipt.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")})
-    assert fake.status_code == 400 and "is not a PDF, JPEG or PNG" in fake.text
+    assert fake.status_code == 422 and "is not a PDF, JPEG or PNG" in fake.text
     big = client.post("/people/P1/spend", data=data,
                       files={"evidence_file": ("big.pdf", PDF + b"x" * (5 * 1024 * 1024), "application/pdf")})
-    assert big.status_code == 400 and "at most 5,242,880 (5 MB) are taken" in big.text
+    assert big.status_code == 422 and "at most 5,242,880 (5 MB) are taken" in big.text
     huge = client.post("/people/P1/spend", data=data,
                        files={"evidence_file": ("huge.pdf", PDF + b"x" * (6 * 1024 * 1024), "application/pdf")})
     assert huge.status_code == 413 and "at most 5,242,880 bytes" in huge.text  # refused before it is read
@@ -188,7 +188,7 @@ def test_over_the_cap_is_refused_with_the_numbers_and_nothing_logged(client, led
     assert 'value="60.00"' in over.text  # the form keeps what was typed
     assert spend_count(ledger) == 1
     bad = client.post("/people/P1/spend", data=spend_form(client, amount="12.345"))
-    assert bad.status_code == 400 and spend_count(ledger) == 1
+    assert bad.status_code == 422 and spend_count(ledger) == 1
 
 
 def test_signing_out_ends_the_session(client):

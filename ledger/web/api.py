@@ -35,11 +35,11 @@ from ledger.reports.listings import people_listing
 from ledger.reports.plans import cap_day, cap_positions, plan_view, spend_list
 from ledger.roles import Permission
 from ledger.services import api_tokens
-from ledger.services.api_tokens import Caller, TokenRefused
+from ledger.services.api_tokens import Caller
 from ledger.services.plan_spend import log_spend
 from ledger.services.users import Actor, authorize, check
 from ledger.web.api_schema import OPENAPI
-from ledger.web.app import call, server_of
+from ledger.web.app import TooLarge, call, server_of, status_of
 
 KEY = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 MAX_BODY = 16 * 1024
@@ -64,10 +64,6 @@ class NotVisible(UnknownParty):
     code = "not_found"
 
 
-class TooLarge(InvalidInput):
-    code = "too_large"
-
-
 def as_json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body, default=str), status, headers, media_type="application/json")
 
@@ -75,20 +71,6 @@ def as_json(status: int, body: Any, headers: dict[str, str] | None = None) -> Re
 def error(status: int, error: str, reason: str, **numbers: Any) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="ipb"'} if status == 401 else None
     return as_json(status, {"error": error, "reason": reason, **numbers}, headers)
-
-
-def status_of(refused: LedgerError) -> int:
-    if isinstance(refused, TokenRefused):
-        return 401
-    if isinstance(refused, TooLarge):
-        return 413
-    if isinstance(refused, Forbidden):
-        return 403
-    if isinstance(refused, UnknownParty):
-        return 404
-    if isinstance(refused, InvalidInput):
-        return 422
-    return 409  # IdempotencyConflict, and every refusal of the rules (NotAllowed, ClosedPeriod, ...)
 
 
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:

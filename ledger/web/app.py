@@ -31,7 +31,9 @@ from starlette.templating import Jinja2Templates
 
 from ledger import calendar
 from ledger.calendar import financial_year_of
+from ledger.errors import Forbidden, InvalidInput, LedgerError, UnknownParty
 from ledger.roles import Role
+from ledger.services.api_tokens import TokenRefused
 from ledger.services.database_roles import roles_set_up
 from ledger.services.sign_in import SessionView, SignInRefused, session_of, sign_in, sign_out
 from ledger.services.users import role_of
@@ -103,6 +105,27 @@ def fy_asked(request: Request) -> int:
     """The financial year a page's `?fy=2025` asks for; the current one if none (or not a year)."""
     asked = request.query_params.get("fy", "")
     return int(asked) if asked.isdigit() and len(asked) == 4 else financial_year_of(calendar.today()).start.year
+
+
+class TooLarge(InvalidInput):
+    code = "too_large"
+
+
+def status_of(refused: LedgerError) -> int:
+    """A refusal's HTTP status, the same for the API and the pages: 401 a token refused, 403 a role that may not,
+    404 no such one (or not one the user may see), 413 too large, 422 bad input, and 409 every refusal of the
+    rules (a cap, maker/checker, a closed period, an idempotency key used for something else)."""
+    if isinstance(refused, TokenRefused):
+        return 401
+    if isinstance(refused, TooLarge):
+        return 413
+    if isinstance(refused, Forbidden):
+        return 403
+    if isinstance(refused, UnknownParty):
+        return 404
+    if isinstance(refused, InvalidInput):
+        return 422
+    return 409
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

@@ -30,7 +30,7 @@ from ledger.roles import Permission
 from ledger.services.plan_spend import log_spend
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize
-from ledger.web.app import call, forbidden, fy_asked, page, server_of, signed_page
+from ledger.web.app import call, forbidden, fy_asked, page, server_of, signed_page, status_of
 from ledger.web.evidence import keep
 from ledger.web.security import new_token, same_token
 
@@ -138,9 +138,9 @@ async def spend_post(request: Request, session: SessionView) -> Response:
     try:
         logged = await _log(request, session, ref, values, form.get("evidence_file"), key)
     except LedgerError as refused:
-        status = 400 if isinstance(refused, InvalidInput) else 403 if isinstance(refused, Forbidden) else 409
         fy = _fy_of(values["on"]) or fy_asked(request)
-        return await _render(request, session, ref, fy, error=refused.reason, values=values, key=key, status=status)
+        return await _render(request, session, ref, fy, error=refused.reason, values=values, key=key,
+                             status=status_of(refused))
     again = "&again=1" if logged.replayed else ""
     return RedirectResponse(f"/people/{ref}?fy={logged.fy}&logged={logged.id}{again}", status_code=303)
 

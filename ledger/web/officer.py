@@ -26,7 +26,7 @@ from ledger.services.payment_runs import RunView
 from ledger.services.returned import DetailChange
 from ledger.services.sign_in import SessionView
 from ledger.services.users import authorize
-from ledger.web.app import call, page, server_of, signed_form, signed_page
+from ledger.web.app import call, page, server_of, signed_form, signed_page, status_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def _confirm(engine: Engine, user: str, change_id: int) -> DetailChange:
 
 
 def _refused(request: Request, session: SessionView, refused: LedgerError) -> Response:
-    status = 403 if isinstance(refused, Forbidden) else 404 if isinstance(refused, UnknownParty) else 409
+    status = status_of(refused)
     return page(request, "refused.html", {"session": session, "title": "Not allowed" if status == 403 else
                                           "Not found" if status == 404 else "Refused", "reason": refused.reason},
                 status)
