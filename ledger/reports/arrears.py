@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from ledger.storage.contributions import contribution_dues, contributions_paid
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 from ledger.storage.reads import ChainHead, chain_head
 
 BUCKETS = ("0-30 days", "31-60 days", "61-90 days", "over 90 days")
@@ -66,7 +66,7 @@ class ArrearsReport:
 
 def contribution_arrears(engine: Engine, as_of: date) -> ArrearsReport:
     """Every person paid net of a contribution: what fell due by `as_of`, what they paid, what is owed, aged."""
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
         dues = contribution_dues(conn, as_of)
         paid = contributions_paid(conn, list(dues), as_of)

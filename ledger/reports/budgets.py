@@ -18,7 +18,7 @@ from ledger.domain import Stream
 from ledger.models import account_balances, accounts, budget_components, budgets, journal_entries, people, postings
 from ledger.rules.risk_share import share
 from ledger.storage import reads
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 from ledger.storage.lookup import PoolInfo, person_id, pool_codes, pool_in
 
 
@@ -115,7 +115,7 @@ def _sums_by_kind(conn: Connection, account_ids: list[int], scoped: bool) -> dic
 
 def budget_view(engine: Engine, person: str, fy: int | None = None) -> list[StreamFigures]:
     """A person's streams (all years, or `fy`'s); a person nobody registered is refused, not an empty budget."""
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         person_id(conn, person)
         return stream_figures(conn, person, fy)
 
@@ -193,5 +193,5 @@ def _person_side_allocated(conn: Connection, unallocated_id: int) -> int:
 
 
 def pool_view(engine: Engine, pool: str) -> PoolFigures:
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         return pool_figures(conn, pool)[0]

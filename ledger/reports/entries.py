@@ -11,11 +11,11 @@ from ledger.errors import UnknownAccount
 from ledger.journal import AccountState, SealedEntry, hold_total
 from ledger.models import accounts, journal_entries, postings
 from ledger.storage import reads
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 
 
 def entry(engine: Engine, entry_id: int) -> SealedEntry:
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         return reads.load_entry(conn, entry_id)
 
 
@@ -31,7 +31,7 @@ class Activity:
 
 def account_activity(engine: Engine, code: str, limit: int = 20) -> tuple[AccountState, list[Activity]]:
     """An account's state and its newest postings, newest first."""
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         found = reads.account_rows(conn, [code]).get(code)
         if found is None:
             raise UnknownAccount(f"no account {code!r}", account=code)
@@ -68,7 +68,7 @@ def open_holds(engine: Engine, account: str | None = None) -> list[OpenHold]:
                 .where(accounts.c.code == account)
             )
         )
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         rows = conn.execute(query).all()
         lines = reads.entry_lines(conn, [row.id for row in rows])
     holds = [reads.sealed(row, lines[row.id]) for row in rows]

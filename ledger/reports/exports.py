@@ -29,7 +29,7 @@ from ledger.journal import AccountType, Line
 from ledger.models import accounts, journal_entries, postings
 from ledger.money import decimal_text, minor_digits
 from ledger.storage import reads
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 from ledger.storage.reads import ChainHead, chain_head
 
 ROOTS = {
@@ -96,7 +96,7 @@ def account_names(codes: dict[str, AccountType]) -> dict[str, str]:
 
 
 def export_data(engine: Engine, period: Period) -> ExportData:
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         head = chain_head(conn)
         account_rows = conn.execute(select(accounts.c.id, accounts.c.code, accounts.c.type, accounts.c.currency,
                                            accounts.c.opened_on).order_by(accounts.c.code)).all()

@@ -4,9 +4,9 @@ from sqlalchemy import Engine
 
 from ledger.calendar import Period
 from ledger.storage import reads
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 
 
 def closed_periods(engine: Engine) -> list[Period]:
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         return reads.closed_periods(conn)

@@ -24,7 +24,7 @@ from ledger.models.payments import invoices, payments
 from ledger.models.plans import care_plans, plan_commitments, plan_lines, spend_records
 from ledger.rules.plans import LineSpec, Position, Window, cap_window, plan_span, planned_cost
 from ledger.storage import reads
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 from ledger.storage.lookup import person_id
 from ledger.storage.plans import ModeSetting, PlanVersion, current_plan_in, mode_in, plan_history_in
 from ledger.storage.reads import ChainHead, chain_head
@@ -53,7 +53,7 @@ class PlanView:
 
 def plan_view(engine: Engine, person: str, fy: int, *, upto: date | None = None) -> PlanView:
     """The plan in force, and each line's position for the year (planned to `upto`, if given)."""
-    with engine.connect().execution_options(**READ_ONLY) as conn:
+    with reading(engine) as conn:
         return plan_view_in(conn, person, fy, upto=upto)
 
 
@@ -66,7 +66,7 @@ class PlanReport:
 
 
 def plan_report(engine: Engine, person: str, fy: int) -> PlanReport:
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         return PlanReport(plan_view_in(conn, person, fy), chain_head(conn))
 
 
@@ -173,7 +173,7 @@ class SpendRow:
 
 def spend_list(engine: Engine, person: str, fy: int, *, line: str | None = None) -> list[SpendRow]:
     """Spend logged for a person's year (optionally one line), oldest first."""
-    with engine.connect().execution_options(**READ_ONLY) as conn:
+    with reading(engine) as conn:
         query = (select(spend_records, plan_lines.c.code, care_plans.c.version,
                         reads.reversing_entry(spend_records.c.entry_id).label("reversed_by"))
                  .join(plan_lines, plan_lines.c.id == spend_records.c.plan_line_id)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from ledger import chart
 from ledger.reports.budgets import PoolFigures, StreamFigures, pool_figures, stream_figures
 from ledger.reports.verify import balance_mismatches
-from ledger.storage.engine import READ_ONLY, reading
+from ledger.storage.engine import reading
 from ledger.storage.reads import ChainHead, chain_head
 
 
@@ -54,7 +54,7 @@ def reconcile(
     progress: Callable[[str], None] | None = None,
 ) -> Reconciliation:
     """Reconcile one pool, one person, or (neither given) everything."""
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         return reconcile_in(conn, pool=pool, person=person, progress=progress)
 
 

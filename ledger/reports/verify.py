@@ -29,7 +29,7 @@ from ledger.canonical import canonical_bytes, canonical_lines, line_frames
 from ledger.journal import GENESIS_HASH
 from ledger.models import account_balances, accounts, journal_entries, ledger_head, postings
 from ledger.reports.history import check_history
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 
 if TYPE_CHECKING:  # signatures need cryptography, loaded only when a checkpoint log is checked
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -79,7 +79,7 @@ def verify(engine: Engine, progress: Callable[[int, int], None] | None = None,
     it signed still has the signed hash, the journal is walked from that entry on (re-hashing it too): the
     entries before it are vouched for by the signature. Otherwise the whole journal is walked.
     """
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         start = None
         if since_checkpoint and checkpoints and key is not None:
             from ledger.reports.checkpoints import anchor
@@ -122,7 +122,7 @@ def verify_at(engine: Engine, entry_id: int, expected_hash: str,
     every entry (and so every figure) the statement was computed from is as it was. Balances are
     not compared: they are today's, not the statement's.
     """
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         count, head_hash, first_break = _walk_chain(conn, progress, upto=entry_id)
     if first_break is None and count < entry_id:
         first_break = Break(count + 1, f"entry {count + 1} is missing: the chain ends at {count}")

@@ -105,7 +105,7 @@ def list_tokens(engine: Engine) -> list[TokenRow]:
                     api_tokens.c.created_by, api_tokens.c.revoked_at, api_tokens.c.revoked_by,
                     api_tokens.c.last_used_at)
              .join(users, users.c.id == api_tokens.c.user_id).order_by(api_tokens.c.name))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [TokenRow(r.name, r.user, Role(r.role), r.created_at, r.created_by, r.revoked_at, r.revoked_by,
                          r.last_used_at) for r in conn.execute(query)]
 

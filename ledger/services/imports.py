@@ -34,6 +34,7 @@ from ledger.models import journal_entries
 from ledger.services import journal
 from ledger.services.accounts import AccountSpec, open_accounts
 from ledger.storage import reads
+from ledger.storage.engine import reading
 
 BATCH = 2000  # transactions per database transaction
 SHOWN = 10  # problems a refusal lists before it counts the rest
@@ -104,7 +105,7 @@ def import_ledger(
         first_use = _first_use(source)
         targets = _targets(source, first_use, mapping or AccountMapping(), problems)
         planned = _plan(source, targets, key, problems)
-        with engine.connect() as conn, conn.begin():
+        with reading(engine) as conn, conn.begin():
             rows = reads.account_rows(conn, {target.code for target in targets.values()})
             existing = {code: row.state for code, row in rows.items()}
             closed = reads.closed_ranges(conn)

@@ -17,6 +17,7 @@ from ledger.journal import AccountType
 from ledger.models import funders, people, person_names
 from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.storage import lookup, reads
+from ledger.storage.engine import reading
 from ledger.storage.lookup import FunderRow, funder_row
 
 
@@ -35,7 +36,7 @@ def add_funder(engine: Engine, funder: str, name: str, kind: FunderKind) -> Fund
 
 
 def list_funders(engine: Engine) -> list[FunderRow]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [funder_row(r) for r in conn.execute(select(funders).order_by(funders.c.code)).all()]
 
 

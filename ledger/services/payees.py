@@ -30,6 +30,7 @@ from ledger.services.accounts import AccountSpec, ensure_in
 from ledger.services.history import track, track_many
 from ledger.storage import lookup
 from ledger.storage.driver import Query
+from ledger.storage.engine import reading
 from ledger.storage.plans import current_plan_in
 
 # --- paying accounts, providers ---------------------------------------------------------
@@ -65,7 +66,7 @@ def add_paying_account(engine: Engine, code: str, name: str, sort_code: str, acc
 
 
 def list_paying_accounts(engine: Engine) -> list[PayingAccountRow]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(select(paying_accounts).order_by(paying_accounts.c.code)).all()
     return [PayingAccountRow(r.code, r.name, r.sort_code, r.account_number, r.service_user_number,
                              chart.bank(r.code)) for r in rows]
@@ -110,7 +111,7 @@ def add_provider(engine: Engine, code: str, name: str, sort_code: str, account_n
 
 
 def list_providers(engine: Engine) -> list[ProviderRow]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(select(providers).order_by(providers.c.code)).all()
     return [ProviderRow(r.code, r.name, r.sort_code, r.account_number, r.account_name, r.active) for r in rows]
 
@@ -232,7 +233,7 @@ def _schedule_in(conn: Connection, row: ScheduleRow, actor: str) -> ScheduleRow:
 
 
 def list_schedules(engine: Engine, person: str | None = None) -> list[ScheduleRow]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         query = (select(payment_schedules, people.c.ref, paying_accounts.c.code)
                  .join(people, people.c.id == payment_schedules.c.person_id)
                  .join(paying_accounts, paying_accounts.c.id == payment_schedules.c.paying_account_id)

@@ -30,6 +30,7 @@ from ledger.services.budgets import BudgetInfo, budget_in, budgets_in
 from ledger.services.history import track_many
 from ledger.services.journal import Request, write_in
 from ledger.services.payment_chunks import Tick, in_chunks
+from ledger.storage.engine import reading
 
 _HELD = (update(payments).where(payments.c.id == bindparam("pid"), payments.c.status == "pending")
          .values(status="held", hold_entry_id=bindparam("entry")))
@@ -39,7 +40,7 @@ _FAILED = (update(payments).where(payments.c.id == bindparam("pid"))
 
 def hold_all(engine: Engine, run_id: int, *, actor: str, tick: Tick | None = None, chunk: int | None = None) -> None:
     """Hold each pending payment of an approved run, a chunk per transaction; those held already are left."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id, payments.c.status == "pending")
                             .order_by(payments.c.id)).scalars().all()
     in_chunks(engine, todo, lambda conn, part: _hold_chunk(conn, part, actor=actor), tick=tick, chunk=chunk)

@@ -64,6 +64,7 @@ from ledger.services.payment_chunks import Tick
 from ledger.services.payment_holds import hold_all
 from ledger.services.returned import repays_asked
 from ledger.storage import reads
+from ledger.storage.engine import reading
 from ledger.storage.identity import principal_of
 
 # --- payment runs -----------------------------------------------------------------
@@ -277,7 +278,7 @@ def payment_row(p, ref: str) -> PaymentRow:  # type: ignore[no-untyped-def]
 
 
 def run_view(engine: Engine, run_id: int) -> RunView:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return run_view_in(conn, run_id)
 
 
@@ -286,12 +287,12 @@ def list_runs(engine: Engine, *, status: str | None = None) -> list[RunView]:
     query = select(payment_runs.c.id).order_by(payment_runs.c.id)
     if status is not None:
         query = query.where(payment_runs.c.status == status)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [run_view_in(conn, i) for i in conn.execute(query).scalars().all()]
 
 
 def payments_of(engine: Engine, *, person: str | None = None, status: str | None = None) -> list[PaymentRow]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         query = select(payments, people.c.ref).join(people, people.c.id == payments.c.person_id).order_by(payments.c.id)
         if person:
             query = query.where(people.c.ref == person)

@@ -33,6 +33,7 @@ from ledger.services.journal import Request, write_in
 from ledger.services.payment_chunks import in_chunks
 from ledger.services.payment_runs import PaymentRow, RunView, Tick, payment_row, run_row_in, run_view_in
 from ledger.storage import reads
+from ledger.storage.engine import reading
 from ledger.storage.identity import principal_of
 
 
@@ -150,7 +151,7 @@ def settle(engine: Engine, run_id: int, *, on: date | None, actor: str, failed: 
     """
     asked = Settlement(run_id, on or calendar.today(), _reasons(failed or {}))
     started = _start(engine, asked, given_date=on is not None, actor=actor)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id, payments.c.status == "held")
                             .order_by(payments.c.id)).scalars().all()
     in_chunks(engine, todo, lambda conn, part: _resolve(conn, part, on=started.on, failed=started.failed, actor=actor),
@@ -345,13 +346,13 @@ def cancel(engine: Engine, run_id: int, *, reason: str, actor: str, tick: Tick |
     if not why:
         raise InvalidInput("say why the run is cancelled (e.g. --reason 'wrong pay date')")
     why = _cancel_run(engine, run_id, why, actor=actor)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         todo = conn.execute(select(payments.c.id).where(payments.c.run_id == run_id,
                                                         payments.c.status.in_(("pending", "held")))
                             .order_by(payments.c.id)).scalars().all()
     note = f"run {run_id} cancelled: {why}"
     in_chunks(engine, todo, lambda conn, part: _cancel(conn, part, note=note, actor=actor), tick=tick, chunk=chunk)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return run_view_in(conn, run_id)
 
 

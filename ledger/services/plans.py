@@ -23,6 +23,7 @@ from ledger.rules.plans import LineSpec, Mode
 from ledger.services import budgets
 from ledger.services.users import Actor, actor_in, check
 from ledger.storage import lookup
+from ledger.storage.engine import reading
 from ledger.storage.plans import ModeSetting, PlanVersion, current_plan_in, newest_plan, plan_history_in, plan_version
 
 # --- plans -------------------------------------------------------------------------
@@ -150,12 +151,12 @@ def _line_row(plan_id: int, line: LineSpec) -> dict[str, object]:
 
 
 def current_plan(engine: Engine, person: str, fy: int) -> PlanVersion:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return current_plan_in(conn, person, fy)
 
 
 def plan_history(engine: Engine, person: str, fy: int) -> list[PlanVersion]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return plan_history_in(conn, person, fy)
 
 

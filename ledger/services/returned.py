@@ -33,6 +33,7 @@ from ledger.models.payments import (
 from ledger.services.crash_points import step_done
 from ledger.services.history import track
 from ledger.storage import reads
+from ledger.storage.engine import reading
 from ledger.storage.identity import principal_of
 
 
@@ -207,7 +208,7 @@ def detail_changes(engine: Engine, *, awaiting_only: bool = False) -> list[Detai
              .order_by(bank_detail_changes.c.id))
     if awaiting_only:
         query = query.where(bank_detail_confirmations.c.confirmed_by.is_(None))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(query).all()
     return [replace(_change_of(r, f"provider {r.code}" if r.provider_id else f"schedule {r.schedule_id}"),
                     confirmed_by=r.confirmed_by, confirmed_at=r.confirmed_at) for r in rows]

@@ -24,7 +24,7 @@ from ledger.models import accounts
 from ledger.models.bank import bank_matches, bank_statement_lines, bank_statements
 from ledger.models.payments import paying_accounts
 from ledger.money import format_amount
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 
 Progress = Callable[[int, int], None] | None
 
@@ -99,7 +99,7 @@ def import_statement(engine: Engine, statement: Statement, account: str, *, acto
     transaction: all of the new ones, or none.
     """
     if dry_run:
-        with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        with reading(engine) as conn, conn.begin():
             return _import_in(conn, statement, account, actor=actor, dry_run=True, on_progress=on_progress)
     try:
         with engine.begin() as conn:
@@ -249,7 +249,7 @@ class StatementView:
 
 
 def list_statements(engine: Engine, account: str | None = None) -> list[StatementView]:
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         matched = (select(bank_statement_lines.c.statement_id, func.count(bank_matches.c.id).label("n"))
                    .join(bank_matches, bank_matches.c.line_id == bank_statement_lines.c.id)
                    .group_by(bank_statement_lines.c.statement_id).subquery())

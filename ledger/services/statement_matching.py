@@ -26,7 +26,7 @@ from ledger.models.payments import paying_accounts, payment_runs, payments
 from ledger.rules import matching
 from ledger.rules.matching import BankLine, Expected, Matching, NearMiss
 from ledger.services.statement_import import CHUNK, BankAccount, Progress, bank_account
-from ledger.storage.engine import READ_ONLY
+from ledger.storage.engine import reading
 
 RETURN_DAYS = 15  # processing days (three weeks) a returned payment may come back after the pay date, + tolerance
 RUNS_ON_BANK = ("submitted", "settled")  # runs whose payments have gone to the bank
@@ -90,7 +90,7 @@ def match_statements(engine: Engine, *, actor: str, account: str | None = None, 
     _check_tolerance(tolerance_days)
     days = days or processing_days()
     if dry_run:
-        with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+        with reading(engine) as conn, conn.begin():
             return _match_in(conn, actor, account, tolerance_days, days, True, on_progress)
     try:
         with engine.begin() as conn:
@@ -240,7 +240,7 @@ def post_returns(engine: Engine, *, actor: str, account: str | None = None) -> l
 
 def returns_to_post(engine: Engine, account: str | None = None) -> list[tuple[int, LineView]]:
     """Matched returns whose payment is still settled: the reversal is yet to be posted."""
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         query = (
             select(payments.c.id, bank_statement_lines.c.id, accounts.c.code, bank_statement_lines.c.statement_id,
                    bank_statement_lines.c.posted_on, bank_statement_lines.c.amount, bank_statement_lines.c.description,
@@ -273,7 +273,7 @@ def unmatched(engine: Engine, account: str | None = None, *, tolerance_days: int
     line that nearly matches a payment says which and why not, judged by `tolerance_days` processing days."""
     _check_tolerance(tolerance_days)
     days = days or processing_days()
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         banks = [bank_account(conn, account)] if account else None
         lines = _open_lines(conn, banks)
         open_payments = _open_payments(conn, banks)
@@ -293,7 +293,7 @@ def matches_of(engine: Engine, line_ids: Iterable[int]) -> dict[int, list[tuple[
     """Stored matches: line id -> [(payment id, direction)]."""
     ids = list(line_ids)
     out: dict[int, list[tuple[int, str]]] = {}
-    with engine.connect().execution_options(**READ_ONLY) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         for start in range(0, len(ids), CHUNK):
             for line, payment, direction in conn.execute(
                     select(bank_match_payments.c.line_id, bank_match_payments.c.payment_id,

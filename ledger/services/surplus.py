@@ -39,6 +39,7 @@ from ledger.services.budgets import component_sources
 from ledger.services.journal import Posted, Request, new_key, write_in
 from ledger.split import split
 from ledger.storage import lookup, reads
+from ledger.storage.engine import reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,7 @@ def _stream_weights(conn: Connection, person_id: int, fy: int) -> dict[str, int]
 
 def detect(engine: Engine, on: date, *, weeks: int | None = None, person: str | None = None) -> list[Finding]:
     """Every DP account (or one person's) with its contingency and surplus on `on`; nothing is posted."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         refs = _dp_people(conn, person)
         if person and not refs:
             raise UnknownParty(f"{person} has no direct payment schedule", person=person)

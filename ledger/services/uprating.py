@@ -23,6 +23,7 @@ from ledger.rules.charging import Charge, Finances, assess
 from ledger.services.assessments import fund_in, year_of_care
 from ledger.services.budgets import Allocation
 from ledger.storage.assessments import StoredAssessment, case_of, current_assessments
+from ledger.storage.engine import reading
 from ledger.storage.reads import entries_by_keys
 
 CHUNK = 200  # people a transaction
@@ -59,7 +60,7 @@ def uprate(engine: Engine, fy: int, *, actor: str, on: date, key: str, council: 
     `council`/`person_funder` override the sources the old assessments were funded from (last year's pool cannot
     fund this year's budget); `nhs` funds NHS-funded nursing care, where a case has it. Refused cases stop the
     batch before anything is written, unless `leave_refused`."""
-    with engine.connect() as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         previous = current_assessments(conn, fy - 1)
         assessed = {s.person for s in current_assessments(conn, fy)}
     cases = [_rerun(s, financial_year(fy).start) for s in previous]

@@ -20,6 +20,7 @@ from ledger.models.access import person_links
 from ledger.roles import Permission, Relation, Role, allows, needs_assignment
 from ledger.services.database_roles import map_login
 from ledger.services.history import track
+from ledger.storage.engine import reading
 from ledger.storage.identity import login, trusted
 
 
@@ -54,7 +55,7 @@ def acting_user(engine: Engine, asked: str | None, *, default: str) -> str:
     """Who is acting. On PostgreSQL a login that is an ipb user acts as itself: naming anyone else is refused.
     Otherwise (SQLite, one trust domain; the ledger's owner; a read-only role auditors share) the name asked
     for, else `default`: the server refuses any write such a login may not make under that name."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         name = login(conn)
         if name is None or trusted(conn) or conn.execute(select(users.c.id).where(users.c.name == name)).first() \
                 is None:
@@ -70,7 +71,7 @@ def authorize(engine: Engine, name: str, permission: Permission, person: str | N
               listing: bool = False) -> Actor:
     """The acting user if their role grants `permission` (for `person`, when it is people-scoped; for a `listing`
     of people, a broker passes and the listing shows only `Actor.people`)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         actor = actor_in(conn, name)
     check(actor, permission, person, listing=listing)
     return actor
@@ -180,13 +181,13 @@ def link(engine: Engine, name: str, refs: list[str], relation: Relation, *, acto
 
 def role_of(engine: Engine, name: str) -> Role:
     """The role of the active user `name` (a refusal if there is none): where the web lands them."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return actor_in(conn, name).role
 
 
 def linked_people(engine: Engine, name: str) -> dict[str, Relation]:
     """The people linked to user `name` (person ref -> how: themselves, or as representative)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {ref: Relation(relation) for ref, relation in conn.execute(
             select(people.c.ref, person_links.c.relation).join(person_links, person_links.c.person_id == people.c.id)
             .join(users, users.c.id == person_links.c.user_id).where(users.c.name == name).order_by(people.c.ref))}
@@ -201,7 +202,7 @@ def _person_ids(conn: Connection, refs: list[str]) -> dict[str, int]:
 
 
 def list_users(engine: Engine) -> list[UserRow]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(select(users).order_by(users.c.name)).all()
         return [UserRow(r.name, Role(r.role), r.active, tuple(sorted(_people_of(conn, r.id, Role(r.role)) or ())))
                 for r in rows]

@@ -38,6 +38,7 @@ from ledger.services.database_roles import roles_set_up
 from ledger.services.sign_in import SessionView, SignInRefused, session_of, sign_in, sign_out
 from ledger.services.users import role_of
 from ledger.storage import acting_role
+from ledger.storage.engine import reading
 from ledger.web.security import Cookies, SecurityHeaders, new_token, same_token
 
 HERE = Path(__file__).parent
@@ -77,7 +78,7 @@ def make_app(engine: Engine, *, secure: bool = True, evidence_dir: Path | str = 
 
 
 def _roles_set_up(engine: Engine) -> bool:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return roles_set_up(conn)
 
 
