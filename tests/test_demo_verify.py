@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 
 import pytest
 from sqlalchemy import Engine
@@ -50,3 +51,18 @@ def test_where_the_child_fails_the_parent_verifies_and_raises(books: Engine, mon
     monkeypatch.setattr(demo, "verify", failing)
     with pytest.raises(RuntimeError, match=f"verify failed in {parent}"):
         demo._verified_beside(books)()
+
+
+def test_a_child_that_does_not_answer_is_ended_and_the_parent_verifies(books: Engine, monkeypatch):  # noqa: F811
+    parent = os.getpid()
+
+    def stuck_in_the_child(engine: Engine):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            time.sleep(60)  # as if waiting for a lock another thread of the parent held at the fork
+        return verify(engine)
+
+    monkeypatch.setattr(demo, "verify", stuck_in_the_child)
+    monkeypatch.setattr(demo, "_CHILD_WAIT", 0.5)
+    started = time.monotonic()
+    assert demo._verified_beside(books)() == verify(books)
+    assert time.monotonic() - started < 30

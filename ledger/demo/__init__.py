@@ -7,9 +7,11 @@ reports are written.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -96,6 +98,9 @@ def _year(demo: Scenario, engine: Engine, reports: Path) -> DemoResult:
     return DemoResult(steps=demo.steps, passwords=passwords)
 
 
+_CHILD_WAIT = 120  # seconds: verify takes about one here; past this the parent verifies itself
+
+
 def _verified_beside(engine: Engine) -> Callable[[], Verification]:
     """`verify(engine)` started in a forked process, on the other core, while the reports are written (it only
     reads; ~0.8 s of the demo); the returned function waits for its result. Where the platform does not fork
@@ -111,11 +116,13 @@ def _verified_beside(engine: Engine) -> Callable[[], Verification]:
 
     def verified() -> Verification:
         try:
-            outcome = received.recv()
+            outcome = received.recv() if received.poll(_CHILD_WAIT) else None
         except EOFError:
             outcome = None
         finally:
             received.close()
+            if child.is_alive():  # stuck (it should never be): the parent verifies instead
+                child.kill()
             child.join()
         return outcome if isinstance(outcome, Verification) else verify(engine)
 
@@ -128,9 +135,15 @@ def forks() -> bool:
 
 
 def _verify_into(engine: Engine, sent: Connection) -> None:
-    """In the forked child: verify on connections of its own (the pooled ones are the parent's), send the result,
-    and end at once: multiprocessing's own exit flushes stdout and stderr, whose locks another thread of the
-    parent (the progress bar's) may have held when it forked, and would then wait for ever."""
+    """In the forked child: verify on connections of its own, send the result, and end at once.
+
+    The parent's pooled connections stay referenced, unclosed, until the end: SQLite's must never be closed in a
+    child (freeing the old pool would close them). Nothing is written to stdout or stderr (no log record, no
+    warning, not multiprocessing's flush at exit): another thread of the parent (the progress bar's) may have
+    held their locks when it forked, and the child would wait for them for ever."""
+    inherited = engine.pool  # noqa: F841  (kept alive until os._exit)
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
     try:
         engine.dispose(close=False)
         try:
