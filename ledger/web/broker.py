@@ -104,7 +104,7 @@ async def _render(request: Request, session: SessionView, ref: str, fy: int, *, 
         return not_found(request, session)
     except LedgerError as refused:  # no plan for the year, a year outside those kept
         return page(request, "refused.html", {"session": session, "title": f"Person {ref}",
-                                              "reason": refused.reason}, 404)
+                                              "reason": refused.reason}, status_of(refused))
     form = values or {"on": person.day.isoformat()}
     return page(request, "person.html", {"session": session, "title": f"Person {ref}", "person": person,
                                          "notice": notice, "error": error, "form": form,

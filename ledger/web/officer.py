@@ -113,7 +113,7 @@ async def approve_post(request: Request) -> Response:
     except (Forbidden, UnknownParty) as refused:
         return _refused(request, session, refused)
     except LedgerError as refused:  # maker/checker, a run no longer a draft, a budget short of the money
-        return await run_page(request, error=refused.reason, status=409)
+        return await run_page(request, error=refused.reason, status=status_of(refused))
     return RedirectResponse(f"/runs/{run_id}?approved=1", status_code=303)
 
 
@@ -130,7 +130,7 @@ async def confirm_post(request: Request) -> Response:
     except (Forbidden, UnknownParty) as refused:
         return _refused(request, session, refused)
     except LedgerError as refused:  # maker/checker, the payee's details changed since the proposal
-        return await approvals_page(request, error=refused.reason, status=409)
+        return await approvals_page(request, error=refused.reason, status=status_of(refused))
     return RedirectResponse(f"/approvals?confirmed={change_id}", status_code=303)
 
 
