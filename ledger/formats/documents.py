@@ -30,10 +30,10 @@ def utf8_text(data: bytes, source: str) -> str:
                            file=source, line=line) from None
 
 
-def load_mapping(path: Path, data: bytes | None = None) -> dict:
-    """Read a TOML (or, by its .json suffix, JSON) file whose top level is a table (`data`: its bytes, if the
+def load_mapping(path: Path, raw: bytes | None = None) -> dict:
+    """Read a TOML (or, by its .json suffix, JSON) file whose top level is a table (`raw`: its bytes, if the
     caller has read them already)."""
-    text = utf8_text(read_file(path) if data is None else data, str(path))
+    text = utf8_text(read_file(path) if raw is None else raw, str(path))
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except json.JSONDecodeError as exc:

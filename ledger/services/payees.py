@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -304,25 +303,35 @@ def add_invoice(
     were taken, its id; or `plan_line_id`), the line must be on the person's plan for that year; its stream
     pays (if it names one).
     """
-    return add_invoices(engine, [NewInvoice(provider, number, person, amount, invoice_date, paying_account, due_date,
-                                            fy, stream, plan_line, plan_line_id)], actor=actor)[0]
+    item = NewInvoice(provider, number, person, amount, invoice_date, paying_account, due_date, fy, stream, plan_line,
+                      plan_line_id)
+    _check_invoice(item)
+    with engine.begin() as conn:
+        row = _invoice_in(conn, item, actor)
+        track(conn, "invoices", row.id, actor=actor, op=Op.INSERT)
+    return row
 
 
 def add_invoices(engine: Engine, wanted: Sequence[NewInvoice], *, actor: str) -> list[InvoiceRow]:
     """Many invoices (a period's from every provider), each checked as `add_invoice` checks one, in one
     transaction: all of them are recorded, or none (the first refused refuses the batch, naming the invoice)."""
     for item in wanted:
-        if item.amount <= 0:
-            raise InvalidInput(f"invoice {item.number} from {item.provider} is for {format_amount(item.amount)}: an "
-                               "invoice must be for more than 0.00", provider=item.provider, number=item.number,
-                               amount=item.amount)
+        _check_invoice(item)
     with engine.begin() as conn:
         rows = []
-        for item in wanted:  # `add_invoice`'s one invoice is named by the command already
-            with refused_as(f"invoice {item.number} from {item.provider}") if len(wanted) > 1 else nullcontext():
+        for item in wanted:
+            with refused_as(f"invoice {item.number} from {item.provider}"):
                 rows.append(_invoice_in(conn, item, actor))
         track_many(conn, "invoices", [row.id for row in rows], actor=actor, op=Op.INSERT)
     return rows
+
+
+def _check_invoice(item: NewInvoice) -> None:
+    """What is refused before any reading: an invoice for nothing."""
+    if item.amount <= 0:
+        raise InvalidInput(f"invoice {item.number} from {item.provider} is for {format_amount(item.amount)}: an "
+                           "invoice must be for more than 0.00", provider=item.provider, number=item.number,
+                           amount=item.amount)
 
 
 def _invoice_in(conn: Connection, item: NewInvoice, actor: str) -> InvoiceRow:

@@ -78,14 +78,19 @@ def receive_many(engine: Engine, items: list[NewReceipt], *, actor: str) -> list
     refusal of its amount or reference is prefixed with the funder and the amount)."""
     checked = []
     for item in items:
-        with refused_as(f"{item.funder} {format_amount(item.amount)}"):
+        with refused_as(_named(item)):
             checked.append(_checked(item))
     with engine.begin() as conn:
         done = []
         for item in checked:
-            with refused_as(f"{item.funder} {format_amount(item.amount)}"):
+            with refused_as(_named(item)):
                 done.append(_receive_in(conn, item, actor))
         return done
+
+
+def _named(item: NewReceipt) -> str:
+    """How a refusal of one receipt of a batch names it."""
+    return f"{item.funder} {format_amount(item.amount)}"
 
 
 def _checked(item: NewReceipt) -> NewReceipt:
