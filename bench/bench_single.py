@@ -28,12 +28,14 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from bench_posting import Workload  # noqa: E402
+from floor import FloorWriter, same_books  # noqa: E402
 from harness import RULE, describe, fmt_ms, insert_sql, log, machine, raw_connect, render_table, scratch_dir  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 
@@ -109,25 +111,48 @@ class RawWriter:
         self.target.close()
 
 
-def post_one_by_one(engine: Engine, raw: RawWriter, workload: Workload, warmup: int, quiet: bool,
-                    ours_cpu: list[float], base_cpu: list[float]) -> tuple[list[float], list[float]]:
-    """Each entry posted by `post` (timed), then written raw (timed); the first `warmup` of each are dropped.
-    The CPU time (`time.process_time`) of each goes to `ours_cpu` and `base_cpu`: on a busy machine the wall
+@dataclass
+class Timed:
+    """One side's seconds a post: wall clock (`perf_counter`) and CPU (`process_time`). On a busy machine the wall
     time of a post is mostly waiting for a core and for the disk, while its CPU time moves much less."""
-    ours: list[float] = []
-    base: list[float] = []
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def add(self, wall: float, cpu: float) -> None:
+        self.wall.append(wall)
+        self.cpu.append(cpu)
+
+
+def post_one_by_one(engine: Engine, raw: RawWriter, floor: FloorWriter, workload: Workload, warmup: int,
+                    quiet: bool) -> dict[str, Timed]:
+    """Each entry posted by `post`, then written raw, then posted by the floor, each timed; the first `warmup`
+    posts of each side are left out."""
+    timed = {side: Timed() for side in ("post", "raw", "floor")}
     for n, batch in enumerate(workload.batches()):
         (draft, key), = batch
         start, cpu = time.perf_counter(), time.process_time()
         posted = post(engine, draft, actor="bench", key=key)
-        ours.append(time.perf_counter() - start)
-        ours_cpu.append(time.process_time() - cpu)
-        base.append(raw.write(posted.entry.id))
-        base_cpu.append(raw.last_cpu)
+        timed["post"].add(time.perf_counter() - start, time.process_time() - cpu)
+        timed["raw"].add(raw.write(posted.entry.id), raw.last_cpu)
+        timed["floor"].add(floor.post(draft, key), floor.last_cpu)
         if (n + 1) % 200 == 0:
-            log(quiet, f"  {n + 1:,} posts: median {statistics.median(ours[warmup:]) * 1000:.2f} ms, "
-                f"raw {statistics.median(base[warmup:]) * 1000:.2f} ms")
-    return ours[warmup:], base[warmup:]
+            log(quiet, f"  {n + 1:,} posts: median {statistics.median(timed['post'].wall[warmup:]) * 1000:.2f} ms, "
+                f"raw {statistics.median(timed['raw'].wall[warmup:]) * 1000:.2f} ms, "
+                f"floor {statistics.median(timed['floor'].wall[warmup:]) * 1000:.2f} ms")
+    return {side: Timed(t.wall[warmup:], t.cpu[warmup:]) for side, t in timed.items()}
+
+
+def open_floor(source_path: Path, path: Path) -> FloorWriter:
+    """The floor's file: made by the migrations, with the ledger's accounts and balance rows copied in."""
+    open_engine(f"sqlite:///{path}", create=True).dispose()
+    source, target = raw_connect(source_path), raw_connect(path)
+    target.execute("BEGIN IMMEDIATE")
+    for table in ("accounts", "account_balances"):
+        target.executemany(insert_sql(source, table), source.execute(f"SELECT * FROM {table}").fetchall())
+    target.execute("COMMIT")
+    source.close()
+    return FloorWriter(target)
 
 
 def _summary(samples: Sequence[float]) -> dict[str, float]:
@@ -137,7 +162,7 @@ def _summary(samples: Sequence[float]) -> dict[str, float]:
 
 
 def table(results: dict[str, Any]) -> str:
-    ours, raw, w = results["post"], results["raw"], results["workload"]
+    ours, raw, floor, w = results["post"], results["raw"], results["floor"], results["workload"]
     rows: list[tuple[str, ...] | str | None] = [
         ("", "ours", "raw sqlite3", "ratio (speed)"),
         RULE,
@@ -146,6 +171,10 @@ def table(results: dict[str, Any]) -> str:
         ("  entries/s", f"{ours['per_s']:,.0f}", f"{raw['per_s']:,.0f}", ""),
         ("  CPU time, median", fmt_ms(results["cpu_ms"]["post"]), fmt_ms(results["cpu_ms"]["raw"]),
          f"{results['cpu_ms']['raw'] / results['cpu_ms']['post']:.2f}"),
+        ("floor: the pure core on sqlite3, median", fmt_ms(floor["median_ms"]), fmt_ms(raw["median_ms"]),
+         f"{results['floor_ratio']:.2f}"),
+        ("  CPU time, median", fmt_ms(results["cpu_ms"]["floor"]), fmt_ms(results["cpu_ms"]["raw"]),
+         f"{results['cpu_ms']['raw'] / results['cpu_ms']['floor']:.2f}"),
         (f"open {w['accounts']:,} accounts", fmt_ms(results["open_s"] * 1000), fmt_ms(results["open_raw_s"] * 1000),
          f"{results['open_raw_s'] / results['open_s']:.2f}"),
     ]
@@ -182,23 +211,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw = RawWriter(ours_path, workdir / "raw.sqlite")
         opened_raw = raw.open_accounts()
         log(quiet, f"  opened {workload.accounts:,} accounts in {opened:.3f} s (raw {opened_raw:.3f} s)")
-        ours_cpu: list[float] = []
-        base_cpu: list[float] = []
-        ours, base = post_one_by_one(engine, raw, workload, args.warmup, quiet, ours_cpu, base_cpu)
+        floor = open_floor(ours_path, workdir / "floor.sqlite")
+        timed = post_one_by_one(engine, raw, floor, workload, args.warmup, quiet)
         engine.dispose()
         raw.check()
         raw.close()
+        floor.conn.close()
+        if not same_books(ours_path, workdir / "floor.sqlite"):
+            raise SystemExit("bench: the floor's postings or balances differ from the ledger's")
     results: dict[str, Any] = {
         "machine": machine(),
         "workload": {"posts": posts, "warmup": args.warmup, "accounts": workload.accounts, "seed": args.seed,
                      "postings_per_entry": "2-4"},
         "open_s": opened,
         "open_raw_s": opened_raw,
-        "post": _summary(ours),
-        "raw": _summary(base),
-        "cpu_ms": {"post": statistics.median(ours_cpu[args.warmup:]) * 1000,
-                   "raw": statistics.median(base_cpu[args.warmup:]) * 1000},
+        **{side: _summary(t.wall) for side, t in timed.items()},
+        "cpu_ms": {side: statistics.median(t.cpu) * 1000 for side, t in timed.items()},
     }
+    results["floor_ratio"] = results["raw"]["median_ms"] / results["floor"]["median_ms"]
     results["ratio"] = results["raw"]["median_ms"] / results["post"]["median_ms"]
     results["targets"] = {"single": results["ratio"] >= TARGET_RATIO, "open": opened < TARGET_OPEN_S}
     print(json.dumps(results, indent=2) if args.json else table(results))
