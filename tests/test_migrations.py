@@ -8,6 +8,7 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from ledger.domain import FunderKind, Stream
 from ledger.errors import NotAllowed
@@ -110,3 +111,41 @@ def _triggers(engine) -> list[str]:
                                             "WHERE NOT tgisinternal")).scalars())
         return sorted(conn.execute(text("SELECT tbl_name || '.' || name FROM sqlite_master "
                                         "WHERE type = 'trigger'")).scalars())
+
+
+def password_set_before_0017(engine, name: str, hash_: str) -> None:  # type: ignore[no-untyped-def]
+    """`name`'s password set as ipb set it before schema 0017 (today's service writes a column that schema lacks):
+    the row, and its history record of who set it and when, with no digest."""
+    from datetime import datetime
+
+    from ledger.history import Change, Op
+    from ledger.storage import history
+
+    with engine.begin() as conn:
+        user_id = conn.execute(text("SELECT id FROM users WHERE name = :name"), {"name": name}).scalar_one()
+        conn.execute(text("INSERT INTO user_passwords (user_id, hash, set_at, set_by, failures) "
+                          "VALUES (:id, :hash, '2026-11-30 09:00:00', 'admin', 0)"), {"id": user_id, "hash": hash_})
+        seq, last = history.lock_head(conn)
+        change = Change(seq + 1, last, "user_passwords", str(user_id), Op.INSERT,
+                        {"set_at": "2026-11-30T09:00:00.000000", "set_by": "admin"}, "admin", "admin",
+                        datetime(2026, 11, 30, 9), "password set")
+        history.append(conn, [change], [change.hash])
+
+
+def test_upgrading_to_0017_gives_each_password_its_digest_and_keeps_verify_clean(empty_url):
+    from ledger.services import sign_in
+
+    engine = acting_for_users(make_engine(empty_url))
+    try:
+        upgrade(engine, "0016")
+        seed_users(engine)
+        password_set_before_0017(engine, "broker", "$argon2id$v=19$old")
+        upgrade(engine, "head")
+        with engine.connect() as conn:
+            digest = conn.execute(text("SELECT hash_sha256 FROM user_passwords")).scalar_one()
+        assert digest == sign_in.token_hash("$argon2id$v=19$old") and verify(engine).ok
+        if engine.dialect.name == "postgresql":  # the server now holds each digest to its hash
+            with pytest.raises(IntegrityError, match="ck_user_passwords_hash_sha256"), engine.begin() as conn:
+                conn.execute(text("UPDATE user_passwords SET hash = '$argon2id$v=19$new'"))
+    finally:
+        engine.dispose()

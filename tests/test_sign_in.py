@@ -3,11 +3,13 @@ sessions (only a token's hash is stored; idle and absolute ends; sign-out; a new
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.exc import DatabaseError
+from argon2 import PasswordHasher
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from ledger import sign_in_policy as policy
 from ledger.errors import Forbidden, InvalidInput, UnknownParty
@@ -90,8 +92,50 @@ def test_only_an_admin_sets_passwords_and_it_is_in_the_history(engine):
     assert row.hash.startswith("$argon2id$v=19$m=1024,t=1,p=1$") and PASSWORD not in row.hash and row.set_by == "admin"
     with engine.connect() as conn:
         recorded = conn.execute(select(history).where(history.c.subject == "user_passwords")).one()
-    assert recorded.actor == "admin" and set(recorded.row_values) == {"set_at", "set_by"}
+    assert recorded.actor == "admin" and set(recorded.row_values) == {"set_at", "set_by", "hash_sha256"}
+    assert recorded.row_values["hash_sha256"] == row.hash_sha256 == hashlib.sha256(row.hash.encode()).hexdigest()
     assert verify(engine).ok
+
+
+def _insider_puts_in(engine, **values) -> int:
+    """An insider who may write `user_passwords` swaps the broker's hash for one of a password they know,
+    keeping who set it and when; the broker's user id."""
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    (row,) = _rows(engine, user_passwords)
+    with engine.begin() as conn:
+        conn.execute(update(user_passwords).values(**values))
+    return row.user_id
+
+
+def test_a_hash_put_in_with_its_digest_fails_verify_against_the_history(engine):
+    known = cheap_hasher().hash("the insider's own password")
+    user_id = _insider_puts_in(engine, hash=known, hash_sha256=service.token_hash(known))
+    service.sign_in(engine, "broker", "the insider's own password", source="x")  # what the insider wanted
+    problems = [p for p in verify(engine).problems if p.startswith("user_passwords")]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"user_passwords row {user_id}: hash_sha256 is ") and "outside ipb" in problems[0]
+
+
+def test_a_hash_put_in_without_its_digest_is_refused_by_postgresql_and_fails_verify_on_sqlite(engine):
+    known = cheap_hasher().hash("the insider's own password")
+    if engine.dialect.name == "postgresql":
+        with pytest.raises(IntegrityError, match="ck_user_passwords_hash_sha256"):
+            _insider_puts_in(engine, hash=known)
+        assert verify(engine).ok
+        return
+    user_id = _insider_puts_in(engine, hash=known)
+    assert verify(engine).problems == [
+        f"user_passwords row {user_id}: its hash is not the one whose SHA-256 it records (changed outside ipb)"]
+
+
+def test_a_sign_in_leaves_a_hash_made_at_an_older_cost_as_it_was(engine, monkeypatch):
+    service.set_password(engine, "broker", PASSWORD, actor="admin")
+    (before,) = _rows(engine, user_passwords)
+    monkeypatch.setattr(service, "_hasher", lambda: PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1))
+    assert PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1).check_needs_rehash(before.hash)
+    service.sign_in(engine, "broker", PASSWORD, source="x")
+    (after,) = _rows(engine, user_passwords)
+    assert after.hash == before.hash and verify(engine).ok
 
 
 def test_a_right_password_opens_a_session_whose_token_is_not_stored(engine):

@@ -1,8 +1,8 @@
 """Signing in to the web: users' password hashes and failed attempts, the sign-in journal, and sessions.
 
-- `user_passwords`: one row per user who may sign in to the web: an Argon2id hash (never the password), who
-  set it and when (recorded in the history chain), and the failed-attempt state the lock-out reads
-  (ledger/sign_in_policy.py).
+- `user_passwords`: one row per user who may sign in to the web: an Argon2id hash (never the password) and its
+  SHA-256, who set it and when (these three recorded in the history chain, so a hash changed outside ipb is
+  seen), and the failed-attempt state the lock-out reads (ledger/sign_in_policy.py).
 - `sign_ins`: every attempt, right or wrong, with the name as typed and where it came from; append-only
   (triggers refuse UPDATE and DELETE on both engines, as for the journal).
 - `web_sessions`: the SHA-256 of each session token (the token itself lives only in the browser's cookie, so
@@ -25,6 +25,8 @@ user_passwords = Table(
     metadata,
     Column("user_id", ForeignKey("users.id"), primary_key=True),
     Column("hash", String(200), nullable=False),  # argon2id, in the PHC string format
+    # SHA-256 of `hash`, recorded in the history chain (migration 0017; on PostgreSQL a CHECK holds it to the hash)
+    Column("hash_sha256", String(64), nullable=False),
     Column("set_at", DateTime, nullable=False),  # UTC
     Column("set_by", String(80), nullable=False),
     Column("failures", Integer, nullable=False, default=0),  # wrong passwords since `failed_since`

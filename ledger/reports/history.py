@@ -2,7 +2,9 @@
 
 The walk checks every record's hash and link, as `audit verify` does for the journal. The replay
 then rebuilds each tracked table from the chain and compares it with the table: a row changed,
-added or deleted without its record (a direct UPDATE, INSERT or DELETE) is named, with its columns.
+added or deleted without its record (a direct UPDATE, INSERT or DELETE) is named, with its columns. History
+keeps a password's hash as its SHA-256 only; on SQLite each stored hash is checked against its digest here (on
+PostgreSQL a CHECK constraint holds it).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from ledger.canonical import sha256_hex
 from ledger.history import EMPTY, Link, Replay, check_link, differences
 from ledger.storage import history as stored
 
@@ -54,4 +57,11 @@ def check_history(conn: Connection) -> HistoryCheck:
         problems.append(f"history head says record {head_seq}, but the chain ends at record {last.seq}")
     for subject in stored.TRACKED:
         problems += differences(subject, state.rows.get(subject, {}), stored.table_state(conn, subject))
+    problems += _hashes_unlike_digests(stored.password_hashes(conn) or [])
     return HistoryCheck(last.seq, last.hash, problems)
+
+
+def _hashes_unlike_digests(rows: list[tuple[str, str, str]]) -> list[str]:
+    """The password rows whose hash is not the one whose digest the row (and so its history) holds."""
+    return [f"user_passwords row {key}: its hash is not the one whose SHA-256 it records (changed outside ipb)"
+            for key, hash_, digest in rows if sha256_hex(hash_.encode()) != digest]

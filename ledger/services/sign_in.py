@@ -7,6 +7,10 @@ known one (a dummy hash is verified), and every refusal reads the same to the cl
 which says until when. The rules (how many failures lock, for how long, session lifetimes, password
 length) are ledger/sign_in_policy.py's.
 
+A hash changes only when an admin sets the password, and the history chain records the SHA-256 of each: a hash
+put in any other way fails `audit verify`. So a hash made at an older Argon2 cost is not redone at sign-in
+(the web's own login may not write the history); it stays until the password is next set.
+
 A session is a random token in the browser's cookie; the database keeps only its SHA-256, so a copy of
 the database signs nobody in. Each session has its own CSRF token, which every form carries.
 """
@@ -14,7 +18,6 @@ the database signs nobody in. Each session has its own CSRF token, which every f
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from ledger.calendar import utc_now
+from ledger.canonical import sha256_hex
 from ledger.errors import Forbidden, UnknownParty
 from ledger.history import Op
 from ledger.models import users
@@ -89,7 +93,9 @@ def _dummy_hash() -> str:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """Hex SHA-256 of a token, as `web_sessions` and `api_tokens` store it; and of a password hash, as
+    `user_passwords.hash_sha256` and the history chain keep it."""
+    return sha256_hex(token.encode())
 
 
 def set_password(engine: Engine, name: str, password: str, *, actor: str) -> None:
@@ -132,8 +138,8 @@ def _store_hashes(engine: Engine, hashed: dict[str, str], *, actor: str) -> None
             user_id = conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
             if user_id is None:
                 raise UnknownParty(f"no user {name!r}; add them first with `ipb user add`", user=name)
-            values = {"hash": hash_, "set_at": now, "set_by": actor, "failures": 0, "failed_since": None,
-                      "locked_until": None}
+            values = {"hash": hash_, "hash_sha256": token_hash(hash_), "set_at": now, "set_by": actor, "failures": 0,
+                      "failed_since": None, "locked_until": None}
             changed = conn.execute(update(user_passwords).where(user_passwords.c.user_id == user_id)
                                    .values(**values))
             if changed.rowcount == 0:
@@ -188,9 +194,6 @@ def _attempt(conn: Connection, name: str, password: str, checked: str | None, ri
         return Outcome.INACTIVE, row.id, None
     if right:
         _store_failures(conn, row.id, after_success())
-        if _hasher().check_needs_rehash(row.hash):
-            conn.execute(update(user_passwords).where(user_passwords.c.user_id == row.id)
-                         .values(hash=_hasher().hash(password)))
         return Outcome.OK, row.id, None
     state = after_failure(state, now)
     _store_failures(conn, row.id, state)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal
 from ledger.history import Change, Op, key_text, plain_row
 from ledger.models import all_tables
 from ledger.models.trust import history, history_head
+from ledger.models.web_access import user_passwords
 from ledger.storage.driver import Query, Statement
 from ledger.storage.reads import InQuery
 
@@ -32,7 +33,7 @@ TRACKED: dict[str, Tracked] = {t.table: t for t in (
     Tracked("users", ("id",), ("name", "role", "active")),
     Tracked("broker_assignments", ("user_id", "person_id"), ("user_id", "person_id")),
     Tracked("person_links", ("user_id", "person_id"), ("user_id", "person_id", "relation")),
-    Tracked("user_passwords", ("user_id",), ("set_at", "set_by")),  # who set a password when, never the hash
+    Tracked("user_passwords", ("user_id",), ("set_at", "set_by", "hash_sha256")),  # the hash's digest, not the hash
     Tracked("api_tokens", ("id",), ("name", "user_id", "created_at", "created_by", "revoked_at",
                                     "revoked_by")),  # never the hash, nor every use
     Tracked("paying_accounts", ("id",), ("code", "name", "sort_code", "account_number", "service_user_number",
@@ -111,6 +112,16 @@ def table_state(conn: Connection, subject: str) -> dict[str, dict[str, Any]]:
     keys = len(tracked.key)
     rows = conn.execute(select(*(table.c[c] for c in (*tracked.key, *tracked.columns)))).all()
     return {key_text(row[:keys]): plain_row(zip(tracked.columns, row[keys:])) for row in rows}
+
+
+def password_hashes(conn: Connection) -> list[tuple[str, str, str]] | None:
+    """(history key, hash, recorded digest) of every password row where the digest is not held to the hash by the
+    database: on SQLite, which has no SHA-256 in SQL. None on PostgreSQL, whose CHECK constraint holds it (and
+    where staff may not read hashes)."""
+    if conn.dialect.name == "postgresql":
+        return None
+    rows = conn.execute(select(user_passwords.c.user_id, user_passwords.c.hash, user_passwords.c.hash_sha256)).all()
+    return [(key_text((user_id,)), hash_, digest) for user_id, hash_, digest in rows]
 
 
 _HEAD = select(history_head.c.last_seq, history_head.c.last_hash).where(history_head.c.id == literal_column("1"))

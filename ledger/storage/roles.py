@@ -18,8 +18,9 @@ duties, and row-level security limits a broker to the people assigned to them:
                request (ledger/storage/acting_role.py) without holding any user's rights itself. The DBA
                makes that login: CREATE ROLE ipb_server LOGIN PASSWORD '...'; GRANT ipb_web TO ipb_server.
 
-Password hashes are read by ipb_web alone; auditors and the other staff see who set a password when, the
-lock-out state, every sign-in attempt, sessions without their CSRF tokens, and API tokens without their hashes.
+Password hashes are read by ipb_web alone (and written by an admin setting a password); auditors and the other
+staff see who set a password when and the SHA-256 of its hash (recorded in the history chain), the lock-out state,
+every sign-in attempt, sessions without their CSRF tokens, and API tokens without their hashes.
 
 Pure: statements to run, built from the database's and schema's names (ledger/services/database_roles.py
 runs them for `ipb db setup-roles`, or prints them for a DBA to read first).
@@ -43,7 +44,7 @@ NOBODY_WRITES = ("ledger_settings", "alembic_version")
 
 WEB = "ipb_web"
 # the web's tables: staff read them (only these columns of passwords and sessions), ipb_web writes them
-PASSWORD_COLUMNS_SHOWN = "user_id, set_at, set_by, failures, failed_since, locked_until"
+PASSWORD_COLUMNS_SHOWN = "user_id, hash_sha256, set_at, set_by, failures, failed_since, locked_until"
 SESSION_COLUMNS_SHOWN = "user_id, created_at, last_seen_at, expires_at, ended_at"
 TOKEN_COLUMNS_SHOWN = "id, name, user_id, created_at, created_by, revoked_at, revoked_by, last_used_at"
 WEB_TABLES = ("user_passwords", "sign_ins", "web_sessions", "api_tokens")
@@ -151,7 +152,7 @@ def web_grants(database: str, schema: str) -> list[str]:
             f"GRANT UPDATE (last_used_at) ON api_tokens TO {WEB}",
             f'GRANT CONNECT ON DATABASE "{database}" TO {WEB}', f"GRANT USAGE ON SCHEMA {s} TO {WEB}",
             f"GRANT SELECT ON users, {', '.join(WEB_TABLES)} TO {WEB}",
-            f"GRANT UPDATE (hash, failures, failed_since, locked_until) ON user_passwords TO {WEB}",
+            f"GRANT UPDATE (failures, failed_since, locked_until) ON user_passwords TO {WEB}",
             f"GRANT INSERT ON sign_ins TO {WEB}", f"GRANT INSERT, UPDATE ON web_sessions TO {WEB}",
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {WEB}"]
 

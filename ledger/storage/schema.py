@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0016"  # the newest revision in migrations/versions (tests/test_schema.py keeps it so)
+HEAD = "0017"  # the newest revision in migrations/versions (tests/test_schema.py keeps it so)
 
 
 def migrations_path() -> Path:
