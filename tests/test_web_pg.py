@@ -18,7 +18,7 @@ from ledger.storage.engine import make_engine
 from ledger.storage.identity import acting_for_users
 from ledger.web.app import make_app
 from tests import support
-from tests.test_pg_roles import Council, _server, council, funded  # noqa: F401  (fixtures)
+from tests.test_pg_roles import Council, _server, council, funded, js  # noqa: F401  (fixtures)
 from tests.test_sign_in import PASSWORD, cheap_hasher
 from tests.test_web import csrf_of, sign_in_as, spend_form
 
@@ -77,3 +77,38 @@ def test_each_request_acts_as_the_signed_in_users_own_login(funded: Council, web
     funded.refused("auditor", "SELECT hash FROM user_passwords", "permission denied")
     funded.refused("admin", "SELECT csrf FROM web_sessions", "permission denied")
     assert funded.sql("auditor", "SELECT set_by FROM user_passwords") == [(funded.names["admin"],)]
+    # an auditor checks the hash's digest against its history; the web's login may not change a hash
+    assert len(funded.sql("auditor", "SELECT hash_sha256 FROM user_passwords")[0][0]) == 64
+    funded.refused("web", "UPDATE user_passwords SET hash = 'x'", "permission denied")
+
+
+def test_officer_pages_act_as_each_officers_own_login(funded: Council, web_login: str, tmp_path) -> None:  # noqa: F811
+    names = funded.names
+    maker = funded.ipb("maker")
+    run = js(maker("run", "gather", "--from", "council", "--date", "2025-04-07", "--json"))["run"]["id"]
+    change = js(maker("provider", "bank-details", "acme", "--sort-code", "40-11-23", "--account-number", "87654322",
+                      "--reason", "new account", "--json"))["id"]
+    admin = make_engine(funded.url("admin"))
+    for part in ("maker", "checker"):
+        sign_in.set_password(admin, names[part], PASSWORD, actor=names["admin"])
+    admin.dispose()
+    engine = make_engine(funded.url("web"))
+    try:
+        with TestClient(make_app(engine, evidence_dir=tmp_path), base_url="https://testserver",
+                        follow_redirects=False) as client:
+            assert sign_in_as(client, names["maker"]).status_code == 303
+            page = client.get(f"/runs/{run}")
+            assert client.post(f"/runs/{run}/approve", data={"csrf": csrf_of(page.text)}).status_code == 409
+            client.post("/sign-out", data={"csrf": csrf_of(page.text)})
+            assert sign_in_as(client, names["checker"]).status_code == 303
+            page = client.get(f"/runs/{run}")
+            assert client.post(f"/runs/{run}/approve", data={"csrf": csrf_of(page.text)}).status_code == 303
+            listing = client.get("/approvals")
+            confirmed = client.post(f"/bank-details/{change}/confirm", data={"csrf": csrf_of(listing.text)})
+            assert confirmed.status_code == 303, confirmed.text
+    finally:
+        engine.dispose()
+    # stamped by the server as the checker's own login, as `ipb run approve` from their terminal would be
+    assert funded.sql("auditor", "SELECT status, checker, checker_principal FROM payment_runs WHERE id = :run",
+                      run=run) == [("approved", names["checker"], names["checker"])]
+    assert funded.sql("auditor", "SELECT account_number FROM providers WHERE code = 'acme'") == [("87654322",)]
