@@ -31,10 +31,8 @@ from ledger.journal import (
     SealedEntry,
     apply_changes,
     check_entry,
-    hold_total,
-    partial_lines,
-    reversal_lines,
 )
+from ledger.lines import hold_total, partial_lines, reversal_lines
 from ledger.split import split
 
 DAY = date(2025, 5, 1)

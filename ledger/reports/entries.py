@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import Engine, select
 
 from ledger.errors import UnknownAccount
-from ledger.journal import AccountState, SealedEntry, hold_total
+from ledger.journal import AccountState, SealedEntry
+from ledger.lines import hold_total
 from ledger.models import accounts, journal_entries, postings
 from ledger.storage import reads
 from ledger.storage.engine import reading

@@ -31,10 +31,8 @@ from ledger.journal import (
     check_entry,
     check_hold_sides,
     dated_effect,
-    hold_total,
-    partial_lines,
-    reversal_lines,
 )
+from ledger.lines import hold_total, partial_lines, reversal_lines
 from ledger.storage import posting, reads
 from ledger.storage.identity import principal_of
 

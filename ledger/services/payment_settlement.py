@@ -23,7 +23,8 @@ from ledger.formats.bank_details import AccountName, PaymentInstruction
 from ledger.formats.bank_holidays import processing_days
 from ledger.formats.payment_csv import to_csv
 from ledger.history import Op
-from ledger.journal import Draft, Phase, SealedEntry, reversal_lines
+from ledger.journal import Draft, Phase, SealedEntry
+from ledger.lines import reversal_lines
 from ledger.models import journal_entries, people
 from ledger.models.payments import paying_accounts, payment_runs, payments, run_settlements
 from ledger.models.trust import history
