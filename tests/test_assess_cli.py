@@ -117,6 +117,9 @@ def test_household_flags_describe_the_same_case_as_the_file(ipb, tmp_path):
     assert from_flags["charge"] == from_file["charge"] and from_flags["charge"]["weekly"] == expected > 0
     refused = ipb("assess", "--age", "40", "--need", "care-act", "--weekly-cost", "300.00", "--couple",
                   "--income", "ESA=250.00", code=2).stderr
+    assert "couple under pension credit qualifying age" in refused and "--mig-band" in refused
+    refused = ipb("assess", "--age", "40", "--need", "care-act", "--weekly-cost", "300.00", "--couple",
+                  "--mig-band", "single_25_to_pension_age", "--income", "ESA=250.00", code=2).stderr
     assert "couple's MIG band" in refused
 
 

@@ -252,8 +252,12 @@ def test_the_assessment_file_states_the_household():
                        incomes=[{"label": "Joint pension", "weekly": "50.01", "joint": True}]), "t.toml").finances
     assert f.children == 2 and f.mig_premiums == (MigPremium.CARER,) and f.incomes[0].joint
     assert f.incomes[0].weekly == 5_001 and f.mig_band is MigBand.LONE_PARENT_18_PLUS
+    with pytest.raises(InvalidInput, match="t.toml: a member of a couple under pension credit qualifying age: "
+                                           "the band turns on whether their partner has attained it .* say "
+                                           "finances.mig_band"):
+        case_from(case(member_of_couple=True), "t.toml")  # no band, and the partner's age decides it
     with pytest.raises(InvalidInput, match="finances.*a member of a couple is assessed on a couple's MIG band"):
-        case_from(case(member_of_couple=True), "t.toml")
+        case_from(case(member_of_couple=True, mig_band="single_25_to_pension_age"), "t.toml")
     with pytest.raises(InvalidInput, match="finances.*lone parent is responsible for a child"):
         case_from(case(mig_band="lone_parent_18_plus"), "t.toml")
 

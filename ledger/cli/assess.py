@@ -102,7 +102,9 @@ def assess(
     income: Annotated[list[str], typer.Option(metavar="LABEL=AMOUNT",
                                               help="Weekly income taken into account, LABEL=AMOUNT (repeatable)",
                                               rich_help_panel="Finances")] = [],  # noqa: B006
-    mig_band: Annotated[MigBand, typer.Option(rich_help_panel="Finances")] = MigBand.SINGLE_25_TO_PENSION_AGE,
+    mig_band: Annotated[MigBand | None, typer.Option(
+        help="Default: the band --age and the household give (reg. 7), where they decide it",
+        rich_help_panel="Finances")] = None,
     dre: Annotated[str, typer.Option(help="Weekly disability-related expenditure",
                                      rich_help_panel="Finances")] = "0.00",
     housing: Annotated[str, typer.Option(help="Weekly housing costs", rich_help_panel="Finances")] = "0.00",
@@ -237,7 +239,7 @@ def _show(outcome: Outcome, as_json: bool) -> None:
 
 
 def _flags_case(age: int, setting: Setting, needs: list[Need], on: str | None, weekly_cost: str | None,
-                residential: bool, capital: str, incomes: list[str], mig_band: MigBand, dre: str,
+                residential: bool, capital: str, incomes: list[str], mig_band: MigBand | None, dre: str,
                 housing: str) -> dict[str, Any]:
     """The same mapping a case file holds, built from flags (money stays pound strings until validated)."""
     data: dict[str, Any] = {"circumstances": {"age": age, "setting": str(setting),
@@ -245,10 +247,12 @@ def _flags_case(age: int, setting: Setting, needs: list[Need], on: str | None, w
     if weekly_cost is not None:
         data["finances"] = {
             "on": parse_date(on), "care_type": "residential" if residential else "non_residential",
-            "weekly_cost_of_care": weekly_cost, "capital": capital, "mig_band": str(mig_band),
+            "weekly_cost_of_care": weekly_cost, "capital": capital,
             "disability_related_expenditure": dre, "housing_costs": housing,
             "incomes": [_income(item) for item in incomes],
         }
+        if mig_band is not None:  # else the case file's rule: the band from age and household, where they decide it
+            data["finances"]["mig_band"] = str(mig_band)
     return data
 
 

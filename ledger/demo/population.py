@@ -14,7 +14,7 @@ from enum import StrEnum
 from ledger.domain import Stream
 from ledger.rules.charging import CareType, Finances, Income
 from ledger.rules.eligibility import Circumstances, Setting
-from ledger.rules.params import MigBand
+from ledger.rules.mig_bands import mig_band_for
 
 FIRST = ["Ada", "Bilal", "Cerys", "Dev", "Eileen", "Farah", "Gareth", "Hana", "Idris", "Joan", "Kwame", "Leah",
          "Mohammed", "Niamh", "Owen", "Priya", "Ravi", "Sian", "Tomasz", "Una", "Vera", "Wen", "Yusuf", "Zara"]
@@ -103,7 +103,8 @@ def _person(rng: random.Random, ref: str, nhs: str, case: Case, on: date) -> Dem
     cost = _pounds(rng, 700, 1_100) if residential else _pounds(rng, 120, 650)
     finances = Finances(
         on=on, care_type=CareType.RESIDENTIAL if residential else CareType.NON_RESIDENTIAL,
-        weekly_cost_of_care=cost, capital=_capital(rng), incomes=_incomes(rng, age), mig_band=_band(age),
+        weekly_cost_of_care=cost, capital=_capital(rng), incomes=_incomes(rng, age),
+        mig_band=mig_band_for(age, on, couple=False, children=0),
         disability_related_expenditure=0 if residential else _pounds(rng, 0, 30),
     )
     phb = _pounds(rng, 80, 400) if case is Case.INTEGRATED else 0
@@ -127,8 +128,3 @@ def _incomes(rng: random.Random, age: int) -> tuple[Income, ...]:
     extra = (Income(label="Occupational pension", weekly=_pounds(rng, 20, 140, 1)),) if rng.random() < 0.4 else ()
     return (main, *extra)
 
-
-def _band(age: int) -> MigBand:
-    if age >= 66:
-        return MigBand.SINGLE_PENSION_AGE
-    return MigBand.SINGLE_18_24 if age <= 24 else MigBand.SINGLE_25_TO_PENSION_AGE

@@ -12,7 +12,8 @@
     weekly_cost_of_care = "350.00"       # money is always a string of pounds, never a bare number
     capital = "18,000.00"
     mig_band = "single_pension_age"      # single_18_24, single_25_to_pension_age, single_pension_age,
-                                         # lone_parent_18_plus, couple_18_plus_each, couple_pension_age_each
+                                         # lone_parent_18_plus, couple_18_plus_each, couple_pension_age_each;
+                                         # left out, reg. 7 gives it from the age and household where it can
     # mig_premiums = ["carer_premium"]   # disability_premium_single, enhanced_disability_premium_single,
                                          # their _couple_each forms (a couple's band), carer_premium
     # children = 2                       # responsible for and living with: the MIG amount for each child
@@ -49,13 +50,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledger.errors import InvalidInput, LedgerError
 from ledger.formats.documents import invalid_document, load_mapping
 from ledger.money import parse_amount
-from ledger.rules.charging import Finances
+from ledger.rules.charging import CareType, Finances
 from ledger.rules.eligibility import Circumstances, Setting
+from ledger.rules.mig_bands import mig_band_for
 from ledger.rules.params import FncRate
 from ledger.rules.topups import TopUpRequest
 
@@ -88,7 +90,8 @@ def case_from(data: dict[str, Any], path: Path | str) -> AssessmentCase:
     if "finances" in data:
         _aftercare_part(circumstances, data["finances"], path)
         finances = _section(Finances, {**data, "finances": {
-            **data["finances"], "chc": circumstances.chc_primary_health_need, "s117": circumstances.s117_aftercare,
+            **_with_mig_band(circumstances, data["finances"], path), "chc": circumstances.chc_primary_health_need,
+            "s117": circumstances.s117_aftercare,
             "fnc": _nursing_care(data["finances"], circumstances, path)}}, "finances", path)
     top_up = _top_up(data["top_up"], circumstances, finances, path) if "top_up" in data else None
     return AssessmentCase(circumstances, finances, top_up)
@@ -101,6 +104,35 @@ def _aftercare_part(c: Circumstances, finances: Any, path: Path | str) -> None:
         raise InvalidInput(f"{path}: finances.aftercare_weekly_cost: s117 aftercare and other eligible needs: say "
                            f"which part of the weekly cost of care meets aftercare needs (free); the rest is charged "
                            f"as usual", file=str(path), field="finances.aftercare_weekly_cost")
+
+
+class _Household(BaseModel):
+    """What decides a MIG band besides age, read ahead of the whole section (whose validation names any error)."""
+
+    model_config = ConfigDict(extra="ignore")
+    on: date
+    care_type: CareType = CareType.NON_RESIDENTIAL
+    member_of_couple: bool = False
+    children: int = 0
+
+
+def _with_mig_band(c: Circumstances, finances: Any, path: Path | str) -> Any:
+    """`finances` with the MIG band reg. 7 gives the person's age and household (ledger/rules/mig_bands.py) where it
+    names none; as it is where the band is never used (residential care, CHC, s117 aftercare alone)."""
+    if not isinstance(finances, dict) or "mig_band" in finances:
+        return finances
+    try:
+        household = _Household.model_validate(finances)
+    except ValidationError:
+        return finances  # the section's own validation says what is wrong
+    free = c.chc_primary_health_need or (c.s117_aftercare and not c.care_act_eligible_needs)
+    if household.care_type is CareType.RESIDENTIAL or free:
+        return finances
+    try:
+        band = mig_band_for(c.age, household.on, couple=household.member_of_couple, children=household.children)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.reason}", file=str(path), **exc.details) from None
+    return {**finances, "mig_band": str(band)}
 
 
 def _top_up(section: Any, c: Circumstances, finances: Finances | None, path: Path | str) -> TopUpRequest:
