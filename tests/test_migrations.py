@@ -144,8 +144,16 @@ def test_upgrading_to_0017_gives_each_password_its_digest_and_keeps_verify_clean
         with engine.connect() as conn:
             digest = conn.execute(text("SELECT hash_sha256 FROM user_passwords")).scalar_one()
         assert digest == sign_in.token_hash("$argon2id$v=19$old") and verify(engine).ok
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT actor, reason FROM history ORDER BY seq DESC LIMIT 1")).one() == (
+                "migration 0017", "as found by migration 0017")
+        with engine.begin() as conn:  # held to it from now on: a hash swapped with its digest is seen
+            conn.execute(text("UPDATE user_passwords SET hash = '$argon2id$v=19$new', hash_sha256 = :digest"),
+                         {"digest": sign_in.token_hash("$argon2id$v=19$new")})
+        assert any(problem.startswith("user_passwords row ") and "hash_sha256 is" in problem
+                   for problem in verify(engine).problems)
         if engine.dialect.name == "postgresql":  # the server now holds each digest to its hash
             with pytest.raises(IntegrityError, match="ck_user_passwords_hash_sha256"), engine.begin() as conn:
-                conn.execute(text("UPDATE user_passwords SET hash = '$argon2id$v=19$new'"))
+                conn.execute(text("UPDATE user_passwords SET hash = '$argon2id$v=19$other'"))
     finally:
         engine.dispose()

@@ -122,6 +122,14 @@ def test_a_hash_put_in_without_its_digest_is_refused_by_postgresql_and_fails_ver
         with pytest.raises(IntegrityError, match="ck_user_passwords_hash_sha256"):
             _insider_puts_in(engine, hash=known)
         assert verify(engine).ok
+        with engine.begin() as conn:  # the owner takes the CHECK away first: verify sees it gone, and the hash
+            conn.execute(text("ALTER TABLE user_passwords DROP CONSTRAINT ck_user_passwords_hash_sha256"))
+            conn.execute(update(user_passwords).values(hash=known))
+        (user_id,) = [row.user_id for row in _rows(engine, user_passwords)]
+        assert verify(engine).problems == [
+            f"user_passwords row {user_id}: its hash is not the one whose SHA-256 it records (changed outside ipb)",
+            "user_passwords: the CHECK holding each password's SHA-256 to its hash (migration 0017) is missing, not "
+            "validated or changed: a hash may have been changed outside ipb"]
         return
     user_id = _insider_puts_in(engine, hash=known)
     assert verify(engine).problems == [

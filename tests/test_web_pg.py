@@ -12,6 +12,7 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from ledger import calendar
+from ledger.reports.verify import verify
 from ledger.rules.plans import Frequency, LineSpec, Unit
 from ledger.services import plans, sign_in
 from ledger.storage.engine import make_engine
@@ -77,8 +78,14 @@ def test_each_request_acts_as_the_signed_in_users_own_login(funded: Council, web
     funded.refused("auditor", "SELECT hash FROM user_passwords", "permission denied")
     funded.refused("admin", "SELECT csrf FROM web_sessions", "permission denied")
     assert funded.sql("auditor", "SELECT set_by FROM user_passwords") == [(funded.names["admin"],)]
-    # an auditor checks the hash's digest against its history; the web's login may not change a hash
+    # an auditor checks the hash's digest against its history (and that the server holds it to the hash); the web's
+    # login may not change a hash
     assert len(funded.sql("auditor", "SELECT hash_sha256 FROM user_passwords")[0][0]) == 64
+    auditor = make_engine(funded.url("auditor"))
+    try:
+        assert verify(auditor).ok
+    finally:
+        auditor.dispose()
     funded.refused("web", "UPDATE user_passwords SET hash = 'x'", "permission denied")
 
 

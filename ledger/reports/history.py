@@ -3,8 +3,8 @@
 The walk checks every record's hash and link, as `audit verify` does for the journal. The replay
 then rebuilds each tracked table from the chain and compares it with the table: a row changed,
 added or deleted without its record (a direct UPDATE, INSERT or DELETE) is named, with its columns. History
-keeps a password's hash as its SHA-256 only; on SQLite each stored hash is checked against its digest here (on
-PostgreSQL a CHECK constraint holds it).
+keeps a password's hash as its SHA-256 only; each stored hash is checked against its digest here where the login
+may read hashes (SQLite; PostgreSQL's owner), and on PostgreSQL the CHECK that holds them together must be intact.
 """
 
 from __future__ import annotations
@@ -57,7 +57,10 @@ def check_history(conn: Connection) -> HistoryCheck:
         problems.append(f"history head says record {head_seq}, but the chain ends at record {last.seq}")
     for subject in stored.TRACKED:
         problems += differences(subject, state.rows.get(subject, {}), stored.table_state(conn, subject))
-    problems += _hashes_unlike_digests(stored.password_hashes(conn) or [])
+    problems += _hashes_unlike_digests(stored.password_hashes(conn))
+    if not stored.digest_held(conn):
+        problems.append("user_passwords: the CHECK holding each password's SHA-256 to its hash (migration 0017) is "
+                        "missing, not validated or changed: a hash may have been changed outside ipb")
     return HistoryCheck(last.seq, last.hash, problems)
 
 

@@ -163,7 +163,7 @@ def sign_in(engine: Engine, name: str, password: str, *, source: str) -> Session
                               .where(users.c.name == name)).scalar()
     right = _verify(stored or _dummy_hash(), password)
     with engine.begin() as conn:
-        outcome, user_id, locked_until = _attempt(conn, name, password, stored, right, now)
+        outcome, user_id, locked_until = _attempt(conn, name, stored, right, now)
         conn.execute(insert(sign_ins).values(user_name=name[:80], at=now, outcome=str(outcome), source=source[:100]))
         session = _open_session(conn, user_id, name, now) if outcome is Outcome.OK else None
     if session is not None:
@@ -175,10 +175,10 @@ def sign_in(engine: Engine, name: str, password: str, *, source: str) -> Session
     raise SignInRefused(NOT_RECOGNISED)
 
 
-def _attempt(conn: Connection, name: str, password: str, checked: str | None, right: bool, now: datetime
+def _attempt(conn: Connection, name: str, checked: str | None, right: bool, now: datetime
              ) -> tuple[Outcome, int | None, datetime | None]:
     """The attempt's outcome, the user's id, and their lock's end; the failure state updated (locked row).
-    `right` says whether `password` matched the hash `checked`, read before this transaction."""
+    `right` says whether the password given matched the hash `checked`, read before this transaction."""
     row = conn.execute(
         select(users.c.id, users.c.active, user_passwords.c.hash, user_passwords.c.failures,
                user_passwords.c.failed_since, user_passwords.c.locked_until)

@@ -8,11 +8,12 @@ the history chain (ledger/history.py). Services record a row after each write to
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal_column, select, text, update
 
 from ledger.history import Change, Op, key_text, plain_row
 from ledger.models import all_tables
@@ -114,14 +115,33 @@ def table_state(conn: Connection, subject: str) -> dict[str, dict[str, Any]]:
     return {key_text(row[:keys]): plain_row(zip(tracked.columns, row[keys:])) for row in rows}
 
 
-def password_hashes(conn: Connection) -> list[tuple[str, str, str]] | None:
-    """(history key, hash, recorded digest) of every password row where the digest is not held to the hash by the
-    database: on SQLite, which has no SHA-256 in SQL. None on PostgreSQL, whose CHECK constraint holds it (and
-    where staff may not read hashes)."""
-    if conn.dialect.name == "postgresql":
-        return None
+def password_hashes(conn: Connection) -> list[tuple[str, str, str]]:
+    """(history key, hash, recorded digest) of every password row, where this login may read hashes: always on
+    SQLite; on PostgreSQL the ledger's owner, not staff (who rely on `digest_held`)."""
+    if conn.dialect.name == "postgresql" and not conn.execute(_MAY_READ_HASHES).scalar():
+        return []
     rows = conn.execute(select(user_passwords.c.user_id, user_passwords.c.hash, user_passwords.c.hash_sha256)).all()
     return [(key_text((user_id,)), hash_, digest) for user_id, hash_, digest in rows]
+
+
+def digest_held(conn: Connection) -> bool:
+    """Whether the database holds each password's digest to its hash: on PostgreSQL, migration 0017's CHECK is
+    there, validated, and says what it said; SQLite has no SHA-256 in SQL (`password_hashes` are checked instead)."""
+    if conn.dialect.name != "postgresql":
+        return True
+    found = conn.execute(_DIGEST_CHECK).first()
+    return found is not None and bool(found[0]) and _bare(found[1]) == _bare(DIGEST_RULE)
+
+
+DIGEST_RULE = "CHECK (hash_sha256 = encode(sha256(convert_to(hash, 'UTF8')), 'hex'))"  # migration 0017's
+_MAY_READ_HASHES = text("SELECT has_column_privilege('user_passwords', 'hash', 'SELECT')")
+_DIGEST_CHECK = text("SELECT convalidated, pg_get_constraintdef(oid) FROM pg_constraint "
+                     "WHERE conrelid = 'user_passwords'::regclass AND conname = 'ck_user_passwords_hash_sha256'")
+
+
+def _bare(condition: str) -> str:
+    """A CHECK's text without what PostgreSQL adds when it shows one back (casts, brackets, spaces, case)."""
+    return re.sub(r"::[a-z ]+|[\s()]", "", condition.lower())
 
 
 _HEAD = select(history_head.c.last_seq, history_head.c.last_hash).where(history_head.c.id == literal_column("1"))

@@ -142,7 +142,7 @@ def web_grants(database: str, schema: str) -> list[str]:
     """Sign-in tables: hashes and CSRF tokens hidden from staff; written by ipb_web, and by an admin setting a
     password (which also ends the user's sessions)."""
     s, admin = f'"{schema}"', GROUPS[Role.ADMIN]
-    return [f"REVOKE ALL ON {', '.join(WEB_TABLES)} FROM {EVERYONE}",
+    return [f"REVOKE ALL ON {', '.join(WEB_TABLES)} FROM {EVERYONE}, {WEB}",  # then only what follows, run again
             f"GRANT SELECT ON sign_ins TO {STAFF}",
             f"GRANT SELECT ({PASSWORD_COLUMNS_SHOWN}) ON user_passwords TO {STAFF}",
             f"GRANT SELECT ({SESSION_COLUMNS_SHOWN}) ON web_sessions TO {STAFF}",
