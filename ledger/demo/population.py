@@ -14,7 +14,8 @@ from enum import StrEnum
 from ledger.domain import Stream
 from ledger.rules.charging import CareType, Finances, Income
 from ledger.rules.eligibility import Circumstances, Setting
-from ledger.rules.mig_bands import mig_band_for
+from ledger.rules.mig_bands import mig_band_for, reached_pension_credit_age
+from ledger.rules.params import MigBand
 
 FIRST = ["Ada", "Bilal", "Cerys", "Dev", "Eileen", "Farah", "Gareth", "Hana", "Idris", "Joan", "Kwame", "Leah",
          "Mohammed", "Niamh", "Owen", "Priya", "Ravi", "Sian", "Tomasz", "Una", "Vera", "Wen", "Yusuf", "Zara"]
@@ -104,11 +105,19 @@ def _person(rng: random.Random, ref: str, nhs: str, case: Case, on: date) -> Dem
     finances = Finances(
         on=on, care_type=CareType.RESIDENTIAL if residential else CareType.NON_RESIDENTIAL,
         weekly_cost_of_care=cost, capital=_capital(rng), incomes=_incomes(rng, age),
-        mig_band=mig_band_for(age, on, couple=False, children=0),
+        **({} if residential else {"mig_band": _band(age, on)}),
         disability_related_expenditure=0 if residential else _pounds(rng, 0, 30),
     )
     phb = _pounds(rng, 80, 400) if case is Case.INTEGRATED else 0
     return DemoPerson(ref, nhs, name, case, c, cost, finances, phb, 0, not residential and rng.random() < 0.5)
+
+
+def _band(age: int, on: date) -> MigBand:
+    """The band reg. 7 gives a single person of `age` at home; one the demo invents reached pension age at 66 where
+    only a date of birth could say (a 66-year-old between 6 April 2026 and 4 March 2028)."""
+    if reached_pension_credit_age(age, on) is None and age == 66:
+        return MigBand.SINGLE_PENSION_AGE
+    return mig_band_for(age, on, couple=False, children=0)
 
 
 def _capital(rng: random.Random) -> int:

@@ -8,10 +8,11 @@ one or both have attained pension credit qualifying age (7(4)).
 Pension credit qualifying age is state pension age (State Pension Credit Act 2002, s. 1(6)). It is 66 for everyone
 born from 6 October 1954 to 5 April 1960 (Pensions Act 2011, s. 1), so from 6 October 2020 everyone aged 66 or over
 has reached it. Pensions Act 2014, s. 26 raises it to 67: between 66 and 67, by date of birth, for people born from
-6 April 1960 to 5 March 1961, and 67 for those born later; so from 6 April 2026 to 5 March 2028 whether a
-66-year-old has reached it depends on their date of birth, which an age in whole years cannot tell. From 6 March
-2028 it is 67, until the rise to 68 (Pensions Act 2007, s. 13) reaches its first people on 6 April 2044. On a day
-outside 6 October 2020 to 5 April 2044, or at an age these rules cannot place, the case must name its band.
+6 April 1960 to 5 March 1961, and 67 for those born later; so from 6 April 2026 to 4 March 2028 whether a
+66-year-old has reached it depends on their date of birth, which an age in whole years cannot tell (on 5 March 2028
+the last of them turns 67). From then every 66-year-old's pension age is 67, until the rise to 68 (Pensions Act
+2007, s. 13) reaches its first people on 6 April 2044. On a day outside 6 October 2020 to 5 April 2044, or at an age
+these rules cannot place, the case must name its band.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ledger.errors import InvalidInput
 from ledger.rules.params import MigBand
 
 SIXTY_SIX_FOR_ALL = date(2020, 10, 6)  # the last rise to 66 complete: every 66-year-old has reached it
-RISE_TO_67 = (date(2026, 4, 6), date(2028, 3, 5))  # days on which a 66-year-old may or may not have reached it
+RISE_TO_67 = (date(2026, 4, 6), date(2028, 3, 4))  # days on which a 66-year-old may or may not have reached it
 RISE_TO_68 = date(2044, 4, 6)  # the first 67-year-olds whose state pension age is above 67
 _NAME_IT = "say finances.mig_band (--mig-band)"
 
