@@ -88,6 +88,8 @@ def _grants() -> None:
 
 
 def downgrade() -> None:
+    """The column and CHECK go; the history keeps its records of the digests (it is append-only), so 0016's verify
+    would name each password row recorded since: upgrade again rather than run 0016's code on this ledger."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"ALTER TABLE user_passwords DROP CONSTRAINT {CHECK}")
     with op.batch_alter_table("user_passwords") as batch:
