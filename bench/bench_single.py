@@ -143,18 +143,6 @@ def post_one_by_one(engine: Engine, raw: RawWriter, floor: FloorWriter, workload
     return {side: Timed(t.wall[warmup:], t.cpu[warmup:]) for side, t in timed.items()}
 
 
-def open_floor(source_path: Path, path: Path) -> FloorWriter:
-    """The floor's file: made by the migrations, with the ledger's accounts and balance rows copied in."""
-    open_engine(f"sqlite:///{path}", create=True).dispose()
-    source, target = raw_connect(source_path), raw_connect(path)
-    target.execute("BEGIN IMMEDIATE")
-    for table in ("accounts", "account_balances"):
-        target.executemany(insert_sql(source, table), source.execute(f"SELECT * FROM {table}").fetchall())
-    target.execute("COMMIT")
-    source.close()
-    return FloorWriter(target)
-
-
 def _summary(samples: Sequence[float]) -> dict[str, float]:
     ordered = sorted(samples)
     return {"median_ms": statistics.median(ordered) * 1000, "p95_ms": ordered[int(len(ordered) * 0.95)] * 1000,
@@ -211,12 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw = RawWriter(ours_path, workdir / "raw.sqlite")
         opened_raw = raw.open_accounts()
         log(quiet, f"  opened {workload.accounts:,} accounts in {opened:.3f} s (raw {opened_raw:.3f} s)")
-        floor = open_floor(ours_path, workdir / "floor.sqlite")
-        timed = post_one_by_one(engine, raw, floor, workload, args.warmup, quiet)
+        floor_file = RawWriter(ours_path, workdir / "floor.sqlite")  # made and opened as raw's, its accounts too
+        floor_file.open_accounts()
+        timed = post_one_by_one(engine, raw, FloorWriter(floor_file.target), workload, args.warmup, quiet)
         engine.dispose()
         raw.check()
         raw.close()
-        floor.conn.close()
+        floor_file.close()
         if not same_books(ours_path, workdir / "floor.sqlite"):
             raise SystemExit("bench: the floor's postings or balances differ from the ledger's")
     results: dict[str, Any] = {
