@@ -125,6 +125,7 @@ def test_the_band_age_and_household_give(age, couple, children, band):
     (17, False, date(2025, 6, 2), "bands begin at 18"),
     (40, True, date(2025, 6, 2), "turns on whether their partner has attained it"),
     (66, False, date(2026, 6, 1), "depends on their date of birth"),
+    (40, False, date(2019, 6, 1), "placed by age alone only from 2020-10-06 to 2044-04-05"),
 ])
 def test_where_age_and_household_do_not_decide_the_band_the_case_must_name_it(age, couple, day, says):
     with pytest.raises(InvalidInput, match=f"{says}.*say finances.mig_band"):

@@ -136,4 +136,3 @@ def _incomes(rng: random.Random, age: int) -> tuple[Income, ...]:
         main = Income(label="Universal credit and PIP daily living", weekly=_pounds(rng, 120, 260, 1))
     extra = (Income(label="Occupational pension", weekly=_pounds(rng, 20, 140, 1)),) if rng.random() < 0.4 else ()
     return (main, *extra)
-

@@ -17,7 +17,7 @@ these rules cannot place, the case must name its band.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from ledger.errors import InvalidInput
 from ledger.rules.params import MigBand
@@ -40,6 +40,14 @@ def reached_pension_credit_age(age: int, on: date) -> bool | None:
     return age >= 67
 
 
+def _undecided(on: date) -> str:
+    """Why an age alone does not say, on `on`."""
+    if SIXTY_SIX_FOR_ALL <= on < RISE_TO_68:
+        return "depends on their date of birth (Pensions Act 2014, s. 26)"
+    return (f"is placed by age alone only from {SIXTY_SIX_FOR_ALL} to {RISE_TO_68 - timedelta(days=1)}, while "
+            "state pension age is 66 or rising to 67")
+
+
 def mig_band_for(age: int, on: date, *, couple: bool, children: int) -> MigBand:
     """The band reg. 7 gives someone aged `age` on `on` (a member of a couple or not, with `children` they are
     responsible for and live with); a refusal naming what is missing where age and household do not decide it."""
@@ -48,9 +56,8 @@ def mig_band_for(age: int, on: date, *, couple: bool, children: int) -> MigBand:
                            f"{_NAME_IT}", field="finances.mig_band")
     reached = reached_pension_credit_age(age, on)
     if reached is None:
-        raise InvalidInput(f"whether someone aged {age} on {on} has attained pension credit qualifying age depends "
-                           f"on their date of birth (Pensions Act 2014, s. 26; 2007, s. 13): {_NAME_IT}",
-                           field="finances.mig_band", age=age, on=on.isoformat())
+        raise InvalidInput(f"whether someone aged {age} on {on} has attained pension credit qualifying age "
+                           f"{_undecided(on)}: {_NAME_IT}", field="finances.mig_band", age=age, on=on.isoformat())
     if couple:
         if reached:
             return MigBand.COUPLE_PENSION_AGE_EACH
